@@ -1,0 +1,186 @@
+//! Command-line interface: commands, arguments and logging setup.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Proves, with evidence, how secure a software delivery pipeline is.
+///
+/// pipeproof collects CI/CD evidence from APIs and files into a DuckDB store, evaluates controls
+/// written as SQL, maps them to SOC 2 and ISO/IEC 27001:2022, and renders HTML, PDF and JSON reports.
+///
+/// Exit codes: 0 ok; 1 a gate failed; 2 usage or input error; 3 runtime failure.
+#[derive(Debug, Parser)]
+#[command(name = "pipeproof", version, propagate_version = true)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// The evidence store (a DuckDB file); created on first use.
+    #[arg(long, global = true, default_value = "pipeproof.duckdb", value_name = "PATH")]
+    pub store: PathBuf,
+    /// The configuration file (YAML): organisation, sources, policy.
+    #[arg(long, global = true, default_value = "pipeproof.yaml", value_name = "PATH")]
+    pub config: PathBuf,
+    /// Print only warnings and errors.
+    #[arg(short, long, global = true, conflicts_with = "verbose")]
+    pub quiet: bool,
+    /// Print more detail (repeat for debug output).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Collect evidence from the APIs named in the config (GitHub) into the store.
+    Collect(CollectArgs),
+    /// Read evidence files (SARIF) into the store.
+    Ingest(IngestArgs),
+    /// Evaluate every control against the evidence in the store and record the verdicts.
+    Evaluate(EvaluateArgs),
+    /// Render the latest (or a given) evaluation as HTML, PDF and JSON.
+    Report(ReportArgs),
+    /// Run the whole pipeline on the bundled demo organisation (no network, no token needed).
+    Demo(DemoArgs),
+    /// Inspect the control catalogue.
+    Controls(ControlsArgs),
+}
+
+/// Arguments of `collect`.
+#[derive(Debug, Args)]
+pub struct CollectArgs {}
+
+/// Evidence file formats `ingest` understands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum IngestKind {
+    /// SARIF 2.1.0 static-analysis results.
+    Sarif,
+}
+
+/// Arguments of `ingest`.
+#[derive(Debug, Args)]
+pub struct IngestArgs {
+    /// Files to read; each is stored as evidence even when it yields no findings.
+    #[arg(required = true, value_name = "PATH")]
+    pub paths: Vec<PathBuf>,
+    /// The format, when it cannot be told from the content.
+    #[arg(long, value_enum)]
+    pub kind: Option<IngestKind>,
+    /// The repository (owner/name) the files describe, when the files do not say.
+    #[arg(long, value_name = "OWNER/NAME")]
+    pub repo: Option<String>,
+}
+
+/// Which verdicts make `evaluate` exit with code 1.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    /// Any failing control.
+    Fail,
+    /// Any failing or unknown control.
+    Unknown,
+}
+
+/// Arguments of `evaluate`.
+#[derive(Debug, Args)]
+pub struct EvaluateArgs {
+    /// Evaluate the evidence as it stood at this moment (a date means its end, UTC); default now.
+    #[arg(long, value_name = "TIME")]
+    pub as_of: Option<String>,
+    /// Extra control directories (repeatable); they add to, and may override, the built-in catalogue.
+    #[arg(long = "controls", value_name = "DIR")]
+    pub control_dirs: Vec<PathBuf>,
+    /// Exit with code 1 when a control has this verdict.
+    #[arg(long, value_enum)]
+    pub fail_on: Option<FailOn>,
+}
+
+/// Report formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum ReportFormat {
+    /// A self-contained HTML page.
+    Html,
+    /// A PDF document.
+    Pdf,
+    /// The report model as JSON.
+    Json,
+}
+
+/// Arguments of `report`.
+#[derive(Debug, Args)]
+pub struct ReportArgs {
+    /// The evaluation to report on (default: the latest).
+    #[arg(long, value_name = "ID")]
+    pub evaluation: Option<i64>,
+    /// The folder to write the reports into.
+    #[arg(short, long, default_value = "pipeproof-report", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Formats to write (repeatable; default all).
+    #[arg(long = "format", value_enum)]
+    pub formats: Vec<ReportFormat>,
+    /// Handlebars templates overriding the built-in ones (files named like those in report-templates/).
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+    /// Extra control directories, as given to `evaluate`.
+    #[arg(long = "controls", value_name = "DIR")]
+    pub control_dirs: Vec<PathBuf>,
+}
+
+/// Arguments of `demo`.
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// The folder to write the demo store and reports into.
+    #[arg(short, long, default_value = "pipeproof-demo", value_name = "DIR")]
+    pub output: PathBuf,
+    /// Use demo fixtures from this folder instead of the built-in ones (same layout as fixtures/demo/).
+    #[arg(long, value_name = "DIR")]
+    pub fixtures: Option<PathBuf>,
+}
+
+/// Arguments of `controls`.
+#[derive(Debug, Args)]
+pub struct ControlsArgs {
+    /// What to do with the catalogue.
+    #[command(subcommand)]
+    pub command: ControlsCommand,
+}
+
+/// Subcommands of `controls`.
+#[derive(Debug, Subcommand)]
+pub enum ControlsCommand {
+    /// List every control with its domain, kind, severity and framework mappings.
+    List {
+        /// Extra control directories (repeatable).
+        #[arg(long = "controls", value_name = "DIR")]
+        control_dirs: Vec<PathBuf>,
+    },
+}
+
+/// Sets up `tracing` output on stderr according to `-q` / `-v`.
+pub fn init_logging(global: &GlobalArgs) {
+    let level = if global.quiet {
+        "warn"
+    } else {
+        match global.verbose {
+            0 => "info",
+            1 => "debug",
+            _ => "trace",
+        }
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("PIPEPROOF_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("pipeproof={level},warn")));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .without_time()
+        .try_init();
+}

@@ -1,0 +1,297 @@
+//! Turns a GitHub snapshot into evidence rows and typed facts, in one transaction.
+
+use anyhow::{anyhow, Result};
+use duckdb::{params, Connection};
+use serde_json::Value;
+
+use super::fetch::{BranchProtectionResponse, GithubSnapshot};
+use crate::collect::http::ApiResponse;
+use crate::store::{add_evidence, NewEvidence};
+
+/// Counts of what a collection stored.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct CollectSummary {
+    /// Evidence items (API responses) stored.
+    pub evidence: usize,
+    /// Repositories observed.
+    pub repositories: usize,
+    /// Default branches whose protection could be read.
+    pub branches_visible: usize,
+    /// Default branches whose protection the token could not read.
+    pub branches_not_visible: usize,
+}
+
+fn store_response(conn: &Connection, run_id: i64, kind: &str, subject: &str, response: &ApiResponse, complete: Option<bool>) -> Result<i64> {
+    add_evidence(
+        conn,
+        run_id,
+        &NewEvidence {
+            source: "github",
+            kind,
+            subject,
+            collected_at: response.received_at,
+            provenance: response.provenance(complete),
+            body: &response.body,
+        },
+    )
+}
+
+/// Stores the snapshot's responses as evidence and its facts, referencing that evidence.
+pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GithubSnapshot) -> Result<CollectSummary> {
+    let mut summary = CollectSummary::default();
+    let org = snapshot.org.as_str();
+
+    let org_evidence = store_response(conn, run_id, "github.org", org, &snapshot.org_response, None)?;
+    summary.evidence += 1;
+    insert_org_settings(conn, run_id, org_evidence, org, &snapshot.org_response)?;
+
+    let last_page = snapshot.repo_pages.len();
+    for (index, page) in snapshot.repo_pages.iter().enumerate() {
+        let evidence_id = store_response(conn, run_id, "github.repos", org, page, Some(index + 1 == last_page))?;
+        summary.evidence += 1;
+        summary.repositories += insert_repositories(conn, run_id, evidence_id, org, page)?;
+    }
+
+    for protection in &snapshot.protections {
+        let subject = format!("{}@{}", protection.repo, protection.branch);
+        let evidence_id = store_response(conn, run_id, "github.branch_protection", &subject, &protection.response, None)?;
+        summary.evidence += 1;
+        if insert_branch_rule(conn, run_id, evidence_id, org, protection)? {
+            summary.branches_visible += 1;
+        } else {
+            summary.branches_not_visible += 1;
+        }
+    }
+    Ok(summary)
+}
+
+fn insert_org_settings(conn: &Connection, run_id: i64, evidence_id: i64, org: &str, response: &ApiResponse) -> Result<()> {
+    let body = response.json()?;
+    let two_factor = body.get("two_factor_requirement_enabled").and_then(Value::as_bool);
+    let reason = two_factor.is_none().then_some(
+        "two_factor_requirement_enabled was not returned: GitHub shows it only to organisation owners",
+    );
+    conn.execute(
+        "INSERT INTO org_settings_history VALUES (?, ?, ?, ?, true, ?, ?, ?, ?)",
+        params![
+            run_id,
+            evidence_id,
+            response.received_at,
+            org,
+            reason,
+            two_factor,
+            body.get("default_repository_permission").and_then(Value::as_str),
+            body.get("members_can_create_repositories").and_then(Value::as_bool),
+        ],
+    )?;
+    Ok(())
+}
+
+fn insert_repositories(conn: &Connection, run_id: i64, evidence_id: i64, org: &str, page: &ApiResponse) -> Result<usize> {
+    let listing = page.json()?;
+    let repos = listing.as_array().ok_or_else(|| anyhow!("{}: expected a JSON array of repositories", page.url))?;
+    for repo in repos {
+        let name = repo
+            .get("full_name")
+            .and_then(Value::as_str)
+            .ok_or_else(|| anyhow!("{}: a repository without full_name", page.url))?;
+        let visibility = repo.get("visibility").and_then(Value::as_str).map(str::to_string).or_else(|| {
+            repo.get("private").and_then(Value::as_bool).map(|private| if private { "private" } else { "public" }.to_string())
+        });
+        conn.execute(
+            "INSERT INTO repositories_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            params![
+                run_id,
+                evidence_id,
+                page.received_at,
+                org,
+                name,
+                visibility,
+                repo.get("archived").and_then(Value::as_bool),
+                repo.get("fork").and_then(Value::as_bool),
+                repo.get("default_branch").and_then(Value::as_str),
+                repo.get("pushed_at").and_then(Value::as_str).and_then(crate::time::parse_api_time),
+            ],
+        )?;
+    }
+    Ok(repos.len())
+}
+
+/// What a protection response says, as one `branch_rules` row.
+#[derive(Debug, Default, PartialEq)]
+struct BranchRule {
+    visible: bool,
+    not_visible_reason: Option<String>,
+    protected: Option<bool>,
+    pull_request_required: Option<bool>,
+    required_approvals: Option<i32>,
+    dismiss_stale_reviews: Option<bool>,
+    require_code_owner_reviews: Option<bool>,
+    require_last_push_approval: Option<bool>,
+    required_status_checks: Option<Vec<String>>,
+    strict_status_checks: Option<bool>,
+    enforce_admins: Option<bool>,
+    allow_force_pushes: Option<bool>,
+    allow_deletions: Option<bool>,
+    required_linear_history: Option<bool>,
+    required_signatures: Option<bool>,
+    required_conversation_resolution: Option<bool>,
+}
+
+fn enabled(body: &Value, key: &str) -> bool {
+    body.get(key).and_then(|setting| setting.get("enabled")).and_then(Value::as_bool).unwrap_or(false)
+}
+
+fn parse_branch_rule(response: &ApiResponse) -> Result<BranchRule> {
+    match response.status {
+        200 => {
+            let body = response.json()?;
+            let reviews = body.get("required_pull_request_reviews").filter(|value| value.is_object());
+            let review_flag = |key: &str| reviews.map(|r| r.get(key).and_then(Value::as_bool).unwrap_or(false));
+            let checks = body.get("required_status_checks").filter(|value| value.is_object());
+            let contexts = checks.map(|checks| {
+                let mut names: Vec<String> = checks
+                    .get("checks")
+                    .and_then(Value::as_array)
+                    .map(|list| list.iter().filter_map(|c| c.get("context")?.as_str().map(str::to_string)).collect())
+                    .unwrap_or_default();
+                if names.is_empty() {
+                    names = checks
+                        .get("contexts")
+                        .and_then(Value::as_array)
+                        .map(|list| list.iter().filter_map(|c| c.as_str().map(str::to_string)).collect())
+                        .unwrap_or_default();
+                }
+                names
+            });
+            Ok(BranchRule {
+                visible: true,
+                protected: Some(true),
+                pull_request_required: Some(reviews.is_some()),
+                required_approvals: Some(
+                    reviews
+                        .and_then(|r| r.get("required_approving_review_count"))
+                        .and_then(Value::as_i64)
+                        .unwrap_or(0) as i32,
+                ),
+                dismiss_stale_reviews: Some(review_flag("dismiss_stale_reviews").unwrap_or(false)),
+                require_code_owner_reviews: Some(review_flag("require_code_owner_reviews").unwrap_or(false)),
+                require_last_push_approval: Some(review_flag("require_last_push_approval").unwrap_or(false)),
+                strict_status_checks: Some(checks.and_then(|c| c.get("strict")).and_then(Value::as_bool).unwrap_or(false)),
+                required_status_checks: Some(contexts.unwrap_or_default()),
+                enforce_admins: Some(enabled(&body, "enforce_admins")),
+                allow_force_pushes: Some(enabled(&body, "allow_force_pushes")),
+                allow_deletions: Some(enabled(&body, "allow_deletions")),
+                required_linear_history: Some(enabled(&body, "required_linear_history")),
+                required_signatures: Some(enabled(&body, "required_signatures")),
+                required_conversation_resolution: Some(enabled(&body, "required_conversation_resolution")),
+                ..BranchRule::default()
+            })
+        }
+        404 if response.error_message().as_deref() == Some("Branch not protected") => Ok(BranchRule {
+            visible: true,
+            protected: Some(false),
+            pull_request_required: Some(false),
+            required_approvals: Some(0),
+            dismiss_stale_reviews: Some(false),
+            require_code_owner_reviews: Some(false),
+            require_last_push_approval: Some(false),
+            required_status_checks: Some(Vec::new()),
+            strict_status_checks: Some(false),
+            enforce_admins: Some(false),
+            allow_force_pushes: Some(true),
+            allow_deletions: Some(true),
+            required_linear_history: Some(false),
+            required_signatures: Some(false),
+            required_conversation_resolution: Some(false),
+            ..BranchRule::default()
+        }),
+        status => Ok(BranchRule {
+            visible: false,
+            not_visible_reason: Some(format!(
+                "GitHub answered HTTP {status}{} when asked for branch protection: the token needs admin access \
+                 (or the Administration: read permission) on this repository",
+                response.error_message().map(|m| format!(" \"{m}\"")).unwrap_or_default()
+            )),
+            ..BranchRule::default()
+        }),
+    }
+}
+
+fn insert_branch_rule(conn: &Connection, run_id: i64, evidence_id: i64, org: &str, protection: &BranchProtectionResponse) -> Result<bool> {
+    let rule = parse_branch_rule(&protection.response)?;
+    let checks = rule.required_status_checks.as_ref().map(|names| {
+        duckdb::types::Value::List(names.iter().map(|n| duckdb::types::Value::Text(n.clone())).collect())
+    });
+    conn.execute(
+        "INSERT INTO branch_rules_history VALUES (?, ?, ?, ?, ?, ?, true, 'classic', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            run_id,
+            evidence_id,
+            protection.response.received_at,
+            org,
+            protection.repo,
+            protection.branch,
+            rule.visible,
+            rule.not_visible_reason,
+            rule.protected,
+            rule.pull_request_required,
+            rule.required_approvals,
+            rule.dismiss_stale_reviews,
+            rule.require_code_owner_reviews,
+            rule.require_last_push_approval,
+            checks,
+            rule.strict_status_checks,
+            rule.enforce_admins,
+            rule.allow_force_pushes,
+            rule.allow_deletions,
+            rule.required_linear_history,
+            rule.required_signatures,
+            rule.required_conversation_resolution,
+        ],
+    )?;
+    Ok(rule.visible)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn response(status: u16, body: &str) -> ApiResponse {
+        ApiResponse {
+            url: "http://127.0.0.1/repos/o/r/branches/main/protection".into(),
+            status,
+            body: body.as_bytes().to_vec(),
+            etag: None,
+            api_version_selected: None,
+            next: None,
+            page: 1,
+            received_at: crate::time::now_utc(),
+        }
+    }
+
+    #[test]
+    fn branch_not_protected_is_a_fact_not_an_error() {
+        let rule = parse_branch_rule(&response(404, r#"{"message":"Branch not protected"}"#)).unwrap();
+        assert!(rule.visible);
+        assert_eq!(rule.protected, Some(false));
+    }
+
+    #[test]
+    fn a_forbidden_answer_is_not_visible_with_the_reason() {
+        let rule = parse_branch_rule(&response(403, r#"{"message":"Resource not accessible by integration"}"#)).unwrap();
+        assert!(!rule.visible);
+        assert_eq!(rule.protected, None);
+        assert!(rule.not_visible_reason.unwrap().contains("HTTP 403"));
+    }
+
+    #[test]
+    fn the_recorded_octocrab_protection_parses() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/samples/github-api/octocrab/octocrab-repo_branch_protection.json");
+        let text = std::fs::read_to_string(path).expect("shared samples beside the checkout");
+        let rule = parse_branch_rule(&response(200, &text)).unwrap();
+        assert_eq!(rule.protected, Some(true));
+        assert!(rule.required_approvals.is_some());
+        assert!(rule.enforce_admins.is_some());
+    }
+}

@@ -1,0 +1,5 @@
+//! Collectors: read evidence from APIs into the store.
+
+pub mod github;
+pub mod http;
+pub mod replay;

@@ -1,0 +1,167 @@
+//! An in-process HTTP server on 127.0.0.1 that replays recorded API responses (a cassette), so the
+//! real collector code runs in `demo` and in tests without touching the network.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use anyhow::{Context, Result};
+use http_body_util::Full;
+use hyper::body::{Bytes, Incoming};
+use hyper::service::service_fn;
+use hyper::{Request, Response};
+use hyper_util::rt::TokioIo;
+use serde::Deserialize;
+
+/// A set of recorded request → response pairs.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Cassette {
+    /// What the recording is of.
+    #[serde(default)]
+    pub description: String,
+    /// The recorded exchanges, matched on method and path with query.
+    pub interactions: Vec<Interaction>,
+}
+
+/// One recorded exchange.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Interaction {
+    /// The HTTP method.
+    #[serde(default = "default_method")]
+    pub method: String,
+    /// The path with query, e.g. `/orgs/acme/repos?per_page=100`.
+    pub path: String,
+    /// The status to answer with.
+    pub status: u16,
+    /// Response headers; `{base}` in a value is replaced by the server's base URL.
+    #[serde(default)]
+    pub headers: BTreeMap<String, String>,
+    /// The JSON body (absent for an empty body).
+    #[serde(default)]
+    pub body: Option<serde_json::Value>,
+}
+
+fn default_method() -> String {
+    "GET".to_string()
+}
+
+/// A request the server received, for tests to inspect.
+#[derive(Debug, Clone)]
+pub struct ReceivedRequest {
+    /// The method.
+    pub method: String,
+    /// The path with query.
+    pub path: String,
+    /// The request headers (lower-case names).
+    pub headers: BTreeMap<String, String>,
+}
+
+/// A running replay server; it stops when dropped.
+pub struct ReplayServer {
+    address: SocketAddr,
+    received: Arc<Mutex<Vec<ReceivedRequest>>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Cassette {
+    /// Parses a cassette from JSON text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Cassette> {
+        serde_json::from_str(text).map_err(|error| {
+            crate::error::input_error(format!(
+                "{origin}: line {}, column {}: {error}",
+                error.line(),
+                error.column()
+            ))
+        })
+    }
+}
+
+impl ReplayServer {
+    /// Starts serving the cassette on an ephemeral port of 127.0.0.1 (call inside a tokio runtime).
+    pub async fn start(cassette: Cassette) -> Result<ReplayServer> {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot bind 127.0.0.1")?;
+        let address = listener.local_addr()?;
+        let base = format!("http://{address}");
+        let cassette = Arc::new(cassette);
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let log = Arc::clone(&received);
+        let task = tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                let cassette = Arc::clone(&cassette);
+                let log = Arc::clone(&log);
+                let base = base.clone();
+                tokio::spawn(async move {
+                    let service = service_fn(move |request: Request<Incoming>| {
+                        let answer = answer(&cassette, &base, &log, &request);
+                        async move { Ok::<_, Infallible>(answer) }
+                    });
+                    let _ = hyper::server::conn::http1::Builder::new()
+                        .serve_connection(TokioIo::new(stream), service)
+                        .await;
+                });
+            }
+        });
+        Ok(ReplayServer { address, received, task })
+    }
+
+    /// The base URL to point a client at, e.g. `http://127.0.0.1:40123`.
+    pub fn base_url(&self) -> String {
+        format!("http://{}", self.address)
+    }
+
+    /// The requests received so far.
+    pub fn received(&self) -> Vec<ReceivedRequest> {
+        self.received.lock().expect("request log").clone()
+    }
+}
+
+impl Drop for ReplayServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+fn answer(
+    cassette: &Cassette,
+    base: &str,
+    log: &Mutex<Vec<ReceivedRequest>>,
+    request: &Request<Incoming>,
+) -> Response<Full<Bytes>> {
+    let path = request.uri().path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_default();
+    let headers = request
+        .headers()
+        .iter()
+        .map(|(name, value)| (name.as_str().to_string(), value.to_str().unwrap_or_default().to_string()))
+        .collect::<BTreeMap<_, _>>();
+    let has_token = headers.get("authorization").is_some_and(|value| value.starts_with("Bearer "));
+    log.lock().expect("request log").push(ReceivedRequest {
+        method: request.method().to_string(),
+        path: path.clone(),
+        headers,
+    });
+    if !has_token {
+        return json_response(401, &BTreeMap::new(), base, Some(&serde_json::json!({"message": "Requires authentication"})));
+    }
+    match cassette.interactions.iter().find(|i| i.method.eq_ignore_ascii_case(request.method().as_str()) && i.path == path) {
+        Some(interaction) => json_response(interaction.status, &interaction.headers, base, interaction.body.as_ref()),
+        None => {
+            tracing::debug!("replay: no recorded response for {} {path}", request.method());
+            json_response(404, &BTreeMap::new(), base, Some(&serde_json::json!({"message": "Not Found"})))
+        }
+    }
+}
+
+fn json_response(
+    status: u16,
+    headers: &BTreeMap<String, String>,
+    base: &str,
+    body: Option<&serde_json::Value>,
+) -> Response<Full<Bytes>> {
+    let bytes = body.map(|value| serde_json::to_vec_pretty(value).expect("JSON value serialises")).unwrap_or_default();
+    let mut builder = Response::builder().status(status).header("content-type", "application/json; charset=utf-8");
+    for (name, value) in headers {
+        builder = builder.header(name.as_str(), value.replace("{base}", base));
+    }
+    builder.body(Full::new(Bytes::from(bytes))).expect("valid response")
+}

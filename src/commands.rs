@@ -1,0 +1,151 @@
+//! What each command does, from parsed arguments to an exit code.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::cli::{Cli, Command, ControlsCommand, EvaluateArgs, FailOn, IngestArgs, ReportArgs};
+use crate::collect::http::Token;
+use crate::config::Config;
+use crate::controls::Catalogue;
+use crate::error::{EXIT_GATE_FAILED, EXIT_INPUT, EXIT_OK};
+use crate::evaluate::{Evaluation, Status};
+use crate::ingest::FileOutcome;
+use crate::report::ReportModel;
+use crate::store::{RunStatus, Store};
+
+/// Runs the parsed command line; returns the exit code.
+pub fn run(cli: Cli) -> Result<u8> {
+    let global = &cli.global;
+    match cli.command {
+        Command::Collect(_) => collect(&global.store, &global.config),
+        Command::Ingest(args) => ingest(&global.store, &args),
+        Command::Evaluate(args) => evaluate(&global.store, &global.config, &args),
+        Command::Report(args) => report(&global.store, &global.config, &args),
+        Command::Demo(args) => crate::demo::run(&args),
+        Command::Controls(args) => match args.command {
+            ControlsCommand::List { control_dirs } => controls_list(&control_dirs),
+        },
+    }
+}
+
+fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
+    let config = Config::load(config_path, true)?;
+    if config.github.is_none() && config.files.is_empty() {
+        return Err(crate::error::input_error(format!(
+            "{} names no source: add a `github:` section or `files:`",
+            config_path.display()
+        )));
+    }
+    let store = Store::open(store_path)?;
+    if let Some(github) = &config.github {
+        let token = Token::from_env(&github.token_env)?;
+        let summary = crate::collect::github::collect(&store, github, token)?;
+        println!(
+            "collected GitHub organisation {}: {} repositories, {} evidence items; branch protection visible on {}, not visible on {}",
+            github.org, summary.repositories, summary.evidence, summary.branches_visible, summary.branches_not_visible
+        );
+    }
+    let mut code = EXIT_OK;
+    for file in &config.files {
+        let outcomes = ingest_paths(&store, &[file.path.clone()], None, file.repo.as_deref())?;
+        if outcomes.iter().any(|outcome| outcome.error.is_some()) {
+            code = EXIT_INPUT;
+        }
+    }
+    Ok(code)
+}
+
+/// Ingests files as one run, printing each outcome; a bad file is reported and the others are kept.
+pub fn ingest_paths(store: &Store, paths: &[PathBuf], kind: Option<crate::cli::IngestKind>, repo: Option<&str>) -> Result<Vec<FileOutcome>> {
+    let run_id = store.start_run("ingest")?;
+    let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
+    let outcomes = crate::ingest::ingest_files(store, run_id, &refs, kind, repo)?;
+    for outcome in &outcomes {
+        for warning in &outcome.warnings {
+            tracing::warn!("{warning}");
+        }
+        match (&outcome.error, outcome.stored) {
+            (Some(error), _) => eprintln!("error: {error}"),
+            (None, Some(count)) => println!("ingested {}: {count} finding(s)", outcome.path),
+            (None, None) => {}
+        }
+    }
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    let status = if failed == outcomes.len() && failed > 0 { RunStatus::Failed } else { RunStatus::Succeeded };
+    store.finish_run(run_id, status, &serde_json::json!({"files": outcomes}))?;
+    Ok(outcomes)
+}
+
+fn ingest(store_path: &Path, args: &IngestArgs) -> Result<u8> {
+    let store = Store::open(store_path)?;
+    let outcomes = ingest_paths(&store, &args.paths, args.kind, args.repo.as_deref())?;
+    let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
+    if failed > 0 {
+        eprintln!("{failed} of {} file(s) could not be ingested; the others were stored", outcomes.len());
+        return Ok(EXIT_INPUT);
+    }
+    Ok(EXIT_OK)
+}
+
+/// Prints one line per control with its verdict.
+pub fn print_evaluation(catalogue: &Catalogue, evaluation: &Evaluation) {
+    println!("evaluation #{} as of {}", evaluation.evaluation_id, crate::time::display_utc(&evaluation.as_of));
+    for outcome in &evaluation.outcomes {
+        let title = catalogue.controls.iter().find(|c| c.id == outcome.control_id).map(|c| c.title.as_str()).unwrap_or("");
+        let failing = outcome.results.iter().filter(|r| r.status == Status::Fail).count();
+        let detail = match &outcome.error {
+            Some(error) => format!(" ({error})"),
+            None if failing > 0 => format!(" ({failing} of {} resources fail)", outcome.results.len()),
+            None => String::new(),
+        };
+        println!("  {:<15} {:<7} {title}{detail}", outcome.status.label(), outcome.control_id);
+    }
+}
+
+fn evaluate(store_path: &Path, config_path: &Path, args: &EvaluateArgs) -> Result<u8> {
+    let config = Config::load(config_path, false)?;
+    let catalogue = Catalogue::load(&args.control_dirs)?;
+    let as_of = match &args.as_of {
+        Some(text) => crate::time::parse_as_of(text)?,
+        None => crate::time::now_utc(),
+    };
+    let evaluation = crate::evaluate::evaluate(store_path, &catalogue, &config, as_of)?;
+    print_evaluation(&catalogue, &evaluation);
+    let gate_failed = match args.fail_on {
+        None => false,
+        Some(FailOn::Fail) => evaluation.outcomes.iter().any(|o| o.status == Status::Fail),
+        Some(FailOn::Unknown) => evaluation.outcomes.iter().any(|o| matches!(o.status, Status::Fail | Status::Unknown)),
+    };
+    Ok(if gate_failed { EXIT_GATE_FAILED } else { EXIT_OK })
+}
+
+fn report(store_path: &Path, config_path: &Path, args: &ReportArgs) -> Result<u8> {
+    let config = Config::load(config_path, false)?;
+    let conn = Store::open_read_only(store_path)?;
+    let model = ReportModel::load(&conn, args.evaluation, config.organisation.as_deref())?;
+    drop(conn);
+    for path in crate::report::write_reports(&model, &args.output, &args.formats, args.templates.as_deref())? {
+        println!("wrote {}", path.display());
+    }
+    Ok(EXIT_OK)
+}
+
+fn controls_list(control_dirs: &[PathBuf]) -> Result<u8> {
+    let catalogue = Catalogue::load(control_dirs)?;
+    println!("{:<8} {:<10} {:<9} {:<9} {:<60} MAPPINGS", "ID", "DOMAIN", "KIND", "SEVERITY", "TITLE");
+    for control in &catalogue.controls {
+        let mappings: Vec<String> = control.mappings.iter().map(|(f, ids)| format!("{f}: {}", ids.join(" "))).collect();
+        println!(
+            "{:<8} {:<10} {:<9} {:<9} {:<60} {}",
+            control.id,
+            format!("{:?}", control.domain).to_lowercase(),
+            format!("{:?}", control.kind).to_lowercase(),
+            format!("{:?}", control.severity).to_lowercase(),
+            control.title,
+            mappings.join("; ")
+        );
+    }
+    println!("{} controls; frameworks: {}", catalogue.controls.len(), catalogue.frameworks.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", "));
+    Ok(EXIT_OK)
+}

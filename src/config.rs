@@ -1,0 +1,122 @@
+//! The configuration file (`pipeproof.yaml`): organisation, sources and policy.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::error::input_error;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The organisation's display name on reports.
+    #[serde(default)]
+    pub organisation: Option<String>,
+    /// GitHub collection settings.
+    #[serde(default)]
+    pub github: Option<GithubConfig>,
+    /// Evidence files read by `collect` as if passed to `ingest`.
+    #[serde(default)]
+    pub files: Vec<FileSource>,
+    /// Organisation policy: parameter values per control id, e.g. `SRC-06: { min_approvals: 2 }`.
+    #[serde(default)]
+    pub policy: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+}
+
+/// Where and how to reach GitHub.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GithubConfig {
+    /// The organisation login.
+    pub org: String,
+    /// The REST API base URL (GitHub Enterprise Server: `https://HOST/api/v3`).
+    #[serde(default = "default_api_url")]
+    pub api_url: String,
+    /// The environment variable holding the token (never put the token itself in the config).
+    #[serde(default = "default_token_env")]
+    pub token_env: String,
+    /// Page size for list requests (GitHub allows at most 100).
+    #[serde(default = "default_per_page")]
+    pub per_page: u32,
+}
+
+/// One evidence file (or glob-free path) to ingest during `collect`.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FileSource {
+    /// The file path, relative to the config file.
+    pub path: PathBuf,
+    /// The repository (owner/name) the file describes.
+    #[serde(default)]
+    pub repo: Option<String>,
+}
+
+fn default_api_url() -> String {
+    "https://api.github.com".to_string()
+}
+
+fn default_per_page() -> u32 {
+    100
+}
+
+fn default_token_env() -> String {
+    "GITHUB_TOKEN".to_string()
+}
+
+impl Config {
+    /// Reads the config file; a missing file gives the empty configuration when `required` is false.
+    pub fn load(path: &Path, required: bool) -> Result<Config> {
+        if !path.exists() {
+            if required {
+                return Err(input_error(format!(
+                    "config file {} not found: create it (see README) or pass --config PATH",
+                    path.display()
+                )));
+            }
+            return Ok(Config::default());
+        }
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read config file {}", path.display()))?;
+        let mut config = Self::parse(&text, &path.display().to_string())?;
+        let base = path.parent().unwrap_or(Path::new("."));
+        for file in &mut config.files {
+            if file.path.is_relative() {
+                file.path = base.join(&file.path);
+            }
+        }
+        Ok(config)
+    }
+
+    /// Parses config text; `origin` names it in errors.
+    pub fn parse(text: &str, origin: &str) -> Result<Config> {
+        serde_saphyr::from_str(text).map_err(|error| input_error(format!("{origin}: {error}")))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_full_config_parses() {
+        let config = Config::parse(
+            "organisation: Acme\ngithub:\n  org: acme\n  token_env: ACME_TOKEN\nfiles:\n  - path: a.sarif\n    repo: acme/web\npolicy:\n  SRC-06:\n    min_approvals: 2\n",
+            "test",
+        )
+        .unwrap();
+        let github = config.github.unwrap();
+        assert_eq!(github.api_url, "https://api.github.com");
+        assert_eq!(github.token_env, "ACME_TOKEN");
+        assert_eq!(config.policy["SRC-06"]["min_approvals"], serde_json::json!(2));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected_with_the_origin() {
+        let error = Config::parse("githb:\n  org: acme\n", "pipeproof.yaml").unwrap_err();
+        assert!(format!("{error}").contains("pipeproof.yaml"), "{error}");
+    }
+}

@@ -1,0 +1,174 @@
+//! Loads the built-in catalogue and users' control directories, and validates them together.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::{Control, Framework};
+use crate::error::input_error;
+use crate::store::sha256_hex;
+
+/// Every control and framework in force, with the files they came from.
+#[derive(Debug, Clone)]
+pub struct Catalogue {
+    /// Controls, sorted by id.
+    pub controls: Vec<Control>,
+    /// Frameworks, sorted by id.
+    pub frameworks: Vec<Framework>,
+    /// (origin, sha256) of every file read, sorted.
+    pub sources: Vec<(String, String)>,
+}
+
+impl Catalogue {
+    /// The built-in catalogue plus each extra directory (a control there replaces a built-in one with the same id).
+    pub fn load(extra_dirs: &[impl AsRef<Path>]) -> Result<Catalogue> {
+        let mut files: Vec<(String, String)> = crate::embedded::CONTROLS
+            .iter()
+            .filter(|(name, _)| name.ends_with(".yaml"))
+            .map(|(name, text)| (format!("builtin:controls/{name}"), text.to_string()))
+            .collect();
+        for dir in extra_dirs {
+            read_dir_yaml(dir.as_ref(), &mut files)?;
+        }
+        Self::from_files(files)
+    }
+
+    /// Builds a catalogue from (origin, YAML text) pairs; frameworks live under a `frameworks/` folder.
+    pub fn from_files(files: Vec<(String, String)>) -> Result<Catalogue> {
+        let mut controls = BTreeMap::new();
+        let mut frameworks = BTreeMap::new();
+        let mut sources = Vec::new();
+        for (origin, text) in &files {
+            sources.push((origin.clone(), sha256_hex(text.as_bytes())));
+            if origin.contains("frameworks/") {
+                let framework: Framework = serde_saphyr::from_str(text)
+                    .map_err(|error| input_error(format!("{origin}: not a valid framework file: {error}")))?;
+                frameworks.insert(framework.id.clone(), framework);
+            } else {
+                let control: Control = serde_saphyr::from_str(text)
+                    .map_err(|error| input_error(format!("{origin}: not a valid control file: {error}")))?;
+                controls.insert(control.id.clone(), (origin.clone(), control));
+            }
+        }
+        sources.sort();
+        let catalogue = Catalogue {
+            frameworks: frameworks.into_values().collect(),
+            controls: Vec::new(),
+            sources,
+        };
+        let mut checked = Vec::new();
+        for (origin, control) in controls.into_values() {
+            catalogue.validate(&origin, &control)?;
+            checked.push(control);
+        }
+        Ok(Catalogue { controls: checked, ..catalogue })
+    }
+
+    fn validate(&self, origin: &str, control: &Control) -> Result<()> {
+        let id_ok = control.id.len() >= 3
+            && control.id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+        if !id_ok {
+            return Err(input_error(format!("{origin}: control id {:?} must be upper-case letters, digits and '-', like SRC-06", control.id)));
+        }
+        for name in control.params.keys() {
+            let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            if !valid || name.starts_with("pp_") {
+                return Err(input_error(format!(
+                    "{origin}: parameter name {name:?} must be lower_snake_case and must not start with pp_"
+                )));
+            }
+        }
+        if control.query.trim().is_empty() {
+            return Err(input_error(format!("{origin}: control {} has an empty query", control.id)));
+        }
+        for (framework_id, requirement_ids) in &control.mappings {
+            let framework = self.framework(framework_id).ok_or_else(|| {
+                input_error(format!(
+                    "{origin}: control {} maps to unknown framework {framework_id:?} (known: {})",
+                    control.id,
+                    self.frameworks.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
+                ))
+            })?;
+            let known: BTreeSet<&str> = framework.requirements.iter().map(|r| r.id.as_str()).collect();
+            if let Some(unknown) = requirement_ids.iter().find(|id| !known.contains(id.as_str())) {
+                return Err(input_error(format!(
+                    "{origin}: control {} maps to {unknown:?}, which is not a requirement of {}",
+                    control.id, framework.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The framework with this id.
+    pub fn framework(&self, id: &str) -> Option<&Framework> {
+        self.frameworks.iter().find(|framework| framework.id == id)
+    }
+
+    /// A digest over every source file's hash: changes when any control or framework changes.
+    pub fn digest(&self) -> String {
+        let joined: String = self.sources.iter().map(|(origin, hash)| format!("{origin} {hash}\n")).collect();
+        sha256_hex(joined.as_bytes())
+    }
+
+    /// The controls mapped to one requirement of one framework, by id.
+    pub fn controls_for(&self, framework_id: &str, requirement_id: &str) -> Vec<&Control> {
+        self.controls
+            .iter()
+            .filter(|control| {
+                control.mappings.get(framework_id).is_some_and(|ids| ids.iter().any(|id| id == requirement_id))
+            })
+            .collect()
+    }
+}
+
+fn read_dir_yaml(dir: &Path, files: &mut Vec<(String, String)>) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(input_error(format!("control directory {} does not exist", dir.display())));
+    }
+    let mut entries: Vec<_> = std::fs::read_dir(dir)
+        .with_context(|| format!("cannot read control directory {}", dir.display()))?
+        .filter_map(|entry| entry.ok().map(|entry| entry.path()))
+        .collect();
+    entries.sort();
+    for path in entries {
+        if path.is_dir() {
+            read_dir_yaml(&path, files)?;
+        } else if path.extension().is_some_and(|ext| ext == "yaml" || ext == "yml") {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read {}", path.display()))?;
+            files.push((path.display().to_string(), text));
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_builtin_catalogue_loads_and_validates() {
+        let catalogue = Catalogue::load(&[] as &[&Path]).unwrap();
+        assert!(catalogue.controls.len() >= 6);
+        assert!(catalogue.framework("soc2").is_some());
+        assert!(catalogue.framework("iso27001_2022").is_some());
+        assert_eq!(catalogue.framework("iso27001_2022").unwrap().requirements.len(), 93);
+    }
+
+    #[test]
+    fn a_mapping_to_an_unknown_requirement_is_rejected() {
+        let mut files: Vec<(String, String)> = crate::embedded::CONTROLS
+            .iter()
+            .filter(|(name, _)| name.starts_with("frameworks/"))
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect();
+        files.push((
+            "bad.yaml".into(),
+            "id: X-01\ntitle: t\ndomain: source\nkind: state\nseverity: low\nstatement: s\nrationale: r\nremediation: m\nrequires: [repositories]\nquery: SELECT 1\nmappings:\n  soc2: [CC99.9]\n".into(),
+        ));
+        let error = Catalogue::from_files(files).unwrap_err().to_string();
+        assert!(error.contains("bad.yaml") && error.contains("CC99.9"), "{error}");
+    }
+}

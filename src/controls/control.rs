@@ -1,0 +1,114 @@
+//! One control: what it checks, how (SQL), how bad a failure is, and which requirements it evidences.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// The pipeline domain a control belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Domain {
+    /// Source code repository.
+    Source,
+    /// Build environment.
+    Build,
+    /// Automated security testing.
+    Testing,
+    /// Artifact repository.
+    Artifacts,
+    /// Deployment.
+    Deployment,
+    /// Monitoring and logging.
+    Monitoring,
+    /// Compliance and governance.
+    Governance,
+}
+
+impl Domain {
+    /// The domain's display name.
+    pub fn label(self) -> &'static str {
+        match self {
+            Domain::Source => "Source code",
+            Domain::Build => "Build",
+            Domain::Testing => "Security testing",
+            Domain::Artifacts => "Artifacts",
+            Domain::Deployment => "Deployment",
+            Domain::Monitoring => "Monitoring",
+            Domain::Governance => "Governance",
+        }
+    }
+}
+
+/// Whether a control judges settings at a moment or events over a period.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ControlKind {
+    /// Settings as of a moment.
+    State,
+    /// Events over the period.
+    Operation,
+}
+
+/// How serious a failure of the control is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Severity {
+    /// Exploitable now, or defeats other controls.
+    Critical,
+    /// A serious weakness.
+    High,
+    /// A weakness worth fixing this quarter.
+    Medium,
+    /// Hygiene.
+    Low,
+}
+
+impl Severity {
+    /// Sort rank: critical first.
+    pub fn rank(self) -> u8 {
+        self as u8
+    }
+}
+
+/// A control parameter, bound as a DuckDB variable of the same name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Param {
+    /// The value used when the organisation policy sets none.
+    pub default: serde_json::Value,
+    /// What the parameter means.
+    pub description: String,
+}
+
+/// A control definition (`controls/<domain>/<ID>.yaml`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Control {
+    /// Stable id, e.g. `SRC-06`.
+    pub id: String,
+    /// A short title.
+    pub title: String,
+    /// The pipeline domain.
+    pub domain: Domain,
+    /// State or operation.
+    pub kind: ControlKind,
+    /// Severity of a failure.
+    pub severity: Severity,
+    /// What must hold, in one or two sentences.
+    pub statement: String,
+    /// Why it matters.
+    pub rationale: String,
+    /// What to do when it fails.
+    pub remediation: String,
+    /// Parameters, bound as DuckDB variables (`getvariable('name')`).
+    #[serde(default)]
+    pub params: BTreeMap<String, Param>,
+    /// Fact tables (views) the query reads; when all are empty the verdict is unknown.
+    pub requires: Vec<String>,
+    /// SQL returning `resource, status, reason, evidence_id` rows.
+    pub query: String,
+    /// Framework id → requirement ids this control gives evidence for.
+    #[serde(default)]
+    pub mappings: BTreeMap<String, Vec<String>>,
+}

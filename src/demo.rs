@@ -1,0 +1,88 @@
+//! `pipeproof demo`: the whole pipeline on the bundled demo organisation, with the real collector talking
+//! HTTP to an in-process replay server on 127.0.0.1.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+
+use crate::cli::DemoArgs;
+use crate::collect::http::Token;
+use crate::collect::replay::{Cassette, ReplayServer};
+use crate::config::Config;
+use crate::controls::Catalogue;
+use crate::error::EXIT_OK;
+use crate::report::ReportModel;
+use crate::store::Store;
+
+/// The demo's configuration file inside a fixtures folder.
+const CONFIG_FILE: &str = "pipeproof.yaml";
+/// The recorded GitHub responses inside a fixtures folder.
+const CASSETTE_FILE: &str = "github/cassette.json";
+/// The token the demo presents to the replay server (not a real credential).
+const DEMO_TOKEN: &str = "demo-token-not-a-secret";
+
+/// Runs collect → ingest → evaluate → report on the demo organisation; returns the exit code.
+pub fn run(args: &DemoArgs) -> Result<u8> {
+    let output = &args.output;
+    std::fs::create_dir_all(output).with_context(|| format!("cannot create {}", output.display()))?;
+    let fixtures = match &args.fixtures {
+        Some(dir) => dir.clone(),
+        None => write_builtin_fixtures(&output.join("fixtures"))?,
+    };
+    let config = Config::load(&fixtures.join(CONFIG_FILE), true)?;
+    let cassette_path = fixtures.join(CASSETTE_FILE);
+    let cassette_text = std::fs::read_to_string(&cassette_path).with_context(|| format!("cannot read {}", cassette_path.display()))?;
+    let cassette = Cassette::parse(&cassette_text, &cassette_path.display().to_string())?;
+
+    let store_path = output.join("pipeproof-demo.duckdb");
+    for stale in [store_path.clone(), store_path.with_extension("duckdb.wal")] {
+        if stale.exists() {
+            std::fs::remove_file(&stale).with_context(|| format!("cannot remove the previous demo store {}", stale.display()))?;
+        }
+    }
+    let store = Store::open(&store_path)?;
+
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let server = runtime.block_on(ReplayServer::start(cassette))?;
+    let mut github = config.github.clone().context("the demo config has no github section")?;
+    github.api_url = server.base_url();
+    println!("demo: replaying recorded GitHub API responses on {}", server.base_url());
+    let summary = crate::collect::github::collect(&store, &github, Token::new(DEMO_TOKEN.to_string()))?;
+    println!(
+        "collect: organisation {}: {} repositories; branch protection visible on {}, not visible on {}",
+        github.org, summary.repositories, summary.branches_visible, summary.branches_not_visible
+    );
+    drop(server);
+    drop(runtime);
+
+    for file in &config.files {
+        crate::commands::ingest_paths(&store, &[file.path.clone()], None, file.repo.as_deref())?;
+    }
+    drop(store);
+
+    let catalogue = Catalogue::load(&[] as &[&Path])?;
+    let evaluation = crate::evaluate::evaluate(&store_path, &catalogue, &config, crate::time::now_utc())?;
+    crate::commands::print_evaluation(&catalogue, &evaluation);
+
+    let conn = Store::open_read_only(&store_path)?;
+    let model = ReportModel::load(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
+    drop(conn);
+    let written = crate::report::write_reports(&model, output, &[], None)?;
+    for path in &written {
+        println!("wrote {}", path.display());
+    }
+    println!("demo complete: reports are in {}", output.display());
+    Ok(EXIT_OK)
+}
+
+/// Writes the embedded demo fixtures into `dir` so the demo reads them like any user's files.
+fn write_builtin_fixtures(dir: &Path) -> Result<PathBuf> {
+    for (name, text) in crate::embedded::DEMO_FIXTURES {
+        let path = dir.join(name);
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent)?;
+        }
+        std::fs::write(&path, text).with_context(|| format!("cannot write {}", path.display()))?;
+    }
+    Ok(dir.to_path_buf())
+}

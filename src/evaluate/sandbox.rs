@@ -1,0 +1,124 @@
+//! The sandbox control SQL runs in: a read-only database, no external access, configuration locked,
+//! a time limit per query.
+
+use std::path::Path;
+use std::sync::mpsc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Result};
+use chrono::NaiveDateTime;
+use duckdb::{AccessMode, Connection};
+
+/// One row a control query returned.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawRow {
+    /// The resource judged.
+    pub resource: String,
+    /// The status text as returned.
+    pub status: String,
+    /// Why.
+    pub reason: String,
+    /// The evidence item that proves it.
+    pub evidence_id: Option<i64>,
+}
+
+/// A read-only connection to the store for running untrusted control SQL.
+pub struct Sandbox {
+    conn: Connection,
+    time_limit: Duration,
+}
+
+impl Sandbox {
+    /// Opens the store read-only with external access disabled and configuration locked.
+    pub fn open(path: &Path, as_of: NaiveDateTime, time_limit: Duration) -> Result<Sandbox> {
+        let config = crate::store::base_config()?
+            .access_mode(AccessMode::ReadOnly)?
+            .enable_external_access(false)?;
+        let conn = Connection::open_with_flags(path, config)
+            .map_err(|error| anyhow!("cannot open store {} for evaluation: {error}", path.display()))?;
+        conn.execute("SET VARIABLE pp_as_of = ?::TIMESTAMP", [as_of.format("%Y-%m-%d %H:%M:%S").to_string()])?;
+        conn.execute_batch("SET lock_configuration = true")?;
+        Ok(Sandbox { conn, time_limit })
+    }
+
+    /// Counts the rows a fact view shows as of the evaluation time.
+    pub fn count_rows(&self, view: &str) -> Result<i64> {
+        let valid = !view.is_empty() && view.chars().all(|c| c.is_ascii_lowercase() || c == '_');
+        if !valid {
+            return Err(anyhow!("{view:?} is not a fact table name"));
+        }
+        self.conn
+            .query_row(&format!("SELECT count(*) FROM {view}"), [], |row| row.get(0))
+            .map_err(|error| anyhow!("fact table {view}: {error}"))
+    }
+
+    /// Binds parameters as DuckDB variables and runs a control query under the time limit.
+    pub fn run(&self, query: &str, params: &[(String, serde_json::Value)]) -> Result<Vec<RawRow>> {
+        for (name, value) in params {
+            bind_variable(&self.conn, name, value)?;
+        }
+        let (done, finished) = mpsc::channel::<()>();
+        let interrupt = self.conn.interrupt_handle();
+        let limit = self.time_limit;
+        let watchdog = std::thread::spawn(move || {
+            if finished.recv_timeout(limit).is_err() {
+                interrupt.interrupt();
+                true
+            } else {
+                false
+            }
+        });
+        let outcome = self.query_rows(query);
+        let _ = done.send(());
+        let timed_out = watchdog.join().unwrap_or(false);
+        for (name, _) in params {
+            self.conn.execute_batch(&format!("RESET VARIABLE {name}"))?;
+        }
+        match outcome {
+            Err(_) if timed_out => Err(anyhow!("the query ran longer than {}s and was stopped", limit.as_secs())),
+            other => other,
+        }
+    }
+
+    fn query_rows(&self, query: &str) -> Result<Vec<RawRow>> {
+        let mut statement = self.conn.prepare(query)?;
+        let mut rows = statement.query([])?;
+        let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
+        for required in ["resource", "status", "reason", "evidence_id"] {
+            if !columns.iter().any(|column| column == required) {
+                return Err(anyhow!(
+                    "the query must return columns resource, status, reason, evidence_id; it returned {}",
+                    columns.join(", ")
+                ));
+            }
+        }
+        let mut found = Vec::new();
+        while let Some(row) = rows.next()? {
+            found.push(RawRow {
+                resource: row.get::<_, Option<String>>("resource")?.unwrap_or_default(),
+                status: row.get::<_, Option<String>>("status")?.unwrap_or_default(),
+                reason: row.get::<_, Option<String>>("reason")?.unwrap_or_default(),
+                evidence_id: row.get("evidence_id")?,
+            });
+        }
+        Ok(found)
+    }
+}
+
+/// Sets one DuckDB variable from a JSON value, bound as a typed parameter (never pasted into SQL).
+fn bind_variable(conn: &Connection, name: &str, value: &serde_json::Value) -> Result<()> {
+    use serde_json::Value;
+    let sql = |cast: &str| format!("SET VARIABLE {name} = ?::{cast}");
+    match value {
+        Value::Bool(flag) => conn.execute(&sql("BOOLEAN"), [flag])?,
+        Value::Number(number) if number.is_i64() => conn.execute(&sql("BIGINT"), [number.as_i64()])?,
+        Value::Number(number) => conn.execute(&sql("DOUBLE"), [number.as_f64()])?,
+        Value::String(text) => conn.execute(&sql("VARCHAR"), [text])?,
+        Value::Array(items) if items.iter().all(Value::is_string) => {
+            let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+            conn.execute(&sql("VARCHAR[]"), [serde_json::to_string(&texts)?])?
+        }
+        other => return Err(anyhow!("parameter {name}: unsupported value {other} (use a number, boolean, string or list of strings)")),
+    };
+    Ok(())
+}

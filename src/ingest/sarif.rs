@@ -1,0 +1,301 @@
+//! SARIF 2.1.0: static-analysis results from any tool (CodeQL, Semgrep, Trivy, Grype, Gitleaks, ...).
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use duckdb::{params, Connection};
+use serde_json::Value;
+
+use crate::error::input_error;
+
+/// One result, normalised.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Finding {
+    /// The tool that reported it.
+    pub tool: String,
+    /// The tool's version, if stated.
+    pub tool_version: Option<String>,
+    /// The rule id (from `ruleId`, `rule.id` or the rule at `ruleIndex`).
+    pub rule_id: Option<String>,
+    /// The rule's name or short description.
+    pub rule_name: Option<String>,
+    /// `error`, `warning`, `note` or `none` (defaulted from the rule configuration, else `warning`).
+    pub level: String,
+    /// The rule's `security-severity` property (CVSS-like 0–10), if any.
+    pub security_severity: Option<f64>,
+    /// The message text.
+    pub message: Option<String>,
+    /// The first location, as `uri:line`.
+    pub location: Option<String>,
+    /// A stable fingerprint (partial or full), if any.
+    pub fingerprint: Option<String>,
+    /// Whether an accepted suppression applies.
+    pub suppressed: bool,
+}
+
+/// One run: a tool invocation and what it found.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Run {
+    /// The tool name.
+    pub tool: String,
+    /// The tool version.
+    pub tool_version: Option<String>,
+    /// Its results.
+    pub findings: Vec<Finding>,
+}
+
+/// A parsed SARIF log.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SarifLog {
+    /// The runs, in order.
+    pub runs: Vec<Run>,
+    /// The repository named by `versionControlProvenance`, as `owner/name` when it is a GitHub URL.
+    pub repository: Option<String>,
+    /// Notes about a valid log that says little.
+    pub warnings: Vec<String>,
+}
+
+/// Parses SARIF bytes; `origin` (the file name) and the position of any problem are named in errors.
+pub fn parse(bytes: &[u8], origin: &str) -> Result<SarifLog> {
+    let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(input_error(format!("{origin}: the file is empty: expected a SARIF 2.1.0 JSON log")));
+    }
+    let document: Value = serde_json::from_slice(bytes).map_err(|error| {
+        input_error(format!(
+            "{origin}: line {}, column {}: invalid JSON: {error}",
+            error.line(),
+            error.column()
+        ))
+    })?;
+    let version = document.get("version").and_then(Value::as_str);
+    match version {
+        Some("2.1.0") => {}
+        Some(other) => {
+            return Err(input_error(format!(
+                "{origin}: unsupported SARIF version {other:?}: expected \"2.1.0\" (convert older logs with the SARIF SDK's `sarif transform`)"
+            )))
+        }
+        None => return Err(input_error(format!("{origin}: no \"version\" field: expected a SARIF 2.1.0 log"))),
+    }
+    let runs = document
+        .get("runs")
+        .and_then(Value::as_array)
+        .ok_or_else(|| input_error(format!("{origin}: no \"runs\" array: expected a SARIF 2.1.0 log")))?;
+    let mut log = SarifLog { runs: Vec::new(), repository: None, warnings: Vec::new() };
+    if runs.is_empty() {
+        log.warnings.push(format!(
+            "{origin}: the log has no runs: the scanner may never have run, so it proves no scan took place"
+        ));
+    }
+    for (index, run) in runs.iter().enumerate() {
+        log.runs.push(parse_run(run, origin, index)?);
+        if log.repository.is_none() {
+            log.repository = repository_of(run);
+        }
+    }
+    Ok(log)
+}
+
+fn parse_run(run: &Value, origin: &str, index: usize) -> Result<Run> {
+    let driver = run
+        .pointer("/tool/driver")
+        .ok_or_else(|| input_error(format!("{origin}: runs[{index}] has no tool.driver: every SARIF run names its tool")))?;
+    let tool = driver.get("name").and_then(Value::as_str).unwrap_or("unknown tool").to_string();
+    let tool_version = ["semanticVersion", "version"]
+        .iter()
+        .find_map(|key| driver.get(*key).and_then(Value::as_str))
+        .map(str::to_string);
+    let driver_rules = rules_of(driver);
+    let extension_rules: Vec<Vec<&Value>> = run
+        .pointer("/tool/extensions")
+        .and_then(Value::as_array)
+        .map(|extensions| extensions.iter().map(rules_of).collect())
+        .unwrap_or_default();
+    let by_id: BTreeMap<&str, &Value> = driver_rules
+        .iter()
+        .chain(extension_rules.iter().flatten())
+        .filter_map(|rule| rule.get("id").and_then(Value::as_str).map(|id| (id, *rule)))
+        .collect();
+    let results = run.get("results").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let findings = results
+        .iter()
+        .map(|result| {
+            let rule = rule_for(result, &driver_rules, &extension_rules, &by_id);
+            finding(result, rule, &tool, &tool_version)
+        })
+        .collect();
+    Ok(Run { tool, tool_version, findings })
+}
+
+fn rules_of(component: &Value) -> Vec<&Value> {
+    component.get("rules").and_then(Value::as_array).map(|rules| rules.iter().collect()).unwrap_or_default()
+}
+
+fn rule_for<'a>(result: &'a Value, driver: &[&'a Value], extensions: &[Vec<&'a Value>], by_id: &BTreeMap<&str, &'a Value>) -> Option<&'a Value> {
+    let reference = result.get("rule");
+    let index = result
+        .get("ruleIndex")
+        .or_else(|| reference.and_then(|r| r.get("index")))
+        .and_then(Value::as_u64)
+        .map(|i| i as usize);
+    let component = reference
+        .and_then(|r| r.pointer("/toolComponent/index"))
+        .and_then(Value::as_u64)
+        .map(|i| i as usize);
+    if let Some(index) = index {
+        let rules = match component {
+            Some(extension) => extensions.get(extension).map(Vec::as_slice).unwrap_or_default(),
+            None => driver,
+        };
+        if let Some(rule) = rules.get(index) {
+            return Some(rule);
+        }
+    }
+    let id = result.get("ruleId").or_else(|| reference.and_then(|r| r.get("id"))).and_then(Value::as_str)?;
+    by_id.get(id).copied().or_else(|| id.split('/').next().and_then(|base| by_id.get(base).copied()))
+}
+
+fn finding(result: &Value, rule: Option<&Value>, tool: &str, tool_version: &Option<String>) -> Finding {
+    let rule_id = result
+        .get("ruleId")
+        .or_else(|| result.pointer("/rule/id"))
+        .or_else(|| rule.and_then(|r| r.get("id")))
+        .and_then(Value::as_str)
+        .map(str::to_string);
+    let level = result
+        .get("level")
+        .or_else(|| rule.and_then(|r| r.pointer("/defaultConfiguration/level")))
+        .and_then(Value::as_str)
+        .unwrap_or("warning")
+        .to_string();
+    let security_severity = rule.and_then(|r| r.pointer("/properties/security-severity")).and_then(|value| match value {
+        Value::String(text) => text.trim().parse().ok(),
+        other => other.as_f64(),
+    });
+    let rule_name = rule.and_then(|r| {
+        r.pointer("/shortDescription/text").or_else(|| r.get("name")).and_then(Value::as_str).map(str::to_string)
+    });
+    let message = result
+        .pointer("/message/text")
+        .and_then(Value::as_str)
+        .map(str::to_string)
+        .or_else(|| {
+            let id = result.pointer("/message/id")?.as_str()?;
+            rule?.pointer(&format!("/messageStrings/{id}/text"))?.as_str().map(str::to_string)
+        });
+    let location = result.pointer("/locations/0/physicalLocation").and_then(|physical| {
+        let uri = physical.pointer("/artifactLocation/uri")?.as_str()?;
+        Some(match physical.pointer("/region/startLine").and_then(Value::as_u64) {
+            Some(line) => format!("{uri}:{line}"),
+            None => uri.to_string(),
+        })
+    });
+    let fingerprint = ["partialFingerprints", "fingerprints"].iter().find_map(|key| {
+        let map = result.get(*key)?.as_object()?;
+        map.iter().find_map(|(name, value)| value.as_str().map(|v| format!("{name}={v}")))
+    });
+    let suppressed = result.get("suppressions").and_then(Value::as_array).is_some_and(|suppressions| {
+        suppressions.iter().any(|s| matches!(s.get("status").and_then(Value::as_str), None | Some("accepted")))
+    });
+    Finding {
+        tool: tool.to_string(),
+        tool_version: tool_version.clone(),
+        rule_id,
+        rule_name,
+        level,
+        security_severity,
+        message,
+        location,
+        fingerprint,
+        suppressed,
+    }
+}
+
+fn repository_of(run: &Value) -> Option<String> {
+    let uri = run.pointer("/versionControlProvenance/0/repositoryUri")?.as_str()?;
+    let path = uri.strip_prefix("https://github.com/")?.trim_end_matches(".git").trim_end_matches('/');
+    (path.split('/').count() == 2).then(|| path.to_string())
+}
+
+/// Stores a parsed log's scans and findings; returns the number of findings stored.
+pub fn store(conn: &Connection, run_id: i64, evidence_id: i64, subject: &str, repo: Option<&str>, log: &SarifLog) -> Result<usize> {
+    let observed_at = crate::time::now_utc();
+    let mut scans = conn.prepare("INSERT INTO code_scans_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)")?;
+    if log.runs.is_empty() {
+        scans.execute(params![run_id, evidence_id, observed_at, subject, repo, "(no runs)", None::<String>, 0])?;
+    }
+    for run in &log.runs {
+        scans.execute(params![run_id, evidence_id, observed_at, subject, repo, run.tool, run.tool_version, run.findings.len() as i64])?;
+    }
+    let mut appender = conn.appender("code_findings_history")?;
+    let mut count = 0;
+    for finding in log.runs.iter().flat_map(|run| &run.findings) {
+        appender.append_row(params![
+            run_id,
+            evidence_id,
+            observed_at,
+            subject,
+            repo,
+            finding.tool,
+            finding.tool_version,
+            finding.rule_id,
+            finding.rule_name,
+            finding.level,
+            finding.security_severity,
+            finding.message,
+            finding.location,
+            finding.fingerprint,
+            finding.suppressed,
+        ])?;
+        count += 1;
+    }
+    appender.flush()?;
+    Ok(count)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn level_defaults_from_the_rule_then_to_warning() {
+        let log = parse(
+            br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"T","rules":[{"id":"R1","defaultConfiguration":{"level":"error"}}]}},
+               "results":[{"ruleIndex":0,"message":{"text":"a"}},{"ruleId":"R2","message":{"text":"b"}}]}]}"#,
+            "t.sarif",
+        )
+        .unwrap();
+        let findings = &log.runs[0].findings;
+        assert_eq!(findings[0].rule_id.as_deref(), Some("R1"));
+        assert_eq!(findings[0].level, "error");
+        assert_eq!(findings[1].level, "warning");
+    }
+
+    #[test]
+    fn a_bom_is_accepted() {
+        let mut bytes = b"\xEF\xBB\xBF".to_vec();
+        bytes.extend_from_slice(br#"{"version":"2.1.0","runs":[]}"#);
+        let log = parse(&bytes, "bom.sarif").unwrap();
+        assert_eq!(log.warnings.len(), 1);
+    }
+
+    #[test]
+    fn syntax_errors_name_file_line_and_column() {
+        let error = parse(b"{\n  \"version\": \"2.1.0\",\n  ,\n}", "broken.sarif").unwrap_err().to_string();
+        assert!(error.starts_with("broken.sarif: line 3, column 3"), "{error}");
+    }
+
+    #[test]
+    fn accepted_suppressions_mark_findings() {
+        let log = parse(
+            br#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"T"}},"results":[
+                {"ruleId":"A","message":{"text":"x"},"suppressions":[{"kind":"inSource"}]},
+                {"ruleId":"B","message":{"text":"y"},"suppressions":[{"kind":"external","status":"rejected"}]}]}]}"#,
+            "s.sarif",
+        )
+        .unwrap();
+        assert!(log.runs[0].findings[0].suppressed);
+        assert!(!log.runs[0].findings[1].suppressed);
+    }
+}

@@ -1,0 +1,18 @@
+//! pipeproof: collect CI/CD evidence, evaluate controls as SQL, and report against compliance frameworks.
+
+pub mod cli;
+pub mod collect;
+pub mod commands;
+pub mod config;
+pub mod controls;
+pub mod demo;
+pub mod embedded;
+pub mod error;
+pub mod evaluate;
+pub mod ingest;
+pub mod report;
+pub mod store;
+pub mod time;
+
+/// The tool version recorded in runs, evaluations and reports.
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,41 @@
+//! HTML rendering: handlebars templates (built in, or overridden from a folder), strict, escaped.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use handlebars::Handlebars;
+
+use super::ReportModel;
+use crate::error::input_error;
+
+/// The template files a report is made of: (registered name, file name).
+const TEMPLATE_FILES: &[(&str, &str)] = &[("report", "report.html.hbs"), ("styles", "report.css")];
+
+/// Renders the report as one self-contained HTML page.
+pub fn render(model: &ReportModel, template_dir: Option<&Path>) -> Result<String> {
+    let mut registry = Handlebars::new();
+    registry.set_strict_mode(true);
+    for (name, file) in TEMPLATE_FILES {
+        let (origin, text) = template_source(template_dir, file)?;
+        if *name == "report" {
+            registry.register_template_string(name, text)
+        } else {
+            registry.register_partial(name, text)
+        }
+        .map_err(|error| input_error(format!("template {origin}: {error}")))?;
+    }
+    registry.render("report", model).context("rendering the HTML report")
+}
+
+fn template_source(template_dir: Option<&Path>, file: &str) -> Result<(String, String)> {
+    if let Some(dir) = template_dir {
+        let path = dir.join(file);
+        if path.exists() {
+            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read template {}", path.display()))?;
+            return Ok((path.display().to_string(), text));
+        }
+    }
+    let text = crate::embedded::find(crate::embedded::TEMPLATES, file)
+        .ok_or_else(|| anyhow::anyhow!("built-in template {file} is missing"))?;
+    Ok((format!("builtin:report-templates/{file}"), text.to_string()))
+}

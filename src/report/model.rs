@@ -1,0 +1,611 @@
+//! `ReportModel`: everything a report shows, built once from a stored evaluation, sorted and free of
+//! wall-clock time so the same store and evaluation always give the same bytes.
+
+use std::collections::BTreeMap;
+
+use anyhow::{anyhow, Context, Result};
+use chrono::NaiveDateTime;
+use duckdb::{params, Connection};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::controls::{Control, Framework, Severity};
+use crate::evaluate::{EvaluatedCatalogue, ParamUse, Status};
+use crate::store::sha256_hex;
+
+/// The whole report.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ReportModel {
+    /// The report title.
+    pub title: String,
+    /// The organisation assessed.
+    pub organisation: String,
+    /// The evaluation reported on.
+    pub evaluation_id: i64,
+    /// The moment the evidence was evaluated as of, for display.
+    pub as_of: String,
+    /// The same, as ISO 8601 UTC.
+    pub as_of_iso: String,
+    /// The pipeproof version that evaluated.
+    pub tool_version: String,
+    /// Digest of the control and framework files evaluated.
+    pub catalogue_sha256: String,
+    /// Digest over the ids and hashes of every evidence item the findings cite.
+    pub evidence_digest: String,
+    /// Headline numbers.
+    pub summary: Summary,
+    /// Per framework: coverage, compliance and every requirement.
+    pub frameworks: Vec<FrameworkSection>,
+    /// Failing and undecided requirements, worst first.
+    pub gaps: Vec<Gap>,
+    /// Every control with its findings.
+    pub controls: Vec<ControlSection>,
+    /// What could not be observed, and why.
+    pub unobserved: Vec<Unobserved>,
+    /// Every evidence item the findings cite.
+    pub evidence: Vec<EvidenceRow>,
+}
+
+/// Counts of verdicts.
+#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
+pub struct StatusCounts {
+    /// Passing.
+    pub pass: usize,
+    /// Failing.
+    pub fail: usize,
+    /// Undecided.
+    pub unknown: usize,
+    /// Not applicable.
+    pub not_applicable: usize,
+}
+
+impl StatusCounts {
+    fn add(&mut self, status: Status) {
+        match status {
+            Status::Pass => self.pass += 1,
+            Status::Fail => self.fail += 1,
+            Status::Unknown => self.unknown += 1,
+            Status::NotApplicable => self.not_applicable += 1,
+        }
+    }
+
+    /// The total counted.
+    pub fn total(&self) -> usize {
+        self.pass + self.fail + self.unknown + self.not_applicable
+    }
+}
+
+/// Headline numbers.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Summary {
+    /// Controls evaluated.
+    pub controls_total: usize,
+    /// Controls by verdict.
+    pub controls: StatusCounts,
+    /// Per-resource findings by verdict.
+    pub findings: StatusCounts,
+    /// Distinct resources judged.
+    pub resources: usize,
+}
+
+/// One framework's results.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FrameworkSection {
+    /// Framework id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// Edition.
+    pub version: String,
+    /// Where the ids come from.
+    pub source: String,
+    /// Requirements in the framework.
+    pub requirements_total: usize,
+    /// Requirements with at least one automated control.
+    pub automated: usize,
+    /// Requirements by rolled-up verdict (automated ones only).
+    pub counts: StatusCounts,
+    /// Requirements no automated control covers.
+    pub manual: usize,
+    /// Share of all requirements with a decided verdict (pass or fail), in percent.
+    pub coverage_percent: u32,
+    /// Share of decided requirements that pass, in percent.
+    pub compliance_percent: u32,
+    /// Bar widths for the chart (pass, fail, unknown, manual), in percent of all requirements.
+    pub bar: Vec<BarSegment>,
+    /// Every requirement in framework order.
+    pub requirements: Vec<RequirementRow>,
+}
+
+/// A segment of a stacked bar.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct BarSegment {
+    /// `pass`, `fail`, `unknown`, `manual`.
+    pub status: String,
+    /// Label.
+    pub label: String,
+    /// Count.
+    pub count: usize,
+    /// Width in percent (one decimal).
+    pub percent: String,
+    /// Where the segment starts, in percent (one decimal).
+    pub offset: String,
+}
+
+/// One requirement's status.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RequirementRow {
+    /// Requirement id.
+    pub id: String,
+    /// Our short label.
+    pub label: String,
+    /// CI/CD relevance (H, M, -).
+    pub cicd: String,
+    /// `pass`, `fail`, `unknown`, `not_applicable`, or `manual` (no automated control).
+    pub status: String,
+    /// The status for people.
+    pub status_label: String,
+    /// Ids of the controls evidencing it.
+    pub controls: Vec<String>,
+}
+
+/// A failing or undecided requirement.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Gap {
+    /// Framework name.
+    pub framework: String,
+    /// Requirement id.
+    pub requirement: String,
+    /// Requirement label.
+    pub label: String,
+    /// `fail` or `unknown`.
+    pub status: String,
+    /// The status for people.
+    pub status_label: String,
+    /// Worst severity among its failing (or undecided) controls.
+    pub severity: String,
+    /// Resources failing (or undecided) across those controls.
+    pub resources: usize,
+    /// The controls behind the gap, with what to do.
+    pub actions: Vec<GapAction>,
+}
+
+/// A control behind a gap and its remediation.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct GapAction {
+    /// Control id.
+    pub control: String,
+    /// Control title.
+    pub title: String,
+    /// What to do.
+    pub remediation: String,
+}
+
+/// One control's section.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ControlSection {
+    /// Control id.
+    pub id: String,
+    /// Title.
+    pub title: String,
+    /// Domain label.
+    pub domain: String,
+    /// `state` or `operation`.
+    pub kind: String,
+    /// Severity.
+    pub severity: String,
+    /// What must hold.
+    pub statement: String,
+    /// Why.
+    pub rationale: String,
+    /// What to do on failure.
+    pub remediation: String,
+    /// Rolled-up verdict.
+    pub status: String,
+    /// The verdict for people.
+    pub status_label: String,
+    /// Why it could not be evaluated, if so.
+    pub error: Option<String>,
+    /// Parameters used.
+    pub params: Vec<ParamRow>,
+    /// Framework mappings, e.g. `SOC 2: CC8.1, CC5.2`.
+    pub mappings: Vec<MappingRow>,
+    /// Findings by verdict.
+    pub counts: StatusCounts,
+    /// Per-resource findings.
+    pub findings: Vec<FindingRow>,
+}
+
+/// A parameter as used.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ParamRow {
+    /// Name.
+    pub name: String,
+    /// Value, as JSON text.
+    pub value: String,
+    /// `default` or `policy`.
+    pub origin: String,
+}
+
+/// A control's mapping to one framework.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct MappingRow {
+    /// Framework name.
+    pub framework: String,
+    /// Requirement ids, comma-separated.
+    pub requirements: String,
+}
+
+/// One per-resource verdict.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FindingRow {
+    /// Control id.
+    pub control: String,
+    /// Resource.
+    pub resource: String,
+    /// Verdict.
+    pub status: String,
+    /// Verdict for people.
+    pub status_label: String,
+    /// Why.
+    pub reason: String,
+    /// The evidence item id, if any.
+    pub evidence_id: Option<i64>,
+}
+
+/// Something that could not be observed.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct Unobserved {
+    /// Control id.
+    pub control: String,
+    /// Resource (or `(all)` when the whole control could not run).
+    pub resource: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// An evidence item cited by findings.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct EvidenceRow {
+    /// Evidence id.
+    pub id: i64,
+    /// Source.
+    pub source: String,
+    /// Kind.
+    pub kind: String,
+    /// Subject.
+    pub subject: String,
+    /// When collected (UTC).
+    pub collected_at: String,
+    /// sha256 of the raw bytes.
+    pub sha256: String,
+}
+
+fn severity_name(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "critical",
+        Severity::High => "high",
+        Severity::Medium => "medium",
+        Severity::Low => "low",
+    }
+}
+
+fn framework_label(id: &str, frameworks: &[Framework]) -> String {
+    frameworks.iter().find(|f| f.id == id).map(|f| f.name.clone()).unwrap_or_else(|| id.to_string())
+}
+
+struct StoredOutcome {
+    status: Status,
+    error: Option<String>,
+    params: BTreeMap<String, ParamUse>,
+    findings: Vec<FindingRow>,
+}
+
+impl ReportModel {
+    /// Builds the model for an evaluation (the latest when `evaluation_id` is `None`).
+    pub fn load(conn: &Connection, evaluation_id: Option<i64>, organisation: Option<&str>) -> Result<ReportModel> {
+        let evaluation_id = match evaluation_id {
+            Some(id) => id,
+            None => conn
+                .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
+                .ok_or_else(|| crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first"))?,
+        };
+        let (as_of, tool_version, catalogue_sha256, catalogue_json): (NaiveDateTime, String, String, String) = conn
+            .query_row(
+                "SELECT as_of, tool_version, catalogue_sha256, catalogue::VARCHAR FROM evaluations WHERE evaluation_id = ?",
+                params![evaluation_id],
+                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+            )
+            .map_err(|_| crate::error::input_error(format!("evaluation {evaluation_id} is not in the store")))?;
+        let catalogue: EvaluatedCatalogue =
+            serde_json::from_str(&catalogue_json).context("the evaluation's stored catalogue is unreadable")?;
+        let outcomes = load_outcomes(conn, evaluation_id)?;
+        let organisation = match organisation {
+            Some(name) => name.to_string(),
+            None => conn
+                .query_row("SELECT string_agg(DISTINCT org, ', ' ORDER BY org) FROM org_settings_history", [], |row| {
+                    row.get::<_, Option<String>>(0)
+                })?
+                .unwrap_or_else(|| "Unnamed organisation".to_string()),
+        };
+        let evidence = load_evidence(conn, evaluation_id)?;
+        let digest_input: String = evidence.iter().map(|e| format!("{} {}\n", e.id, e.sha256)).collect();
+        Ok(build(BuildInput {
+            organisation,
+            evaluation_id,
+            as_of,
+            tool_version,
+            catalogue_sha256,
+            evidence_digest: sha256_hex(digest_input.as_bytes()),
+            catalogue,
+            outcomes,
+            evidence,
+        }))
+    }
+
+    /// The model as pretty JSON (stable key order).
+    pub fn to_json(&self) -> Result<String> {
+        Ok(serde_json::to_string_pretty(self)? + "\n")
+    }
+}
+
+fn load_outcomes(conn: &Connection, evaluation_id: i64) -> Result<BTreeMap<String, StoredOutcome>> {
+    let mut outcomes = BTreeMap::new();
+    let mut statement = conn.prepare(
+        "SELECT control_id, status, error, params::VARCHAR FROM control_outcomes WHERE evaluation_id = ? ORDER BY control_id",
+    )?;
+    let mut rows = statement.query(params![evaluation_id])?;
+    while let Some(row) = rows.next()? {
+        let control_id: String = row.get(0)?;
+        let status_text: String = row.get(1)?;
+        let params_json: String = row.get(3)?;
+        outcomes.insert(
+            control_id.clone(),
+            StoredOutcome {
+                status: Status::parse(&status_text).ok_or_else(|| anyhow!("stored status {status_text:?} is invalid"))?,
+                error: row.get(2)?,
+                params: serde_json::from_str(&params_json)?,
+                findings: Vec::new(),
+            },
+        );
+    }
+    let mut statement = conn.prepare(
+        "SELECT control_id, resource, status, reason, evidence_id FROM control_results WHERE evaluation_id = ? \
+         ORDER BY control_id, resource, status, reason",
+    )?;
+    let mut rows = statement.query(params![evaluation_id])?;
+    while let Some(row) = rows.next()? {
+        let control_id: String = row.get(0)?;
+        let status_text: String = row.get(2)?;
+        let status = Status::parse(&status_text).ok_or_else(|| anyhow!("stored status {status_text:?} is invalid"))?;
+        if let Some(outcome) = outcomes.get_mut(&control_id) {
+            outcome.findings.push(FindingRow {
+                control: control_id,
+                resource: row.get(1)?,
+                status: status.as_str().to_string(),
+                status_label: status.label().to_string(),
+                reason: row.get(3)?,
+                evidence_id: row.get(4)?,
+            });
+        }
+    }
+    Ok(outcomes)
+}
+
+fn load_evidence(conn: &Connection, evaluation_id: i64) -> Result<Vec<EvidenceRow>> {
+    let mut statement = conn.prepare(
+        "SELECT e.evidence_id, e.source, e.kind, e.subject, e.collected_at, e.sha256 FROM evidence e \
+         WHERE e.evidence_id IN (SELECT evidence_id FROM control_results WHERE evaluation_id = ?) ORDER BY e.evidence_id",
+    )?;
+    let mut rows = statement.query(params![evaluation_id])?;
+    let mut evidence = Vec::new();
+    while let Some(row) = rows.next()? {
+        let collected_at: NaiveDateTime = row.get(4)?;
+        evidence.push(EvidenceRow {
+            id: row.get(0)?,
+            source: row.get(1)?,
+            kind: row.get(2)?,
+            subject: row.get(3)?,
+            collected_at: crate::time::display_utc(&collected_at),
+            sha256: row.get(5)?,
+        });
+    }
+    Ok(evidence)
+}
+
+struct BuildInput {
+    organisation: String,
+    evaluation_id: i64,
+    as_of: NaiveDateTime,
+    tool_version: String,
+    catalogue_sha256: String,
+    evidence_digest: String,
+    catalogue: EvaluatedCatalogue,
+    outcomes: BTreeMap<String, StoredOutcome>,
+    evidence: Vec<EvidenceRow>,
+}
+
+fn build(input: BuildInput) -> ReportModel {
+    let BuildInput { organisation, evaluation_id, as_of, tool_version, catalogue_sha256, evidence_digest, catalogue, outcomes, evidence } = input;
+    let control_status = |id: &str| outcomes.get(id).map(|o| o.status).unwrap_or(Status::Unknown);
+
+    let mut summary = Summary { controls_total: 0, controls: StatusCounts::default(), findings: StatusCounts::default(), resources: 0 };
+    let mut resources = std::collections::BTreeSet::new();
+    let mut controls = Vec::new();
+    let mut unobserved = Vec::new();
+    for control in &catalogue.controls {
+        let Some(outcome) = outcomes.get(&control.id) else { continue };
+        summary.controls_total += 1;
+        summary.controls.add(outcome.status);
+        let mut counts = StatusCounts::default();
+        for finding in &outcome.findings {
+            let status = Status::parse(&finding.status).unwrap_or(Status::Unknown);
+            counts.add(status);
+            summary.findings.add(status);
+            resources.insert(finding.resource.clone());
+            if status == Status::Unknown {
+                unobserved.push(Unobserved { control: control.id.clone(), resource: finding.resource.clone(), reason: finding.reason.clone() });
+            }
+        }
+        if let Some(error) = &outcome.error {
+            unobserved.push(Unobserved { control: control.id.clone(), resource: "(all)".into(), reason: error.clone() });
+        }
+        controls.push(control_section(control, outcome, counts, &catalogue.frameworks));
+    }
+    summary.resources = resources.len();
+
+    let frameworks: Vec<FrameworkSection> =
+        catalogue.frameworks.iter().map(|framework| framework_section(framework, &catalogue.controls, &control_status)).collect();
+    let gaps = gaps(&frameworks, &catalogue.controls, &outcomes);
+
+    ReportModel {
+        title: format!("CI/CD pipeline security assessment: {organisation}"),
+        organisation,
+        evaluation_id,
+        as_of: crate::time::display_utc(&as_of),
+        as_of_iso: as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        tool_version,
+        catalogue_sha256,
+        evidence_digest,
+        summary,
+        frameworks,
+        gaps,
+        controls,
+        unobserved,
+        evidence,
+    }
+}
+
+fn control_section(control: &Control, outcome: &StoredOutcome, counts: StatusCounts, frameworks: &[Framework]) -> ControlSection {
+    ControlSection {
+        id: control.id.clone(),
+        title: control.title.clone(),
+        domain: control.domain.label().to_string(),
+        kind: format!("{:?}", control.kind).to_lowercase(),
+        severity: severity_name(control.severity).to_string(),
+        statement: control.statement.trim().to_string(),
+        rationale: control.rationale.trim().to_string(),
+        remediation: control.remediation.trim().to_string(),
+        status: outcome.status.as_str().to_string(),
+        status_label: outcome.status.label().to_string(),
+        error: outcome.error.clone(),
+        params: outcome
+            .params
+            .iter()
+            .map(|(name, used)| ParamRow { name: name.clone(), value: used.value.to_string(), origin: used.origin.clone() })
+            .collect(),
+        mappings: control
+            .mappings
+            .iter()
+            .map(|(framework, ids)| MappingRow { framework: framework_label(framework, frameworks), requirements: ids.join(", ") })
+            .collect(),
+        counts,
+        findings: outcome.findings.clone(),
+    }
+}
+
+fn framework_section(framework: &Framework, controls: &[Control], control_status: &dyn Fn(&str) -> Status) -> FrameworkSection {
+    let mut counts = StatusCounts::default();
+    let mut manual = 0;
+    let requirements: Vec<RequirementRow> = framework
+        .requirements
+        .iter()
+        .map(|requirement| {
+            let mut mapped: Vec<String> = controls
+                .iter()
+                .filter(|c| c.mappings.get(&framework.id).is_some_and(|ids| ids.contains(&requirement.id)))
+                .map(|c| c.id.clone())
+                .collect();
+            mapped.sort();
+            let (status, label) = if mapped.is_empty() {
+                manual += 1;
+                ("manual".to_string(), "Manual evidence".to_string())
+            } else {
+                let status = Status::roll_up(mapped.iter().map(|id| control_status(id)));
+                counts.add(status);
+                (status.as_str().to_string(), status.label().to_string())
+            };
+            RequirementRow {
+                id: requirement.id.clone(),
+                label: requirement.label.clone(),
+                cicd: requirement.cicd.clone(),
+                status,
+                status_label: label,
+                controls: mapped,
+            }
+        })
+        .collect();
+    let total = requirements.len();
+    let decided = counts.pass + counts.fail;
+    let percent = |part: usize, whole: usize| if whole == 0 { 0 } else { ((part * 100 + whole / 2) / whole) as u32 };
+    let width = |part: usize| if total == 0 { "0.0".to_string() } else { format!("{:.1}", part as f64 * 100.0 / total as f64) };
+    let mut start = 0;
+    let bar = [
+        ("pass", "Pass", counts.pass),
+        ("fail", "Fail", counts.fail),
+        ("unknown", "Unknown", counts.unknown + counts.not_applicable),
+        ("manual", "Manual evidence", manual),
+    ]
+    .into_iter()
+    .map(|(status, label, count)| {
+        let segment = BarSegment { status: status.into(), label: label.into(), count, percent: width(count), offset: width(start) };
+        start += count;
+        segment
+    })
+    .collect();
+    FrameworkSection {
+        id: framework.id.clone(),
+        name: framework.name.clone(),
+        version: framework.version.clone(),
+        source: framework.source.clone(),
+        requirements_total: total,
+        automated: total - manual,
+        coverage_percent: percent(decided, total),
+        compliance_percent: percent(counts.pass, decided),
+        counts,
+        manual,
+        bar,
+        requirements,
+    }
+}
+
+fn gaps(frameworks: &[FrameworkSection], controls: &[Control], outcomes: &BTreeMap<String, StoredOutcome>) -> Vec<Gap> {
+    let mut gaps = Vec::new();
+    for framework in frameworks {
+        for requirement in &framework.requirements {
+            let status = match requirement.status.as_str() {
+                "fail" => Status::Fail,
+                "unknown" => Status::Unknown,
+                _ => continue,
+            };
+            let behind: Vec<&Control> = controls
+                .iter()
+                .filter(|c| requirement.controls.contains(&c.id) && outcomes.get(&c.id).map(|o| o.status) == Some(status))
+                .collect();
+            let severity = behind.iter().map(|c| c.severity).min().unwrap_or(Severity::Low);
+            let resources = behind
+                .iter()
+                .flat_map(|c| outcomes[&c.id].findings.iter().filter(|f| f.status == status.as_str()).map(|f| f.resource.clone()))
+                .collect::<std::collections::BTreeSet<_>>()
+                .len();
+            gaps.push((
+                (status, severity.rank(), std::cmp::Reverse(resources), framework.name.clone(), requirement.id.clone()),
+                Gap {
+                    framework: framework.name.clone(),
+                    requirement: requirement.id.clone(),
+                    label: requirement.label.clone(),
+                    status: status.as_str().to_string(),
+                    status_label: status.label().to_string(),
+                    severity: severity_name(severity).to_string(),
+                    resources,
+                    actions: behind
+                        .iter()
+                        .map(|c| GapAction { control: c.id.clone(), title: c.title.clone(), remediation: c.remediation.trim().to_string() })
+                        .collect(),
+                },
+            ));
+        }
+    }
+    gaps.sort_by(|a, b| a.0.cmp(&b.0));
+    gaps.into_iter().map(|(_, gap)| gap).collect()
+}

@@ -1,0 +1,145 @@
+//! The embedded fonts (DejaVu Sans, free licence) and text measurement with their real metrics.
+
+use anyhow::{anyhow, Result};
+use printpdf::{FontId, ParsedFont, PdfFontHandle};
+
+const REGULAR_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans.ttf");
+const BOLD_TTF: &[u8] = include_bytes!("../../../assets/fonts/DejaVuSans-Bold.ttf");
+
+/// Regular or bold text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Weight {
+    /// Body text.
+    Regular,
+    /// Headings and labels.
+    Bold,
+}
+
+/// One parsed face and the fixed id it is embedded under.
+pub struct Face {
+    /// The parsed font (metrics and glyphs).
+    pub parsed: ParsedFont,
+    /// Its id in the PDF's resources (fixed, so output is deterministic).
+    pub id: FontId,
+}
+
+/// The two faces a report uses.
+pub struct Fonts {
+    regular: Face,
+    bold: Face,
+}
+
+impl Fonts {
+    /// Parses the embedded fonts.
+    pub fn load() -> Result<Fonts> {
+        let parse = |bytes: &[u8], id: &str| -> Result<Face> {
+            let parsed = ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).ok_or_else(|| anyhow!("embedded font {id} cannot be parsed"))?;
+            Ok(Face { parsed, id: FontId(id.to_string()) })
+        };
+        Ok(Fonts { regular: parse(REGULAR_TTF, "FDejaVuSans")?, bold: parse(BOLD_TTF, "FDejaVuSansBold")? })
+    }
+
+    /// The face for a weight.
+    pub fn face(&self, weight: Weight) -> &Face {
+        match weight {
+            Weight::Regular => &self.regular,
+            Weight::Bold => &self.bold,
+        }
+    }
+
+    /// Both faces.
+    pub fn faces(&self) -> [&Face; 2] {
+        [&self.regular, &self.bold]
+    }
+
+    /// The handle that selects a weight in page operations.
+    pub fn handle(&self, weight: Weight) -> PdfFontHandle {
+        PdfFontHandle::External(self.face(weight).id.clone())
+    }
+
+    /// The width of `text` in points at `size`.
+    pub fn width(&self, weight: Weight, text: &str, size: f32) -> f32 {
+        let font = &self.face(weight).parsed;
+        let units_per_em = f32::from(font.units_per_em.max(1));
+        let fallback = font.lookup_glyph_index('?' as u32).and_then(|gid| font.get_glyph_width(gid)).unwrap_or(600);
+        let units: u32 = text
+            .chars()
+            .map(|c| u32::from(font.lookup_glyph_index(c as u32).and_then(|gid| font.get_glyph_width(gid)).unwrap_or(fallback)))
+            .sum();
+        units as f32 * size / units_per_em
+    }
+
+    /// Breaks `text` into lines no wider than `max_width`; words too long for a line are split.
+    pub fn wrap(&self, weight: Weight, text: &str, size: f32, max_width: f32) -> Vec<String> {
+        let mut lines = Vec::new();
+        for paragraph in text.split('\n') {
+            let mut line = String::new();
+            for word in paragraph.split_whitespace() {
+                let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+                if self.width(weight, &candidate, size) <= max_width {
+                    line = candidate;
+                    continue;
+                }
+                if !line.is_empty() {
+                    lines.push(std::mem::take(&mut line));
+                }
+                if self.width(weight, word, size) <= max_width {
+                    line = word.to_string();
+                } else {
+                    for chunk in self.split_long_word(weight, word, size, max_width) {
+                        if !line.is_empty() {
+                            lines.push(std::mem::take(&mut line));
+                        }
+                        line = chunk;
+                    }
+                }
+            }
+            lines.push(line);
+        }
+        lines
+    }
+
+    fn split_long_word(&self, weight: Weight, word: &str, size: f32, max_width: f32) -> Vec<String> {
+        let mut chunks = Vec::new();
+        let mut chunk = String::new();
+        for c in word.chars() {
+            chunk.push(c);
+            if self.width(weight, &chunk, size) > max_width && chunk.chars().count() > 1 {
+                chunk.pop();
+                chunks.push(std::mem::take(&mut chunk));
+                chunk.push(c);
+            }
+        }
+        if !chunk.is_empty() {
+            chunks.push(chunk);
+        }
+        chunks
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_are_real() {
+        let fonts = Fonts::load().unwrap();
+        let narrow = fonts.width(Weight::Regular, "iiii", 10.0);
+        let wide = fonts.width(Weight::Regular, "WWWW", 10.0);
+        assert!(narrow > 0.0 && wide > narrow * 2.0, "{narrow} {wide}");
+        assert!(fonts.width(Weight::Bold, "Report", 10.0) > fonts.width(Weight::Regular, "Report", 10.0));
+    }
+
+    #[test]
+    fn wrapping_never_loses_or_overflows_text() {
+        let fonts = Fonts::load().unwrap();
+        let hash = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+        let text = format!("evidence {hash} was collected from the GitHub API");
+        let lines = fonts.wrap(Weight::Regular, &text, 9.0, 120.0);
+        assert!(lines.len() > 2);
+        for line in &lines {
+            assert!(fonts.width(Weight::Regular, line, 9.0) <= 120.0, "{line}");
+        }
+        assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""));
+    }
+}

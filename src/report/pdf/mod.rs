@@ -1,0 +1,83 @@
+//! PDF rendering with printpdf's drawing operations, an embedded font and our own layout.
+
+mod font;
+mod layout;
+mod pages;
+
+use anyhow::{anyhow, Result};
+use printpdf::{PageAnnotId, PageAnnotation, PdfDocument, PdfSaveOptions};
+
+use super::ReportModel;
+use crate::store::sha256_hex;
+
+pub use font::{Fonts, Weight};
+
+/// Renders the report as a PDF document (A4), byte-identical for the same model.
+pub fn render(model: &ReportModel) -> Result<Vec<u8>> {
+    let fonts = Fonts::load()?;
+    let mut layout = layout::Layout::new(&fonts, layout::PageSize::A4);
+    pages::compose(&mut layout, model);
+    let (pages, bookmarks) = layout.finish(&model.title, &format!("Evidence as of {}", model.as_of));
+
+    let mut document = PdfDocument::new(&model.title);
+    for face in fonts.faces() {
+        document.resources.fonts.map.insert(face.id.clone(), printpdf::PdfFont::new(face.parsed.clone()));
+    }
+    for (index, (name, page)) in bookmarks.into_iter().enumerate() {
+        document.bookmarks.map.insert(PageAnnotId(format!("B{index:04}")), PageAnnotation { name, page });
+    }
+    let moment = chrono::NaiveDateTime::parse_from_str(&model.as_of_iso, "%Y-%m-%dT%H:%M:%SZ")
+        .map_err(|error| anyhow!("report time {:?}: {error}", model.as_of_iso))?;
+    let stamp = printpdf::OffsetDateTime::from_unix_timestamp(moment.and_utc().timestamp()).map_err(|e| anyhow!(e))?;
+    let info = &mut document.metadata.info;
+    info.creation_date = stamp.clone();
+    info.modification_date = stamp.clone();
+    info.metadata_date = stamp;
+    info.author = "pipeproof".to_string();
+    info.creator = format!("pipeproof {}", model.tool_version);
+    info.producer = format!("pipeproof {} (printpdf)", model.tool_version);
+    info.subject = format!("CI/CD pipeline security assessment of {}", model.organisation);
+    info.keywords = vec!["pipeproof".into(), "audit".into(), "CI/CD".into()];
+    info.identifier = format!("evaluation-{}", model.evaluation_id);
+    document.with_pages(pages);
+
+    let mut warnings = Vec::new();
+    let bytes = document.save(&PdfSaveOptions::default(), &mut warnings);
+    Ok(fix_document_id(bytes))
+}
+
+/// printpdf writes a random trailer `/ID`; replace it, at the same length, with a digest of the document.
+fn fix_document_id(mut bytes: Vec<u8>) -> Vec<u8> {
+    let Some(id_at) = bytes.windows(4).rposition(|w| w == b"/ID[") else { return bytes };
+    let mut spans = Vec::new();
+    let mut cursor = id_at + 4;
+    while spans.len() < 2 {
+        let Some(open) = bytes[cursor..].iter().position(|&b| b == b'(').map(|p| p + cursor) else { return bytes };
+        let Some(close) = bytes[open..].iter().position(|&b| b == b')').map(|p| p + open) else { return bytes };
+        spans.push((open + 1, close));
+        cursor = close + 1;
+    }
+    for &(start, end) in &spans {
+        bytes[start..end].fill(b'0');
+    }
+    let digest = sha256_hex(&bytes);
+    for &(start, end) in &spans {
+        let length = end - start;
+        let replacement: Vec<u8> = digest.bytes().cycle().take(length).collect();
+        bytes[start..end].copy_from_slice(&replacement);
+    }
+    bytes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fix_document_id;
+
+    #[test]
+    fn the_document_id_depends_only_on_content() {
+        let a = fix_document_id(b"%PDF body trailer<</ID[(abcdefgh)(ijklmnop)]>>".to_vec());
+        let b = fix_document_id(b"%PDF body trailer<</ID[(zzzzzzzz)(yyyyyyyy)]>>".to_vec());
+        assert_eq!(a, b);
+        assert_eq!(a.len(), b"%PDF body trailer<</ID[(abcdefgh)(ijklmnop)]>>".len());
+    }
+}

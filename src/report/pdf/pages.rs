@@ -1,0 +1,314 @@
+//! What the PDF shows, section by section, laid out from the report model.
+
+use super::font::Weight;
+use super::layout::{Cell, Column, Layout, Rgb3, INK, MUTED};
+use crate::report::model::{FindingRow, ReportModel};
+
+const PASS: (Rgb3, Rgb3) = (Rgb3(0.12, 0.48, 0.2), Rgb3(0.89, 0.96, 0.9));
+const FAIL: (Rgb3, Rgb3) = (Rgb3(0.7, 0.15, 0.12), Rgb3(0.98, 0.89, 0.89));
+const UNKNOWN: (Rgb3, Rgb3) = (Rgb3(0.54, 0.35, 0.0), Rgb3(0.99, 0.94, 0.84));
+const NOT_APPLICABLE: (Rgb3, Rgb3) = (Rgb3(0.33, 0.37, 0.43), Rgb3(0.93, 0.93, 0.95));
+const MANUAL: (Rgb3, Rgb3) = (Rgb3(0.24, 0.31, 0.54), Rgb3(0.9, 0.92, 0.97));
+
+fn status_cell(status: &str, label: &str) -> Cell {
+    let (color, fill) = match status {
+        "pass" => PASS,
+        "fail" => FAIL,
+        "unknown" => UNKNOWN,
+        "manual" => MANUAL,
+        _ => NOT_APPLICABLE,
+    };
+    Cell::badge(label, color, fill)
+}
+
+fn severity_cell(severity: &str) -> Cell {
+    let color = match severity {
+        "critical" | "high" => FAIL.0,
+        "medium" => UNKNOWN.0,
+        _ => MUTED,
+    };
+    Cell { color, ..Cell::bold(severity.to_uppercase()) }
+}
+
+/// Lays out the whole report.
+pub fn compose(layout: &mut Layout<'_>, model: &ReportModel) {
+    cover(layout, model);
+    summary(layout, model);
+    gaps(layout, model);
+    findings(layout, model);
+    controls(layout, model);
+    frameworks(layout, model);
+    unobserved(layout, model);
+    evidence(layout, model);
+}
+
+fn cover(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.space(40.0);
+    layout.paragraph("PIPEPROOF ASSESSMENT REPORT", Weight::Bold, 9.0, MUTED);
+    layout.paragraph(&model.title, Weight::Bold, 22.0, INK);
+    layout.space(6.0);
+    let frameworks: Vec<String> = model.frameworks.iter().map(|f| format!("{} ({})", f.name, f.version)).collect();
+    let rows = vec![
+        vec![Cell::bold("Organisation"), Cell::plain(&model.organisation)],
+        vec![Cell::bold("Evidence as of"), Cell::plain(&model.as_of)],
+        vec![Cell::bold("Evaluation"), Cell::plain(format!("#{}", model.evaluation_id))],
+        vec![Cell::bold("Frameworks"), Cell::plain(frameworks.join("; "))],
+        vec![Cell::bold("Tool"), Cell::plain(format!("pipeproof {}", model.tool_version))],
+        vec![Cell::bold("Catalogue digest"), Cell::plain(format!("sha256 {}", model.catalogue_sha256))],
+        vec![Cell::bold("Evidence digest"), Cell::plain(format!("sha256 {}", model.evidence_digest))],
+    ];
+    layout.table(&[Column { title: "Item", share: 0.25 }, Column { title: "Value", share: 0.75 }], &rows, 9.5);
+    layout.paragraph(
+        "This report was generated from the evidence store by pipeproof. Every finding names the evidence item that proves it; \
+         the evidence appendix lists each item with the sha256 of its raw bytes.",
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
+}
+
+fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Executive summary", 1);
+    let counts = &model.summary.controls;
+    layout.paragraph(
+        &format!(
+            "{} controls were evaluated over {} resources: {} pass, {} fail, {} unknown, {} not applicable.",
+            model.summary.controls_total, model.summary.resources, counts.pass, counts.fail, counts.unknown, counts.not_applicable
+        ),
+        Weight::Regular,
+        10.0,
+        INK,
+    );
+    layout.paragraph(
+        "A control fails if it fails on any resource, and is unknown when the evidence could not decide. Coverage is the share of a \
+         framework's requirements that automated controls could decide (pass or fail); compliance is the share of decided requirements \
+         that pass. Requirements that no control covers need manual evidence.",
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
+    let rows: Vec<Vec<Cell>> = model
+        .frameworks
+        .iter()
+        .map(|f| {
+            vec![
+                Cell::bold(&f.name),
+                Cell::plain(f.requirements_total.to_string()),
+                Cell::plain(format!("{}%", f.coverage_percent)),
+                Cell::plain(format!("{}%", f.compliance_percent)),
+                Cell::plain(format!("{} pass, {} fail, {} unknown, {} manual", f.counts.pass, f.counts.fail, f.counts.unknown, f.manual)),
+            ]
+        })
+        .collect();
+    layout.table(
+        &[
+            Column { title: "Framework", share: 0.3 },
+            Column { title: "Requirements", share: 0.14 },
+            Column { title: "Coverage", share: 0.12 },
+            Column { title: "Compliance", share: 0.13 },
+            Column { title: "Requirements by status", share: 0.31 },
+        ],
+        &rows,
+        9.0,
+    );
+    for framework in &model.frameworks {
+        layout.paragraph(&framework.name, Weight::Bold, 9.0, INK);
+        let total = framework.requirements_total.max(1) as f32;
+        let segments: Vec<(f32, Rgb3)> = framework
+            .bar
+            .iter()
+            .map(|segment| {
+                let color = match segment.status.as_str() {
+                    "pass" => PASS.0,
+                    "fail" => FAIL.0,
+                    "unknown" => Rgb3(0.85, 0.6, 0.12),
+                    _ => Rgb3(0.76, 0.8, 0.9),
+                };
+                (segment.count as f32 / total, color)
+            })
+            .collect();
+        layout.stacked_bar(&segments, 10.0);
+        let legend: Vec<String> = framework.bar.iter().map(|s| format!("{}: {}", s.label, s.count)).collect();
+        layout.paragraph(&legend.join("   "), Weight::Regular, 8.0, MUTED);
+    }
+}
+
+fn gaps(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Gap analysis", 1);
+    if model.gaps.is_empty() {
+        layout.paragraph("No gaps: every automated control that could decide passes.", Weight::Regular, 10.0, INK);
+        return;
+    }
+    layout.paragraph(
+        "Requirements whose automated controls fail or cannot decide, worst first: failures before unknowns, then by severity, \
+         then by the number of resources affected.",
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
+    let rows: Vec<Vec<Cell>> = model
+        .gaps
+        .iter()
+        .map(|gap| {
+            let controls: Vec<String> = gap.actions.iter().map(|a| format!("{} {}", a.control, a.title)).collect();
+            vec![
+                Cell::plain(&gap.framework),
+                Cell::plain(format!("{} {}", gap.requirement, gap.label)),
+                status_cell(&gap.status, &gap.status_label),
+                severity_cell(&gap.severity),
+                Cell::plain(gap.resources.to_string()),
+                Cell::plain(controls.join("; ")),
+            ]
+        })
+        .collect();
+    layout.table(
+        &[
+            Column { title: "Framework", share: 0.17 },
+            Column { title: "Requirement", share: 0.25 },
+            Column { title: "Status", share: 0.11 },
+            Column { title: "Severity", share: 0.11 },
+            Column { title: "Resources", share: 0.1 },
+            Column { title: "Controls", share: 0.26 },
+        ],
+        &rows,
+        8.5,
+    );
+}
+
+fn finding_row(finding: &FindingRow) -> Vec<Cell> {
+    vec![
+        Cell::bold(&finding.control),
+        Cell::plain(&finding.resource),
+        status_cell(&finding.status, &finding.status_label),
+        Cell::plain(&finding.reason),
+        Cell::plain(finding.evidence_id.map(|id| format!("E{id}")).unwrap_or_else(|| "none".into())),
+    ]
+}
+
+fn findings(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Findings", 1);
+    layout.paragraph("Every control's verdict on every resource, with the reason and the evidence item behind it.", Weight::Regular, 9.0, MUTED);
+    let rows: Vec<Vec<Cell>> = model.controls.iter().flat_map(|c| c.findings.iter().map(finding_row)).collect();
+    layout.table(
+        &[
+            Column { title: "Control", share: 0.1 },
+            Column { title: "Resource", share: 0.22 },
+            Column { title: "Status", share: 0.13 },
+            Column { title: "Reason", share: 0.45 },
+            Column { title: "Evidence", share: 0.1 },
+        ],
+        &rows,
+        8.5,
+    );
+}
+
+fn controls(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Controls", 1);
+    for control in &model.controls {
+        layout.heading(&format!("{} {} ({})", control.id, control.title, control.status_label), 2);
+        layout.paragraph(
+            &format!(
+                "Severity {} · {} · {} control · {} pass, {} fail, {} unknown, {} not applicable",
+                control.severity,
+                control.domain,
+                control.kind,
+                control.counts.pass,
+                control.counts.fail,
+                control.counts.unknown,
+                control.counts.not_applicable
+            ),
+            Weight::Regular,
+            8.5,
+            MUTED,
+        );
+        layout.paragraph(&format!("Statement: {}", control.statement), Weight::Regular, 9.0, INK);
+        layout.paragraph(&format!("Remediation: {}", control.remediation), Weight::Regular, 9.0, INK);
+        if let Some(error) = &control.error {
+            layout.paragraph(&format!("Could not be evaluated: {error}"), Weight::Bold, 9.0, UNKNOWN.0);
+        }
+        if !control.params.is_empty() {
+            let params: Vec<String> = control.params.iter().map(|p| format!("{} = {} ({})", p.name, p.value, p.origin)).collect();
+            layout.paragraph(&format!("Parameters used: {}", params.join("; ")), Weight::Regular, 9.0, INK);
+        }
+        let mappings: Vec<String> = control.mappings.iter().map(|m| format!("{}: {}", m.framework, m.requirements)).collect();
+        layout.paragraph(&format!("Maps to: {}", mappings.join("; ")), Weight::Regular, 9.0, INK);
+    }
+}
+
+fn frameworks(layout: &mut Layout<'_>, model: &ReportModel) {
+    for framework in &model.frameworks {
+        layout.heading(&format!("{} requirements", framework.name), 1);
+        layout.paragraph(&framework.source, Weight::Regular, 8.5, MUTED);
+        let rows: Vec<Vec<Cell>> = framework
+            .requirements
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::bold(&r.id),
+                    Cell::plain(&r.label),
+                    Cell::plain(&r.cicd),
+                    status_cell(&r.status, &r.status_label),
+                    Cell::plain(r.controls.join(", ")),
+                ]
+            })
+            .collect();
+        layout.table(
+            &[
+                Column { title: "Id", share: 0.09 },
+                Column { title: "Requirement", share: 0.45 },
+                Column { title: "CI/CD", share: 0.08 },
+                Column { title: "Status", share: 0.17 },
+                Column { title: "Controls", share: 0.21 },
+            ],
+            &rows,
+            8.5,
+        );
+    }
+}
+
+fn unobserved(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("What could not be observed", 1);
+    if model.unobserved.is_empty() {
+        layout.paragraph("Everything the controls asked about was visible.", Weight::Regular, 10.0, INK);
+        return;
+    }
+    let rows: Vec<Vec<Cell>> = model
+        .unobserved
+        .iter()
+        .map(|u| vec![Cell::bold(&u.control), Cell::plain(&u.resource), Cell::plain(&u.reason)])
+        .collect();
+    layout.table(
+        &[Column { title: "Control", share: 0.12 }, Column { title: "Resource", share: 0.25 }, Column { title: "Why", share: 0.63 }],
+        &rows,
+        8.5,
+    );
+}
+
+fn evidence(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Evidence appendix", 1);
+    layout.paragraph("Every evidence item cited above, with the sha256 of its raw bytes as stored.", Weight::Regular, 9.0, MUTED);
+    let rows: Vec<Vec<Cell>> = model
+        .evidence
+        .iter()
+        .map(|e| {
+            vec![
+                Cell::bold(format!("E{}", e.id)),
+                Cell::plain(&e.kind),
+                Cell::plain(&e.subject),
+                Cell::plain(&e.collected_at),
+                Cell::plain(&e.sha256),
+            ]
+        })
+        .collect();
+    layout.table(
+        &[
+            Column { title: "Id", share: 0.07 },
+            Column { title: "Kind", share: 0.2 },
+            Column { title: "Subject", share: 0.25 },
+            Column { title: "Collected", share: 0.16 },
+            Column { title: "sha256", share: 0.32 },
+        ],
+        &rows,
+        8.0,
+    );
+}

@@ -1,0 +1,95 @@
+//! Evidence: raw bytes stored once by sha256, with source, kind, subject and provenance.
+
+use anyhow::Result;
+use chrono::NaiveDateTime;
+use duckdb::{params, Connection};
+use sha2::{Digest, Sha256};
+
+/// Evidence about to be stored.
+pub struct NewEvidence<'a> {
+    /// Where it came from: `github`, `file`.
+    pub source: &'a str,
+    /// What it is: `github.org`, `github.repos`, `github.branch_protection`, `sarif`.
+    pub kind: &'a str,
+    /// What it is about: an org, `owner/repo`, `owner/repo@branch`, a file.
+    pub subject: &'a str,
+    /// When it was read.
+    pub collected_at: NaiveDateTime,
+    /// How it was obtained (request, status, ETag, page; or file path and size).
+    pub provenance: serde_json::Value,
+    /// The raw bytes, exactly as received.
+    pub body: &'a [u8],
+}
+
+/// A stored evidence item, as listed in reports.
+#[derive(Debug, Clone)]
+pub struct EvidenceRecord {
+    /// The evidence id.
+    pub evidence_id: i64,
+    /// Where it came from.
+    pub source: String,
+    /// What it is.
+    pub kind: String,
+    /// What it is about.
+    pub subject: String,
+    /// When it was read.
+    pub collected_at: NaiveDateTime,
+    /// The sha256 of its raw bytes.
+    pub sha256: String,
+}
+
+/// Lower-case hex sha256 of some bytes.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Stores one evidence item (its bytes only if not already present) and returns its id.
+pub fn add_evidence(conn: &Connection, run_id: i64, evidence: &NewEvidence<'_>) -> Result<i64> {
+    let sha256 = sha256_hex(evidence.body);
+    conn.execute(
+        "INSERT INTO blobs VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+        params![sha256, evidence.body.len() as i64, evidence.body],
+    )?;
+    let evidence_id: i64 = conn.query_row("SELECT nextval('evidence_ids')", [], |row| row.get(0))?;
+    conn.execute(
+        "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        params![
+            evidence_id,
+            run_id,
+            sha256,
+            evidence.source,
+            evidence.kind,
+            evidence.subject,
+            evidence.collected_at,
+            evidence.provenance.to_string()
+        ],
+    )?;
+    Ok(evidence_id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::Store;
+
+    #[test]
+    fn identical_bodies_are_stored_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+        let run = store.start_run("test").unwrap();
+        let item = NewEvidence {
+            source: "file",
+            kind: "sarif",
+            subject: "a.sarif",
+            collected_at: crate::time::now_utc(),
+            provenance: serde_json::json!({"path": "a.sarif"}),
+            body: b"{}",
+        };
+        let first = add_evidence(store.conn(), run, &item).unwrap();
+        let second = add_evidence(store.conn(), run, &item).unwrap();
+        assert_ne!(first, second);
+        let blobs: i64 = store.conn().query_row("SELECT count(*) FROM blobs", [], |row| row.get(0)).unwrap();
+        assert_eq!(blobs, 1);
+        assert_eq!(sha256_hex(b"{}"), "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
+    }
+}

@@ -1,0 +1,118 @@
+//! Schema migrations embedded in the binary, tracked in the `schema_version` table.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+use duckdb::Connection;
+
+use crate::error::input_error;
+
+/// The migrations in order; the position (1-based) is the schema version each one produces.
+const MIGRATIONS: &[&str] = &[include_str!("schema/001_init.sql")];
+
+/// The schema version this binary writes.
+pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+fn current_version(conn: &Connection) -> Result<Option<i64>> {
+    let exists: i64 = conn.query_row(
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'",
+        [],
+        |row| row.get(0),
+    )?;
+    if exists == 0 {
+        return Ok(None);
+    }
+    Ok(Some(conn.query_row("SELECT coalesce(max(version), 0) FROM schema_version", [], |row| row.get(0))?))
+}
+
+fn refuse_newer(version: i64, path: &Path) -> Result<()> {
+    if version > LATEST_SCHEMA_VERSION {
+        return Err(input_error(format!(
+            "store {} has schema version {version}, written by a newer pipeproof; this pipeproof {} \
+             understands up to version {LATEST_SCHEMA_VERSION}. Upgrade pipeproof to use this store.",
+            path.display(),
+            crate::VERSION
+        )));
+    }
+    Ok(())
+}
+
+/// Applies the migrations the store lacks, each in its own transaction.
+pub fn apply(conn: &Connection, path: &Path) -> Result<()> {
+    let version = match current_version(conn)? {
+        Some(version) => version,
+        None => {
+            conn.execute_batch(
+                "CREATE TABLE schema_version (version BIGINT NOT NULL, applied_at TIMESTAMP NOT NULL, tool_version VARCHAR NOT NULL)",
+            )?;
+            0
+        }
+    };
+    refuse_newer(version, path)?;
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+        let target = index as i64 + 1;
+        conn.execute_batch("BEGIN TRANSACTION")?;
+        let applied = conn.execute_batch(sql).and_then(|_| {
+            conn.execute(
+                "INSERT INTO schema_version VALUES (?, ?, ?)",
+                duckdb::params![target, crate::time::now_utc(), crate::VERSION],
+            )
+        });
+        if let Err(error) = applied {
+            let _ = conn.execute_batch("ROLLBACK");
+            return Err(error).with_context(|| format!("migrating store {} to schema version {target}", path.display()));
+        }
+        conn.execute_batch("COMMIT")?;
+    }
+    Ok(())
+}
+
+/// Checks that a store opened read-only has a schema this binary understands.
+pub fn check_readable(conn: &Connection, path: &Path) -> Result<()> {
+    match current_version(conn)? {
+        None => Err(input_error(format!("{} is not a pipeproof store (no schema_version table)", path.display()))),
+        Some(version) => {
+            refuse_newer(version, path)?;
+            if version < LATEST_SCHEMA_VERSION {
+                return Err(input_error(format!(
+                    "store {} has schema version {version}; open it once with a writing command (e.g. `pipeproof evaluate`) to upgrade it",
+                    path.display()
+                )));
+            }
+            Ok(())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_newer_store_is_refused_with_a_clear_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.duckdb");
+        {
+            let store = crate::store::Store::open(&path).unwrap();
+            store
+                .conn()
+                .execute("INSERT INTO schema_version VALUES (99, TIMESTAMP '2030-01-01', 'future')", [])
+                .unwrap();
+        }
+        let error = crate::store::Store::open(&path).err().expect("refused");
+        let message = format!("{error:#}");
+        assert!(message.contains("schema version 99"), "{message}");
+        assert!(message.contains("newer pipeproof"), "{message}");
+        assert_eq!(crate::error::exit_code_for(&error), crate::error::EXIT_INPUT);
+    }
+
+    #[test]
+    fn reopening_applies_nothing_twice() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("store.duckdb");
+        drop(crate::store::Store::open(&path).unwrap());
+        let store = crate::store::Store::open(&path).unwrap();
+        let rows: i64 = store.conn().query_row("SELECT count(*) FROM schema_version", [], |row| row.get(0)).unwrap();
+        assert_eq!(rows, LATEST_SCHEMA_VERSION);
+    }
+}

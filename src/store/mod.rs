@@ -1,0 +1,97 @@
+//! The evidence store: one DuckDB file holding runs, raw evidence, facts and evaluations.
+
+mod evidence;
+mod migrations;
+mod runs;
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use duckdb::{AccessMode, Config, Connection};
+
+use crate::error::input_error;
+
+pub use evidence::{add_evidence, sha256_hex, EvidenceRecord, NewEvidence};
+pub use migrations::LATEST_SCHEMA_VERSION;
+pub use runs::RunStatus;
+
+/// An open, writable store.
+pub struct Store {
+    conn: Connection,
+    path: PathBuf,
+}
+
+/// Connection settings every pipeproof connection uses: no extension downloads or autoloading.
+pub fn base_config() -> Result<Config> {
+    Ok(Config::default()
+        .enable_autoload_extension(false)?
+        .with("autoinstall_known_extensions", "false")?)
+}
+
+impl Store {
+    /// Opens (creating if needed) the store and brings its schema up to date.
+    pub fn open(path: &Path) -> Result<Store> {
+        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .with_context(|| format!("cannot create the folder for store {}", path.display()))?;
+        }
+        let conn = Connection::open_with_flags(path, base_config()?)
+            .map_err(|error| explain_open_error(path, error))?;
+        let store = Store { conn, path: path.to_path_buf() };
+        migrations::apply(&store.conn, path)?;
+        runs::fail_interrupted(&store.conn)?;
+        Ok(store)
+    }
+
+    /// Opens an existing store read-only (for reports); it must exist and have a known schema.
+    pub fn open_read_only(path: &Path) -> Result<Connection> {
+        if !path.exists() {
+            return Err(input_error(format!(
+                "store {} does not exist: run `pipeproof collect` or `pipeproof ingest` first",
+                path.display()
+            )));
+        }
+        let conn = Connection::open_with_flags(path, base_config()?.access_mode(AccessMode::ReadOnly)?)
+            .map_err(|error| explain_open_error(path, error))?;
+        migrations::check_readable(&conn, path)?;
+        Ok(conn)
+    }
+
+    /// The underlying connection.
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
+    /// The store's file path.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Runs `work` inside one transaction: either everything it wrote is committed, or nothing.
+    pub fn in_transaction<T>(&self, work: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        match work(&self.conn) {
+            Ok(value) => {
+                self.conn.execute_batch("COMMIT")?;
+                Ok(value)
+            }
+            Err(error) => {
+                let _ = self.conn.execute_batch("ROLLBACK");
+                Err(error)
+            }
+        }
+    }
+}
+
+fn explain_open_error(path: &Path, error: duckdb::Error) -> anyhow::Error {
+    let text = error.to_string();
+    if text.contains("Could not set lock") || text.contains("Conflicting lock") {
+        anyhow::anyhow!(
+            "store {} is locked by another pipeproof process; wait for it to finish ({})",
+            path.display(),
+            text.lines().next().unwrap_or_default()
+        )
+    } else {
+        anyhow::anyhow!("cannot open store {}: {text}", path.display())
+    }
+}

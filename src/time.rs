@@ -1,0 +1,61 @@
+//! Time handling: everything is stored and compared as naive UTC.
+
+use anyhow::Result;
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+
+use crate::error::input_error;
+
+/// Parses an RFC 3339 timestamp, a `YYYY-MM-DDTHH:MM:SS` UTC time, or a date (end of that day, UTC).
+pub fn parse_as_of(text: &str) -> Result<NaiveDateTime> {
+    if let Ok(moment) = DateTime::parse_from_rfc3339(text) {
+        return Ok(moment.with_timezone(&Utc).naive_utc());
+    }
+    if let Ok(moment) = NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S") {
+        return Ok(moment);
+    }
+    if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(day.and_hms_opt(23, 59, 59).expect("valid end of day"));
+    }
+    Err(input_error(format!(
+        "invalid time {text:?}: expected a date (2026-09-30) or a UTC time (2026-09-30T23:59:59Z)"
+    )))
+}
+
+/// Parses a timestamp as written by the GitHub API and SARIF (RFC 3339), into naive UTC.
+pub fn parse_api_time(text: &str) -> Option<NaiveDateTime> {
+    DateTime::parse_from_rfc3339(text).ok().map(|moment| moment.with_timezone(&Utc).naive_utc())
+}
+
+/// The current time as naive UTC, truncated to whole seconds.
+pub fn now_utc() -> NaiveDateTime {
+    let now = Utc::now().naive_utc();
+    now - chrono::Duration::nanoseconds(i64::from(now.and_utc().timestamp_subsec_nanos()))
+}
+
+/// Formats a naive UTC time the way reports show it: `2026-09-30 23:59:59 UTC`.
+pub fn display_utc(moment: &NaiveDateTime) -> String {
+    moment.format("%Y-%m-%d %H:%M:%S UTC").to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_date_means_the_end_of_that_day() {
+        let moment = parse_as_of("2026-09-30").unwrap();
+        assert_eq!(display_utc(&moment), "2026-09-30 23:59:59 UTC");
+    }
+
+    #[test]
+    fn offsets_are_converted_to_utc() {
+        let moment = parse_as_of("2026-09-30T10:00:00+02:00").unwrap();
+        assert_eq!(display_utc(&moment), "2026-09-30 08:00:00 UTC");
+    }
+
+    #[test]
+    fn nonsense_is_an_input_error() {
+        let error = parse_as_of("last tuesday").unwrap_err();
+        assert_eq!(crate::error::exit_code_for(&error), crate::error::EXIT_INPUT);
+    }
+}

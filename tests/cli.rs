@@ -1,0 +1,77 @@
+//! Command-line behaviour: help, exit codes, clear errors.
+
+mod common;
+
+use common::pipeproof;
+
+#[test]
+fn help_lists_every_command() {
+    let output = pipeproof().arg("--help").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    for command in ["collect", "ingest", "evaluate", "report", "demo", "controls"] {
+        assert!(text.contains(command), "help lacks {command}");
+    }
+    assert!(text.contains("Exit codes"));
+}
+
+#[test]
+fn usage_errors_exit_2() {
+    pipeproof().arg("no-such-command").assert().code(2);
+    pipeproof().args(["ingest"]).assert().code(2);
+}
+
+#[test]
+fn reporting_without_a_store_is_an_input_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let output = pipeproof().arg("--store").arg(dir.path().join("none.duckdb")).arg("report").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
+}
+
+#[test]
+fn collect_without_a_token_names_the_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pipeproof.yaml");
+    std::fs::write(&config, "github:\n  org: acme\n  token_env: PIPEPROOF_TEST_TOKEN\n").unwrap();
+    let output = pipeproof()
+        .env_remove("PIPEPROOF_TEST_TOKEN")
+        .arg("--store")
+        .arg(dir.path().join("s.duckdb"))
+        .arg("--config")
+        .arg(&config)
+        .arg("collect")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("PIPEPROOF_TEST_TOKEN"));
+}
+
+#[test]
+fn a_bad_config_names_the_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pipeproof.yaml");
+    std::fs::write(&config, "githubb: {}\n").unwrap();
+    let output = pipeproof().arg("--config").arg(&config).arg("collect").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pipeproof.yaml"));
+}
+
+#[test]
+fn controls_list_shows_the_catalogue() {
+    let output = pipeproof().args(["controls", "list"]).output().unwrap();
+    assert!(output.status.success());
+    let text = String::from_utf8_lossy(&output.stdout);
+    for id in ["SRC-01", "SRC-05", "SRC-06", "SRC-10", "SRC-11", "TST-03"] {
+        assert!(text.contains(id), "{id} missing from {text}");
+    }
+    assert!(text.contains("soc2") && text.contains("iso27001_2022"));
+}
+
+#[test]
+fn evaluate_fail_on_gates_with_exit_1() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    pipeproof().arg("--store").arg(&store).args(["evaluate", "--fail-on", "fail"]).assert().code(1);
+    pipeproof().arg("--store").arg(&store).args(["evaluate", "--as-of", "2001-01-01"]).assert().code(0);
+}

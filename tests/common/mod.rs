@@ -1,0 +1,76 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+
+use assert_cmd::Command;
+
+/// The `pipeproof` binary under test.
+pub fn pipeproof() -> Command {
+    let mut command = Command::cargo_bin("pipeproof").expect("binary built");
+    command.env_remove("GITHUB_TOKEN").env("PIPEPROOF_LOG", "warn");
+    command
+}
+
+/// `../shared/samples`, beside the checkout.
+pub fn samples() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/samples")
+}
+
+/// The repository's demo fixtures.
+pub fn demo_fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
+}
+
+/// Runs the demo into `dir` (optionally on other fixtures) and returns the parsed report.json.
+pub fn run_demo(dir: &Path, fixtures: Option<&Path>) -> serde_json::Value {
+    let mut command = pipeproof();
+    command.arg("demo").arg("--output").arg(dir);
+    if let Some(fixtures) = fixtures {
+        command.arg("--fixtures").arg(fixtures);
+    }
+    command.assert().success();
+    let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json written");
+    serde_json::from_str(&text).expect("report.json is JSON")
+}
+
+/// The status a control gave a resource in a report model.
+pub fn verdict(report: &serde_json::Value, control: &str, resource: &str) -> String {
+    let control = report["controls"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["id"] == control)
+        .unwrap_or_else(|| panic!("control {control} in report"));
+    control["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"] == resource)
+        .unwrap_or_else(|| panic!("{control} has no finding for {resource}"))["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// The rolled-up status of a control in a report model.
+pub fn control_status(report: &serde_json::Value, control: &str) -> String {
+    report["controls"].as_array().unwrap().iter().find(|c| c["id"] == control).unwrap()["status"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// Copies a directory tree.
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for entry in std::fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}

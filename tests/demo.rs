@@ -1,0 +1,163 @@
+//! The demo end to end: real collector over HTTP to the replay server, SARIF ingest, evaluation, reports.
+
+mod common;
+
+use std::process::Command as StdCommand;
+
+use common::{control_status, copy_tree, demo_fixtures, pipeproof, run_demo, verdict};
+
+#[test]
+fn demo_verdicts_follow_the_recorded_evidence() {
+    let dir = tempfile::tempdir().unwrap();
+    let report = run_demo(dir.path(), None);
+
+    assert_eq!(verdict(&report, "SRC-01", "acme-demo"), "pass");
+    assert_eq!(verdict(&report, "SRC-05", "acme-demo/payments-api"), "pass");
+    assert_eq!(verdict(&report, "SRC-05", "acme-demo/docs-site"), "fail");
+    assert_eq!(verdict(&report, "SRC-05", "acme-demo/ml-pipeline"), "unknown");
+    assert_eq!(verdict(&report, "SRC-05", "acme-demo/legacy-tools"), "not_applicable");
+    assert_eq!(verdict(&report, "SRC-06", "acme-demo/web-app"), "pass");
+    assert_eq!(verdict(&report, "SRC-06", "acme-demo/infra-terraform"), "fail");
+    assert_eq!(verdict(&report, "SRC-10", "acme-demo/infra-terraform"), "fail");
+    assert_eq!(verdict(&report, "SRC-11", "acme-demo/web-app"), "fail");
+    assert_eq!(verdict(&report, "SRC-11", "acme-demo/payments-api"), "pass");
+    assert_eq!(verdict(&report, "SRC-12", "acme-demo/payments-api"), "pass");
+    assert_eq!(verdict(&report, "TST-03", "acme-demo/web-app"), "fail");
+    assert_eq!(verdict(&report, "TST-03", "acme-demo/payments-api"), "pass");
+    assert_eq!(verdict(&report, "TST-03", "acme-demo/infra-terraform"), "unknown");
+    assert_eq!(control_status(&report, "SRC-01"), "pass");
+    assert_eq!(control_status(&report, "SRC-05"), "fail");
+
+    let unobserved = report["unobserved"].as_array().unwrap();
+    let ml = unobserved.iter().find(|u| u["resource"] == "acme-demo/ml-pipeline").expect("ml-pipeline unobserved");
+    assert!(ml["reason"].as_str().unwrap().contains("HTTP 403"), "{ml}");
+
+    let web_app = report["controls"].as_array().unwrap().iter().find(|c| c["id"] == "TST-03").unwrap()["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["resource"] == "acme-demo/web-app")
+        .unwrap()
+        .clone();
+    let reason = web_app["reason"].as_str().unwrap();
+    assert!(reason.contains("js/sql-injection"), "{reason}");
+    assert!(!reason.contains("js/hardcoded-credentials"), "suppressed findings do not count: {reason}");
+    assert!(!reason.contains("js/reflected-xss"), "security-severity 6.1 is below the 7.0 threshold: {reason}");
+
+    let soc2 = report["frameworks"].as_array().unwrap().iter().find(|f| f["id"] == "soc2").unwrap();
+    assert_eq!(soc2["requirements"].as_array().unwrap().iter().find(|r| r["id"] == "CC8.1").unwrap()["status"], "fail");
+    assert_eq!(soc2["requirements"].as_array().unwrap().iter().find(|r| r["id"] == "CC1.1").unwrap()["status"], "manual");
+    assert!(report["gaps"].as_array().unwrap().iter().any(|g| g["requirement"] == "CC8.1"));
+    for evidence in report["evidence"].as_array().unwrap() {
+        assert_eq!(evidence["sha256"].as_str().unwrap().len(), 64);
+    }
+}
+
+#[test]
+fn changing_a_fixture_changes_the_verdict() {
+    let fixtures = tempfile::tempdir().unwrap();
+    copy_tree(&demo_fixtures(), fixtures.path());
+    let cassette_path = fixtures.path().join("github/cassette.json");
+    let mut cassette: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&cassette_path).unwrap()).unwrap();
+    for interaction in cassette["interactions"].as_array_mut().unwrap() {
+        let path = interaction["path"].as_str().unwrap().to_string();
+        if path == "/orgs/acme-demo" {
+            interaction["body"]["two_factor_requirement_enabled"] = serde_json::json!(false);
+        }
+        if path == "/repos/acme-demo/web-app/branches/main/protection" {
+            interaction["body"]["enforce_admins"]["enabled"] = serde_json::json!(true);
+        }
+    }
+    std::fs::write(&cassette_path, serde_json::to_string(&cassette).unwrap()).unwrap();
+
+    let out = tempfile::tempdir().unwrap();
+    let report = run_demo(out.path(), Some(fixtures.path()));
+    assert_eq!(verdict(&report, "SRC-01", "acme-demo"), "fail");
+    assert_eq!(verdict(&report, "SRC-11", "acme-demo/web-app"), "pass");
+}
+
+#[test]
+fn the_pdf_reads_like_a_report() {
+    let dir = tempfile::tempdir().unwrap();
+    run_demo(dir.path(), None);
+    let pdf = dir.path().join("report.pdf");
+    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    let output = StdCommand::new("pdftotext").arg("-layout").arg(&pdf).arg("-").output().expect("pdftotext (poppler-utils) installed");
+    assert!(output.status.success());
+    let text = String::from_utf8(output.stdout).unwrap();
+    for expected in [
+        "CI/CD pipeline security assessment: Acme Demo Ltd",
+        "Executive summary",
+        "Gap analysis",
+        "Findings",
+        "Evidence appendix",
+        "acme-demo/infra-terraform",
+        "Administrators are exempt from branch protection",
+        "Page 1 of",
+    ] {
+        assert!(text.contains(expected), "PDF text lacks {expected:?}");
+    }
+    let pages = text.matches('\u{c}').count();
+    assert!(pages >= 3, "expected several pages, got {pages}");
+    assert!(text.contains(&format!("Page {pages} of {pages}")), "last page footer");
+    let info = StdCommand::new("pdfinfo").arg(&pdf).output().unwrap();
+    let info = String::from_utf8(info.stdout).unwrap();
+    assert!(info.contains("Title:") && info.contains("Acme Demo Ltd"), "{info}");
+    assert!(!info.contains("1970"), "creation date is the evaluation time: {info}");
+}
+
+#[test]
+fn the_html_loads_nothing_from_outside() {
+    let dir = tempfile::tempdir().unwrap();
+    run_demo(dir.path(), None);
+    let html = std::fs::read_to_string(dir.path().join("report.html")).unwrap();
+    assert!(html.contains("Content-Security-Policy"));
+    assert!(html.contains("default-src 'none'"));
+    let lower = html.to_ascii_lowercase();
+    for forbidden in ["<link", "<script", "<iframe", "<img", "@import", "url(", "src=\"http", "src='http", "src=\"//"] {
+        assert!(!lower.contains(forbidden), "HTML contains {forbidden:?}");
+    }
+    assert!(html.contains("acme-demo/web-app"));
+}
+
+#[test]
+fn evidence_text_is_escaped_in_html() {
+    let fixtures = tempfile::tempdir().unwrap();
+    copy_tree(&demo_fixtures(), fixtures.path());
+    let sarif_path = fixtures.path().join("sarif/web-app.codeql.sarif");
+    let sarif = std::fs::read_to_string(&sarif_path).unwrap().replace("js/sql-injection", "<script>alert(1)</script>");
+    std::fs::write(&sarif_path, sarif).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    run_demo(out.path(), Some(fixtures.path()));
+    let html = std::fs::read_to_string(out.path().join("report.html")).unwrap();
+    assert!(!html.contains("<script>alert(1)</script>"));
+    assert!(html.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+}
+
+#[test]
+fn reports_from_the_same_evaluation_are_byte_identical() {
+    let dir = tempfile::tempdir().unwrap();
+    run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let render = |name: &str| {
+        let out = dir.path().join(name);
+        pipeproof()
+            .arg("--store")
+            .arg(&store)
+            .arg("--config")
+            .arg(dir.path().join("fixtures/pipeproof.yaml"))
+            .args(["report", "--output"])
+            .arg(&out)
+            .assert()
+            .success();
+        out
+    };
+    let first = render("first");
+    let second = render("second");
+    for file in ["report.html", "report.pdf", "report.json"] {
+        let a = std::fs::read(first.join(file)).unwrap();
+        let b = std::fs::read(second.join(file)).unwrap();
+        assert!(a == b, "{file} differs between two renders of the same evaluation");
+    }
+    assert_eq!(std::fs::read(first.join("report.json")).unwrap(), std::fs::read(dir.path().join("report.json")).unwrap());
+}

@@ -1,0 +1,104 @@
+//! Control SQL runs sandboxed: it cannot read files, reach out, change the store or run forever.
+
+mod common;
+
+use pipeproof::config::Config;
+use pipeproof::controls::Catalogue;
+use pipeproof::evaluate::Status;
+
+fn control(id: &str, query: &str) -> (String, String) {
+    let indented: String = query.lines().map(|line| format!("  {line}\n")).collect();
+    (
+        format!("custom/{id}.yaml"),
+        format!(
+            "id: {id}\ntitle: hostile\ndomain: governance\nkind: state\nseverity: low\nstatement: s\nrationale: r\nremediation: m\n\
+             requires: [repositories]\nquery: |\n{indented}"
+        ),
+    )
+}
+
+#[test]
+fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let size_before = std::fs::metadata(&store).unwrap().len();
+
+    let mut files: Vec<(String, String)> = pipeproof::embedded::CONTROLS
+        .iter()
+        .filter(|(name, _)| name.starts_with("frameworks/"))
+        .map(|(name, text)| (name.to_string(), text.to_string()))
+        .collect();
+    files.extend([
+        control("BAD-01", "SELECT * FROM read_csv('/etc/passwd')"),
+        control("BAD-02", "COPY (SELECT 1) TO '/tmp/pipeproof-sandbox-escape.csv'"),
+        control("BAD-03", "ATTACH '/tmp/pipeproof-other.duckdb' AS other"),
+        control("BAD-04", "INSTALL httpfs"),
+        control("BAD-05", "DELETE FROM evidence"),
+        control("BAD-06", "CREATE TABLE planted AS SELECT 1 AS x"),
+        control("BAD-07", "SET enable_external_access = true"),
+        control("BAD-08", "SELECT sum(a.range * b.range) AS n FROM range(10000000) a, range(10000000) b"),
+        control(
+            "OK-01",
+            "SELECT repo AS resource, 'pass' AS status, 'listed' AS reason, evidence_id FROM repositories",
+        ),
+    ]);
+    let catalogue = Catalogue::from_files(files).unwrap();
+    let evaluation = pipeproof::evaluate::evaluate_with_limit(
+        &store,
+        &catalogue,
+        &Config::default(),
+        pipeproof::time::now_utc(),
+        std::time::Duration::from_secs(2),
+    )
+    .unwrap();
+
+    for outcome in &evaluation.outcomes {
+        if outcome.control_id.starts_with("BAD-") {
+            assert_eq!(outcome.status, Status::Unknown, "{}", outcome.control_id);
+            let error = outcome.error.as_deref().unwrap_or_default();
+            assert!(error.starts_with("query error:"), "{}: {error}", outcome.control_id);
+        }
+    }
+    let error_of = |id: &str| evaluation.outcomes.iter().find(|o| o.control_id == id).unwrap().error.clone().unwrap();
+    assert!(error_of("BAD-01").to_lowercase().contains("disabled"), "{}", error_of("BAD-01"));
+    assert!(error_of("BAD-05").to_lowercase().contains("read-only"), "{}", error_of("BAD-05"));
+    assert!(error_of("BAD-08").contains("longer than"), "{}", error_of("BAD-08"));
+    let ok = evaluation.outcomes.iter().find(|o| o.control_id == "OK-01").unwrap();
+    assert_eq!(ok.status, Status::Pass);
+    assert_eq!(ok.results.len(), 6);
+
+    assert!(!std::path::Path::new("/tmp/pipeproof-sandbox-escape.csv").exists());
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let evidence: i64 = conn.query_row("SELECT count(*) FROM evidence", [], |row| row.get(0)).unwrap();
+    assert!(evidence > 0, "evidence survived");
+    let planted: i64 = conn
+        .query_row("SELECT count(*) FROM information_schema.tables WHERE table_name = 'planted'", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(planted, 0);
+    assert!(std::fs::metadata(&store).unwrap().len() >= size_before);
+}
+
+#[test]
+fn parameters_are_bound_not_pasted() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let mut files: Vec<(String, String)> = pipeproof::embedded::CONTROLS
+        .iter()
+        .filter(|(name, _)| name.starts_with("frameworks/"))
+        .map(|(name, text)| (name.to_string(), text.to_string()))
+        .collect();
+    let (name, mut text) = control(
+        "PAR-01",
+        "SELECT getvariable('label') AS resource, 'pass' AS status, 'bound' AS reason, NULL::BIGINT AS evidence_id",
+    );
+    text.push_str("params:\n  label:\n    default: \"x'); DROP TABLE evidence; --\"\n    description: hostile text\n");
+    files.push((name, text));
+    let catalogue = Catalogue::from_files(files).unwrap();
+    let evaluation =
+        pipeproof::evaluate::evaluate(&store, &catalogue, &Config::default(), pipeproof::time::now_utc()).unwrap();
+    let outcome = &evaluation.outcomes[0];
+    assert_eq!(outcome.status, Status::Pass, "{:?}", outcome.error);
+    assert_eq!(outcome.results[0].resource, "x'); DROP TABLE evidence; --");
+}
