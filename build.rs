@@ -31,12 +31,21 @@ fn main() {
         println!("cargo:rerun-if-changed={dir}");
         let mut files = Vec::new();
         collect_files(&root, &root, &mut files);
-        writeln!(generated, "/// Files embedded from `{dir}/`: (relative path, contents).").unwrap();
+        writeln!(
+            generated,
+            "/// Files embedded from `{dir}/`: (relative path, contents)."
+        )
+        .unwrap();
         writeln!(generated, "pub static {name}: &[(&str, &str)] = &[").unwrap();
         for file in files {
             let relative = file.to_string_lossy().replace('\\', "/");
             let absolute = root.join(&file);
-            writeln!(generated, "    ({relative:?}, include_str!({:?})),", absolute.display().to_string()).unwrap();
+            writeln!(
+                generated,
+                "    ({relative:?}, include_str!({:?})),",
+                absolute.display().to_string()
+            )
+            .unwrap();
         }
         writeln!(generated, "];").unwrap();
     }

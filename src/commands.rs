@@ -48,7 +48,7 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
     }
     let mut code = EXIT_OK;
     for file in &config.files {
-        let outcomes = ingest_paths(&store, &[file.path.clone()], None, file.repo.as_deref())?;
+        let outcomes = ingest_paths(&store, std::slice::from_ref(&file.path), None, file.repo.as_deref())?;
         if outcomes.iter().any(|outcome| outcome.error.is_some()) {
             code = EXIT_INPUT;
         }
@@ -57,7 +57,12 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
 }
 
 /// Ingests files as one run, printing each outcome; a bad file is reported and the others are kept.
-pub fn ingest_paths(store: &Store, paths: &[PathBuf], kind: Option<crate::cli::IngestKind>, repo: Option<&str>) -> Result<Vec<FileOutcome>> {
+pub fn ingest_paths(
+    store: &Store,
+    paths: &[PathBuf],
+    kind: Option<crate::cli::IngestKind>,
+    repo: Option<&str>,
+) -> Result<Vec<FileOutcome>> {
     let run_id = store.start_run("ingest")?;
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
     let outcomes = crate::ingest::ingest_files(store, run_id, &refs, kind, repo)?;
@@ -72,7 +77,11 @@ pub fn ingest_paths(store: &Store, paths: &[PathBuf], kind: Option<crate::cli::I
         }
     }
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
-    let status = if failed == outcomes.len() && failed > 0 { RunStatus::Failed } else { RunStatus::Succeeded };
+    let status = if failed == outcomes.len() && failed > 0 {
+        RunStatus::Failed
+    } else {
+        RunStatus::Succeeded
+    };
     store.finish_run(run_id, status, &serde_json::json!({"files": outcomes}))?;
     Ok(outcomes)
 }
@@ -82,7 +91,10 @@ fn ingest(store_path: &Path, args: &IngestArgs) -> Result<u8> {
     let outcomes = ingest_paths(&store, &args.paths, args.kind, args.repo.as_deref())?;
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
     if failed > 0 {
-        eprintln!("{failed} of {} file(s) could not be ingested; the others were stored", outcomes.len());
+        eprintln!(
+            "{failed} of {} file(s) could not be ingested; the others were stored",
+            outcomes.len()
+        );
         return Ok(EXIT_INPUT);
     }
     Ok(EXIT_OK)
@@ -90,16 +102,29 @@ fn ingest(store_path: &Path, args: &IngestArgs) -> Result<u8> {
 
 /// Prints one line per control with its verdict.
 pub fn print_evaluation(catalogue: &Catalogue, evaluation: &Evaluation) {
-    println!("evaluation #{} as of {}", evaluation.evaluation_id, crate::time::display_utc(&evaluation.as_of));
+    println!(
+        "evaluation #{} as of {}",
+        evaluation.evaluation_id,
+        crate::time::display_utc(&evaluation.as_of)
+    );
     for outcome in &evaluation.outcomes {
-        let title = catalogue.controls.iter().find(|c| c.id == outcome.control_id).map(|c| c.title.as_str()).unwrap_or("");
+        let title = catalogue
+            .controls
+            .iter()
+            .find(|c| c.id == outcome.control_id)
+            .map(|c| c.title.as_str())
+            .unwrap_or("");
         let failing = outcome.results.iter().filter(|r| r.status == Status::Fail).count();
         let detail = match &outcome.error {
             Some(error) => format!(" ({error})"),
             None if failing > 0 => format!(" ({failing} of {} resources fail)", outcome.results.len()),
             None => String::new(),
         };
-        println!("  {:<15} {:<7} {title}{detail}", outcome.status.label(), outcome.control_id);
+        println!(
+            "  {:<15} {:<7} {title}{detail}",
+            outcome.status.label(),
+            outcome.control_id
+        );
     }
 }
 
@@ -115,7 +140,10 @@ fn evaluate(store_path: &Path, config_path: &Path, args: &EvaluateArgs) -> Resul
     let gate_failed = match args.fail_on {
         None => false,
         Some(FailOn::Fail) => evaluation.outcomes.iter().any(|o| o.status == Status::Fail),
-        Some(FailOn::Unknown) => evaluation.outcomes.iter().any(|o| matches!(o.status, Status::Fail | Status::Unknown)),
+        Some(FailOn::Unknown) => evaluation
+            .outcomes
+            .iter()
+            .any(|o| matches!(o.status, Status::Fail | Status::Unknown)),
     };
     Ok(if gate_failed { EXIT_GATE_FAILED } else { EXIT_OK })
 }
@@ -133,9 +161,16 @@ fn report(store_path: &Path, config_path: &Path, args: &ReportArgs) -> Result<u8
 
 fn controls_list(control_dirs: &[PathBuf]) -> Result<u8> {
     let catalogue = Catalogue::load(control_dirs)?;
-    println!("{:<8} {:<10} {:<9} {:<9} {:<60} MAPPINGS", "ID", "DOMAIN", "KIND", "SEVERITY", "TITLE");
+    println!(
+        "{:<8} {:<10} {:<9} {:<9} {:<60} MAPPINGS",
+        "ID", "DOMAIN", "KIND", "SEVERITY", "TITLE"
+    );
     for control in &catalogue.controls {
-        let mappings: Vec<String> = control.mappings.iter().map(|(f, ids)| format!("{f}: {}", ids.join(" "))).collect();
+        let mappings: Vec<String> = control
+            .mappings
+            .iter()
+            .map(|(f, ids)| format!("{f}: {}", ids.join(" ")))
+            .collect();
         println!(
             "{:<8} {:<10} {:<9} {:<9} {:<60} {}",
             control.id,
@@ -146,6 +181,15 @@ fn controls_list(control_dirs: &[PathBuf]) -> Result<u8> {
             mappings.join("; ")
         );
     }
-    println!("{} controls; frameworks: {}", catalogue.controls.len(), catalogue.frameworks.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", "));
+    println!(
+        "{} controls; frameworks: {}",
+        catalogue.controls.len(),
+        catalogue
+            .frameworks
+            .iter()
+            .map(|f| f.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ")
+    );
     Ok(EXIT_OK)
 }

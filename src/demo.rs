@@ -31,18 +31,23 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     };
     let config = Config::load(&fixtures.join(CONFIG_FILE), true)?;
     let cassette_path = fixtures.join(CASSETTE_FILE);
-    let cassette_text = std::fs::read_to_string(&cassette_path).with_context(|| format!("cannot read {}", cassette_path.display()))?;
+    let cassette_text =
+        std::fs::read_to_string(&cassette_path).with_context(|| format!("cannot read {}", cassette_path.display()))?;
     let cassette = Cassette::parse(&cassette_text, &cassette_path.display().to_string())?;
 
     let store_path = output.join("pipeproof-demo.duckdb");
     for stale in [store_path.clone(), store_path.with_extension("duckdb.wal")] {
         if stale.exists() {
-            std::fs::remove_file(&stale).with_context(|| format!("cannot remove the previous demo store {}", stale.display()))?;
+            std::fs::remove_file(&stale)
+                .with_context(|| format!("cannot remove the previous demo store {}", stale.display()))?;
         }
     }
     let store = Store::open(&store_path)?;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()?;
     let server = runtime.block_on(ReplayServer::start(cassette))?;
     let mut github = config.github.clone().context("the demo config has no github section")?;
     github.api_url = server.base_url();
@@ -56,7 +61,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     drop(runtime);
 
     for file in &config.files {
-        crate::commands::ingest_paths(&store, &[file.path.clone()], None, file.repo.as_deref())?;
+        crate::commands::ingest_paths(&store, std::slice::from_ref(&file.path), None, file.repo.as_deref())?;
     }
     drop(store);
 

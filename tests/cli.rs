@@ -23,7 +23,12 @@ fn usage_errors_exit_2() {
 #[test]
 fn reporting_without_a_store_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
-    let output = pipeproof().arg("--store").arg(dir.path().join("none.duckdb")).arg("report").output().unwrap();
+    let output = pipeproof()
+        .arg("--store")
+        .arg(dir.path().join("none.duckdb"))
+        .arg("report")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
 }
@@ -51,7 +56,12 @@ fn a_bad_config_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("pipeproof.yaml");
     std::fs::write(&config, "githubb: {}\n").unwrap();
-    let output = pipeproof().arg("--config").arg(&config).arg("collect").output().unwrap();
+    let output = pipeproof()
+        .arg("--config")
+        .arg(&config)
+        .arg("collect")
+        .output()
+        .unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("pipeproof.yaml"));
 }
@@ -72,6 +82,16 @@ fn evaluate_fail_on_gates_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     common::run_demo(dir.path(), None);
     let store = dir.path().join("pipeproof-demo.duckdb");
-    pipeproof().arg("--store").arg(&store).args(["evaluate", "--fail-on", "fail"]).assert().code(1);
-    pipeproof().arg("--store").arg(&store).args(["evaluate", "--as-of", "2001-01-01"]).assert().code(0);
+    pipeproof()
+        .arg("--store")
+        .arg(&store)
+        .args(["evaluate", "--fail-on", "fail"])
+        .assert()
+        .code(1);
+    pipeproof()
+        .arg("--store")
+        .arg(&store)
+        .args(["evaluate", "--as-of", "2001-01-01"])
+        .assert()
+        .code(0);
 }

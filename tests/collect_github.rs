@@ -15,7 +15,12 @@ fn demo_cassette() -> Cassette {
 }
 
 fn config(base_url: String, per_page: u32) -> GithubConfig {
-    GithubConfig { org: "acme-demo".into(), api_url: base_url, token_env: "UNUSED".into(), per_page }
+    GithubConfig {
+        org: "acme-demo".into(),
+        api_url: base_url,
+        token_env: "UNUSED".into(),
+        per_page,
+    }
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
@@ -29,30 +34,58 @@ fn collects_org_repositories_and_protection_following_links() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
 
-    let summary = pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    let summary =
+        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
     assert_eq!(summary.repositories, 6);
     assert_eq!(summary.branches_visible, 5);
     assert_eq!(summary.branches_not_visible, 1);
 
     let received = server.received();
     let paths: Vec<&str> = received.iter().map(|r| r.path.as_str()).collect();
-    assert!(paths.contains(&"/organizations/90210001/repos?type=all&per_page=4&page=2"), "next link followed verbatim: {paths:?}");
+    assert!(
+        paths.contains(&"/organizations/90210001/repos?type=all&per_page=4&page=2"),
+        "next link followed verbatim: {paths:?}"
+    );
     for request in &received {
-        assert_eq!(request.headers.get("x-github-api-version").map(String::as_str), Some("2022-11-28"));
-        assert_eq!(request.headers.get("authorization").map(String::as_str), Some(format!("Bearer {TOKEN}").as_str()));
+        assert_eq!(
+            request.headers.get("x-github-api-version").map(String::as_str),
+            Some("2022-11-28")
+        );
+        assert_eq!(
+            request.headers.get("authorization").map(String::as_str),
+            Some(format!("Bearer {TOKEN}").as_str())
+        );
         assert!(request.headers["accept"].contains("application/vnd.github+json"));
         assert!(!request.path.contains(TOKEN));
     }
 
     assert_eq!(count(&store, "SELECT count(*) FROM repositories_history"), 6);
-    assert_eq!(count(&store, "SELECT count(*) FROM branch_rules_history WHERE NOT visible"), 1);
-    assert_eq!(count(&store, "SELECT count(*) FROM branch_rules_history WHERE visible AND NOT protected"), 2);
     assert_eq!(
-        count(&store, "SELECT count(*) FROM evidence WHERE kind = 'github.repos' AND provenance->>'pagination_complete' = 'true'"),
+        count(&store, "SELECT count(*) FROM branch_rules_history WHERE NOT visible"),
+        1
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM branch_rules_history WHERE visible AND NOT protected"
+        ),
+        2
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM evidence WHERE kind = 'github.repos' AND provenance->>'pagination_complete' = 'true'"
+        ),
         1
     );
     assert_eq!(count(&store, "SELECT count(*) FROM runs WHERE status = 'succeeded'"), 1);
-    let leaked = count(&store, &format!("SELECT count(*) FROM blobs WHERE contains(decode(body), '{TOKEN}')")) + count(&store, &format!("SELECT count(*) FROM evidence WHERE contains(provenance::VARCHAR, '{TOKEN}')"));
+    let leaked = count(
+        &store,
+        &format!("SELECT count(*) FROM blobs WHERE contains(decode(body), '{TOKEN}')"),
+    ) + count(
+        &store,
+        &format!("SELECT count(*) FROM evidence WHERE contains(provenance::VARCHAR, '{TOKEN}')"),
+    );
     assert_eq!(leaked, 0, "the token is never stored");
 }
 
@@ -67,7 +100,8 @@ fn a_rejected_token_fails_the_run_without_storing_or_leaking() {
     let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
-    let error = pipeproof::collect::github::collect(&store, &config(server.base_url(), 100), Token::new(TOKEN.into())).unwrap_err();
+    let error = pipeproof::collect::github::collect(&store, &config(server.base_url(), 100), Token::new(TOKEN.into()))
+        .unwrap_err();
     let message = format!("{error:#}");
     assert!(message.contains("HTTP 401"), "{message}");
     assert!(!message.contains(TOKEN), "{message}");

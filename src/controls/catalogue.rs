@@ -62,18 +62,29 @@ impl Catalogue {
             catalogue.validate(&origin, &control)?;
             checked.push(control);
         }
-        Ok(Catalogue { controls: checked, ..catalogue })
+        Ok(Catalogue {
+            controls: checked,
+            ..catalogue
+        })
     }
 
     fn validate(&self, origin: &str, control: &Control) -> Result<()> {
         let id_ok = control.id.len() >= 3
-            && control.id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+            && control
+                .id
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
         if !id_ok {
-            return Err(input_error(format!("{origin}: control id {:?} must be upper-case letters, digits and '-', like SRC-06", control.id)));
+            return Err(input_error(format!(
+                "{origin}: control id {:?} must be upper-case letters, digits and '-', like SRC-06",
+                control.id
+            )));
         }
         for name in control.params.keys() {
             let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
-                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid || name.starts_with("pp_") {
                 return Err(input_error(format!(
                     "{origin}: parameter name {name:?} must be lower_snake_case and must not start with pp_"
@@ -81,14 +92,21 @@ impl Catalogue {
             }
         }
         if control.query.trim().is_empty() {
-            return Err(input_error(format!("{origin}: control {} has an empty query", control.id)));
+            return Err(input_error(format!(
+                "{origin}: control {} has an empty query",
+                control.id
+            )));
         }
         for (framework_id, requirement_ids) in &control.mappings {
             let framework = self.framework(framework_id).ok_or_else(|| {
                 input_error(format!(
                     "{origin}: control {} maps to unknown framework {framework_id:?} (known: {})",
                     control.id,
-                    self.frameworks.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
+                    self.frameworks
+                        .iter()
+                        .map(|f| f.id.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
                 ))
             })?;
             let known: BTreeSet<&str> = framework.requirements.iter().map(|r| r.id.as_str()).collect();
@@ -109,7 +127,11 @@ impl Catalogue {
 
     /// A digest over every source file's hash: changes when any control or framework changes.
     pub fn digest(&self) -> String {
-        let joined: String = self.sources.iter().map(|(origin, hash)| format!("{origin} {hash}\n")).collect();
+        let joined: String = self
+            .sources
+            .iter()
+            .map(|(origin, hash)| format!("{origin} {hash}\n"))
+            .collect();
         sha256_hex(joined.as_bytes())
     }
 
@@ -118,7 +140,10 @@ impl Catalogue {
         self.controls
             .iter()
             .filter(|control| {
-                control.mappings.get(framework_id).is_some_and(|ids| ids.iter().any(|id| id == requirement_id))
+                control
+                    .mappings
+                    .get(framework_id)
+                    .is_some_and(|ids| ids.iter().any(|id| id == requirement_id))
             })
             .collect()
     }
@@ -126,7 +151,10 @@ impl Catalogue {
 
 fn read_dir_yaml(dir: &Path, files: &mut Vec<(String, String)>) -> Result<()> {
     if !dir.is_dir() {
-        return Err(input_error(format!("control directory {} does not exist", dir.display())));
+        return Err(input_error(format!(
+            "control directory {} does not exist",
+            dir.display()
+        )));
     }
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read control directory {}", dir.display()))?

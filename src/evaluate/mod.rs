@@ -98,8 +98,14 @@ pub fn resolve_params(control: &Control, config: &Config) -> Result<BTreeMap<Str
         .map(|(name, param)| {
             let chosen = policy.and_then(|values| values.get(name));
             let used = match chosen {
-                Some(value) => ParamUse { value: value.clone(), origin: "policy".into() },
-                None => ParamUse { value: param.default.clone(), origin: "default".into() },
+                Some(value) => ParamUse {
+                    value: value.clone(),
+                    origin: "policy".into(),
+                },
+                None => ParamUse {
+                    value: param.default.clone(),
+                    origin: "default".into(),
+                },
             };
             (name.clone(), used)
         })
@@ -107,7 +113,12 @@ pub fn resolve_params(control: &Control, config: &Config) -> Result<BTreeMap<Str
 }
 
 /// Evaluates one control in the sandbox.
-pub fn evaluate_control(sandbox: &Sandbox, control: &Control, params: BTreeMap<String, ParamUse>, as_of: &NaiveDateTime) -> ControlOutcome {
+pub fn evaluate_control(
+    sandbox: &Sandbox,
+    control: &Control,
+    params: BTreeMap<String, ParamUse>,
+    as_of: &NaiveDateTime,
+) -> ControlOutcome {
     let unknown = |error: String, params| ControlOutcome {
         control_id: control.id.clone(),
         status: Status::Unknown,
@@ -125,7 +136,11 @@ pub fn evaluate_control(sandbox: &Sandbox, control: &Control, params: BTreeMap<S
     }
     if !control.requires.is_empty() && empty.len() == control.requires.len() {
         return unknown(
-            format!("no evidence: {} had no rows as of {}", empty.join(", "), crate::time::display_utc(as_of)),
+            format!(
+                "no evidence: {} had no rows as of {}",
+                empty.join(", "),
+                crate::time::display_utc(as_of)
+            ),
             params,
         );
     }
@@ -137,7 +152,12 @@ pub fn evaluate_control(sandbox: &Sandbox, control: &Control, params: BTreeMap<S
     let mut results: Vec<ResourceResult> = rows
         .into_iter()
         .map(|row| match Status::parse(&row.status) {
-            Some(status) => ResourceResult { resource: row.resource, status, reason: row.reason, evidence_id: row.evidence_id },
+            Some(status) => ResourceResult {
+                resource: row.resource,
+                status,
+                reason: row.reason,
+                evidence_id: row.evidence_id,
+            },
             None => ResourceResult {
                 resource: row.resource,
                 status: Status::Unknown,
@@ -177,7 +197,10 @@ pub fn evaluate_with_limit(
     drop(Store::open(store_path)?);
     let outcomes: Vec<ControlOutcome> = {
         let sandbox = Sandbox::open(store_path, as_of, time_limit)?;
-        resolved.into_iter().map(|(control, params)| evaluate_control(&sandbox, control, params, &as_of)).collect()
+        resolved
+            .into_iter()
+            .map(|(control, params)| evaluate_control(&sandbox, control, params, &as_of))
+            .collect()
     };
     let store = Store::open(store_path)?;
     let run_id = store.start_run("evaluate")?;
@@ -190,7 +213,14 @@ pub fn evaluate_with_limit(
         };
         conn.execute(
             "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?)",
-            params![evaluation_id, run_id, as_of, crate::VERSION, catalogue.digest(), serde_json::to_string(&evaluated)?],
+            params![
+                evaluation_id,
+                run_id,
+                as_of,
+                crate::VERSION,
+                catalogue.digest(),
+                serde_json::to_string(&evaluated)?
+            ],
         )?;
         let mut outcome_rows = conn.appender("control_outcomes")?;
         for outcome in &outcomes {
@@ -221,11 +251,23 @@ pub fn evaluate_with_limit(
     });
     match stored {
         Ok(evaluation_id) => {
-            store.finish_run(run_id, RunStatus::Succeeded, &serde_json::json!({"evaluation_id": evaluation_id}))?;
-            Ok(Evaluation { evaluation_id, as_of, outcomes })
+            store.finish_run(
+                run_id,
+                RunStatus::Succeeded,
+                &serde_json::json!({"evaluation_id": evaluation_id}),
+            )?;
+            Ok(Evaluation {
+                evaluation_id,
+                as_of,
+                outcomes,
+            })
         }
         Err(error) => {
-            store.finish_run(run_id, RunStatus::Failed, &serde_json::json!({"error": format!("{error:#}")}))?;
+            store.finish_run(
+                run_id,
+                RunStatus::Failed,
+                &serde_json::json!({"error": format!("{error:#}")}),
+            )?;
             Err(error)
         }
     }

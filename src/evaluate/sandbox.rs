@@ -36,7 +36,10 @@ impl Sandbox {
             .enable_external_access(false)?;
         let conn = Connection::open_with_flags(path, config)
             .map_err(|error| anyhow!("cannot open store {} for evaluation: {error}", path.display()))?;
-        conn.execute("SET VARIABLE pp_as_of = ?::TIMESTAMP", [as_of.format("%Y-%m-%d %H:%M:%S").to_string()])?;
+        conn.execute(
+            "SET VARIABLE pp_as_of = ?::TIMESTAMP",
+            [as_of.format("%Y-%m-%d %H:%M:%S").to_string()],
+        )?;
         conn.execute_batch("SET lock_configuration = true")?;
         Ok(Sandbox { conn, time_limit })
     }
@@ -75,7 +78,10 @@ impl Sandbox {
             self.conn.execute_batch(&format!("RESET VARIABLE {name}"))?;
         }
         match outcome {
-            Err(_) if timed_out => Err(anyhow!("the query ran longer than {}s and was stopped", limit.as_secs())),
+            Err(_) if timed_out => Err(anyhow!(
+                "the query ran longer than {}s and was stopped",
+                limit.as_secs()
+            )),
             other => other,
         }
     }
@@ -118,7 +124,11 @@ fn bind_variable(conn: &Connection, name: &str, value: &serde_json::Value) -> Re
             let texts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
             conn.execute(&sql("VARCHAR[]"), [serde_json::to_string(&texts)?])?
         }
-        other => return Err(anyhow!("parameter {name}: unsupported value {other} (use a number, boolean, string or list of strings)")),
+        other => {
+            return Err(anyhow!(
+                "parameter {name}: unsupported value {other} (use a number, boolean, string or list of strings)"
+            ))
+        }
     };
     Ok(())
 }

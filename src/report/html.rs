@@ -31,7 +31,8 @@ fn template_source(template_dir: Option<&Path>, file: &str) -> Result<(String, S
     if let Some(dir) = template_dir {
         let path = dir.join(file);
         if path.exists() {
-            let text = std::fs::read_to_string(&path).with_context(|| format!("cannot read template {}", path.display()))?;
+            let text =
+                std::fs::read_to_string(&path).with_context(|| format!("cannot read template {}", path.display()))?;
             return Ok((path.display().to_string(), text));
         }
     }

@@ -13,9 +13,18 @@ pub use model::ReportModel;
 use crate::cli::ReportFormat;
 
 /// Writes the requested formats into `dir`; returns the files written.
-pub fn write_reports(model: &ReportModel, dir: &Path, formats: &[ReportFormat], templates: Option<&Path>) -> Result<Vec<PathBuf>> {
+pub fn write_reports(
+    model: &ReportModel,
+    dir: &Path,
+    formats: &[ReportFormat],
+    templates: Option<&Path>,
+) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create report folder {}", dir.display()))?;
-    let formats = if formats.is_empty() { vec![ReportFormat::Html, ReportFormat::Pdf, ReportFormat::Json] } else { formats.to_vec() };
+    let formats = if formats.is_empty() {
+        vec![ReportFormat::Html, ReportFormat::Pdf, ReportFormat::Json]
+    } else {
+        formats.to_vec()
+    };
     let mut written = Vec::new();
     for format in formats {
         let (name, bytes) = match format {

@@ -36,8 +36,8 @@ pub struct ReportModel {
     pub summary: Summary,
     /// Per framework: coverage, compliance and every requirement.
     pub frameworks: Vec<FrameworkSection>,
-    /// Failing and undecided requirements, worst first.
-    pub gaps: Vec<Gap>,
+    /// Per framework, failing and undecided requirements, worst first.
+    pub gaps: Vec<FrameworkGaps>,
     /// Every control with its findings.
     pub controls: Vec<ControlSection>,
     /// What could not be observed, and why.
@@ -149,11 +149,20 @@ pub struct RequirementRow {
     pub controls: Vec<String>,
 }
 
+/// One framework's gaps.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct FrameworkGaps {
+    /// Framework id.
+    pub framework_id: String,
+    /// Framework name.
+    pub framework: String,
+    /// Its failing and undecided requirements, worst first.
+    pub gaps: Vec<Gap>,
+}
+
 /// A failing or undecided requirement.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Gap {
-    /// Framework name.
-    pub framework: String,
     /// Requirement id.
     pub requirement: String,
     /// Requirement label.
@@ -291,7 +300,11 @@ fn severity_name(severity: Severity) -> &'static str {
 }
 
 fn framework_label(id: &str, frameworks: &[Framework]) -> String {
-    frameworks.iter().find(|f| f.id == id).map(|f| f.name.clone()).unwrap_or_else(|| id.to_string())
+    frameworks
+        .iter()
+        .find(|f| f.id == id)
+        .map(|f| f.name.clone())
+        .unwrap_or_else(|| id.to_string())
 }
 
 struct StoredOutcome {
@@ -307,8 +320,12 @@ impl ReportModel {
         let evaluation_id = match evaluation_id {
             Some(id) => id,
             None => conn
-                .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
-                .ok_or_else(|| crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first"))?,
+                .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| {
+                    row.get::<_, Option<i64>>(0)
+                })?
+                .ok_or_else(|| {
+                    crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first")
+                })?,
         };
         let (as_of, tool_version, catalogue_sha256, catalogue_json): (NaiveDateTime, String, String, String) = conn
             .query_row(
@@ -323,9 +340,11 @@ impl ReportModel {
         let organisation = match organisation {
             Some(name) => name.to_string(),
             None => conn
-                .query_row("SELECT string_agg(DISTINCT org, ', ' ORDER BY org) FROM org_settings_history", [], |row| {
-                    row.get::<_, Option<String>>(0)
-                })?
+                .query_row(
+                    "SELECT string_agg(DISTINCT org, ', ' ORDER BY org) FROM org_settings_history",
+                    [],
+                    |row| row.get::<_, Option<String>>(0),
+                )?
                 .unwrap_or_else(|| "Unnamed organisation".to_string()),
         };
         let evidence = load_evidence(conn, evaluation_id)?;
@@ -362,7 +381,8 @@ fn load_outcomes(conn: &Connection, evaluation_id: i64) -> Result<BTreeMap<Strin
         outcomes.insert(
             control_id.clone(),
             StoredOutcome {
-                status: Status::parse(&status_text).ok_or_else(|| anyhow!("stored status {status_text:?} is invalid"))?,
+                status: Status::parse(&status_text)
+                    .ok_or_else(|| anyhow!("stored status {status_text:?} is invalid"))?,
                 error: row.get(2)?,
                 params: serde_json::from_str(&params_json)?,
                 findings: Vec::new(),
@@ -426,15 +446,32 @@ struct BuildInput {
 }
 
 fn build(input: BuildInput) -> ReportModel {
-    let BuildInput { organisation, evaluation_id, as_of, tool_version, catalogue_sha256, evidence_digest, catalogue, outcomes, evidence } = input;
+    let BuildInput {
+        organisation,
+        evaluation_id,
+        as_of,
+        tool_version,
+        catalogue_sha256,
+        evidence_digest,
+        catalogue,
+        outcomes,
+        evidence,
+    } = input;
     let control_status = |id: &str| outcomes.get(id).map(|o| o.status).unwrap_or(Status::Unknown);
 
-    let mut summary = Summary { controls_total: 0, controls: StatusCounts::default(), findings: StatusCounts::default(), resources: 0 };
+    let mut summary = Summary {
+        controls_total: 0,
+        controls: StatusCounts::default(),
+        findings: StatusCounts::default(),
+        resources: 0,
+    };
     let mut resources = std::collections::BTreeSet::new();
     let mut controls = Vec::new();
     let mut unobserved = Vec::new();
     for control in &catalogue.controls {
-        let Some(outcome) = outcomes.get(&control.id) else { continue };
+        let Some(outcome) = outcomes.get(&control.id) else {
+            continue;
+        };
         summary.controls_total += 1;
         summary.controls.add(outcome.status);
         let mut counts = StatusCounts::default();
@@ -444,18 +481,29 @@ fn build(input: BuildInput) -> ReportModel {
             summary.findings.add(status);
             resources.insert(finding.resource.clone());
             if status == Status::Unknown {
-                unobserved.push(Unobserved { control: control.id.clone(), resource: finding.resource.clone(), reason: finding.reason.clone() });
+                unobserved.push(Unobserved {
+                    control: control.id.clone(),
+                    resource: finding.resource.clone(),
+                    reason: finding.reason.clone(),
+                });
             }
         }
         if let Some(error) = &outcome.error {
-            unobserved.push(Unobserved { control: control.id.clone(), resource: "(all)".into(), reason: error.clone() });
+            unobserved.push(Unobserved {
+                control: control.id.clone(),
+                resource: "(all)".into(),
+                reason: error.clone(),
+            });
         }
         controls.push(control_section(control, outcome, counts, &catalogue.frameworks));
     }
     summary.resources = resources.len();
 
-    let frameworks: Vec<FrameworkSection> =
-        catalogue.frameworks.iter().map(|framework| framework_section(framework, &catalogue.controls, &control_status)).collect();
+    let frameworks: Vec<FrameworkSection> = catalogue
+        .frameworks
+        .iter()
+        .map(|framework| framework_section(framework, &catalogue.controls, &control_status))
+        .collect();
     let gaps = gaps(&frameworks, &catalogue.controls, &outcomes);
 
     ReportModel {
@@ -476,7 +524,12 @@ fn build(input: BuildInput) -> ReportModel {
     }
 }
 
-fn control_section(control: &Control, outcome: &StoredOutcome, counts: StatusCounts, frameworks: &[Framework]) -> ControlSection {
+fn control_section(
+    control: &Control,
+    outcome: &StoredOutcome,
+    counts: StatusCounts,
+    frameworks: &[Framework],
+) -> ControlSection {
     ControlSection {
         id: control.id.clone(),
         title: control.title.clone(),
@@ -492,19 +545,30 @@ fn control_section(control: &Control, outcome: &StoredOutcome, counts: StatusCou
         params: outcome
             .params
             .iter()
-            .map(|(name, used)| ParamRow { name: name.clone(), value: used.value.to_string(), origin: used.origin.clone() })
+            .map(|(name, used)| ParamRow {
+                name: name.clone(),
+                value: used.value.to_string(),
+                origin: used.origin.clone(),
+            })
             .collect(),
         mappings: control
             .mappings
             .iter()
-            .map(|(framework, ids)| MappingRow { framework: framework_label(framework, frameworks), requirements: ids.join(", ") })
+            .map(|(framework, ids)| MappingRow {
+                framework: framework_label(framework, frameworks),
+                requirements: ids.join(", "),
+            })
             .collect(),
         counts,
         findings: outcome.findings.clone(),
     }
 }
 
-fn framework_section(framework: &Framework, controls: &[Control], control_status: &dyn Fn(&str) -> Status) -> FrameworkSection {
+fn framework_section(
+    framework: &Framework,
+    controls: &[Control],
+    control_status: &dyn Fn(&str) -> Status,
+) -> FrameworkSection {
     let mut counts = StatusCounts::default();
     let mut manual = 0;
     let requirements: Vec<RequirementRow> = framework
@@ -513,7 +577,11 @@ fn framework_section(framework: &Framework, controls: &[Control], control_status
         .map(|requirement| {
             let mut mapped: Vec<String> = controls
                 .iter()
-                .filter(|c| c.mappings.get(&framework.id).is_some_and(|ids| ids.contains(&requirement.id)))
+                .filter(|c| {
+                    c.mappings
+                        .get(&framework.id)
+                        .is_some_and(|ids| ids.contains(&requirement.id))
+                })
                 .map(|c| c.id.clone())
                 .collect();
             mapped.sort();
@@ -537,8 +605,14 @@ fn framework_section(framework: &Framework, controls: &[Control], control_status
         .collect();
     let total = requirements.len();
     let decided = counts.pass + counts.fail;
-    let percent = |part: usize, whole: usize| if whole == 0 { 0 } else { ((part * 100 + whole / 2) / whole) as u32 };
-    let width = |part: usize| if total == 0 { "0.0".to_string() } else { format!("{:.1}", part as f64 * 100.0 / total as f64) };
+    let percent = |part: usize, whole: usize| (part * 100 + whole / 2).checked_div(whole).unwrap_or(0) as u32;
+    let width = |part: usize| {
+        if total == 0 {
+            "0.0".to_string()
+        } else {
+            format!("{:.1}", part as f64 * 100.0 / total as f64)
+        }
+    };
     let mut start = 0;
     let bar = [
         ("pass", "Pass", counts.pass),
@@ -548,7 +622,13 @@ fn framework_section(framework: &Framework, controls: &[Control], control_status
     ]
     .into_iter()
     .map(|(status, label, count)| {
-        let segment = BarSegment { status: status.into(), label: label.into(), count, percent: width(count), offset: width(start) };
+        let segment = BarSegment {
+            status: status.into(),
+            label: label.into(),
+            count,
+            percent: width(count),
+            offset: width(start),
+        };
         start += count;
         segment
     })
@@ -569,9 +649,14 @@ fn framework_section(framework: &Framework, controls: &[Control], control_status
     }
 }
 
-fn gaps(frameworks: &[FrameworkSection], controls: &[Control], outcomes: &BTreeMap<String, StoredOutcome>) -> Vec<Gap> {
-    let mut gaps = Vec::new();
+fn gaps(
+    frameworks: &[FrameworkSection],
+    controls: &[Control],
+    outcomes: &BTreeMap<String, StoredOutcome>,
+) -> Vec<FrameworkGaps> {
+    let mut all = Vec::new();
     for framework in frameworks {
+        let mut gaps = Vec::new();
         for requirement in &framework.requirements {
             let status = match requirement.status.as_str() {
                 "fail" => Status::Fail,
@@ -580,18 +665,30 @@ fn gaps(frameworks: &[FrameworkSection], controls: &[Control], outcomes: &BTreeM
             };
             let behind: Vec<&Control> = controls
                 .iter()
-                .filter(|c| requirement.controls.contains(&c.id) && outcomes.get(&c.id).map(|o| o.status) == Some(status))
+                .filter(|c| {
+                    requirement.controls.contains(&c.id) && outcomes.get(&c.id).map(|o| o.status) == Some(status)
+                })
                 .collect();
             let severity = behind.iter().map(|c| c.severity).min().unwrap_or(Severity::Low);
             let resources = behind
                 .iter()
-                .flat_map(|c| outcomes[&c.id].findings.iter().filter(|f| f.status == status.as_str()).map(|f| f.resource.clone()))
+                .flat_map(|c| {
+                    outcomes[&c.id]
+                        .findings
+                        .iter()
+                        .filter(|f| f.status == status.as_str())
+                        .map(|f| f.resource.clone())
+                })
                 .collect::<std::collections::BTreeSet<_>>()
                 .len();
             gaps.push((
-                (status, severity.rank(), std::cmp::Reverse(resources), framework.name.clone(), requirement.id.clone()),
+                (
+                    status,
+                    severity.rank(),
+                    std::cmp::Reverse(resources),
+                    requirement.id.clone(),
+                ),
                 Gap {
-                    framework: framework.name.clone(),
                     requirement: requirement.id.clone(),
                     label: requirement.label.clone(),
                     status: status.as_str().to_string(),
@@ -600,12 +697,23 @@ fn gaps(frameworks: &[FrameworkSection], controls: &[Control], outcomes: &BTreeM
                     resources,
                     actions: behind
                         .iter()
-                        .map(|c| GapAction { control: c.id.clone(), title: c.title.clone(), remediation: c.remediation.trim().to_string() })
+                        .map(|c| GapAction {
+                            control: c.id.clone(),
+                            title: c.title.clone(),
+                            remediation: c.remediation.trim().to_string(),
+                        })
                         .collect(),
                 },
             ));
         }
+        gaps.sort_by(|a, b| a.0.cmp(&b.0));
+        if !gaps.is_empty() {
+            all.push(FrameworkGaps {
+                framework_id: framework.id.clone(),
+                framework: framework.name.clone(),
+                gaps: gaps.into_iter().map(|(_, gap)| gap).collect(),
+            });
+        }
     }
-    gaps.sort_by(|a, b| a.0.cmp(&b.0));
-    gaps.into_iter().map(|(_, gap)| gap).collect()
+    all
 }

@@ -22,7 +22,11 @@ fn current_version(conn: &Connection) -> Result<Option<i64>> {
     if exists == 0 {
         return Ok(None);
     }
-    Ok(Some(conn.query_row("SELECT coalesce(max(version), 0) FROM schema_version", [], |row| row.get(0))?))
+    Ok(Some(conn.query_row(
+        "SELECT coalesce(max(version), 0) FROM schema_version",
+        [],
+        |row| row.get(0),
+    )?))
 }
 
 fn refuse_newer(version: i64, path: &Path) -> Result<()> {
@@ -60,7 +64,8 @@ pub fn apply(conn: &Connection, path: &Path) -> Result<()> {
         });
         if let Err(error) = applied {
             let _ = conn.execute_batch("ROLLBACK");
-            return Err(error).with_context(|| format!("migrating store {} to schema version {target}", path.display()));
+            return Err(error)
+                .with_context(|| format!("migrating store {} to schema version {target}", path.display()));
         }
         conn.execute_batch("COMMIT")?;
     }
@@ -70,7 +75,10 @@ pub fn apply(conn: &Connection, path: &Path) -> Result<()> {
 /// Checks that a store opened read-only has a schema this binary understands.
 pub fn check_readable(conn: &Connection, path: &Path) -> Result<()> {
     match current_version(conn)? {
-        None => Err(input_error(format!("{} is not a pipeproof store (no schema_version table)", path.display()))),
+        None => Err(input_error(format!(
+            "{} is not a pipeproof store (no schema_version table)",
+            path.display()
+        ))),
         Some(version) => {
             refuse_newer(version, path)?;
             if version < LATEST_SCHEMA_VERSION {
@@ -96,7 +104,10 @@ mod tests {
             let store = crate::store::Store::open(&path).unwrap();
             store
                 .conn()
-                .execute("INSERT INTO schema_version VALUES (99, TIMESTAMP '2030-01-01', 'future')", [])
+                .execute(
+                    "INSERT INTO schema_version VALUES (99, TIMESTAMP '2030-01-01', 'future')",
+                    [],
+                )
                 .unwrap();
         }
         let error = crate::store::Store::open(&path).err().expect("refused");
@@ -112,7 +123,10 @@ mod tests {
         let path = dir.path().join("store.duckdb");
         drop(crate::store::Store::open(&path).unwrap());
         let store = crate::store::Store::open(&path).unwrap();
-        let rows: i64 = store.conn().query_row("SELECT count(*) FROM schema_version", [], |row| row.get(0)).unwrap();
+        let rows: i64 = store
+            .conn()
+            .query_row("SELECT count(*) FROM schema_version", [], |row| row.get(0))
+            .unwrap();
         assert_eq!(rows, LATEST_SCHEMA_VERSION);
     }
 }

@@ -35,9 +35,12 @@ impl Store {
             std::fs::create_dir_all(parent)
                 .with_context(|| format!("cannot create the folder for store {}", path.display()))?;
         }
-        let conn = Connection::open_with_flags(path, base_config()?)
-            .map_err(|error| explain_open_error(path, error))?;
-        let store = Store { conn, path: path.to_path_buf() };
+        let conn =
+            Connection::open_with_flags(path, base_config()?).map_err(|error| explain_open_error(path, error))?;
+        let store = Store {
+            conn,
+            path: path.to_path_buf(),
+        };
         migrations::apply(&store.conn, path)?;
         runs::fail_interrupted(&store.conn)?;
         Ok(store)

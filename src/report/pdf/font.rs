@@ -33,10 +33,17 @@ impl Fonts {
     /// Parses the embedded fonts.
     pub fn load() -> Result<Fonts> {
         let parse = |bytes: &[u8], id: &str| -> Result<Face> {
-            let parsed = ParsedFont::from_bytes(bytes, 0, &mut Vec::new()).ok_or_else(|| anyhow!("embedded font {id} cannot be parsed"))?;
-            Ok(Face { parsed, id: FontId(id.to_string()) })
+            let parsed = ParsedFont::from_bytes(bytes, 0, &mut Vec::new())
+                .ok_or_else(|| anyhow!("embedded font {id} cannot be parsed"))?;
+            Ok(Face {
+                parsed,
+                id: FontId(id.to_string()),
+            })
         };
-        Ok(Fonts { regular: parse(REGULAR_TTF, "FDejaVuSans")?, bold: parse(BOLD_TTF, "FDejaVuSansBold")? })
+        Ok(Fonts {
+            regular: parse(REGULAR_TTF, "FDejaVuSans")?,
+            bold: parse(BOLD_TTF, "FDejaVuSansBold")?,
+        })
     }
 
     /// The face for a weight.
@@ -61,10 +68,19 @@ impl Fonts {
     pub fn width(&self, weight: Weight, text: &str, size: f32) -> f32 {
         let font = &self.face(weight).parsed;
         let units_per_em = f32::from(font.units_per_em.max(1));
-        let fallback = font.lookup_glyph_index('?' as u32).and_then(|gid| font.get_glyph_width(gid)).unwrap_or(600);
+        let fallback = font
+            .lookup_glyph_index('?' as u32)
+            .and_then(|gid| font.get_glyph_width(gid))
+            .unwrap_or(600);
         let units: u32 = text
             .chars()
-            .map(|c| u32::from(font.lookup_glyph_index(c as u32).and_then(|gid| font.get_glyph_width(gid)).unwrap_or(fallback)))
+            .map(|c| {
+                u32::from(
+                    font.lookup_glyph_index(c as u32)
+                        .and_then(|gid| font.get_glyph_width(gid))
+                        .unwrap_or(fallback),
+                )
+            })
             .sum();
         units as f32 * size / units_per_em
     }
@@ -75,7 +91,11 @@ impl Fonts {
         for paragraph in text.split('\n') {
             let mut line = String::new();
             for word in paragraph.split_whitespace() {
-                let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
+                let candidate = if line.is_empty() {
+                    word.to_string()
+                } else {
+                    format!("{line} {word}")
+                };
                 if self.width(weight, &candidate, size) <= max_width {
                     line = candidate;
                     continue;
@@ -99,21 +119,39 @@ impl Fonts {
         lines
     }
 
+    /// Splits a word wider than a line: at `/ - _ . @ :` where that fills a line well enough, else into
+    /// equal-length pieces (so a hash wraps as two even halves, not a line and a stub).
     fn split_long_word(&self, weight: Weight, word: &str, size: f32, max_width: f32) -> Vec<String> {
-        let mut chunks = Vec::new();
-        let mut chunk = String::new();
-        for c in word.chars() {
-            chunk.push(c);
-            if self.width(weight, &chunk, size) > max_width && chunk.chars().count() > 1 {
-                chunk.pop();
-                chunks.push(std::mem::take(&mut chunk));
-                chunk.push(c);
+        let chars: Vec<char> = word.chars().collect();
+        let mut pieces = Vec::new();
+        let mut start = 0;
+        while start < chars.len() {
+            let rest: String = chars[start..].iter().collect();
+            if self.width(weight, &rest, size) <= max_width {
+                pieces.push(rest);
+                break;
             }
+            let mut fit = start + 1;
+            while fit < chars.len()
+                && self.width(weight, &chars[start..=fit].iter().collect::<String>(), size) <= max_width
+            {
+                fit += 1;
+            }
+            let natural = (start + 1..fit)
+                .rev()
+                .find(|&i| matches!(chars[i - 1], '/' | '-' | '_' | '.' | '@' | ':'));
+            let end = match natural {
+                Some(end) if (end - start) * 2 >= fit - start => end,
+                _ => {
+                    let remaining = chars.len() - start;
+                    let lines = remaining.div_ceil(fit - start);
+                    start + remaining.div_ceil(lines)
+                }
+            };
+            pieces.push(chars[start..end].iter().collect());
+            start = end;
         }
-        if !chunk.is_empty() {
-            chunks.push(chunk);
-        }
-        chunks
+        pieces
     }
 }
 
@@ -141,5 +179,17 @@ mod tests {
             assert!(fonts.width(Weight::Regular, line, 9.0) <= 120.0, "{line}");
         }
         assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""));
+    }
+
+    #[test]
+    fn long_words_break_at_natural_points_or_evenly() {
+        let fonts = Fonts::load().unwrap();
+        let lines = fonts.wrap(Weight::Regular, "acme-demo/payments-api@main", 9.0, 90.0);
+        assert_eq!(lines[0], "acme-demo/");
+        let hash = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a";
+        let width = fonts.width(Weight::Regular, &hash[..40], 8.0);
+        let halves = fonts.wrap(Weight::Regular, hash, 8.0, width);
+        assert_eq!(halves.len(), 2);
+        assert_eq!(halves[0].len(), 32);
     }
 }

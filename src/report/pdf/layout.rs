@@ -29,7 +29,10 @@ pub struct PageSize {
 
 impl PageSize {
     /// ISO A4.
-    pub const A4: PageSize = PageSize { width: 595.28, height: 841.89 };
+    pub const A4: PageSize = PageSize {
+        width: 595.28,
+        height: 841.89,
+    };
 }
 
 const MARGIN_X: f32 = 48.0;
@@ -61,17 +64,30 @@ pub struct Cell {
 impl Cell {
     /// A plain cell.
     pub fn plain(text: impl Into<String>) -> Cell {
-        Cell { text: text.into(), weight: Weight::Regular, color: INK, fill: None }
+        Cell {
+            text: text.into(),
+            weight: Weight::Regular,
+            color: INK,
+            fill: None,
+        }
     }
 
     /// A bold cell.
     pub fn bold(text: impl Into<String>) -> Cell {
-        Cell { weight: Weight::Bold, ..Cell::plain(text) }
+        Cell {
+            weight: Weight::Bold,
+            ..Cell::plain(text)
+        }
     }
 
     /// A label on a coloured background (status, severity): colour never stands alone.
     pub fn badge(text: impl Into<String>, color: Rgb3, fill: Rgb3) -> Cell {
-        Cell { text: text.into(), weight: Weight::Bold, color, fill: Some(fill) }
+        Cell {
+            text: text.into(),
+            weight: Weight::Bold,
+            color,
+            fill: Some(fill),
+        }
     }
 }
 
@@ -85,13 +101,24 @@ pub struct Layout<'f> {
 }
 
 fn color(rgb: Rgb3) -> Color {
-    Color::Rgb(Rgb { r: rgb.0, g: rgb.1, b: rgb.2, icc_profile: None })
+    Color::Rgb(Rgb {
+        r: rgb.0,
+        g: rgb.1,
+        b: rgb.2,
+        icc_profile: None,
+    })
 }
 
 impl<'f> Layout<'f> {
     /// Starts a document with one empty page.
     pub fn new(fonts: &'f Fonts, size: PageSize) -> Layout<'f> {
-        let mut layout = Layout { fonts, size, pages: Vec::new(), y: 0.0, bookmarks: Vec::new() };
+        let mut layout = Layout {
+            fonts,
+            size,
+            pages: Vec::new(),
+            y: 0.0,
+            bookmarks: Vec::new(),
+        };
         layout.new_page();
         layout
     }
@@ -134,16 +161,19 @@ impl<'f> Layout<'f> {
         self.ops().extend(rect_ops(x, bottom, width, height, rgb));
     }
 
-    /// A section heading; level 1 headings start a bookmark.
+    /// A section heading, wrapped; level 1 headings start a bookmark and a rule.
     pub fn heading(&mut self, text: &str, level: u8) {
-        let size = if level == 1 { 16.0 } else { 12.5 };
-        self.ensure(size * 4.0);
+        let size = if level == 1 { 16.0 } else { 12.0 };
+        let lines = self.fonts.wrap(Weight::Bold, text, size, self.text_width());
+        self.ensure(size * 1.4 * lines.len() as f32 + if level == 1 { 110.0 } else { 60.0 });
         self.space(if level == 1 { 10.0 } else { 8.0 });
         if level == 1 {
             self.bookmarks.push((text.to_string(), self.pages.len()));
         }
-        self.space(size);
-        self.text_at(MARGIN_X, self.y, text, Weight::Bold, size, INK);
+        for line in &lines {
+            self.space(size * 1.25);
+            self.text_at(MARGIN_X, self.y, line, Weight::Bold, size, INK);
+        }
         self.space(size * 0.5);
         if level == 1 {
             let width = self.text_width();
@@ -165,10 +195,15 @@ impl<'f> Layout<'f> {
 
     /// A table with wrapped cells; rows never split, and the header repeats on every page.
     pub fn table(&mut self, columns: &[Column], rows: &[Vec<Cell>], size: f32) {
-        let total = self.text_width();
-        let widths: Vec<f32> = columns.iter().map(|c| c.share * total).collect();
+        let widths = self.column_widths(columns, size);
         let leading = size * 1.3;
-        let header: Vec<Cell> = columns.iter().map(|c| Cell { fill: Some(HEADER_BG), ..Cell::bold(c.title) }).collect();
+        let header: Vec<Cell> = columns
+            .iter()
+            .map(|c| Cell {
+                fill: Some(HEADER_BG),
+                ..Cell::bold(c.title)
+            })
+            .collect();
         let header_height = self.row_height(&header, &widths, size, leading);
         self.ensure(header_height + leading * 2.0 + 2.0 * CELL_PAD);
         self.draw_row(&header, &widths, size, leading);
@@ -183,13 +218,44 @@ impl<'f> Layout<'f> {
         self.space(8.0);
     }
 
+    /// Column widths from their shares, widened so no header word is split (taken from the widest column).
+    fn column_widths(&self, columns: &[Column], size: f32) -> Vec<f32> {
+        let total = self.text_width();
+        let mut widths: Vec<f32> = columns.iter().map(|c| c.share * total).collect();
+        for (index, column) in columns.iter().enumerate() {
+            let needed = column
+                .title
+                .split_whitespace()
+                .map(|word| self.fonts.width(Weight::Bold, word, size))
+                .fold(0.0, f32::max)
+                + 2.0 * CELL_PAD
+                + 1.0;
+            let deficit = needed - widths[index];
+            if deficit > 0.0 {
+                let widest = (0..widths.len())
+                    .filter(|&other| other != index)
+                    .max_by(|&a, &b| widths[a].total_cmp(&widths[b]));
+                if let Some(widest) = widest {
+                    widths[widest] -= deficit;
+                    widths[index] += deficit;
+                }
+            }
+        }
+        widths
+    }
+
     fn cell_lines(&self, cell: &Cell, width: f32, size: f32) -> Vec<String> {
         let inner = width - 2.0 * CELL_PAD - if cell.fill.is_some() { 4.0 } else { 0.0 };
         self.fonts.wrap(cell.weight, &cell.text, size, inner.max(8.0))
     }
 
     fn row_height(&self, row: &[Cell], widths: &[f32], size: f32, leading: f32) -> f32 {
-        let lines = row.iter().zip(widths).map(|(cell, width)| self.cell_lines(cell, *width, size).len()).max().unwrap_or(1);
+        let lines = row
+            .iter()
+            .zip(widths)
+            .map(|(cell, width)| self.cell_lines(cell, *width, size).len())
+            .max()
+            .unwrap_or(1);
         lines as f32 * leading + 2.0 * CELL_PAD
     }
 
@@ -201,14 +267,29 @@ impl<'f> Layout<'f> {
             let lines = self.cell_lines(cell, *width, size);
             if let Some(fill) = cell.fill {
                 if cell.weight == Weight::Bold && cell.color != INK {
-                    let text_width = lines.iter().map(|l| self.fonts.width(cell.weight, l, size)).fold(0.0, f32::max);
+                    let text_width = lines
+                        .iter()
+                        .map(|l| self.fonts.width(cell.weight, l, size))
+                        .fold(0.0, f32::max);
                     let box_height = lines.len() as f32 * leading;
-                    self.rect(x + CELL_PAD, top - CELL_PAD - box_height, text_width + 4.0, box_height, fill);
+                    self.rect(
+                        x + CELL_PAD,
+                        top - CELL_PAD - box_height,
+                        text_width + 4.0,
+                        box_height,
+                        fill,
+                    );
                 } else {
                     self.rect(x, top - height, *width, height, fill);
                 }
             }
-            let text_x = x + CELL_PAD + if cell.fill.is_some() && cell.color != INK { 2.0 } else { 0.0 };
+            let text_x = x
+                + CELL_PAD
+                + if cell.fill.is_some() && cell.color != INK {
+                    2.0
+                } else {
+                    0.0
+                };
             for (index, line) in lines.iter().enumerate() {
                 let baseline = top - CELL_PAD - leading * (index as f32 + 1.0) + (leading - size) * 0.5 + size * 0.2;
                 self.text_at(text_x, baseline, line, cell.weight, size, cell.color);
@@ -251,9 +332,25 @@ impl<'f> Layout<'f> {
                 let page_label = format!("Page {} of {total}", index + 1);
                 let label_width = self.fonts.width(Weight::Regular, &page_label, 8.0);
                 let mut ops = text_ops(self.fonts, MARGIN_X, header_y, header_left, Weight::Regular, 8.0, MUTED);
-                ops.extend(text_ops(self.fonts, width - MARGIN_X - right_width, header_y, header_right, Weight::Regular, 8.0, MUTED));
+                ops.extend(text_ops(
+                    self.fonts,
+                    width - MARGIN_X - right_width,
+                    header_y,
+                    header_right,
+                    Weight::Regular,
+                    8.0,
+                    MUTED,
+                ));
                 ops.extend(rect_ops(MARGIN_X, header_y - 6.0, width - 2.0 * MARGIN_X, 0.6, LINE));
-                ops.extend(text_ops(self.fonts, width - MARGIN_X - label_width, 30.0, &page_label, Weight::Regular, 8.0, MUTED));
+                ops.extend(text_ops(
+                    self.fonts,
+                    width - MARGIN_X - label_width,
+                    30.0,
+                    &page_label,
+                    Weight::Regular,
+                    8.0,
+                    MUTED,
+                ));
                 ops.extend(body);
                 PdfPage::new(Mm::from(Pt(width)), Mm::from(Pt(height)), ops)
             })
@@ -266,16 +363,29 @@ impl<'f> Layout<'f> {
 fn text_ops(fonts: &Fonts, x: f32, baseline: f32, text: &str, weight: Weight, size: f32, rgb: Rgb3) -> Vec<Op> {
     vec![
         Op::StartTextSection,
-        Op::SetFont { font: fonts.handle(weight), size: Pt(size) },
+        Op::SetFont {
+            font: fonts.handle(weight),
+            size: Pt(size),
+        },
         Op::SetFillColor { col: color(rgb) },
-        Op::SetTextCursor { pos: Point { x: Pt(x), y: Pt(baseline) } },
-        Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
+        Op::SetTextCursor {
+            pos: Point {
+                x: Pt(x),
+                y: Pt(baseline),
+            },
+        },
+        Op::ShowText {
+            items: vec![TextItem::Text(text.to_string())],
+        },
         Op::EndTextSection,
     ]
 }
 
 /// The operations that fill a rectangle given its bottom-left corner.
 fn rect_ops(x: f32, bottom: f32, width: f32, height: f32, rgb: Rgb3) -> Vec<Op> {
-    let rectangle = Rect { mode: Some(PaintMode::Fill), ..Rect::from_xywh(Pt(x), Pt(bottom), Pt(width), Pt(height)) };
+    let rectangle = Rect {
+        mode: Some(PaintMode::Fill),
+        ..Rect::from_xywh(Pt(x), Pt(bottom), Pt(width), Pt(height))
+    };
     vec![Op::SetFillColor { col: color(rgb) }, Op::DrawRectangle { rectangle }]
 }

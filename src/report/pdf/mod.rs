@@ -21,17 +21,24 @@ pub fn render(model: &ReportModel) -> Result<Vec<u8>> {
 
     let mut document = PdfDocument::new(&model.title);
     for face in fonts.faces() {
-        document.resources.fonts.map.insert(face.id.clone(), printpdf::PdfFont::new(face.parsed.clone()));
+        document
+            .resources
+            .fonts
+            .map
+            .insert(face.id.clone(), printpdf::PdfFont::new(face.parsed.clone()));
     }
     for (index, (name, page)) in bookmarks.into_iter().enumerate() {
-        document.bookmarks.map.insert(PageAnnotId(format!("B{index:04}")), PageAnnotation { name, page });
+        document
+            .bookmarks
+            .map
+            .insert(PageAnnotId(format!("B{index:04}")), PageAnnotation { name, page });
     }
     let moment = chrono::NaiveDateTime::parse_from_str(&model.as_of_iso, "%Y-%m-%dT%H:%M:%SZ")
         .map_err(|error| anyhow!("report time {:?}: {error}", model.as_of_iso))?;
     let stamp = printpdf::OffsetDateTime::from_unix_timestamp(moment.and_utc().timestamp()).map_err(|e| anyhow!(e))?;
     let info = &mut document.metadata.info;
-    info.creation_date = stamp.clone();
-    info.modification_date = stamp.clone();
+    info.creation_date = stamp;
+    info.modification_date = stamp;
     info.metadata_date = stamp;
     info.author = "pipeproof".to_string();
     info.creator = format!("pipeproof {}", model.tool_version);
@@ -48,12 +55,18 @@ pub fn render(model: &ReportModel) -> Result<Vec<u8>> {
 
 /// printpdf writes a random trailer `/ID`; replace it, at the same length, with a digest of the document.
 fn fix_document_id(mut bytes: Vec<u8>) -> Vec<u8> {
-    let Some(id_at) = bytes.windows(4).rposition(|w| w == b"/ID[") else { return bytes };
+    let Some(id_at) = bytes.windows(4).rposition(|w| w == b"/ID[") else {
+        return bytes;
+    };
     let mut spans = Vec::new();
     let mut cursor = id_at + 4;
     while spans.len() < 2 {
-        let Some(open) = bytes[cursor..].iter().position(|&b| b == b'(').map(|p| p + cursor) else { return bytes };
-        let Some(close) = bytes[open..].iter().position(|&b| b == b')').map(|p| p + open) else { return bytes };
+        let Some(open) = bytes[cursor..].iter().position(|&b| b == b'(').map(|p| p + cursor) else {
+            return bytes;
+        };
+        let Some(close) = bytes[open..].iter().position(|&b| b == b')').map(|p| p + open) else {
+            return bytes;
+        };
         spans.push((open + 1, close));
         cursor = close + 1;
     }

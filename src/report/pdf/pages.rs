@@ -27,7 +27,10 @@ fn severity_cell(severity: &str) -> Cell {
         "medium" => UNKNOWN.0,
         _ => MUTED,
     };
-    Cell { color, ..Cell::bold(severity.to_uppercase()) }
+    Cell {
+        color,
+        ..Cell::bold(severity.to_uppercase())
+    }
 }
 
 /// Lays out the whole report.
@@ -47,17 +50,46 @@ fn cover(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.paragraph("PIPEPROOF ASSESSMENT REPORT", Weight::Bold, 9.0, MUTED);
     layout.paragraph(&model.title, Weight::Bold, 22.0, INK);
     layout.space(6.0);
-    let frameworks: Vec<String> = model.frameworks.iter().map(|f| format!("{} ({})", f.name, f.version)).collect();
+    let frameworks: Vec<String> = model
+        .frameworks
+        .iter()
+        .map(|f| format!("{} ({})", f.name, f.version))
+        .collect();
     let rows = vec![
         vec![Cell::bold("Organisation"), Cell::plain(&model.organisation)],
         vec![Cell::bold("Evidence as of"), Cell::plain(&model.as_of)],
-        vec![Cell::bold("Evaluation"), Cell::plain(format!("#{}", model.evaluation_id))],
+        vec![
+            Cell::bold("Evaluation"),
+            Cell::plain(format!("#{}", model.evaluation_id)),
+        ],
         vec![Cell::bold("Frameworks"), Cell::plain(frameworks.join("; "))],
-        vec![Cell::bold("Tool"), Cell::plain(format!("pipeproof {}", model.tool_version))],
-        vec![Cell::bold("Catalogue digest"), Cell::plain(format!("sha256 {}", model.catalogue_sha256))],
-        vec![Cell::bold("Evidence digest"), Cell::plain(format!("sha256 {}", model.evidence_digest))],
+        vec![
+            Cell::bold("Tool"),
+            Cell::plain(format!("pipeproof {}", model.tool_version)),
+        ],
+        vec![
+            Cell::bold("Catalogue digest"),
+            Cell::plain(format!("sha256 {}", model.catalogue_sha256)),
+        ],
+        vec![
+            Cell::bold("Evidence digest"),
+            Cell::plain(format!("sha256 {}", model.evidence_digest)),
+        ],
     ];
-    layout.table(&[Column { title: "Item", share: 0.25 }, Column { title: "Value", share: 0.75 }], &rows, 9.5);
+    layout.table(
+        &[
+            Column {
+                title: "Item",
+                share: 0.22,
+            },
+            Column {
+                title: "Value",
+                share: 0.78,
+            },
+        ],
+        &rows,
+        9.5,
+    );
     layout.paragraph(
         "This report was generated from the evidence store by pipeproof. Every finding names the evidence item that proves it; \
          the evidence appendix lists each item with the sha256 of its raw bytes.",
@@ -73,7 +105,12 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.paragraph(
         &format!(
             "{} controls were evaluated over {} resources: {} pass, {} fail, {} unknown, {} not applicable.",
-            model.summary.controls_total, model.summary.resources, counts.pass, counts.fail, counts.unknown, counts.not_applicable
+            model.summary.controls_total,
+            model.summary.resources,
+            counts.pass,
+            counts.fail,
+            counts.unknown,
+            counts.not_applicable
         ),
         Weight::Regular,
         10.0,
@@ -96,20 +133,38 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
                 Cell::plain(f.requirements_total.to_string()),
                 Cell::plain(format!("{}%", f.coverage_percent)),
                 Cell::plain(format!("{}%", f.compliance_percent)),
-                Cell::plain(format!("{} pass, {} fail, {} unknown, {} manual", f.counts.pass, f.counts.fail, f.counts.unknown, f.manual)),
+                Cell::plain(format!(
+                    "{} pass, {} fail, {} unknown, {} manual",
+                    f.counts.pass, f.counts.fail, f.counts.unknown, f.manual
+                )),
             ]
         })
         .collect();
     layout.table(
         &[
-            Column { title: "Framework", share: 0.3 },
-            Column { title: "Requirements", share: 0.14 },
-            Column { title: "Coverage", share: 0.12 },
-            Column { title: "Compliance", share: 0.13 },
-            Column { title: "Requirements by status", share: 0.31 },
+            Column {
+                title: "Framework",
+                share: 0.28,
+            },
+            Column {
+                title: "Requirements",
+                share: 0.17,
+            },
+            Column {
+                title: "Coverage",
+                share: 0.13,
+            },
+            Column {
+                title: "Compliance",
+                share: 0.14,
+            },
+            Column {
+                title: "Requirements by status",
+                share: 0.28,
+            },
         ],
         &rows,
-        9.0,
+        8.5,
     );
     for framework in &model.frameworks {
         layout.paragraph(&framework.name, Weight::Bold, 9.0, INK);
@@ -128,7 +183,11 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
             })
             .collect();
         layout.stacked_bar(&segments, 10.0);
-        let legend: Vec<String> = framework.bar.iter().map(|s| format!("{}: {}", s.label, s.count)).collect();
+        let legend: Vec<String> = framework
+            .bar
+            .iter()
+            .map(|s| format!("{}: {}", s.label, s.count))
+            .collect();
         layout.paragraph(&legend.join("   "), Weight::Regular, 8.0, MUTED);
     }
 }
@@ -136,43 +195,64 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
 fn gaps(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.heading("Gap analysis", 1);
     if model.gaps.is_empty() {
-        layout.paragraph("No gaps: every automated control that could decide passes.", Weight::Regular, 10.0, INK);
+        layout.paragraph(
+            "No gaps: every automated control that could decide passes.",
+            Weight::Regular,
+            10.0,
+            INK,
+        );
         return;
     }
     layout.paragraph(
-        "Requirements whose automated controls fail or cannot decide, worst first: failures before unknowns, then by severity, \
-         then by the number of resources affected.",
+        "Per framework, the requirements whose automated controls fail or cannot decide, worst first: failures before unknowns, \
+         then by severity, then by the number of resources affected. The Controls section says how to fix each control.",
         Weight::Regular,
         9.0,
         MUTED,
     );
-    let rows: Vec<Vec<Cell>> = model
-        .gaps
-        .iter()
-        .map(|gap| {
-            let controls: Vec<String> = gap.actions.iter().map(|a| format!("{} {}", a.control, a.title)).collect();
-            vec![
-                Cell::plain(&gap.framework),
-                Cell::plain(format!("{} {}", gap.requirement, gap.label)),
-                status_cell(&gap.status, &gap.status_label),
-                severity_cell(&gap.severity),
-                Cell::plain(gap.resources.to_string()),
-                Cell::plain(controls.join("; ")),
-            ]
-        })
-        .collect();
-    layout.table(
-        &[
-            Column { title: "Framework", share: 0.17 },
-            Column { title: "Requirement", share: 0.25 },
-            Column { title: "Status", share: 0.11 },
-            Column { title: "Severity", share: 0.11 },
-            Column { title: "Resources", share: 0.1 },
-            Column { title: "Controls", share: 0.26 },
-        ],
-        &rows,
-        8.5,
-    );
+    for framework in &model.gaps {
+        let rows: Vec<Vec<Cell>> = framework
+            .gaps
+            .iter()
+            .map(|gap| {
+                let controls: Vec<&str> = gap.actions.iter().map(|a| a.control.as_str()).collect();
+                vec![
+                    Cell::plain(format!("{} {}", gap.requirement, gap.label)),
+                    status_cell(&gap.status, &gap.status_label),
+                    severity_cell(&gap.severity),
+                    Cell::plain(gap.resources.to_string()),
+                    Cell::plain(controls.join(", ")),
+                ]
+            })
+            .collect();
+        layout.heading(&framework.framework, 2);
+        layout.table(
+            &[
+                Column {
+                    title: "Requirement",
+                    share: 0.4,
+                },
+                Column {
+                    title: "Status",
+                    share: 0.12,
+                },
+                Column {
+                    title: "Severity",
+                    share: 0.12,
+                },
+                Column {
+                    title: "Resources",
+                    share: 0.12,
+                },
+                Column {
+                    title: "Controls",
+                    share: 0.24,
+                },
+            ],
+            &rows,
+            8.5,
+        );
+    }
 }
 
 fn finding_row(finding: &FindingRow) -> Vec<Cell> {
@@ -181,21 +261,50 @@ fn finding_row(finding: &FindingRow) -> Vec<Cell> {
         Cell::plain(&finding.resource),
         status_cell(&finding.status, &finding.status_label),
         Cell::plain(&finding.reason),
-        Cell::plain(finding.evidence_id.map(|id| format!("E{id}")).unwrap_or_else(|| "none".into())),
+        Cell::plain(
+            finding
+                .evidence_id
+                .map(|id| format!("E{id}"))
+                .unwrap_or_else(|| "none".into()),
+        ),
     ]
 }
 
 fn findings(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.heading("Findings", 1);
-    layout.paragraph("Every control's verdict on every resource, with the reason and the evidence item behind it.", Weight::Regular, 9.0, MUTED);
-    let rows: Vec<Vec<Cell>> = model.controls.iter().flat_map(|c| c.findings.iter().map(finding_row)).collect();
+    layout.paragraph(
+        "Every control's verdict on every resource, with the reason and the evidence item behind it.",
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
+    let rows: Vec<Vec<Cell>> = model
+        .controls
+        .iter()
+        .flat_map(|c| c.findings.iter().map(finding_row))
+        .collect();
     layout.table(
         &[
-            Column { title: "Control", share: 0.1 },
-            Column { title: "Resource", share: 0.22 },
-            Column { title: "Status", share: 0.13 },
-            Column { title: "Reason", share: 0.45 },
-            Column { title: "Evidence", share: 0.1 },
+            Column {
+                title: "Control",
+                share: 0.1,
+            },
+            Column {
+                title: "Resource",
+                share: 0.24,
+            },
+            Column {
+                title: "Status",
+                share: 0.13,
+            },
+            Column {
+                title: "Reason",
+                share: 0.42,
+            },
+            Column {
+                title: "Evidence",
+                share: 0.11,
+            },
         ],
         &rows,
         8.5,
@@ -205,7 +314,10 @@ fn findings(layout: &mut Layout<'_>, model: &ReportModel) {
 fn controls(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.heading("Controls", 1);
     for control in &model.controls {
-        layout.heading(&format!("{} {} ({})", control.id, control.title, control.status_label), 2);
+        layout.heading(
+            &format!("{} {} ({})", control.id, control.title, control.status_label),
+            2,
+        );
         layout.paragraph(
             &format!(
                 "Severity {} · {} · {} control · {} pass, {} fail, {} unknown, {} not applicable",
@@ -222,15 +334,38 @@ fn controls(layout: &mut Layout<'_>, model: &ReportModel) {
             MUTED,
         );
         layout.paragraph(&format!("Statement: {}", control.statement), Weight::Regular, 9.0, INK);
-        layout.paragraph(&format!("Remediation: {}", control.remediation), Weight::Regular, 9.0, INK);
+        layout.paragraph(
+            &format!("Remediation: {}", control.remediation),
+            Weight::Regular,
+            9.0,
+            INK,
+        );
         if let Some(error) = &control.error {
-            layout.paragraph(&format!("Could not be evaluated: {error}"), Weight::Bold, 9.0, UNKNOWN.0);
+            layout.paragraph(
+                &format!("Could not be evaluated: {error}"),
+                Weight::Bold,
+                9.0,
+                UNKNOWN.0,
+            );
         }
         if !control.params.is_empty() {
-            let params: Vec<String> = control.params.iter().map(|p| format!("{} = {} ({})", p.name, p.value, p.origin)).collect();
-            layout.paragraph(&format!("Parameters used: {}", params.join("; ")), Weight::Regular, 9.0, INK);
+            let params: Vec<String> = control
+                .params
+                .iter()
+                .map(|p| format!("{} = {} ({})", p.name, p.value, p.origin))
+                .collect();
+            layout.paragraph(
+                &format!("Parameters used: {}", params.join("; ")),
+                Weight::Regular,
+                9.0,
+                INK,
+            );
         }
-        let mappings: Vec<String> = control.mappings.iter().map(|m| format!("{}: {}", m.framework, m.requirements)).collect();
+        let mappings: Vec<String> = control
+            .mappings
+            .iter()
+            .map(|m| format!("{}: {}", m.framework, m.requirements))
+            .collect();
         layout.paragraph(&format!("Maps to: {}", mappings.join("; ")), Weight::Regular, 9.0, INK);
     }
 }
@@ -254,11 +389,26 @@ fn frameworks(layout: &mut Layout<'_>, model: &ReportModel) {
             .collect();
         layout.table(
             &[
-                Column { title: "Id", share: 0.09 },
-                Column { title: "Requirement", share: 0.45 },
-                Column { title: "CI/CD", share: 0.08 },
-                Column { title: "Status", share: 0.17 },
-                Column { title: "Controls", share: 0.21 },
+                Column {
+                    title: "Id",
+                    share: 0.09,
+                },
+                Column {
+                    title: "Requirement",
+                    share: 0.45,
+                },
+                Column {
+                    title: "CI/CD",
+                    share: 0.08,
+                },
+                Column {
+                    title: "Status",
+                    share: 0.17,
+                },
+                Column {
+                    title: "Controls",
+                    share: 0.21,
+                },
             ],
             &rows,
             8.5,
@@ -269,7 +419,12 @@ fn frameworks(layout: &mut Layout<'_>, model: &ReportModel) {
 fn unobserved(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.heading("What could not be observed", 1);
     if model.unobserved.is_empty() {
-        layout.paragraph("Everything the controls asked about was visible.", Weight::Regular, 10.0, INK);
+        layout.paragraph(
+            "Everything the controls asked about was visible.",
+            Weight::Regular,
+            10.0,
+            INK,
+        );
         return;
     }
     let rows: Vec<Vec<Cell>> = model
@@ -278,7 +433,20 @@ fn unobserved(layout: &mut Layout<'_>, model: &ReportModel) {
         .map(|u| vec![Cell::bold(&u.control), Cell::plain(&u.resource), Cell::plain(&u.reason)])
         .collect();
     layout.table(
-        &[Column { title: "Control", share: 0.12 }, Column { title: "Resource", share: 0.25 }, Column { title: "Why", share: 0.63 }],
+        &[
+            Column {
+                title: "Control",
+                share: 0.12,
+            },
+            Column {
+                title: "Resource",
+                share: 0.25,
+            },
+            Column {
+                title: "Why",
+                share: 0.63,
+            },
+        ],
         &rows,
         8.5,
     );
@@ -286,7 +454,12 @@ fn unobserved(layout: &mut Layout<'_>, model: &ReportModel) {
 
 fn evidence(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.heading("Evidence appendix", 1);
-    layout.paragraph("Every evidence item cited above, with the sha256 of its raw bytes as stored.", Weight::Regular, 9.0, MUTED);
+    layout.paragraph(
+        "Every evidence item cited above, with the sha256 of its raw bytes as stored.",
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
     let rows: Vec<Vec<Cell>> = model
         .evidence
         .iter()
@@ -302,11 +475,26 @@ fn evidence(layout: &mut Layout<'_>, model: &ReportModel) {
         .collect();
     layout.table(
         &[
-            Column { title: "Id", share: 0.07 },
-            Column { title: "Kind", share: 0.2 },
-            Column { title: "Subject", share: 0.25 },
-            Column { title: "Collected", share: 0.16 },
-            Column { title: "sha256", share: 0.32 },
+            Column {
+                title: "Id",
+                share: 0.07,
+            },
+            Column {
+                title: "Kind",
+                share: 0.18,
+            },
+            Column {
+                title: "Subject",
+                share: 0.22,
+            },
+            Column {
+                title: "Collected",
+                share: 0.15,
+            },
+            Column {
+                title: "sha256",
+                share: 0.38,
+            },
         ],
         &rows,
         8.0,
