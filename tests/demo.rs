@@ -134,7 +134,9 @@ fn the_pdf_reads_like_a_report() {
     let dir = tempfile::tempdir().unwrap();
     run_demo(dir.path(), None);
     let pdf = dir.path().join("report.pdf");
-    assert!(std::fs::read(&pdf).unwrap().starts_with(b"%PDF-"));
+    let bytes = std::fs::read(&pdf).unwrap();
+    assert!(bytes.starts_with(b"%PDF-"));
+    assert!(bytes.len() < 300_000, "fonts are subset: {} bytes", bytes.len());
     let output = StdCommand::new("pdftotext")
         .arg("-raw")
         .arg(&pdf)

@@ -1,5 +1,7 @@
 //! The embedded fonts (DejaVu Sans, free licence) and text measurement with their real metrics.
 
+use std::collections::BTreeSet;
+
 use anyhow::{anyhow, Result};
 use printpdf::{FontId, ParsedFont, PdfFontHandle};
 
@@ -21,6 +23,33 @@ pub struct Face {
     pub parsed: ParsedFont,
     /// Its id in the PDF's resources (fixed, so output is deterministic).
     pub id: FontId,
+    /// The font file, for subsetting.
+    bytes: &'static [u8],
+}
+
+impl Face {
+    /// A copy of the face holding only the glyphs for `chars` (plus .notdef), with the same metrics,
+    /// so the PDF embeds kilobytes instead of the whole font.
+    pub fn subset(&self, chars: &BTreeSet<char>) -> Result<ParsedFont> {
+        use allsorts::binary::read::ReadScope;
+        use allsorts::font_data::FontData;
+        use allsorts::subset::{subset, CmapTarget, SubsetProfile};
+
+        let mut glyphs: BTreeSet<u16> = chars
+            .iter()
+            .filter_map(|c| self.parsed.lookup_glyph_index(*c as u32))
+            .collect();
+        glyphs.insert(0);
+        let glyphs: Vec<u16> = glyphs.into_iter().collect();
+        let font = ReadScope::new(self.bytes)
+            .read::<FontData<'_>>()
+            .map_err(|e| anyhow!("embedded font: {e}"))?;
+        let provider = font.table_provider(0).map_err(|e| anyhow!("embedded font: {e}"))?;
+        let bytes = subset(&provider, &glyphs, &SubsetProfile::Minimal, CmapTarget::Unicode)
+            .map_err(|e| anyhow!("subsetting font {}: {e:?}", self.id.0))?;
+        ParsedFont::from_bytes(&bytes, 0, &mut Vec::new())
+            .ok_or_else(|| anyhow!("the subset of font {} cannot be parsed", self.id.0))
+    }
 }
 
 /// The two faces a report uses.
@@ -32,12 +61,13 @@ pub struct Fonts {
 impl Fonts {
     /// Parses the embedded fonts.
     pub fn load() -> Result<Fonts> {
-        let parse = |bytes: &[u8], id: &str| -> Result<Face> {
+        let parse = |bytes: &'static [u8], id: &str| -> Result<Face> {
             let parsed = ParsedFont::from_bytes(bytes, 0, &mut Vec::new())
                 .ok_or_else(|| anyhow!("embedded font {id} cannot be parsed"))?;
             Ok(Face {
                 parsed,
                 id: FontId(id.to_string()),
+                bytes,
             })
         };
         Ok(Fonts {
@@ -179,6 +209,25 @@ mod tests {
             assert!(fonts.width(Weight::Regular, line, 9.0) <= 120.0, "{line}");
         }
         assert_eq!(lines.concat().replace(' ', ""), text.replace(' ', ""));
+    }
+
+    #[test]
+    fn a_subset_keeps_the_metrics_and_drops_the_rest() {
+        let fonts = Fonts::load().unwrap();
+        let face = fonts.face(Weight::Regular);
+        let chars: BTreeSet<char> = "Page 1 of 2 — Ünïcödé".chars().collect();
+        let subset = face.subset(&chars).unwrap();
+        for c in &chars {
+            let full = face
+                .parsed
+                .lookup_glyph_index(*c as u32)
+                .and_then(|g| face.parsed.get_glyph_width(g));
+            let small = subset
+                .lookup_glyph_index(*c as u32)
+                .and_then(|g| subset.get_glyph_width(g));
+            assert_eq!(full, small, "{c:?}");
+        }
+        assert!(subset.lookup_glyph_index('Z' as u32).is_none());
     }
 
     #[test]

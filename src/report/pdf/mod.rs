@@ -4,8 +4,12 @@ mod font;
 mod layout;
 mod pages;
 
+use std::collections::{BTreeMap, BTreeSet};
+
 use anyhow::{anyhow, Result};
-use printpdf::{PageAnnotId, PageAnnotation, PdfDocument, PdfSaveOptions};
+use printpdf::{
+    FontId, Op, PageAnnotId, PageAnnotation, PdfDocument, PdfFontHandle, PdfPage, PdfSaveOptions, TextItem,
+};
 
 use super::ReportModel;
 use crate::store::sha256_hex;
@@ -20,12 +24,14 @@ pub fn render(model: &ReportModel) -> Result<Vec<u8>> {
     let (pages, bookmarks) = layout.finish(&model.title, &format!("Evidence as of {}", model.as_of));
 
     let mut document = PdfDocument::new(&model.title);
+    let used = characters_by_font(&pages);
     for face in fonts.faces() {
+        let chars = used.get(&face.id).cloned().unwrap_or_default();
         document
             .resources
             .fonts
             .map
-            .insert(face.id.clone(), printpdf::PdfFont::new(face.parsed.clone()));
+            .insert(face.id.clone(), printpdf::PdfFont::new(face.subset(&chars)?));
     }
     for (index, (name, page)) in bookmarks.into_iter().enumerate() {
         document
@@ -51,6 +57,34 @@ pub fn render(model: &ReportModel) -> Result<Vec<u8>> {
     let mut warnings = Vec::new();
     let bytes = document.save(&PdfSaveOptions::default(), &mut warnings);
     Ok(fix_document_id(bytes))
+}
+
+/// The characters each embedded font shows, so each can be subset to them.
+fn characters_by_font(pages: &[PdfPage]) -> BTreeMap<FontId, BTreeSet<char>> {
+    let mut used: BTreeMap<FontId, BTreeSet<char>> = BTreeMap::new();
+    for page in pages {
+        let mut current: Option<FontId> = None;
+        for op in &page.ops {
+            match op {
+                Op::SetFont {
+                    font: PdfFontHandle::External(id),
+                    ..
+                } => current = Some(id.clone()),
+                Op::ShowText { items } => {
+                    if let Some(id) = &current {
+                        let chars = used.entry(id.clone()).or_default();
+                        for item in items {
+                            if let TextItem::Text(text) = item {
+                                chars.extend(text.chars());
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    used
 }
 
 /// printpdf writes a random trailer `/ID`; replace it, at the same length, with a digest of the document.
