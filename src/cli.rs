@@ -184,3 +184,22 @@ pub fn init_logging(global: &GlobalArgs) {
         .without_time()
         .try_init();
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    use super::*;
+
+    #[test]
+    fn the_command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn global_options_work_after_the_command() {
+        let cli = Cli::try_parse_from(["pipeproof", "report", "--store", "q3.duckdb", "-q"]).unwrap();
+        assert_eq!(cli.global.store, PathBuf::from("q3.duckdb"));
+        assert!(cli.global.quiet);
+    }
+}

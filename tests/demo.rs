@@ -237,3 +237,28 @@ fn reports_from_the_same_evaluation_are_byte_identical() {
         std::fs::read(dir.path().join("report.json")).unwrap()
     );
 }
+
+#[test]
+fn a_token_that_is_not_an_owner_makes_2fa_unknown_with_the_reason() {
+    let fixtures = tempfile::tempdir().unwrap();
+    copy_tree(&demo_fixtures(), fixtures.path());
+    let cassette_path = fixtures.path().join("github/cassette.json");
+    let mut cassette: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&cassette_path).unwrap()).unwrap();
+    for interaction in cassette["interactions"].as_array_mut().unwrap() {
+        if interaction["path"] == "/orgs/acme-demo" {
+            interaction["body"]
+                .as_object_mut()
+                .unwrap()
+                .remove("two_factor_requirement_enabled");
+        }
+    }
+    std::fs::write(&cassette_path, serde_json::to_string(&cassette).unwrap()).unwrap();
+    let out = tempfile::tempdir().unwrap();
+    let report = run_demo(out.path(), Some(fixtures.path()));
+    assert_eq!(verdict(&report, "SRC-01", "acme-demo"), "unknown");
+    let unobserved = report["unobserved"].as_array().unwrap();
+    assert!(unobserved
+        .iter()
+        .any(|u| u["control"] == "SRC-01" && u["reason"].as_str().unwrap().contains("organisation owners")));
+}

@@ -40,3 +40,47 @@ fn template_source(template_dir: Option<&Path>, file: &str) -> Result<(String, S
         .ok_or_else(|| anyhow::anyhow!("built-in template {file} is missing"))?;
     Ok((format!("builtin:report-templates/{file}"), text.to_string()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn tiny_model() -> ReportModel {
+        crate::report::model::sample_model()
+    }
+
+    #[test]
+    fn a_template_folder_overrides_the_built_in_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("report.css"), "body { color: rebeccapurple; }").unwrap();
+        let html = render(&tiny_model(), Some(dir.path())).unwrap();
+        assert!(html.contains("rebeccapurple"));
+        assert!(
+            html.contains("Executive summary"),
+            "the built-in page template is still used"
+        );
+    }
+
+    #[test]
+    fn evidence_text_is_escaped() {
+        let html = render(&tiny_model(), None).unwrap();
+        assert!(html.contains("Example &lt;Org&gt;"));
+        assert!(!html.contains("Example <Org>"));
+    }
+
+    #[test]
+    fn strict_mode_turns_a_missing_field_into_an_error() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("report.html.hbs"), "<p>{{no_such_field}}</p>").unwrap();
+        let error = render(&tiny_model(), Some(dir.path())).unwrap_err();
+        assert!(format!("{error:#}").contains("no_such_field"), "{error:#}");
+    }
+
+    #[test]
+    fn a_broken_template_names_its_file() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("report.html.hbs"), "{{#each controls}}").unwrap();
+        let error = render(&tiny_model(), Some(dir.path())).unwrap_err().to_string();
+        assert!(error.contains("report.html.hbs"), "{error}");
+    }
+}

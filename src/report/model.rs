@@ -717,3 +717,113 @@ fn gaps(
     }
     all
 }
+
+/// A small model built from the built-in catalogue and made-up outcomes, for renderer tests.
+#[cfg(test)]
+pub fn sample_model() -> ReportModel {
+    let catalogue = crate::controls::Catalogue::load(&[] as &[&std::path::Path]).expect("built-in catalogue");
+    let finding = |control: &str, resource: &str, status: Status, reason: &str| FindingRow {
+        control: control.into(),
+        resource: resource.into(),
+        status: status.as_str().into(),
+        status_label: status.label().into(),
+        reason: reason.into(),
+        evidence_id: Some(1),
+    };
+    let mut outcomes = BTreeMap::new();
+    for control in &catalogue.controls {
+        let (status, findings) = match control.id.as_str() {
+            "SRC-05" => (
+                Status::Fail,
+                vec![finding(
+                    "SRC-05",
+                    "o/a",
+                    Status::Fail,
+                    "Branch main has no branch protection",
+                )],
+            ),
+            "SRC-06" => (
+                Status::Unknown,
+                vec![finding("SRC-06", "o/b", Status::Unknown, "not visible")],
+            ),
+            _ => (Status::Pass, vec![finding(&control.id, "o/a", Status::Pass, "ok")]),
+        };
+        outcomes.insert(
+            control.id.clone(),
+            StoredOutcome {
+                status,
+                error: None,
+                params: BTreeMap::new(),
+                findings,
+            },
+        );
+    }
+    build(BuildInput {
+        organisation: "Example <Org>".into(),
+        evaluation_id: 7,
+        as_of: NaiveDateTime::parse_from_str("2026-09-30 23:59:59", "%Y-%m-%d %H:%M:%S").unwrap(),
+        tool_version: "test".into(),
+        catalogue_sha256: "0".repeat(64),
+        evidence_digest: "1".repeat(64),
+        catalogue: EvaluatedCatalogue {
+            controls: catalogue.controls.clone(),
+            frameworks: catalogue.frameworks.clone(),
+            sources: catalogue.sources.clone(),
+        },
+        outcomes,
+        evidence: vec![EvidenceRow {
+            id: 1,
+            source: "github".into(),
+            kind: "github.branch_protection".into(),
+            subject: "o/a@main".into(),
+            collected_at: "2026-09-30 10:00:00 UTC".into(),
+            sha256: "2".repeat(64),
+        }],
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn requirements_roll_up_their_controls_and_coverage_is_separate_from_compliance() {
+        let model = sample_model();
+        let soc2 = model.frameworks.iter().find(|f| f.id == "soc2").unwrap();
+        let cc81 = soc2.requirements.iter().find(|r| r.id == "CC8.1").unwrap();
+        assert_eq!(cc81.status, "fail", "SRC-05 fails and maps to CC8.1");
+        let pi13 = soc2.requirements.iter().find(|r| r.id == "PI1.3").unwrap();
+        assert_eq!(pi13.status, "unknown", "only SRC-06 maps to PI1.3 and it is unknown");
+        assert_eq!(
+            soc2.requirements.iter().find(|r| r.id == "CC1.1").unwrap().status,
+            "manual"
+        );
+        assert_eq!(soc2.automated + soc2.manual, soc2.requirements_total);
+        let decided = soc2.counts.pass + soc2.counts.fail;
+        assert_eq!(
+            soc2.coverage_percent as usize,
+            (decided * 100 + soc2.requirements_total / 2) / soc2.requirements_total
+        );
+        assert_eq!(
+            soc2.compliance_percent as usize,
+            (soc2.counts.pass * 100 + decided / 2) / decided
+        );
+    }
+
+    #[test]
+    fn gaps_put_failures_before_unknowns() {
+        let model = sample_model();
+        let soc2 = model.gaps.iter().find(|g| g.framework_id == "soc2").unwrap();
+        let first_unknown = soc2.gaps.iter().position(|g| g.status == "unknown").unwrap();
+        assert!(soc2.gaps[..first_unknown].iter().all(|g| g.status == "fail"));
+        assert!(soc2.gaps[first_unknown..].iter().all(|g| g.status == "unknown"));
+    }
+
+    #[test]
+    fn the_model_is_the_json_report() {
+        let json = sample_model().to_json().unwrap();
+        let value: serde_json::Value = serde_json::from_str(&json).unwrap();
+        assert_eq!(value["organisation"], "Example <Org>");
+        assert_eq!(value["as_of_iso"], "2026-09-30T23:59:59Z");
+    }
+}

@@ -121,6 +121,15 @@ mod tests {
     use super::fix_document_id;
 
     #[test]
+    fn rendering_twice_gives_the_same_bytes() {
+        let model = crate::report::model::sample_model();
+        let first = super::render(&model).unwrap();
+        let second = super::render(&model).unwrap();
+        assert!(first.starts_with(b"%PDF-"));
+        assert!(first == second, "two renders of one model differ");
+    }
+
+    #[test]
     fn the_document_id_depends_only_on_content() {
         let a = fix_document_id(b"%PDF body trailer<</ID[(abcdefgh)(ijklmnop)]>>".to_vec());
         let b = fix_document_id(b"%PDF body trailer<</ID[(zzzzzzzz)(yyyyyyyy)]>>".to_vec());
