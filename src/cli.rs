@@ -51,8 +51,29 @@ pub enum Command {
     Report(ReportArgs),
     /// Run the whole pipeline on the bundled demo organisation (no network, no token needed).
     Demo(DemoArgs),
-    /// Inspect the control catalogue.
+    /// Inspect, validate and test the control catalogue.
     Controls(ControlsArgs),
+    /// Print the JSON Schema of a file pipeproof reads or writes.
+    Schema {
+        /// Which schema.
+        #[arg(value_enum)]
+        kind: SchemaKind,
+    },
+}
+
+/// The schemas `pipeproof schema` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SchemaKind {
+    /// A control file (`controls/<domain>/<ID>.yaml`).
+    Control,
+    /// A control's test file (`<ID>.test.yaml`).
+    ControlTest,
+    /// A framework file (`controls/frameworks/<id>.yaml`).
+    Framework,
+    /// The configuration file (`pipeproof.yaml`).
+    Config,
+    /// The report model (`report.json`).
+    Report,
 }
 
 /// Arguments of `collect`.
@@ -161,6 +182,24 @@ pub enum ControlsCommand {
         /// Extra control directories (repeatable).
         #[arg(long = "controls", value_name = "DIR")]
         control_dirs: Vec<PathBuf>,
+    },
+    /// Show one control in full: statement, parameters, mappings, SQL and test cases.
+    Show {
+        /// The control id, e.g. SRC-06.
+        id: String,
+        /// Extra control directories (repeatable).
+        #[arg(long = "controls", value_name = "DIR")]
+        control_dirs: Vec<PathBuf>,
+    },
+    /// Check control, framework and test files (the built-in ones, or those in DIR with the built-ins).
+    Validate {
+        /// A folder of your own controls.
+        dir: Option<PathBuf>,
+    },
+    /// Run controls' test cases (the built-in ones, or those in DIR); exit 1 if any fails.
+    Test {
+        /// A folder of your own controls.
+        dir: Option<PathBuf>,
     },
 }
 

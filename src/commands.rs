@@ -25,7 +25,11 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Demo(args) => crate::demo::run(&args),
         Command::Controls(args) => match args.command {
             ControlsCommand::List { control_dirs } => controls_list(&control_dirs),
+            ControlsCommand::Show { id, control_dirs } => crate::controls_commands::show(&id, &control_dirs),
+            ControlsCommand::Validate { dir } => crate::controls_commands::validate(dir.as_deref()),
+            ControlsCommand::Test { dir } => crate::controls_commands::test(dir.as_deref()),
         },
+        Command::Schema { kind } => crate::controls_commands::schema(kind),
     }
 }
 

@@ -5,6 +5,7 @@ pub mod collect;
 pub mod commands;
 pub mod config;
 pub mod controls;
+pub mod controls_commands;
 pub mod demo;
 pub mod embedded;
 pub mod error;

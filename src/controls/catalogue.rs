@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::{Control, Framework};
+use super::{is_test_file, Control, ControlTests, Framework};
 use crate::error::input_error;
 use crate::store::sha256_hex;
 
@@ -16,8 +16,12 @@ pub struct Catalogue {
     pub controls: Vec<Control>,
     /// Frameworks, sorted by id.
     pub frameworks: Vec<Framework>,
-    /// (origin, sha256) of every file read, sorted.
+    /// (origin, sha256) of every control and framework file read, sorted.
     pub sources: Vec<(String, String)>,
+    /// Test cases by control id, with the file they came from.
+    pub tests: BTreeMap<String, (String, ControlTests)>,
+    /// The file each control came from.
+    pub origins: BTreeMap<String, String>,
 }
 
 impl Catalogue {
@@ -38,8 +42,15 @@ impl Catalogue {
     pub fn from_files(files: Vec<(String, String)>) -> Result<Catalogue> {
         let mut controls = BTreeMap::new();
         let mut frameworks = BTreeMap::new();
+        let mut tests = BTreeMap::new();
         let mut sources = Vec::new();
         for (origin, text) in &files {
+            if is_test_file(origin) {
+                let cases: ControlTests = serde_saphyr::from_str(text)
+                    .map_err(|error| input_error(format!("{origin}: not a valid control test file: {error}")))?;
+                tests.insert(cases.control.clone(), (origin.clone(), cases));
+                continue;
+            }
             sources.push((origin.clone(), sha256_hex(text.as_bytes())));
             if origin.contains("frameworks/") {
                 let framework: Framework = serde_saphyr::from_str(text)
@@ -56,14 +67,25 @@ impl Catalogue {
             frameworks: frameworks.into_values().collect(),
             controls: Vec::new(),
             sources,
+            tests: BTreeMap::new(),
+            origins: BTreeMap::new(),
         };
         let mut checked = Vec::new();
+        let mut origins = BTreeMap::new();
         for (origin, control) in controls.into_values() {
             catalogue.validate(&origin, &control)?;
+            origins.insert(control.id.clone(), origin);
             checked.push(control);
+        }
+        if let Some((control_id, (origin, _))) = tests.iter().find(|(id, _)| !origins.contains_key(*id)) {
+            return Err(input_error(format!(
+                "{origin}: tests control {control_id}, which is not in the catalogue"
+            )));
         }
         Ok(Catalogue {
             controls: checked,
+            tests,
+            origins,
             ..catalogue
         })
     }
@@ -90,6 +112,17 @@ impl Catalogue {
                     "{origin}: parameter name {name:?} must be lower_snake_case and must not start with pp_"
                 )));
             }
+        }
+        if let Some(unknown) = control
+            .requires
+            .iter()
+            .find(|table| !crate::store::FACT_VIEWS.contains(&table.as_str()))
+        {
+            return Err(input_error(format!(
+                "{origin}: control {} requires {unknown:?}, which is not a fact table (known: {})",
+                control.id,
+                crate::store::FACT_VIEWS.join(", ")
+            )));
         }
         if control.query.trim().is_empty() {
             return Err(input_error(format!(
@@ -118,6 +151,11 @@ impl Catalogue {
             }
         }
         Ok(())
+    }
+
+    /// The control with this id.
+    pub fn control(&self, id: &str) -> Option<&Control> {
+        self.controls.iter().find(|control| control.id == id)
     }
 
     /// The framework with this id.

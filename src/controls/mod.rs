@@ -3,7 +3,9 @@
 mod catalogue;
 mod control;
 mod framework;
+mod test_case;
 
 pub use catalogue::Catalogue;
 pub use control::{Control, ControlKind, Domain, Param, Severity};
 pub use framework::{Framework, Requirement};
+pub use test_case::{is_test_file, ControlTests, Expectation, TestCase};

@@ -1,5 +1,6 @@
 //! Evaluation: run every control's SQL in the sandbox, turn rows into verdicts, store them.
 
+mod control_tests;
 mod sandbox;
 mod verdict;
 
@@ -12,6 +13,7 @@ use chrono::NaiveDateTime;
 use duckdb::params;
 use serde::{Deserialize, Serialize};
 
+pub use control_tests::{run_control_tests, CaseResult};
 pub use sandbox::{RawRow, Sandbox};
 pub use verdict::Status;
 

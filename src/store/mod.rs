@@ -15,6 +15,15 @@ pub use evidence::{add_evidence, sha256_hex, EvidenceRecord, NewEvidence};
 pub use migrations::LATEST_SCHEMA_VERSION;
 pub use runs::RunStatus;
 
+/// The fact views controls may query, each backed by a `<name>_history` table.
+pub const FACT_VIEWS: &[&str] = &[
+    "branch_rules",
+    "code_findings",
+    "code_scans",
+    "org_settings",
+    "repositories",
+];
+
 /// An open, writable store.
 pub struct Store {
     conn: Connection,

@@ -1,0 +1,138 @@
+//! `pipeproof controls show|validate|test` and `pipeproof schema`: the control author's tools.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::Result;
+
+use crate::cli::SchemaKind;
+use crate::controls::Catalogue;
+use crate::error::{EXIT_GATE_FAILED, EXIT_OK};
+
+/// Prints one control in full.
+pub fn show(id: &str, control_dirs: &[PathBuf]) -> Result<u8> {
+    let catalogue = Catalogue::load(control_dirs)?;
+    let control = catalogue.control(id).ok_or_else(|| {
+        crate::error::input_error(format!("no control {id:?}; `pipeproof controls list` shows them all"))
+    })?;
+    println!("{} {}", control.id, control.title);
+    println!(
+        "  source:      {}",
+        catalogue.origins.get(&control.id).map(String::as_str).unwrap_or("?")
+    );
+    println!("  domain:      {}", control.domain.label());
+    println!("  kind:        {:?}", control.kind);
+    println!("  severity:    {:?}", control.severity);
+    println!("  requires:    {}", control.requires.join(", "));
+    println!("\nStatement\n  {}", control.statement.trim());
+    println!("\nRationale\n  {}", control.rationale.trim());
+    println!("\nRemediation\n  {}", control.remediation.trim());
+    if !control.params.is_empty() {
+        println!("\nParameters");
+        for (name, param) in &control.params {
+            println!("  {name} = {} ({})", param.default, param.description);
+        }
+    }
+    println!("\nMappings");
+    for (framework_id, ids) in &control.mappings {
+        let framework = catalogue.framework(framework_id);
+        for id in ids {
+            let label = framework
+                .and_then(|f| f.requirements.iter().find(|r| &r.id == id))
+                .map(|r| r.label.as_str())
+                .unwrap_or("");
+            println!(
+                "  {} {id}  {label}",
+                framework.map(|f| f.name.as_str()).unwrap_or(framework_id)
+            );
+        }
+    }
+    println!(
+        "\nQuery\n{}",
+        control
+            .query
+            .trim_end()
+            .lines()
+            .map(|l| format!("  {l}"))
+            .collect::<Vec<_>>()
+            .join("\n")
+    );
+    match catalogue.tests.get(&control.id) {
+        Some((origin, tests)) => {
+            println!("\nTest cases ({origin})");
+            for case in &tests.cases {
+                println!("  {} ({} expectation(s))", case.name, case.expect.len());
+            }
+        }
+        None => println!("\nTest cases\n  none: add {}.test.yaml beside the control", control.id),
+    }
+    Ok(EXIT_OK)
+}
+
+fn dirs(dir: Option<&Path>) -> Vec<&Path> {
+    dir.into_iter().collect()
+}
+
+/// Loads (and so validates) the built-in catalogue plus `dir`, and says what it found.
+pub fn validate(dir: Option<&Path>) -> Result<u8> {
+    let catalogue = Catalogue::load(&dirs(dir))?;
+    let requirements: usize = catalogue.frameworks.iter().map(|f| f.requirements.len()).sum();
+    println!(
+        "valid: {} controls, {} test files, {} frameworks ({} requirements)",
+        catalogue.controls.len(),
+        catalogue.tests.len(),
+        catalogue.frameworks.len(),
+        requirements
+    );
+    let untested: Vec<&str> = catalogue
+        .controls
+        .iter()
+        .filter(|c| !catalogue.tests.contains_key(&c.id))
+        .map(|c| c.id.as_str())
+        .collect();
+    if !untested.is_empty() {
+        println!("warning: no test cases for {}", untested.join(", "));
+    }
+    Ok(EXIT_OK)
+}
+
+/// Runs the test cases of the built-in controls, or of the controls in `dir`.
+pub fn test(dir: Option<&Path>) -> Result<u8> {
+    let catalogue = Catalogue::load(&dirs(dir))?;
+    let only: Option<Vec<String>> = dir.map(|dir| {
+        let prefix = dir.display().to_string();
+        catalogue
+            .origins
+            .iter()
+            .filter(|(_, origin)| origin.starts_with(&prefix))
+            .map(|(id, _)| id.clone())
+            .collect()
+    });
+    let results = crate::evaluate::run_control_tests(&catalogue, only.as_deref())?;
+    let mut failed = 0;
+    for result in &results {
+        if result.passed() {
+            println!("ok    {} {}", result.control_id, result.case);
+        } else {
+            failed += 1;
+            println!("FAIL  {} {}", result.control_id, result.case);
+            for failure in &result.failures {
+                println!("        {failure}");
+            }
+        }
+    }
+    println!("{} passed, {failed} failed", results.len() - failed);
+    Ok(if failed > 0 { EXIT_GATE_FAILED } else { EXIT_OK })
+}
+
+/// Prints a JSON Schema.
+pub fn schema(kind: SchemaKind) -> Result<u8> {
+    let schema = match kind {
+        SchemaKind::Control => schemars::schema_for!(crate::controls::Control),
+        SchemaKind::ControlTest => schemars::schema_for!(crate::controls::ControlTests),
+        SchemaKind::Framework => schemars::schema_for!(crate::controls::Framework),
+        SchemaKind::Config => schemars::schema_for!(crate::config::Config),
+        SchemaKind::Report => schemars::schema_for!(crate::report::ReportModel),
+    };
+    println!("{}", serde_json::to_string_pretty(&schema)?);
+    Ok(EXIT_OK)
+}
