@@ -70,6 +70,8 @@ pub enum SchemaKind {
     ControlTest,
     /// A framework file (`controls/frameworks/<id>.yaml`).
     Framework,
+    /// A crosswalk file (`controls/crosswalks/<id>.yaml`).
+    Crosswalk,
     /// The configuration file (`pipeproof.yaml`).
     Config,
     /// The report model (`report.json`).

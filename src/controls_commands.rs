@@ -77,11 +77,12 @@ pub fn validate(dir: Option<&Path>) -> Result<u8> {
     let catalogue = Catalogue::load(&dirs(dir))?;
     let requirements: usize = catalogue.frameworks.iter().map(|f| f.requirements.len()).sum();
     println!(
-        "valid: {} controls, {} test files, {} frameworks ({} requirements)",
+        "valid: {} controls, {} test files, {} frameworks ({} requirements), {} crosswalks",
         catalogue.controls.len(),
         catalogue.tests.len(),
         catalogue.frameworks.len(),
-        requirements
+        requirements,
+        catalogue.crosswalks.len()
     );
     let untested: Vec<&str> = catalogue
         .controls
@@ -130,6 +131,7 @@ pub fn schema(kind: SchemaKind) -> Result<u8> {
         SchemaKind::Control => schemars::schema_for!(crate::controls::Control),
         SchemaKind::ControlTest => schemars::schema_for!(crate::controls::ControlTests),
         SchemaKind::Framework => schemars::schema_for!(crate::controls::Framework),
+        SchemaKind::Crosswalk => schemars::schema_for!(crate::controls::Crosswalk),
         SchemaKind::Config => schemars::schema_for!(crate::config::Config),
         SchemaKind::Report => schemars::schema_for!(crate::report::ReportModel),
     };

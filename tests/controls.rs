@@ -152,7 +152,7 @@ fn show_prints_the_whole_control() {
 
 #[test]
 fn schemas_are_printed_as_json() {
-    for kind in ["control", "control-test", "framework", "config", "report"] {
+    for kind in ["control", "control-test", "framework", "crosswalk", "config", "report"] {
         let output = pipeproof().args(["schema", kind]).output().unwrap();
         assert!(output.status.success(), "{kind}");
         let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();

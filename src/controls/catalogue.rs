@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::{is_test_file, Control, ControlTests, Framework};
+use super::{is_test_file, Control, ControlTests, Crosswalk, Framework};
 use crate::error::input_error;
 use crate::store::sha256_hex;
 
@@ -22,6 +22,8 @@ pub struct Catalogue {
     pub tests: BTreeMap<String, (String, ControlTests)>,
     /// The file each control came from.
     pub origins: BTreeMap<String, String>,
+    /// Crosswalks between frameworks, sorted by id.
+    pub crosswalks: Vec<Crosswalk>,
 }
 
 impl Catalogue {
@@ -43,6 +45,7 @@ impl Catalogue {
         let mut controls = BTreeMap::new();
         let mut frameworks = BTreeMap::new();
         let mut tests = BTreeMap::new();
+        let mut crosswalks = BTreeMap::new();
         let mut sources = Vec::new();
         for (origin, text) in &files {
             if is_test_file(origin) {
@@ -52,7 +55,11 @@ impl Catalogue {
                 continue;
             }
             sources.push((origin.clone(), sha256_hex(text.as_bytes())));
-            if origin.contains("frameworks/") {
+            if origin.contains("crosswalks/") {
+                let crosswalk: Crosswalk = serde_saphyr::from_str(text)
+                    .map_err(|error| input_error(format!("{origin}: not a valid crosswalk file: {error}")))?;
+                crosswalks.insert(crosswalk.id.clone(), (origin.clone(), crosswalk));
+            } else if origin.contains("frameworks/") {
                 let framework: Framework = serde_saphyr::from_str(text)
                     .map_err(|error| input_error(format!("{origin}: not a valid framework file: {error}")))?;
                 frameworks.insert(framework.id.clone(), framework);
@@ -69,7 +76,11 @@ impl Catalogue {
             sources,
             tests: BTreeMap::new(),
             origins: BTreeMap::new(),
+            crosswalks: Vec::new(),
         };
+        for (origin, crosswalk) in crosswalks.values() {
+            catalogue.validate_crosswalk(origin, crosswalk)?;
+        }
         let mut checked = Vec::new();
         let mut origins = BTreeMap::new();
         for (origin, control) in controls.into_values() {
@@ -86,6 +97,7 @@ impl Catalogue {
             controls: checked,
             tests,
             origins,
+            crosswalks: crosswalks.into_values().map(|(_, crosswalk)| crosswalk).collect(),
             ..catalogue
         })
     }
@@ -147,6 +159,26 @@ impl Catalogue {
                 return Err(input_error(format!(
                     "{origin}: control {} maps to {unknown:?}, which is not a requirement of {}",
                     control.id, framework.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    fn validate_crosswalk(&self, origin: &str, crosswalk: &Crosswalk) -> Result<()> {
+        for (side, framework_id) in [("from", &crosswalk.from), ("to", &crosswalk.to)] {
+            let framework = self
+                .framework(framework_id)
+                .ok_or_else(|| input_error(format!("{origin}: `{side}` names unknown framework {framework_id:?}")))?;
+            let known: BTreeSet<&str> = framework.requirements.iter().map(|r| r.id.as_str()).collect();
+            let ids = crosswalk
+                .edges
+                .iter()
+                .map(|edge| if side == "from" { &edge.from } else { &edge.to });
+            if let Some(unknown) = ids.into_iter().find(|id| !known.contains(id.as_str())) {
+                return Err(input_error(format!(
+                    "{origin}: {unknown:?} is not a requirement of {}",
+                    framework.name
                 )));
             }
         }
@@ -221,6 +253,32 @@ mod tests {
         assert!(catalogue.framework("soc2").is_some());
         assert!(catalogue.framework("iso27001_2022").is_some());
         assert_eq!(catalogue.framework("iso27001_2022").unwrap().requirements.len(), 93);
+        for id in ["nist_ssdf", "slsa", "cis_ssc", "owasp_cicd"] {
+            assert!(catalogue.framework(id).is_some(), "{id}");
+        }
+        assert_eq!(catalogue.framework("nist_ssdf").unwrap().requirements.len(), 42);
+        assert_eq!(catalogue.framework("owasp_cicd").unwrap().requirements.len(), 10);
+        assert!(catalogue.framework("cis_ssc").unwrap().requirements.len() >= 113);
+        assert_eq!(catalogue.crosswalks.len(), 2);
+        assert!(catalogue.crosswalks.iter().all(|c| !c.edges.is_empty()));
+    }
+
+    #[test]
+    fn a_crosswalk_edge_to_an_unknown_requirement_is_rejected() {
+        let mut files: Vec<(String, String)> = crate::embedded::CONTROLS
+            .iter()
+            .filter(|(name, _)| name.starts_with("frameworks/"))
+            .map(|(name, text)| (name.to_string(), text.to_string()))
+            .collect();
+        files.push((
+            "crosswalks/bad.yaml".into(),
+            "id: bad\nfrom: soc2\nto: iso27001_2022\nsource: test\nedges:\n  - { from: CC6.1, to: \"A.5.15\", relationship: intersect }\n".into(),
+        ));
+        let error = Catalogue::from_files(files).unwrap_err().to_string();
+        assert!(
+            error.contains("crosswalks/bad.yaml") && error.contains("A.5.15"),
+            "{error}"
+        );
     }
 
     #[test]
