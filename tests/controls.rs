@@ -166,3 +166,16 @@ fn schemas_are_printed_as_json() {
         "mappings are optional"
     );
 }
+
+#[test]
+fn the_worked_example_in_the_authoring_guide_passes() {
+    let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/controls.md")).unwrap();
+    let blocks: Vec<&str> = guide.split("```yaml\n").skip(1).map(|rest| rest.split("```").next().unwrap()).collect();
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ACME-01.yaml"), blocks[0]).unwrap();
+    std::fs::write(dir.path().join("ACME-01.test.yaml"), blocks[1]).unwrap();
+    let output = pipeproof().args(["controls", "test"]).arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}");
+    assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
+}
