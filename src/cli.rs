@@ -115,7 +115,11 @@ pub enum FailOn {
 /// Arguments of `evaluate`.
 #[derive(Debug, Args)]
 pub struct EvaluateArgs {
-    /// Evaluate the evidence as it stood at this moment (a date means its end, UTC); default now.
+    /// The reporting period: a quarter (2026-Q3), a month (2026-07) or days (2026-07-01..2026-09-30), UTC.
+    /// State controls read the evidence as of its end; operation controls read the events inside it.
+    #[arg(long, value_name = "PERIOD")]
+    pub period: Option<String>,
+    /// Evaluate the evidence as it stood at this moment (a date means its end, UTC); default: the period's end, or now.
     #[arg(long, value_name = "TIME")]
     pub as_of: Option<String>,
     /// Extra control directories (repeatable); they add to, and may override, the built-in catalogue.

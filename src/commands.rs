@@ -9,8 +9,9 @@ use crate::collect::http::Token;
 use crate::config::Config;
 use crate::controls::Catalogue;
 use crate::error::{EXIT_GATE_FAILED, EXIT_INPUT, EXIT_OK};
-use crate::evaluate::{Evaluation, Status};
+use crate::evaluate::{Evaluation, Scope, Status};
 use crate::ingest::FileOutcome;
+use crate::period::Period;
 use crate::report::ReportModel;
 use crate::store::{RunStatus, Store};
 
@@ -106,10 +107,16 @@ fn ingest(store_path: &Path, args: &IngestArgs) -> Result<u8> {
 
 /// Prints one line per control with its verdict.
 pub fn print_evaluation(catalogue: &Catalogue, evaluation: &Evaluation) {
+    let period = evaluation
+        .scope
+        .period
+        .as_ref()
+        .map(|p| format!(" for {}", p.describe()))
+        .unwrap_or_default();
     println!(
-        "evaluation #{} as of {}",
+        "evaluation #{}{period}, evidence as of {}",
         evaluation.evaluation_id,
-        crate::time::display_utc(&evaluation.as_of)
+        crate::time::display_utc(&evaluation.scope.as_of)
     );
     for outcome in &evaluation.outcomes {
         let title = catalogue
@@ -135,11 +142,12 @@ pub fn print_evaluation(catalogue: &Catalogue, evaluation: &Evaluation) {
 fn evaluate(store_path: &Path, config_path: &Path, args: &EvaluateArgs) -> Result<u8> {
     let config = Config::load(config_path, false)?;
     let catalogue = Catalogue::load(&args.control_dirs)?;
-    let as_of = match &args.as_of {
-        Some(text) => crate::time::parse_as_of(text)?,
-        None => crate::time::now_utc(),
+    let as_of = args.as_of.as_deref().map(crate::time::parse_as_of).transpose()?;
+    let scope = match &args.period {
+        Some(text) => Scope::for_period(Period::parse(text)?, as_of, crate::time::now_utc())?,
+        None => Scope::at(as_of.unwrap_or_else(crate::time::now_utc)),
     };
-    let evaluation = crate::evaluate::evaluate(store_path, &catalogue, &config, as_of)?;
+    let evaluation = crate::evaluate::evaluate(store_path, &catalogue, &config, &scope)?;
     print_evaluation(&catalogue, &evaluation);
     let gate_failed = match args.fail_on {
         None => false,

@@ -66,7 +66,8 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     drop(store);
 
     let catalogue = Catalogue::load(&[] as &[&Path])?;
-    let evaluation = crate::evaluate::evaluate(&store_path, &catalogue, &config, crate::time::now_utc())?;
+    let scope = crate::evaluate::Scope::at(crate::time::now_utc());
+    let evaluation = crate::evaluate::evaluate(&store_path, &catalogue, &config, &scope)?;
     crate::commands::print_evaluation(&catalogue, &evaluation);
 
     let conn = Store::open_read_only(&store_path)?;

@@ -11,6 +11,7 @@ pub mod embedded;
 pub mod error;
 pub mod evaluate;
 pub mod ingest;
+pub mod period;
 pub mod report;
 pub mod store;
 pub mod time;

@@ -95,3 +95,46 @@ fn evaluate_fail_on_gates_with_exit_1() {
         .assert()
         .code(0);
 }
+
+#[test]
+fn a_period_sets_the_as_of_moment_and_shows_on_the_report() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let before = pipeproof()
+        .arg("--store")
+        .arg(&store)
+        .args(["evaluate", "--period", "2026-Q2"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&before.stdout);
+    assert!(before.status.success(), "{stdout}");
+    assert!(
+        stdout.contains("for 2026-Q2 (2026-04-01 to 2026-06-30, UTC), evidence as of 2026-06-30 23:59:59 UTC"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("no evidence"),
+        "the demo evidence was collected later: {stdout}"
+    );
+
+    let out = dir.path().join("q2");
+    pipeproof()
+        .arg("--store")
+        .arg(&store)
+        .args(["report", "--format", "json", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["period"], "2026-Q2 (2026-04-01 to 2026-06-30, UTC)");
+    assert_eq!(common::control_status(&report, "SRC-05"), "unknown");
+
+    pipeproof()
+        .arg("--store")
+        .arg(&store)
+        .args(["evaluate", "--period", "2026-Q5"])
+        .assert()
+        .code(2);
+}

@@ -170,7 +170,11 @@ fn schemas_are_printed_as_json() {
 #[test]
 fn the_worked_example_in_the_authoring_guide_passes() {
     let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/controls.md")).unwrap();
-    let blocks: Vec<&str> = guide.split("```yaml\n").skip(1).map(|rest| rest.split("```").next().unwrap()).collect();
+    let blocks: Vec<&str> = guide
+        .split("```yaml\n")
+        .skip(1)
+        .map(|rest| rest.split("```").next().unwrap())
+        .collect();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ACME-01.yaml"), blocks[0]).unwrap();
     std::fs::write(dir.path().join("ACME-01.test.yaml"), blocks[1]).unwrap();

@@ -51,7 +51,7 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
         &store,
         &catalogue,
         &Config::default(),
-        pipeproof::time::now_utc(),
+        &pipeproof::evaluate::Scope::at(pipeproof::time::now_utc()),
         std::time::Duration::from_secs(2),
     )
     .unwrap();
@@ -122,8 +122,13 @@ fn parameters_are_bound_not_pasted() {
     text.push_str("params:\n  label:\n    default: \"x'); DROP TABLE evidence; --\"\n    description: hostile text\n");
     files.push((name, text));
     let catalogue = Catalogue::from_files(files).unwrap();
-    let evaluation =
-        pipeproof::evaluate::evaluate(&store, &catalogue, &Config::default(), pipeproof::time::now_utc()).unwrap();
+    let evaluation = pipeproof::evaluate::evaluate(
+        &store,
+        &catalogue,
+        &Config::default(),
+        &pipeproof::evaluate::Scope::at(pipeproof::time::now_utc()),
+    )
+    .unwrap();
     let outcome = &evaluation.outcomes[0];
     assert_eq!(outcome.status, Status::Pass, "{:?}", outcome.error);
     assert_eq!(outcome.results[0].resource, "x'); DROP TABLE evidence; --");

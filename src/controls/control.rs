@@ -71,14 +71,27 @@ impl Severity {
     }
 }
 
+/// Which way a numeric parameter is stricter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Stricter {
+    /// A larger value is stricter (e.g. required approvals).
+    Higher,
+    /// A smaller value is stricter (e.g. days allowed to fix).
+    Lower,
+}
+
 /// A control parameter, bound as a DuckDB variable of the same name.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Param {
-    /// The value used when the organisation policy sets none.
+    /// The control's baseline, used when the organisation policy sets none.
     pub default: serde_json::Value,
     /// What the parameter means.
     pub description: String,
+    /// For numbers: which way is stricter. Policy may then only tighten the baseline, never weaken it.
+    #[serde(default)]
+    pub stricter: Option<Stricter>,
 }
 
 /// A control definition (`controls/<domain>/<ID>.yaml`).

@@ -7,7 +7,7 @@ mod framework;
 mod test_case;
 
 pub use catalogue::Catalogue;
-pub use control::{Control, ControlKind, Domain, Param, Severity};
+pub use control::{Control, ControlKind, Domain, Param, Severity, Stricter};
 pub use crosswalk::{Crosswalk, CrosswalkEdge, Relationship};
 pub use framework::{Framework, Requirement};
 pub use test_case::{is_test_file, ControlTests, Expectation, TestCase};

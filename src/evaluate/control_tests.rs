@@ -109,7 +109,7 @@ fn run_case(control: &Control, case: &TestCase) -> Result<Vec<String>> {
         .expect("date")
         .and_hms_opt(0, 0, 0)
         .expect("time");
-    let sandbox = Sandbox::open(&path, as_of, QUERY_TIME_LIMIT)?;
+    let sandbox = Sandbox::open(&path, &super::Scope::at(as_of), QUERY_TIME_LIMIT)?;
     let outcome = evaluate_control(&sandbox, control, params, &as_of);
 
     let mut failures = Vec::new();

@@ -18,8 +18,9 @@ pub use sandbox::{RawRow, Sandbox};
 pub use verdict::Status;
 
 use crate::config::Config;
-use crate::controls::{Catalogue, Control, Framework};
+use crate::controls::{Catalogue, Control, Framework, Stricter};
 use crate::error::input_error;
+use crate::period::Period;
 use crate::store::{RunStatus, Store};
 
 /// How long one control query may run.
@@ -78,13 +79,26 @@ pub struct EvaluatedCatalogue {
 pub struct Evaluation {
     /// Its id in the store.
     pub evaluation_id: i64,
-    /// The moment evaluated.
-    pub as_of: NaiveDateTime,
+    /// The moment and period evaluated.
+    pub scope: Scope,
     /// Per-control outcomes, sorted by control id.
     pub outcomes: Vec<ControlOutcome>,
 }
 
-/// Resolves each parameter: the organisation policy's value when set, else the control's default.
+fn same_type(a: &serde_json::Value, b: &serde_json::Value) -> bool {
+    use serde_json::Value;
+    matches!(
+        (a, b),
+        (Value::Bool(_), Value::Bool(_))
+            | (Value::Number(_), Value::Number(_))
+            | (Value::String(_), Value::String(_))
+            | (Value::Array(_), Value::Array(_))
+    )
+}
+
+/// Resolves each parameter: the organisation policy's value when set (of the default's type), else the
+/// control's baseline. Where a parameter says which way is stricter, a policy weaker than the baseline is
+/// not applied, and the origin says so.
 pub fn resolve_params(control: &Control, config: &Config) -> Result<BTreeMap<String, ParamUse>> {
     let policy = config.policy.get(&control.id);
     if let Some(unknown) = policy.and_then(|values| values.keys().find(|name| !control.params.contains_key(*name))) {
@@ -94,24 +108,46 @@ pub fn resolve_params(control: &Control, config: &Config) -> Result<BTreeMap<Str
             control.params.keys().cloned().collect::<Vec<_>>().join(", ")
         )));
     }
-    Ok(control
-        .params
-        .iter()
-        .map(|(name, param)| {
-            let chosen = policy.and_then(|values| values.get(name));
-            let used = match chosen {
-                Some(value) => ParamUse {
-                    value: value.clone(),
-                    origin: "policy".into(),
-                },
-                None => ParamUse {
-                    value: param.default.clone(),
-                    origin: "default".into(),
-                },
-            };
-            (name.clone(), used)
-        })
-        .collect())
+    let mut resolved = BTreeMap::new();
+    for (name, param) in &control.params {
+        let default = ParamUse {
+            value: param.default.clone(),
+            origin: "default".into(),
+        };
+        let Some(value) = policy.and_then(|values| values.get(name)) else {
+            resolved.insert(name.clone(), default);
+            continue;
+        };
+        if !same_type(value, &param.default) {
+            return Err(input_error(format!(
+                "policy for {} sets {name} to {value}, but it takes a value like {}",
+                control.id, param.default
+            )));
+        }
+        let weaker = match (param.stricter, value.as_f64(), param.default.as_f64()) {
+            (Some(Stricter::Higher), Some(wanted), Some(baseline)) => wanted < baseline,
+            (Some(Stricter::Lower), Some(wanted), Some(baseline)) => wanted > baseline,
+            _ => false,
+        };
+        let used = if weaker {
+            tracing::warn!(
+                "policy for {} sets {name} = {value}, weaker than the control's baseline {}; the baseline is used",
+                control.id,
+                param.default
+            );
+            ParamUse {
+                value: param.default.clone(),
+                origin: format!("default (policy value {value} is weaker than this baseline and was not applied)"),
+            }
+        } else {
+            ParamUse {
+                value: value.clone(),
+                origin: "policy".into(),
+            }
+        };
+        resolved.insert(name.clone(), used);
+    }
+    Ok(resolved)
 }
 
 /// Evaluates one control in the sandbox.
@@ -178,9 +214,57 @@ pub fn evaluate_control(
     }
 }
 
-/// Evaluates the whole catalogue against the store as of `as_of`, and stores the evaluation.
-pub fn evaluate(store_path: &Path, catalogue: &Catalogue, config: &Config, as_of: NaiveDateTime) -> Result<Evaluation> {
-    evaluate_with_limit(store_path, catalogue, config, as_of, QUERY_TIME_LIMIT)
+/// What an evaluation looks at: the evidence as of a moment, and the period operation controls cover.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Scope {
+    /// State controls read the latest observation at or before this moment.
+    pub as_of: NaiveDateTime,
+    /// The reporting period, if one was given (its end is `as_of` unless an earlier as-of was asked for).
+    pub period: Option<Period>,
+}
+
+impl Scope {
+    /// The evidence as of a moment, with no reporting period.
+    pub fn at(as_of: NaiveDateTime) -> Scope {
+        Scope { as_of, period: None }
+    }
+
+    /// A reporting period, evaluated as of its end (or now, if it has not ended) or an earlier moment inside it.
+    pub fn for_period(period: Period, as_of: Option<NaiveDateTime>, now: NaiveDateTime) -> Result<Scope> {
+        if now < period.start {
+            return Err(input_error(format!(
+                "the period {} has not started yet",
+                period.describe()
+            )));
+        }
+        let as_of = as_of.unwrap_or(period.end.min(now));
+        if as_of < period.start || as_of > period.end {
+            return Err(input_error(format!(
+                "--as-of {} lies outside the period {}",
+                crate::time::display_utc(&as_of),
+                period.describe()
+            )));
+        }
+        Ok(Scope {
+            as_of,
+            period: Some(period),
+        })
+    }
+
+    /// Where operation controls start reading events: the period start, else the year 1.
+    pub fn events_from(&self) -> NaiveDateTime {
+        let beginning = chrono::NaiveDate::from_ymd_opt(1, 1, 1).and_then(|day| day.and_hms_opt(0, 0, 0));
+        self.period
+            .as_ref()
+            .map(|p| p.start)
+            .or(beginning)
+            .expect("a valid date")
+    }
+}
+
+/// Evaluates the whole catalogue against the store within `scope`, and stores the evaluation.
+pub fn evaluate(store_path: &Path, catalogue: &Catalogue, config: &Config, scope: &Scope) -> Result<Evaluation> {
+    evaluate_with_limit(store_path, catalogue, config, scope, QUERY_TIME_LIMIT)
 }
 
 /// As [`evaluate`], with a chosen time limit per control query.
@@ -188,9 +272,10 @@ pub fn evaluate_with_limit(
     store_path: &Path,
     catalogue: &Catalogue,
     config: &Config,
-    as_of: NaiveDateTime,
+    scope: &Scope,
     time_limit: Duration,
 ) -> Result<Evaluation> {
+    let as_of = scope.as_of;
     let resolved: Vec<_> = catalogue
         .controls
         .iter()
@@ -198,7 +283,7 @@ pub fn evaluate_with_limit(
         .collect::<Result<_>>()?;
     drop(Store::open(store_path)?);
     let outcomes: Vec<ControlOutcome> = {
-        let sandbox = Sandbox::open(store_path, as_of, time_limit)?;
+        let sandbox = Sandbox::open(store_path, scope, time_limit)?;
         resolved
             .into_iter()
             .map(|(control, params)| evaluate_control(&sandbox, control, params, &as_of))
@@ -213,15 +298,19 @@ pub fn evaluate_with_limit(
             frameworks: catalogue.frameworks.clone(),
             sources: catalogue.sources.clone(),
         };
+        let period = scope.period.as_ref();
         conn.execute(
-            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 evaluation_id,
                 run_id,
                 as_of,
                 crate::VERSION,
                 catalogue.digest(),
-                serde_json::to_string(&evaluated)?
+                serde_json::to_string(&evaluated)?,
+                period.map(|p| p.label.clone()),
+                period.map(|p| p.start),
+                period.map(|p| p.end)
             ],
         )?;
         let mut outcome_rows = conn.appender("control_outcomes")?;
@@ -260,7 +349,7 @@ pub fn evaluate_with_limit(
             )?;
             Ok(Evaluation {
                 evaluation_id,
-                as_of,
+                scope: scope.clone(),
                 outcomes,
             })
         }
@@ -272,5 +361,98 @@ pub fn evaluate_with_limit(
             )?;
             Err(error)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn control_with(param: &str, default: serde_json::Value, stricter: Option<Stricter>) -> Control {
+        let mut catalogue = Catalogue::load(&[] as &[&Path]).unwrap();
+        let mut control = catalogue.controls.remove(0);
+        control.params.clear();
+        control.params.insert(
+            param.into(),
+            crate::controls::Param {
+                default,
+                description: "test".into(),
+                stricter,
+            },
+        );
+        control
+    }
+
+    fn policy(control: &Control, name: &str, value: serde_json::Value) -> Config {
+        let mut config = Config::default();
+        config
+            .policy
+            .entry(control.id.clone())
+            .or_default()
+            .insert(name.into(), value);
+        config
+    }
+
+    fn moment(text: &str) -> NaiveDateTime {
+        crate::time::parse_as_of(text).unwrap()
+    }
+
+    #[test]
+    fn a_period_is_evaluated_as_of_its_end_or_now() {
+        let q3 = Period::parse("2026-Q3").unwrap();
+        let scope = Scope::for_period(q3.clone(), None, moment("2026-11-26T10:00:00Z")).unwrap();
+        assert_eq!(scope.as_of, moment("2026-09-30"));
+        assert_eq!(scope.events_from(), moment("2026-07-01T00:00:00Z"));
+        let running =
+            Scope::for_period(Period::parse("2026-Q4").unwrap(), None, moment("2026-11-26T10:00:00Z")).unwrap();
+        assert_eq!(running.as_of, moment("2026-11-26T10:00:00Z"));
+        let error = Scope::for_period(q3.clone(), Some(moment("2026-10-02")), moment("2026-11-26")).unwrap_err();
+        assert!(error.to_string().contains("outside the period"), "{error}");
+        let error = Scope::for_period(Period::parse("2027-Q1").unwrap(), None, moment("2026-11-26")).unwrap_err();
+        assert!(error.to_string().contains("has not started"), "{error}");
+    }
+
+    #[test]
+    fn policy_can_tighten_a_baseline() {
+        let control = control_with("min_approvals", serde_json::json!(1), Some(Stricter::Higher));
+        let used = resolve_params(&control, &policy(&control, "min_approvals", serde_json::json!(2))).unwrap();
+        assert_eq!(
+            used["min_approvals"],
+            ParamUse {
+                value: serde_json::json!(2),
+                origin: "policy".into()
+            }
+        );
+    }
+
+    #[test]
+    fn policy_cannot_weaken_a_baseline() {
+        let control = control_with("min_approvals", serde_json::json!(1), Some(Stricter::Higher));
+        let used = resolve_params(&control, &policy(&control, "min_approvals", serde_json::json!(0))).unwrap();
+        assert_eq!(used["min_approvals"].value, serde_json::json!(1));
+        assert!(
+            used["min_approvals"].origin.contains("weaker"),
+            "{:?}",
+            used["min_approvals"]
+        );
+
+        let control = control_with("max_days", serde_json::json!(30), Some(Stricter::Lower));
+        let used = resolve_params(&control, &policy(&control, "max_days", serde_json::json!(90))).unwrap();
+        assert_eq!(used["max_days"].value, serde_json::json!(30));
+    }
+
+    #[test]
+    fn a_policy_value_of_the_wrong_type_is_an_input_error() {
+        let control = control_with("min_approvals", serde_json::json!(1), Some(Stricter::Higher));
+        let error = resolve_params(&control, &policy(&control, "min_approvals", serde_json::json!("two"))).unwrap_err();
+        assert_eq!(crate::error::exit_code_for(&error), crate::error::EXIT_INPUT);
+        assert!(error.to_string().contains("takes a value like 1"), "{error}");
+    }
+
+    #[test]
+    fn an_unknown_policy_parameter_is_an_input_error() {
+        let control = control_with("min_approvals", serde_json::json!(1), None);
+        let error = resolve_params(&control, &policy(&control, "min_aprovals", serde_json::json!(2))).unwrap_err();
+        assert!(error.to_string().contains("min_aprovals"), "{error}");
     }
 }

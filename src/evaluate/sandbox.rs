@@ -30,16 +30,19 @@ pub struct Sandbox {
 
 impl Sandbox {
     /// Opens the store read-only with external access disabled and configuration locked.
-    pub fn open(path: &Path, as_of: NaiveDateTime, time_limit: Duration) -> Result<Sandbox> {
+    pub fn open(path: &Path, scope: &super::Scope, time_limit: Duration) -> Result<Sandbox> {
         let config = crate::store::base_config()?
             .access_mode(AccessMode::ReadOnly)?
             .enable_external_access(false)?;
         let conn = Connection::open_with_flags(path, config)
             .map_err(|error| anyhow!("cannot open store {} for evaluation: {error}", path.display()))?;
+        let timestamp = |moment: NaiveDateTime| moment.format("%Y-%m-%d %H:%M:%S").to_string();
+        conn.execute("SET VARIABLE pp_as_of = ?::TIMESTAMP", [timestamp(scope.as_of)])?;
         conn.execute(
-            "SET VARIABLE pp_as_of = ?::TIMESTAMP",
-            [as_of.format("%Y-%m-%d %H:%M:%S").to_string()],
+            "SET VARIABLE pp_period_start = ?::TIMESTAMP",
+            [timestamp(scope.events_from())],
         )?;
+        conn.execute("SET VARIABLE pp_period_end = ?::TIMESTAMP", [timestamp(scope.as_of)])?;
         conn.execute_batch("SET lock_configuration = true")?;
         Ok(Sandbox { conn, time_limit })
     }

@@ -11,6 +11,7 @@ use serde::Serialize;
 
 use crate::controls::{Control, Framework, Severity};
 use crate::evaluate::{EvaluatedCatalogue, ParamUse, Status};
+use crate::period::Period;
 use crate::store::sha256_hex;
 
 /// The whole report.
@@ -22,6 +23,8 @@ pub struct ReportModel {
     pub organisation: String,
     /// The evaluation reported on.
     pub evaluation_id: i64,
+    /// The reporting period, for display (absent when evaluated as of a moment only).
+    pub period: Option<String>,
     /// The moment the evidence was evaluated as of, for display.
     pub as_of: String,
     /// The same, as ISO 8601 UTC.
@@ -307,6 +310,8 @@ fn framework_label(id: &str, frameworks: &[Framework]) -> String {
         .unwrap_or_else(|| id.to_string())
 }
 
+type StoredEvaluation = (NaiveDateTime, String, String, String, Option<Period>);
+
 struct StoredOutcome {
     status: Status,
     error: Option<String>,
@@ -327,11 +332,18 @@ impl ReportModel {
                     crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first")
                 })?,
         };
-        let (as_of, tool_version, catalogue_sha256, catalogue_json): (NaiveDateTime, String, String, String) = conn
+        let (as_of, tool_version, catalogue_sha256, catalogue_json, period): StoredEvaluation = conn
             .query_row(
-                "SELECT as_of, tool_version, catalogue_sha256, catalogue::VARCHAR FROM evaluations WHERE evaluation_id = ?",
+                "SELECT as_of, tool_version, catalogue_sha256, catalogue::VARCHAR, period_label, period_start, period_end \
+                 FROM evaluations WHERE evaluation_id = ?",
                 params![evaluation_id],
-                |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)),
+                |row| {
+                    let period = match (row.get(4)?, row.get(5)?, row.get(6)?) {
+                        (Some(label), Some(start), Some(end)) => Some(Period { label, start, end }),
+                        _ => None,
+                    };
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, period))
+                },
             )
             .map_err(|_| crate::error::input_error(format!("evaluation {evaluation_id} is not in the store")))?;
         let catalogue: EvaluatedCatalogue =
@@ -352,6 +364,7 @@ impl ReportModel {
         Ok(build(BuildInput {
             organisation,
             evaluation_id,
+            period,
             as_of,
             tool_version,
             catalogue_sha256,
@@ -436,6 +449,7 @@ fn load_evidence(conn: &Connection, evaluation_id: i64) -> Result<Vec<EvidenceRo
 struct BuildInput {
     organisation: String,
     evaluation_id: i64,
+    period: Option<Period>,
     as_of: NaiveDateTime,
     tool_version: String,
     catalogue_sha256: String,
@@ -449,6 +463,7 @@ fn build(input: BuildInput) -> ReportModel {
     let BuildInput {
         organisation,
         evaluation_id,
+        period,
         as_of,
         tool_version,
         catalogue_sha256,
@@ -510,6 +525,7 @@ fn build(input: BuildInput) -> ReportModel {
         title: format!("CI/CD pipeline security assessment: {organisation}"),
         organisation,
         evaluation_id,
+        period: period.as_ref().map(Period::describe),
         as_of: crate::time::display_utc(&as_of),
         as_of_iso: as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
         tool_version,
@@ -761,6 +777,7 @@ pub fn sample_model() -> ReportModel {
     build(BuildInput {
         organisation: "Example <Org>".into(),
         evaluation_id: 7,
+        period: Some(Period::parse("2026-Q3").unwrap()),
         as_of: NaiveDateTime::parse_from_str("2026-09-30 23:59:59", "%Y-%m-%d %H:%M:%S").unwrap(),
         tool_version: "test".into(),
         catalogue_sha256: "0".repeat(64),

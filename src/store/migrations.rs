@@ -8,7 +8,10 @@ use duckdb::Connection;
 use crate::error::input_error;
 
 /// The migrations in order; the position (1-based) is the schema version each one produces.
-const MIGRATIONS: &[&str] = &[include_str!("schema/001_init.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("schema/001_init.sql"),
+    include_str!("schema/002_evaluation_period.sql"),
+];
 
 /// The schema version this binary writes.
 pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
@@ -115,6 +118,37 @@ mod tests {
         assert!(message.contains("schema version 99"), "{message}");
         assert!(message.contains("newer pipeproof"), "{message}");
         assert_eq!(crate::error::exit_code_for(&error), crate::error::EXIT_INPUT);
+    }
+
+    #[test]
+    fn a_version_1_store_is_upgraded_in_place() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v1.duckdb");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE schema_version (version BIGINT NOT NULL, applied_at TIMESTAMP NOT NULL, tool_version VARCHAR NOT NULL)",
+            )
+            .unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.execute_batch("INSERT INTO schema_version VALUES (1, TIMESTAMP '2026-01-01', 'old')")
+                .unwrap();
+        }
+        let store = crate::store::Store::open(&path).unwrap();
+        let version: i64 = store
+            .conn()
+            .query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(version, LATEST_SCHEMA_VERSION);
+        let columns: i64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM information_schema.columns WHERE table_name = 'evaluations' AND column_name LIKE 'period_%'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(columns, 3);
     }
 
     #[test]

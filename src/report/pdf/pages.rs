@@ -55,8 +55,11 @@ fn cover(layout: &mut Layout<'_>, model: &ReportModel) {
         .iter()
         .map(|f| format!("{} ({})", f.name, f.version))
         .collect();
-    let rows = vec![
-        vec![Cell::bold("Organisation"), Cell::plain(&model.organisation)],
+    let mut rows = vec![vec![Cell::bold("Organisation"), Cell::plain(&model.organisation)]];
+    if let Some(period) = &model.period {
+        rows.push(vec![Cell::bold("Period"), Cell::plain(period)]);
+    }
+    rows.extend([
         vec![Cell::bold("Evidence as of"), Cell::plain(&model.as_of)],
         vec![
             Cell::bold("Evaluation"),
@@ -75,7 +78,7 @@ fn cover(layout: &mut Layout<'_>, model: &ReportModel) {
             Cell::bold("Evidence digest"),
             Cell::plain(format!("sha256 {}", model.evidence_digest)),
         ],
-    ];
+    ]);
     layout.table(
         &[
             Column {
