@@ -22,30 +22,18 @@ fn collect_files(root: &Path, dir: &Path, out: &mut Vec<PathBuf>) {
 fn main() {
     let manifest_dir = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").expect("manifest dir"));
     let mut generated = String::new();
-    for (name, dir) in [
-        ("CONTROLS", "controls"),
-        ("TEMPLATES", "report-templates"),
-        ("DEMO_FIXTURES", "fixtures/demo"),
-    ] {
+    for (name, dir) in [("CONTROLS", "controls"), ("TEMPLATES", "report-templates"), ("DEMO_FIXTURES", "fixtures/demo")]
+    {
         let root = manifest_dir.join(dir);
         println!("cargo:rerun-if-changed={dir}");
         let mut files = Vec::new();
         collect_files(&root, &root, &mut files);
-        writeln!(
-            generated,
-            "/// Files embedded from `{dir}/`: (relative path, contents)."
-        )
-        .unwrap();
+        writeln!(generated, "/// Files embedded from `{dir}/`: (relative path, contents).").unwrap();
         writeln!(generated, "pub static {name}: &[(&str, &str)] = &[").unwrap();
         for file in files {
             let relative = file.to_string_lossy().replace('\\', "/");
             let absolute = root.join(&file);
-            writeln!(
-                generated,
-                "    ({relative:?}, include_str!({:?})),",
-                absolute.display().to_string()
-            )
-            .unwrap();
+            writeln!(generated, "    ({relative:?}, include_str!({:?})),", absolute.display().to_string()).unwrap();
         }
         writeln!(generated, "];").unwrap();
     }

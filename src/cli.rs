@@ -53,11 +53,35 @@ pub enum Command {
     Demo(DemoArgs),
     /// Inspect, validate and test the control catalogue.
     Controls(ControlsArgs),
+    /// Check the waivers file: which waivers are in force, expiring (30 days), expired or malformed.
+    Waivers(WaiversArgs),
     /// Print the JSON Schema of a file pipeproof reads or writes.
     Schema {
         /// Which schema.
         #[arg(value_enum)]
         kind: SchemaKind,
+    },
+}
+
+/// Arguments of `waivers`.
+#[derive(Debug, Args)]
+pub struct WaiversArgs {
+    /// What to do with the waivers.
+    #[command(subcommand)]
+    pub command: WaiversCommand,
+}
+
+/// Subcommands of `waivers`.
+#[derive(Debug, Subcommand)]
+pub enum WaiversCommand {
+    /// List every waiver's state; exit 1 when any is expired or malformed.
+    Check {
+        /// The waivers file (default: the one the config names, else waivers.yaml beside it).
+        #[arg(long, value_name = "FILE")]
+        file: Option<PathBuf>,
+        /// Judge the waivers as of this moment (default now).
+        #[arg(long, value_name = "TIME")]
+        as_of: Option<String>,
     },
 }
 
@@ -74,6 +98,8 @@ pub enum SchemaKind {
     Crosswalk,
     /// The configuration file (`pipeproof.yaml`).
     Config,
+    /// The waivers file (`waivers.yaml`): a list of waivers.
+    Waivers,
     /// The report model (`report.json`).
     Report,
 }
@@ -225,6 +251,7 @@ pub fn init_logging(global: &GlobalArgs) {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_target(false)
         .without_time()
         .try_init();

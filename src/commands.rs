@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Result;
 
-use crate::cli::{Cli, Command, ControlsCommand, EvaluateArgs, FailOn, IngestArgs, ReportArgs};
+use crate::cli::{Cli, Command, ControlsCommand, EvaluateArgs, FailOn, IngestArgs, ReportArgs, WaiversCommand};
 use crate::collect::http::Token;
 use crate::config::Config;
 use crate::controls::Catalogue;
@@ -31,6 +31,9 @@ pub fn run(cli: Cli) -> Result<u8> {
             ControlsCommand::Test { dir } => crate::controls_commands::test(dir.as_deref()),
         },
         Command::Schema { kind } => crate::controls_commands::schema(kind),
+        Command::Waivers(args) => match args.command {
+            WaiversCommand::Check { file, as_of } => waivers_check(&global.config, file, as_of.as_deref()),
+        },
     }
 }
 
@@ -82,11 +85,7 @@ pub fn ingest_paths(
         }
     }
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
-    let status = if failed == outcomes.len() && failed > 0 {
-        RunStatus::Failed
-    } else {
-        RunStatus::Succeeded
-    };
+    let status = if failed == outcomes.len() && failed > 0 { RunStatus::Failed } else { RunStatus::Succeeded };
     store.finish_run(run_id, status, &serde_json::json!({"files": outcomes}))?;
     Ok(outcomes)
 }
@@ -96,10 +95,7 @@ fn ingest(store_path: &Path, args: &IngestArgs) -> Result<u8> {
     let outcomes = ingest_paths(&store, &args.paths, args.kind, args.repo.as_deref())?;
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
     if failed > 0 {
-        eprintln!(
-            "{failed} of {} file(s) could not be ingested; the others were stored",
-            outcomes.len()
-        );
+        eprintln!("{failed} of {} file(s) could not be ingested; the others were stored", outcomes.len());
         return Ok(EXIT_INPUT);
     }
     Ok(EXIT_OK)
@@ -107,35 +103,22 @@ fn ingest(store_path: &Path, args: &IngestArgs) -> Result<u8> {
 
 /// Prints one line per control with its verdict.
 pub fn print_evaluation(catalogue: &Catalogue, evaluation: &Evaluation) {
-    let period = evaluation
-        .scope
-        .period
-        .as_ref()
-        .map(|p| format!(" for {}", p.describe()))
-        .unwrap_or_default();
+    let period = evaluation.scope.period.as_ref().map(|p| format!(" for {}", p.describe())).unwrap_or_default();
     println!(
         "evaluation #{}{period}, evidence as of {}",
         evaluation.evaluation_id,
         crate::time::display_utc(&evaluation.scope.as_of)
     );
     for outcome in &evaluation.outcomes {
-        let title = catalogue
-            .controls
-            .iter()
-            .find(|c| c.id == outcome.control_id)
-            .map(|c| c.title.as_str())
-            .unwrap_or("");
+        let title =
+            catalogue.controls.iter().find(|c| c.id == outcome.control_id).map(|c| c.title.as_str()).unwrap_or("");
         let failing = outcome.results.iter().filter(|r| r.status == Status::Fail).count();
         let detail = match &outcome.error {
             Some(error) => format!(" ({error})"),
             None if failing > 0 => format!(" ({failing} of {} resources fail)", outcome.results.len()),
             None => String::new(),
         };
-        println!(
-            "  {:<15} {:<7} {title}{detail}",
-            outcome.status.label(),
-            outcome.control_id
-        );
+        println!("  {:<15} {:<7} {title}{detail}", outcome.status.label(), outcome.control_id);
     }
 }
 
@@ -152,10 +135,7 @@ fn evaluate(store_path: &Path, config_path: &Path, args: &EvaluateArgs) -> Resul
     let gate_failed = match args.fail_on {
         None => false,
         Some(FailOn::Fail) => evaluation.outcomes.iter().any(|o| o.status == Status::Fail),
-        Some(FailOn::Unknown) => evaluation
-            .outcomes
-            .iter()
-            .any(|o| matches!(o.status, Status::Fail | Status::Unknown)),
+        Some(FailOn::Unknown) => evaluation.outcomes.iter().any(|o| matches!(o.status, Status::Fail | Status::Unknown)),
     };
     Ok(if gate_failed { EXIT_GATE_FAILED } else { EXIT_OK })
 }
@@ -173,16 +153,9 @@ fn report(store_path: &Path, config_path: &Path, args: &ReportArgs) -> Result<u8
 
 fn controls_list(control_dirs: &[PathBuf]) -> Result<u8> {
     let catalogue = Catalogue::load(control_dirs)?;
-    println!(
-        "{:<8} {:<10} {:<9} {:<9} {:<60} MAPPINGS",
-        "ID", "DOMAIN", "KIND", "SEVERITY", "TITLE"
-    );
+    println!("{:<8} {:<10} {:<9} {:<9} {:<60} MAPPINGS", "ID", "DOMAIN", "KIND", "SEVERITY", "TITLE");
     for control in &catalogue.controls {
-        let mappings: Vec<String> = control
-            .mappings
-            .iter()
-            .map(|(f, ids)| format!("{f}: {}", ids.join(" ")))
-            .collect();
+        let mappings: Vec<String> = control.mappings.iter().map(|(f, ids)| format!("{f}: {}", ids.join(" "))).collect();
         println!(
             "{:<8} {:<10} {:<9} {:<9} {:<60} {}",
             control.id,
@@ -196,12 +169,51 @@ fn controls_list(control_dirs: &[PathBuf]) -> Result<u8> {
     println!(
         "{} controls; frameworks: {}",
         catalogue.controls.len(),
-        catalogue
-            .frameworks
-            .iter()
-            .map(|f| f.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ")
+        catalogue.frameworks.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
     );
     Ok(EXIT_OK)
+}
+
+fn waivers_check(config_path: &Path, file: Option<PathBuf>, as_of: Option<&str>) -> Result<u8> {
+    use crate::evaluate::waivers::{self, WaiverState, EXPIRING_WITHIN_DAYS};
+    let path = match file {
+        Some(file) => file,
+        None => Config::load(config_path, false)?.waivers.ok_or_else(|| {
+            crate::error::input_error(
+                "no waivers file: pass --file, set `waivers:` in the config, or add waivers.yaml beside it",
+            )
+        })?,
+    };
+    let as_of = match as_of {
+        Some(text) => crate::time::parse_as_of(text)?,
+        None => crate::time::now_utc(),
+    };
+    let judged = waivers::load(&path, as_of)?;
+    let mut bad = 0;
+    for entry in &judged {
+        let (control, resource) =
+            entry.waiver.as_ref().map(|w| (w.control.as_str(), w.resource.as_str())).unwrap_or(("?", "?"));
+        let label = match entry.state {
+            WaiverState::Active => {
+                let days_left = entry.expires_at.map(|end| (end - as_of).num_days()).unwrap_or(i64::MAX);
+                if days_left <= EXPIRING_WITHIN_DAYS {
+                    format!("expiring in {days_left} day(s)")
+                } else {
+                    "active".to_string()
+                }
+            }
+            WaiverState::NotYetValid => "not yet valid".to_string(),
+            WaiverState::Expired => {
+                bad += 1;
+                "EXPIRED".to_string()
+            }
+            WaiverState::Malformed => {
+                bad += 1;
+                "MALFORMED".to_string()
+            }
+        };
+        println!("{:>3}  {label:<22} {control:<8} {resource:<30} {}", entry.entry, entry.note);
+    }
+    println!("{} waiver(s) in {}: {bad} expired or malformed", judged.len(), path.display());
+    Ok(if bad > 0 { EXIT_GATE_FAILED } else { EXIT_OK })
 }

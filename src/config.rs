@@ -25,6 +25,9 @@ pub struct Config {
     /// Organisation policy: parameter values per control id, e.g. `SRC-06: { min_approvals: 2 }`.
     #[serde(default)]
     pub policy: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// The waivers file, relative to the config (default: `waivers.yaml` beside it, when present).
+    #[serde(default)]
+    pub waivers: Option<PathBuf>,
 }
 
 /// Where and how to reach GitHub.
@@ -88,6 +91,11 @@ impl Config {
                 file.path = base.join(&file.path);
             }
         }
+        config.waivers = match config.waivers.take() {
+            Some(waivers) if waivers.is_relative() => Some(base.join(waivers)),
+            Some(waivers) => Some(waivers),
+            None => Some(base.join("waivers.yaml")).filter(|default| default.exists()),
+        };
         Ok(config)
     }
 

@@ -15,10 +15,7 @@ pub fn show(id: &str, control_dirs: &[PathBuf]) -> Result<u8> {
         crate::error::input_error(format!("no control {id:?}; `pipeproof controls list` shows them all"))
     })?;
     println!("{} {}", control.id, control.title);
-    println!(
-        "  source:      {}",
-        catalogue.origins.get(&control.id).map(String::as_str).unwrap_or("?")
-    );
+    println!("  source:      {}", catalogue.origins.get(&control.id).map(String::as_str).unwrap_or("?"));
     println!("  domain:      {}", control.domain.label());
     println!("  kind:        {:?}", control.kind);
     println!("  severity:    {:?}", control.severity);
@@ -40,22 +37,10 @@ pub fn show(id: &str, control_dirs: &[PathBuf]) -> Result<u8> {
                 .and_then(|f| f.requirements.iter().find(|r| &r.id == id))
                 .map(|r| r.label.as_str())
                 .unwrap_or("");
-            println!(
-                "  {} {id}  {label}",
-                framework.map(|f| f.name.as_str()).unwrap_or(framework_id)
-            );
+            println!("  {} {id}  {label}", framework.map(|f| f.name.as_str()).unwrap_or(framework_id));
         }
     }
-    println!(
-        "\nQuery\n{}",
-        control
-            .query
-            .trim_end()
-            .lines()
-            .map(|l| format!("  {l}"))
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    println!("\nQuery\n{}", control.query.trim_end().lines().map(|l| format!("  {l}")).collect::<Vec<_>>().join("\n"));
     match catalogue.tests.get(&control.id) {
         Some((origin, tests)) => {
             println!("\nTest cases ({origin})");
@@ -84,12 +69,8 @@ pub fn validate(dir: Option<&Path>) -> Result<u8> {
         requirements,
         catalogue.crosswalks.len()
     );
-    let untested: Vec<&str> = catalogue
-        .controls
-        .iter()
-        .filter(|c| !catalogue.tests.contains_key(&c.id))
-        .map(|c| c.id.as_str())
-        .collect();
+    let untested: Vec<&str> =
+        catalogue.controls.iter().filter(|c| !catalogue.tests.contains_key(&c.id)).map(|c| c.id.as_str()).collect();
     if !untested.is_empty() {
         println!("warning: no test cases for {}", untested.join(", "));
     }
@@ -101,12 +82,7 @@ pub fn test(dir: Option<&Path>) -> Result<u8> {
     let catalogue = Catalogue::load(&dirs(dir))?;
     let only: Option<Vec<String>> = dir.map(|dir| {
         let prefix = dir.display().to_string();
-        catalogue
-            .origins
-            .iter()
-            .filter(|(_, origin)| origin.starts_with(&prefix))
-            .map(|(id, _)| id.clone())
-            .collect()
+        catalogue.origins.iter().filter(|(_, origin)| origin.starts_with(&prefix)).map(|(id, _)| id.clone()).collect()
     });
     let results = crate::evaluate::run_control_tests(&catalogue, only.as_deref())?;
     let mut failed = 0;
@@ -133,6 +109,7 @@ pub fn schema(kind: SchemaKind) -> Result<u8> {
         SchemaKind::Framework => schemars::schema_for!(crate::controls::Framework),
         SchemaKind::Crosswalk => schemars::schema_for!(crate::controls::Crosswalk),
         SchemaKind::Config => schemars::schema_for!(crate::config::Config),
+        SchemaKind::Waivers => schemars::schema_for!(Vec<crate::evaluate::waivers::Waiver>),
         SchemaKind::Report => schemars::schema_for!(crate::report::ReportModel),
     };
     println!("{}", serde_json::to_string_pretty(&schema)?);

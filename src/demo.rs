@@ -44,10 +44,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     }
     let store = Store::open(&store_path)?;
 
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(1).enable_all().build()?;
     let server = runtime.block_on(ReplayServer::start(cassette))?;
     let mut github = config.github.clone().context("the demo config has no github section")?;
     github.api_url = server.base_url();

@@ -43,11 +43,7 @@ impl Period {
             (from, to)
         } else if let Some((year, quarter)) = text.split_once("-Q").or_else(|| text.split_once("-q")) {
             let year: i32 = year.parse().map_err(|_| invalid())?;
-            let quarter: u32 = quarter
-                .parse()
-                .ok()
-                .filter(|q| (1..=4).contains(q))
-                .ok_or_else(invalid)?;
+            let quarter: u32 = quarter.parse().ok().filter(|q| (1..=4).contains(q)).ok_or_else(invalid)?;
             let first = NaiveDate::from_ymd_opt(year, quarter * 3 - 2, 1).ok_or_else(invalid)?;
             (first, last_day_of_month(year, quarter * 3).ok_or_else(invalid)?)
         } else {
@@ -55,10 +51,7 @@ impl Period {
             let year: i32 = year.parse().map_err(|_| invalid())?;
             let month: u32 = month.parse().map_err(|_| invalid())?;
             let first = NaiveDate::from_ymd_opt(year, month, 1).ok_or_else(invalid)?;
-            (
-                first,
-                last_day_of_month(first.year(), first.month()).ok_or_else(invalid)?,
-            )
+            (first, last_day_of_month(first.year(), first.month()).ok_or_else(invalid)?)
         };
         Ok(Period {
             label: text.to_string(),
@@ -69,12 +62,7 @@ impl Period {
 
     /// The period for people: `2026-Q3 (2026-07-01 to 2026-09-30, UTC)`.
     pub fn describe(&self) -> String {
-        format!(
-            "{} ({} to {}, UTC)",
-            self.label,
-            self.start.format("%Y-%m-%d"),
-            self.end.format("%Y-%m-%d")
-        )
+        format!("{} ({} to {}, UTC)", self.label, self.start.format("%Y-%m-%d"), self.end.format("%Y-%m-%d"))
     }
 }
 
@@ -87,14 +75,8 @@ mod tests {
         let q3 = Period::parse("2026-Q3").unwrap();
         assert_eq!(q3.describe(), "2026-Q3 (2026-07-01 to 2026-09-30, UTC)");
         assert_eq!(q3.end.format("%H:%M:%S").to_string(), "23:59:59");
-        assert_eq!(
-            Period::parse("2026-Q4").unwrap().end.format("%Y-%m-%d").to_string(),
-            "2026-12-31"
-        );
-        assert_eq!(
-            Period::parse("2028-02").unwrap().end.format("%Y-%m-%d").to_string(),
-            "2028-02-29"
-        );
+        assert_eq!(Period::parse("2026-Q4").unwrap().end.format("%Y-%m-%d").to_string(), "2026-12-31");
+        assert_eq!(Period::parse("2028-02").unwrap().end.format("%Y-%m-%d").to_string(), "2028-02-29");
         let range = Period::parse("2026-07-15..2026-08-14").unwrap();
         assert_eq!(range.start.format("%Y-%m-%d").to_string(), "2026-07-15");
     }

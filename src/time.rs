@@ -23,9 +23,7 @@ pub fn parse_as_of(text: &str) -> Result<NaiveDateTime> {
 
 /// Parses a timestamp as written by the GitHub API and SARIF (RFC 3339), into naive UTC.
 pub fn parse_api_time(text: &str) -> Option<NaiveDateTime> {
-    DateTime::parse_from_rfc3339(text)
-        .ok()
-        .map(|moment| moment.with_timezone(&Utc).naive_utc())
+    DateTime::parse_from_rfc3339(text).ok().map(|moment| moment.with_timezone(&Utc).naive_utc())
 }
 
 /// The current time as naive UTC, truncated to whole seconds.

@@ -23,12 +23,7 @@ fn usage_errors_exit_2() {
 #[test]
 fn reporting_without_a_store_is_an_input_error() {
     let dir = tempfile::tempdir().unwrap();
-    let output = pipeproof()
-        .arg("--store")
-        .arg(dir.path().join("none.duckdb"))
-        .arg("report")
-        .output()
-        .unwrap();
+    let output = pipeproof().arg("--store").arg(dir.path().join("none.duckdb")).arg("report").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
 }
@@ -56,12 +51,7 @@ fn a_bad_config_names_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("pipeproof.yaml");
     std::fs::write(&config, "githubb: {}\n").unwrap();
-    let output = pipeproof()
-        .arg("--config")
-        .arg(&config)
-        .arg("collect")
-        .output()
-        .unwrap();
+    let output = pipeproof().arg("--config").arg(&config).arg("collect").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("pipeproof.yaml"));
 }
@@ -82,18 +72,8 @@ fn evaluate_fail_on_gates_with_exit_1() {
     let dir = tempfile::tempdir().unwrap();
     common::run_demo(dir.path(), None);
     let store = dir.path().join("pipeproof-demo.duckdb");
-    pipeproof()
-        .arg("--store")
-        .arg(&store)
-        .args(["evaluate", "--fail-on", "fail"])
-        .assert()
-        .code(1);
-    pipeproof()
-        .arg("--store")
-        .arg(&store)
-        .args(["evaluate", "--as-of", "2001-01-01"])
-        .assert()
-        .code(0);
+    pipeproof().arg("--store").arg(&store).args(["evaluate", "--fail-on", "fail"]).assert().code(1);
+    pipeproof().arg("--store").arg(&store).args(["evaluate", "--as-of", "2001-01-01"]).assert().code(0);
 }
 
 #[test]
@@ -101,22 +81,14 @@ fn a_period_sets_the_as_of_moment_and_shows_on_the_report() {
     let dir = tempfile::tempdir().unwrap();
     common::run_demo(dir.path(), None);
     let store = dir.path().join("pipeproof-demo.duckdb");
-    let before = pipeproof()
-        .arg("--store")
-        .arg(&store)
-        .args(["evaluate", "--period", "2026-Q2"])
-        .output()
-        .unwrap();
+    let before = pipeproof().arg("--store").arg(&store).args(["evaluate", "--period", "2026-Q2"]).output().unwrap();
     let stdout = String::from_utf8_lossy(&before.stdout);
     assert!(before.status.success(), "{stdout}");
     assert!(
         stdout.contains("for 2026-Q2 (2026-04-01 to 2026-06-30, UTC), evidence as of 2026-06-30 23:59:59 UTC"),
         "{stdout}"
     );
-    assert!(
-        stdout.contains("no evidence"),
-        "the demo evidence was collected later: {stdout}"
-    );
+    assert!(stdout.contains("no evidence"), "the demo evidence was collected later: {stdout}");
 
     let out = dir.path().join("q2");
     pipeproof()
@@ -131,10 +103,5 @@ fn a_period_sets_the_as_of_moment_and_shows_on_the_report() {
     assert_eq!(report["period"], "2026-Q2 (2026-04-01 to 2026-06-30, UTC)");
     assert_eq!(common::control_status(&report, "SRC-05"), "unknown");
 
-    pipeproof()
-        .arg("--store")
-        .arg(&store)
-        .args(["evaluate", "--period", "2026-Q5"])
-        .assert()
-        .code(2);
+    pipeproof().arg("--store").arg(&store).args(["evaluate", "--period", "2026-Q5"]).assert().code(2);
 }

@@ -15,12 +15,7 @@ fn demo_cassette() -> Cassette {
 }
 
 fn config(base_url: String, per_page: u32) -> GithubConfig {
-    GithubConfig {
-        org: "acme-demo".into(),
-        api_url: base_url,
-        token_env: "UNUSED".into(),
-        per_page,
-    }
+    GithubConfig { org: "acme-demo".into(), api_url: base_url, token_env: "UNUSED".into(), per_page }
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
@@ -47,30 +42,15 @@ fn collects_org_repositories_and_protection_following_links() {
         "next link followed verbatim: {paths:?}"
     );
     for request in &received {
-        assert_eq!(
-            request.headers.get("x-github-api-version").map(String::as_str),
-            Some("2022-11-28")
-        );
-        assert_eq!(
-            request.headers.get("authorization").map(String::as_str),
-            Some(format!("Bearer {TOKEN}").as_str())
-        );
+        assert_eq!(request.headers.get("x-github-api-version").map(String::as_str), Some("2022-11-28"));
+        assert_eq!(request.headers.get("authorization").map(String::as_str), Some(format!("Bearer {TOKEN}").as_str()));
         assert!(request.headers["accept"].contains("application/vnd.github+json"));
         assert!(!request.path.contains(TOKEN));
     }
 
     assert_eq!(count(&store, "SELECT count(*) FROM repositories_history"), 6);
-    assert_eq!(
-        count(&store, "SELECT count(*) FROM branch_rules_history WHERE NOT visible"),
-        1
-    );
-    assert_eq!(
-        count(
-            &store,
-            "SELECT count(*) FROM branch_rules_history WHERE visible AND NOT protected"
-        ),
-        2
-    );
+    assert_eq!(count(&store, "SELECT count(*) FROM branch_rules_history WHERE NOT visible"), 1);
+    assert_eq!(count(&store, "SELECT count(*) FROM branch_rules_history WHERE visible AND NOT protected"), 2);
     assert_eq!(
         count(
             &store,
@@ -79,13 +59,8 @@ fn collects_org_repositories_and_protection_following_links() {
         1
     );
     assert_eq!(count(&store, "SELECT count(*) FROM runs WHERE status = 'succeeded'"), 1);
-    let leaked = count(
-        &store,
-        &format!("SELECT count(*) FROM blobs WHERE contains(decode(body), '{TOKEN}')"),
-    ) + count(
-        &store,
-        &format!("SELECT count(*) FROM evidence WHERE contains(provenance::VARCHAR, '{TOKEN}')"),
-    );
+    let leaked = count(&store, &format!("SELECT count(*) FROM blobs WHERE contains(decode(body), '{TOKEN}')"))
+        + count(&store, &format!("SELECT count(*) FROM evidence WHERE contains(provenance::VARCHAR, '{TOKEN}')"));
     assert_eq!(leaked, 0, "the token is never stored");
 }
 

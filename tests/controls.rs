@@ -57,10 +57,7 @@ fn a_wrong_expectation_fails_with_what_differed() {
     assert!(stdout.contains("FAIL  ACME-01 wrong on purpose"), "{stdout}");
     assert!(stdout.contains("o/a: expected pass, got fail (master)"), "{stdout}");
     assert!(stdout.contains("no case expects fail"), "{stdout}");
-    assert!(
-        !stdout.contains("SRC-06"),
-        "only the folder's controls are tested: {stdout}"
-    );
+    assert!(!stdout.contains("SRC-06"), "only the folder's controls are tested: {stdout}");
 }
 
 #[test]
@@ -81,11 +78,7 @@ fn a_control_without_tests_fails_the_test_run_and_warns_on_validate() {
     let output = pipeproof().args(["controls", "test"]).arg(dir.path()).output().unwrap();
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stdout).contains("no test file"));
-    let output = pipeproof()
-        .args(["controls", "validate"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    let output = pipeproof().args(["controls", "validate"]).arg(dir.path()).output().unwrap();
     assert!(output.status.success());
     assert!(String::from_utf8_lossy(&output.stdout).contains("warning: no test cases for ACME-01"));
 }
@@ -93,33 +86,15 @@ fn a_control_without_tests_fails_the_test_run_and_warns_on_validate() {
 #[test]
 fn validate_names_the_bad_file() {
     let dir = tempfile::tempdir().unwrap();
-    std::fs::write(
-        dir.path().join("BAD-01.yaml"),
-        USER_CONTROL.replace("severity: low", "severity: catastrophic"),
-    )
-    .unwrap();
-    let output = pipeproof()
-        .args(["controls", "validate"])
-        .arg(dir.path())
-        .output()
+    std::fs::write(dir.path().join("BAD-01.yaml"), USER_CONTROL.replace("severity: low", "severity: catastrophic"))
         .unwrap();
+    let output = pipeproof().args(["controls", "validate"]).arg(dir.path()).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(
-        stderr.contains("BAD-01.yaml") && stderr.contains("catastrophic"),
-        "{stderr}"
-    );
+    assert!(stderr.contains("BAD-01.yaml") && stderr.contains("catastrophic"), "{stderr}");
 
-    std::fs::write(
-        dir.path().join("BAD-01.yaml"),
-        USER_CONTROL.replace("[repositories]", "[pull_requests]"),
-    )
-    .unwrap();
-    let output = pipeproof()
-        .args(["controls", "validate"])
-        .arg(dir.path())
-        .output()
-        .unwrap();
+    std::fs::write(dir.path().join("BAD-01.yaml"), USER_CONTROL.replace("[repositories]", "[pull_requests]")).unwrap();
+    let output = pipeproof().args(["controls", "validate"]).arg(dir.path()).output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("\"pull_requests\", which is not a fact table"));
 }
@@ -161,20 +136,13 @@ fn schemas_are_printed_as_json() {
     let output = pipeproof().args(["schema", "control"]).output().unwrap();
     let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(schema["properties"]["query"].is_object());
-    assert!(
-        !schema["required"].as_array().unwrap().iter().any(|r| r == "mappings"),
-        "mappings are optional"
-    );
+    assert!(!schema["required"].as_array().unwrap().iter().any(|r| r == "mappings"), "mappings are optional");
 }
 
 #[test]
 fn the_worked_example_in_the_authoring_guide_passes() {
     let guide = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/docs/controls.md")).unwrap();
-    let blocks: Vec<&str> = guide
-        .split("```yaml\n")
-        .skip(1)
-        .map(|rest| rest.split("```").next().unwrap())
-        .collect();
+    let blocks: Vec<&str> = guide.split("```yaml\n").skip(1).map(|rest| rest.split("```").next().unwrap()).collect();
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("ACME-01.yaml"), blocks[0]).unwrap();
     std::fs::write(dir.path().join("ACME-01.test.yaml"), blocks[1]).unwrap();

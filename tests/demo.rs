@@ -29,18 +29,10 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 
     let unobserved = report["unobserved"].as_array().unwrap();
-    let ml = unobserved
-        .iter()
-        .find(|u| u["resource"] == "acme-demo/ml-pipeline")
-        .expect("ml-pipeline unobserved");
+    let ml = unobserved.iter().find(|u| u["resource"] == "acme-demo/ml-pipeline").expect("ml-pipeline unobserved");
     assert!(ml["reason"].as_str().unwrap().contains("HTTP 403"), "{ml}");
 
-    let web_app = report["controls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == "TST-03")
-        .unwrap()["findings"]
+    let web_app = report["controls"].as_array().unwrap().iter().find(|c| c["id"] == "TST-03").unwrap()["findings"]
         .as_array()
         .unwrap()
         .iter()
@@ -49,57 +41,20 @@ fn demo_verdicts_follow_the_recorded_evidence() {
         .clone();
     let reason = web_app["reason"].as_str().unwrap();
     assert!(reason.contains("js/sql-injection"), "{reason}");
-    assert!(
-        !reason.contains("js/hardcoded-credentials"),
-        "suppressed findings do not count: {reason}"
-    );
-    assert!(
-        !reason.contains("js/reflected-xss"),
-        "security-severity 6.1 is below the 7.0 threshold: {reason}"
-    );
+    assert!(!reason.contains("js/hardcoded-credentials"), "suppressed findings do not count: {reason}");
+    assert!(!reason.contains("js/reflected-xss"), "security-severity 6.1 is below the 7.0 threshold: {reason}");
 
-    let soc2 = report["frameworks"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|f| f["id"] == "soc2")
-        .unwrap();
+    let soc2 = report["frameworks"].as_array().unwrap().iter().find(|f| f["id"] == "soc2").unwrap();
+    assert_eq!(soc2["requirements"].as_array().unwrap().iter().find(|r| r["id"] == "CC8.1").unwrap()["status"], "fail");
     assert_eq!(
-        soc2["requirements"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["id"] == "CC8.1")
-            .unwrap()["status"],
-        "fail"
-    );
-    assert_eq!(
-        soc2["requirements"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|r| r["id"] == "CC1.1")
-            .unwrap()["status"],
+        soc2["requirements"].as_array().unwrap().iter().find(|r| r["id"] == "CC1.1").unwrap()["status"],
         "manual"
     );
-    let soc2_gaps = report["gaps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["framework_id"] == "soc2")
-        .unwrap();
-    let cc81 = soc2_gaps["gaps"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|g| g["requirement"] == "CC8.1")
-        .expect("CC8.1 is a gap");
+    let soc2_gaps = report["gaps"].as_array().unwrap().iter().find(|g| g["framework_id"] == "soc2").unwrap();
+    let cc81 =
+        soc2_gaps["gaps"].as_array().unwrap().iter().find(|g| g["requirement"] == "CC8.1").expect("CC8.1 is a gap");
     assert_eq!(cc81["severity"], "high");
-    assert!(cc81["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .any(|a| a["control"] == "SRC-05"));
+    assert!(cc81["actions"].as_array().unwrap().iter().any(|a| a["control"] == "SRC-05"));
     for evidence in report["evidence"].as_array().unwrap() {
         assert_eq!(evidence["sha256"].as_str().unwrap().len(), 64);
     }
@@ -175,17 +130,7 @@ fn the_html_loads_nothing_from_outside() {
     assert!(html.contains("Content-Security-Policy"));
     assert!(html.contains("default-src 'none'"));
     let lower = html.to_ascii_lowercase();
-    for forbidden in [
-        "<link",
-        "<script",
-        "<iframe",
-        "<img",
-        "@import",
-        "url(",
-        "src=\"http",
-        "src='http",
-        "src=\"//",
-    ] {
+    for forbidden in ["<link", "<script", "<iframe", "<img", "@import", "url(", "src=\"http", "src='http", "src=\"//"] {
         assert!(!lower.contains(forbidden), "HTML contains {forbidden:?}");
     }
     assert!(html.contains("acme-demo/web-app"));
@@ -196,9 +141,7 @@ fn evidence_text_is_escaped_in_html() {
     let fixtures = tempfile::tempdir().unwrap();
     copy_tree(&demo_fixtures(), fixtures.path());
     let sarif_path = fixtures.path().join("sarif/web-app.codeql.sarif");
-    let sarif = std::fs::read_to_string(&sarif_path)
-        .unwrap()
-        .replace("js/sql-injection", "<script>alert(1)</script>");
+    let sarif = std::fs::read_to_string(&sarif_path).unwrap().replace("js/sql-injection", "<script>alert(1)</script>");
     std::fs::write(&sarif_path, sarif).unwrap();
     let out = tempfile::tempdir().unwrap();
     run_demo(out.path(), Some(fixtures.path()));
@@ -247,10 +190,7 @@ fn a_token_that_is_not_an_owner_makes_2fa_unknown_with_the_reason() {
         serde_json::from_str(&std::fs::read_to_string(&cassette_path).unwrap()).unwrap();
     for interaction in cassette["interactions"].as_array_mut().unwrap() {
         if interaction["path"] == "/orgs/acme-demo" {
-            interaction["body"]
-                .as_object_mut()
-                .unwrap()
-                .remove("two_factor_requirement_enabled");
+            interaction["body"].as_object_mut().unwrap().remove("two_factor_requirement_enabled");
         }
     }
     std::fs::write(&cassette_path, serde_json::to_string(&cassette).unwrap()).unwrap();

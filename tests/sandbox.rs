@@ -37,10 +37,7 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
         control("BAD-05", "DELETE FROM evidence"),
         control("BAD-06", "CREATE TABLE planted AS SELECT 1 AS x"),
         control("BAD-07", "SET enable_external_access = true"),
-        control(
-            "BAD-08",
-            "SELECT sum(a.range * b.range) AS n FROM range(10000000) a, range(10000000) b",
-        ),
+        control("BAD-08", "SELECT sum(a.range * b.range) AS n FROM range(10000000) a, range(10000000) b"),
         control(
             "OK-01",
             "SELECT repo AS resource, 'pass' AS status, 'listed' AS reason, evidence_id FROM repositories",
@@ -63,26 +60,9 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
             assert!(error.starts_with("query error:"), "{}: {error}", outcome.control_id);
         }
     }
-    let error_of = |id: &str| {
-        evaluation
-            .outcomes
-            .iter()
-            .find(|o| o.control_id == id)
-            .unwrap()
-            .error
-            .clone()
-            .unwrap()
-    };
-    assert!(
-        error_of("BAD-01").to_lowercase().contains("disabled"),
-        "{}",
-        error_of("BAD-01")
-    );
-    assert!(
-        error_of("BAD-05").to_lowercase().contains("read-only"),
-        "{}",
-        error_of("BAD-05")
-    );
+    let error_of = |id: &str| evaluation.outcomes.iter().find(|o| o.control_id == id).unwrap().error.clone().unwrap();
+    assert!(error_of("BAD-01").to_lowercase().contains("disabled"), "{}", error_of("BAD-01"));
+    assert!(error_of("BAD-05").to_lowercase().contains("read-only"), "{}", error_of("BAD-05"));
     assert!(error_of("BAD-08").contains("longer than"), "{}", error_of("BAD-08"));
     let ok = evaluation.outcomes.iter().find(|o| o.control_id == "OK-01").unwrap();
     assert_eq!(ok.status, Status::Pass);
@@ -90,16 +70,10 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
 
     assert!(!std::path::Path::new("/tmp/pipeproof-sandbox-escape.csv").exists());
     let conn = duckdb::Connection::open(&store).unwrap();
-    let evidence: i64 = conn
-        .query_row("SELECT count(*) FROM evidence", [], |row| row.get(0))
-        .unwrap();
+    let evidence: i64 = conn.query_row("SELECT count(*) FROM evidence", [], |row| row.get(0)).unwrap();
     assert!(evidence > 0, "evidence survived");
     let planted: i64 = conn
-        .query_row(
-            "SELECT count(*) FROM information_schema.tables WHERE table_name = 'planted'",
-            [],
-            |row| row.get(0),
-        )
+        .query_row("SELECT count(*) FROM information_schema.tables WHERE table_name = 'planted'", [], |row| row.get(0))
         .unwrap();
     assert_eq!(planted, 0);
     assert!(std::fs::metadata(&store).unwrap().len() >= size_before);

@@ -105,11 +105,7 @@ impl ApiClient {
             .timeout(Duration::from_secs(60))
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(ApiClient {
-            http,
-            base_url: base_url.trim_end_matches('/').to_string(),
-            token,
-        })
+        Ok(ApiClient { http, base_url: base_url.trim_end_matches('/').to_string(), token })
     }
 
     /// The absolute URL for an API path such as `/orgs/acme`.
@@ -148,21 +144,14 @@ impl ApiClient {
                 continue;
             }
             let headers = response.headers().clone();
-            let body = response
-                .bytes()
-                .await
-                .with_context(|| format!("reading the body of {url}"))?
-                .to_vec();
+            let body = response.bytes().await.with_context(|| format!("reading the body of {url}"))?.to_vec();
             return Ok(ApiResponse {
                 url: url.to_string(),
                 status: status.as_u16(),
                 body,
                 etag: header_text(&headers, ETAG.as_str()),
                 api_version_selected: header_text(&headers, "x-github-api-version-selected"),
-                next: headers
-                    .get(LINK)
-                    .and_then(|link| link.to_str().ok())
-                    .and_then(next_link),
+                next: headers.get(LINK).and_then(|link| link.to_str().ok()).and_then(next_link),
                 page,
                 received_at: crate::time::now_utc(),
             });
@@ -175,11 +164,7 @@ impl ApiClient {
         let mut url = self.url(path);
         loop {
             let response = self.get(&url, pages.len() as u32 + 1).await?;
-            let next = if response.status == 200 {
-                response.next.clone()
-            } else {
-                None
-            };
+            let next = if response.status == 200 { response.next.clone() } else { None };
             pages.push(response);
             match next {
                 Some(next_url) => url = next_url,
@@ -190,10 +175,7 @@ impl ApiClient {
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers
-        .get(name)
-        .and_then(|value| value.to_str().ok())
-        .map(str::to_string)
+    headers.get(name).and_then(|value| value.to_str().ok()).map(str::to_string)
 }
 
 fn describe_transport_error(error: &reqwest::Error) -> String {
@@ -216,9 +198,7 @@ fn retry_wait(headers: &HeaderMap, attempt: u32) -> Result<Duration> {
         return Ok(backoff(attempt));
     };
     if seconds > MAX_RETRY_AFTER_SECS {
-        return Err(anyhow!(
-            "the server asked to wait {seconds}s before retrying (Retry-After); try again later"
-        ));
+        return Err(anyhow!("the server asked to wait {seconds}s before retrying (Retry-After); try again later"));
     }
     Ok(Duration::from_secs(seconds))
 }
@@ -247,10 +227,7 @@ mod tests {
             next_link(header).as_deref(),
             Some("https://api.github.com/organizations/9/repos?page=2&per_page=3")
         );
-        assert_eq!(
-            next_link(r#"<https://x/1>; rel="prev", <https://x/0>; rel="first""#),
-            None
-        );
+        assert_eq!(next_link(r#"<https://x/1>; rel="prev", <https://x/0>; rel="first""#), None);
     }
 
     #[test]

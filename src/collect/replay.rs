@@ -68,11 +68,7 @@ impl Cassette {
     /// Parses a cassette from JSON text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Cassette> {
         serde_json::from_str(text).map_err(|error| {
-            crate::error::input_error(format!(
-                "{origin}: line {}, column {}: {error}",
-                error.line(),
-                error.column()
-            ))
+            crate::error::input_error(format!("{origin}: line {}, column {}: {error}", error.line(), error.column()))
         })
     }
 }
@@ -80,9 +76,7 @@ impl Cassette {
 impl ReplayServer {
     /// Starts serving the cassette on an ephemeral port of 127.0.0.1 (call inside a tokio runtime).
     pub async fn start(cassette: Cassette) -> Result<ReplayServer> {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .context("cannot bind 127.0.0.1")?;
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot bind 127.0.0.1")?;
         let address = listener.local_addr()?;
         let base = format!("http://{address}");
         let cassette = Arc::new(cassette);
@@ -104,11 +98,7 @@ impl ReplayServer {
                 });
             }
         });
-        Ok(ReplayServer {
-            address,
-            received,
-            task,
-        })
+        Ok(ReplayServer { address, received, task })
     }
 
     /// The base URL to point a client at, e.g. `http://127.0.0.1:40123`.
@@ -134,24 +124,13 @@ fn answer(
     log: &Mutex<Vec<ReceivedRequest>>,
     request: &Request<Incoming>,
 ) -> Response<Full<Bytes>> {
-    let path = request
-        .uri()
-        .path_and_query()
-        .map(|pq| pq.as_str().to_string())
-        .unwrap_or_default();
+    let path = request.uri().path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_default();
     let headers = request
         .headers()
         .iter()
-        .map(|(name, value)| {
-            (
-                name.as_str().to_string(),
-                value.to_str().unwrap_or_default().to_string(),
-            )
-        })
+        .map(|(name, value)| (name.as_str().to_string(), value.to_str().unwrap_or_default().to_string()))
         .collect::<BTreeMap<_, _>>();
-    let has_token = headers
-        .get("authorization")
-        .is_some_and(|value| value.starts_with("Bearer "));
+    let has_token = headers.get("authorization").is_some_and(|value| value.starts_with("Bearer "));
     log.lock().expect("request log").push(ReceivedRequest {
         method: request.method().to_string(),
         path: path.clone(),
@@ -170,20 +149,10 @@ fn answer(
         .iter()
         .find(|i| i.method.eq_ignore_ascii_case(request.method().as_str()) && i.path == path)
     {
-        Some(interaction) => json_response(
-            interaction.status,
-            &interaction.headers,
-            base,
-            interaction.body.as_ref(),
-        ),
+        Some(interaction) => json_response(interaction.status, &interaction.headers, base, interaction.body.as_ref()),
         None => {
             tracing::debug!("replay: no recorded response for {} {path}", request.method());
-            json_response(
-                404,
-                &BTreeMap::new(),
-                base,
-                Some(&serde_json::json!({"message": "Not Found"})),
-            )
+            json_response(404, &BTreeMap::new(), base, Some(&serde_json::json!({"message": "Not Found"})))
         }
     }
 }
@@ -194,12 +163,8 @@ fn json_response(
     base: &str,
     body: Option<&serde_json::Value>,
 ) -> Response<Full<Bytes>> {
-    let bytes = body
-        .map(|value| serde_json::to_vec_pretty(value).expect("JSON value serialises"))
-        .unwrap_or_default();
-    let mut builder = Response::builder()
-        .status(status)
-        .header("content-type", "application/json; charset=utf-8");
+    let bytes = body.map(|value| serde_json::to_vec_pretty(value).expect("JSON value serialises")).unwrap_or_default();
+    let mut builder = Response::builder().status(status).header("content-type", "application/json; charset=utf-8");
     for (name, value) in headers {
         builder = builder.header(name.as_str(), value.replace("{base}", base));
     }

@@ -89,9 +89,7 @@ impl Catalogue {
             checked.push(control);
         }
         if let Some((control_id, (origin, _))) = tests.iter().find(|(id, _)| !origins.contains_key(*id)) {
-            return Err(input_error(format!(
-                "{origin}: tests control {control_id}, which is not in the catalogue"
-            )));
+            return Err(input_error(format!("{origin}: tests control {control_id}, which is not in the catalogue")));
         }
         Ok(Catalogue {
             controls: checked,
@@ -104,10 +102,7 @@ impl Catalogue {
 
     fn validate(&self, origin: &str, control: &Control) -> Result<()> {
         let id_ok = control.id.len() >= 3
-            && control
-                .id
-                .chars()
-                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
+            && control.id.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '-');
         if !id_ok {
             return Err(input_error(format!(
                 "{origin}: control id {:?} must be upper-case letters, digits and '-', like SRC-06",
@@ -116,19 +111,14 @@ impl Catalogue {
         }
         for name in control.params.keys() {
             let valid = name.starts_with(|c: char| c.is_ascii_lowercase())
-                && name
-                    .chars()
-                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+                && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
             if !valid || name.starts_with("pp_") {
                 return Err(input_error(format!(
                     "{origin}: parameter name {name:?} must be lower_snake_case and must not start with pp_"
                 )));
             }
         }
-        if let Some(unknown) = control
-            .requires
-            .iter()
-            .find(|table| !crate::store::FACT_VIEWS.contains(&table.as_str()))
+        if let Some(unknown) = control.requires.iter().find(|table| !crate::store::FACT_VIEWS.contains(&table.as_str()))
         {
             return Err(input_error(format!(
                 "{origin}: control {} requires {unknown:?}, which is not a fact table (known: {})",
@@ -137,21 +127,14 @@ impl Catalogue {
             )));
         }
         if control.query.trim().is_empty() {
-            return Err(input_error(format!(
-                "{origin}: control {} has an empty query",
-                control.id
-            )));
+            return Err(input_error(format!("{origin}: control {} has an empty query", control.id)));
         }
         for (framework_id, requirement_ids) in &control.mappings {
             let framework = self.framework(framework_id).ok_or_else(|| {
                 input_error(format!(
                     "{origin}: control {} maps to unknown framework {framework_id:?} (known: {})",
                     control.id,
-                    self.frameworks
-                        .iter()
-                        .map(|f| f.id.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
+                    self.frameworks.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
                 ))
             })?;
             let known: BTreeSet<&str> = framework.requirements.iter().map(|r| r.id.as_str()).collect();
@@ -171,15 +154,9 @@ impl Catalogue {
                 .framework(framework_id)
                 .ok_or_else(|| input_error(format!("{origin}: `{side}` names unknown framework {framework_id:?}")))?;
             let known: BTreeSet<&str> = framework.requirements.iter().map(|r| r.id.as_str()).collect();
-            let ids = crosswalk
-                .edges
-                .iter()
-                .map(|edge| if side == "from" { &edge.from } else { &edge.to });
+            let ids = crosswalk.edges.iter().map(|edge| if side == "from" { &edge.from } else { &edge.to });
             if let Some(unknown) = ids.into_iter().find(|id| !known.contains(id.as_str())) {
-                return Err(input_error(format!(
-                    "{origin}: {unknown:?} is not a requirement of {}",
-                    framework.name
-                )));
+                return Err(input_error(format!("{origin}: {unknown:?} is not a requirement of {}", framework.name)));
             }
         }
         Ok(())
@@ -197,11 +174,7 @@ impl Catalogue {
 
     /// A digest over every source file's hash: changes when any control or framework changes.
     pub fn digest(&self) -> String {
-        let joined: String = self
-            .sources
-            .iter()
-            .map(|(origin, hash)| format!("{origin} {hash}\n"))
-            .collect();
+        let joined: String = self.sources.iter().map(|(origin, hash)| format!("{origin} {hash}\n")).collect();
         sha256_hex(joined.as_bytes())
     }
 
@@ -210,10 +183,7 @@ impl Catalogue {
         self.controls
             .iter()
             .filter(|control| {
-                control
-                    .mappings
-                    .get(framework_id)
-                    .is_some_and(|ids| ids.iter().any(|id| id == requirement_id))
+                control.mappings.get(framework_id).is_some_and(|ids| ids.iter().any(|id| id == requirement_id))
             })
             .collect()
     }
@@ -221,10 +191,7 @@ impl Catalogue {
 
 fn read_dir_yaml(dir: &Path, files: &mut Vec<(String, String)>) -> Result<()> {
     if !dir.is_dir() {
-        return Err(input_error(format!(
-            "control directory {} does not exist",
-            dir.display()
-        )));
+        return Err(input_error(format!("control directory {} does not exist", dir.display())));
     }
     let mut entries: Vec<_> = std::fs::read_dir(dir)
         .with_context(|| format!("cannot read control directory {}", dir.display()))?
@@ -275,10 +242,7 @@ mod tests {
             "id: bad\nfrom: soc2\nto: iso27001_2022\nsource: test\nedges:\n  - { from: CC6.1, to: \"A.5.15\", relationship: intersect }\n".into(),
         ));
         let error = Catalogue::from_files(files).unwrap_err().to_string();
-        assert!(
-            error.contains("crosswalks/bad.yaml") && error.contains("A.5.15"),
-            "{error}"
-        );
+        assert!(error.contains("crosswalks/bad.yaml") && error.contains("A.5.15"), "{error}");
     }
 
     #[test]

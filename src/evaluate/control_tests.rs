@@ -48,11 +48,7 @@ pub fn run_control_tests(catalogue: &Catalogue, only: Option<&[String]>) -> Resu
             });
             continue;
         };
-        let expected: Vec<&str> = tests
-            .cases
-            .iter()
-            .flat_map(|c| c.expect.iter().map(|e| e.status.as_str()))
-            .collect();
+        let expected: Vec<&str> = tests.cases.iter().flat_map(|c| c.expect.iter().map(|e| e.status.as_str())).collect();
         for needed in ["pass", "fail"] {
             if !expected.contains(&needed) {
                 results.push(CaseResult {
@@ -66,11 +62,7 @@ pub fn run_control_tests(catalogue: &Catalogue, only: Option<&[String]>) -> Resu
         }
         for case in &tests.cases {
             let failures = run_case(control, case).with_context(|| format!("{origin}: case {:?}", case.name))?;
-            results.push(CaseResult {
-                control_id: control.id.clone(),
-                case: case.name.clone(),
-                failures,
-            });
+            results.push(CaseResult { control_id: control.id.clone(), case: case.name.clone(), failures });
         }
     }
     Ok(results)
@@ -86,29 +78,15 @@ fn run_case(control: &Control, case: &TestCase) -> Result<Vec<String>> {
     let mut params: BTreeMap<String, ParamUse> = control
         .params
         .iter()
-        .map(|(name, param)| {
-            (
-                name.clone(),
-                ParamUse {
-                    value: param.default.clone(),
-                    origin: "default".into(),
-                },
-            )
-        })
+        .map(|(name, param)| (name.clone(), ParamUse { value: param.default.clone(), origin: "default".into() }))
         .collect();
     for (name, value) in &case.params {
         let slot = params
             .get_mut(name)
             .ok_or_else(|| input_error(format!("sets {name:?}, which is not a parameter of {}", control.id)))?;
-        *slot = ParamUse {
-            value: value.clone(),
-            origin: "test case".into(),
-        };
+        *slot = ParamUse { value: value.clone(), origin: "test case".into() };
     }
-    let as_of = chrono::NaiveDate::from_ymd_opt(2100, 1, 1)
-        .expect("date")
-        .and_hms_opt(0, 0, 0)
-        .expect("time");
+    let as_of = chrono::NaiveDate::from_ymd_opt(2100, 1, 1).expect("date").and_hms_opt(0, 0, 0).expect("time");
     let sandbox = Sandbox::open(&path, &super::Scope::at(as_of), QUERY_TIME_LIMIT)?;
     let outcome = evaluate_control(&sandbox, control, params, &as_of);
 
@@ -134,10 +112,7 @@ fn run_case(control: &Control, case: &TestCase) -> Result<Vec<String>> {
                 }
                 if let Some(text) = &expectation.reason_contains {
                     if !result.reason.contains(text.as_str()) {
-                        failures.push(format!(
-                            "{}: reason {:?} lacks {text:?}",
-                            expectation.resource, result.reason
-                        ));
+                        failures.push(format!("{}: reason {:?} lacks {text:?}", expectation.resource, result.reason));
                     }
                 }
             }
@@ -160,10 +135,7 @@ fn insert_facts(conn: &Connection, case: &TestCase) -> Result<()> {
     let mut evidence_id = 0i64;
     for (table, rows) in &case.facts {
         if !FACT_VIEWS.contains(&table.as_str()) {
-            return Err(input_error(format!(
-                "{table:?} is not a fact table (known: {})",
-                FACT_VIEWS.join(", ")
-            )));
+            return Err(input_error(format!("{table:?} is not a fact table (known: {})", FACT_VIEWS.join(", "))));
         }
         let history = format!("{table}_history");
         let columns = table_columns(conn, &history)?;
@@ -199,9 +171,7 @@ fn insert_facts(conn: &Connection, case: &TestCase) -> Result<()> {
 fn table_columns(conn: &Connection, table: &str) -> Result<Vec<String>> {
     let mut statement = conn
         .prepare("SELECT column_name FROM information_schema.columns WHERE table_name = ? ORDER BY ordinal_position")?;
-    let columns = statement
-        .query_map([table], |row| row.get::<_, String>(0))?
-        .collect::<Result<Vec<_>, _>>()?;
+    let columns = statement.query_map([table], |row| row.get::<_, String>(0))?.collect::<Result<Vec<_>, _>>()?;
     Ok(columns)
 }
 

@@ -3,6 +3,7 @@
 mod control_tests;
 mod sandbox;
 mod verdict;
+pub mod waivers;
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -46,6 +47,10 @@ pub struct ResourceResult {
     pub reason: String,
     /// The evidence item that proves it.
     pub evidence_id: Option<i64>,
+    /// The verdict before a waiver applied (only for waived results).
+    pub underlying: Option<Status>,
+    /// The waiver that applied, if any.
+    pub waiver: Option<waivers::Waiver>,
 }
 
 /// A control's outcome in one evaluation.
@@ -81,6 +86,8 @@ pub struct Evaluation {
     pub evaluation_id: i64,
     /// The moment and period evaluated.
     pub scope: Scope,
+    /// Every waiver entry, as judged at the moment evaluated.
+    pub waivers: Vec<waivers::JudgedWaiver>,
     /// Per-control outcomes, sorted by control id.
     pub outcomes: Vec<ControlOutcome>,
 }
@@ -110,10 +117,7 @@ pub fn resolve_params(control: &Control, config: &Config) -> Result<BTreeMap<Str
     }
     let mut resolved = BTreeMap::new();
     for (name, param) in &control.params {
-        let default = ParamUse {
-            value: param.default.clone(),
-            origin: "default".into(),
-        };
+        let default = ParamUse { value: param.default.clone(), origin: "default".into() };
         let Some(value) = policy.and_then(|values| values.get(name)) else {
             resolved.insert(name.clone(), default);
             continue;
@@ -140,10 +144,7 @@ pub fn resolve_params(control: &Control, config: &Config) -> Result<BTreeMap<Str
                 origin: format!("default (policy value {value} is weaker than this baseline and was not applied)"),
             }
         } else {
-            ParamUse {
-                value: value.clone(),
-                origin: "policy".into(),
-            }
+            ParamUse { value: value.clone(), origin: "policy".into() }
         };
         resolved.insert(name.clone(), used);
     }
@@ -174,11 +175,7 @@ pub fn evaluate_control(
     }
     if !control.requires.is_empty() && empty.len() == control.requires.len() {
         return unknown(
-            format!(
-                "no evidence: {} had no rows as of {}",
-                empty.join(", "),
-                crate::time::display_utc(as_of)
-            ),
+            format!("no evidence: {} had no rows as of {}", empty.join(", "), crate::time::display_utc(as_of)),
             params,
         );
     }
@@ -189,18 +186,22 @@ pub fn evaluate_control(
     };
     let mut results: Vec<ResourceResult> = rows
         .into_iter()
-        .map(|row| match Status::parse(&row.status) {
+        .map(|row| match Status::from_query(&row.status) {
             Some(status) => ResourceResult {
                 resource: row.resource,
                 status,
                 reason: row.reason,
                 evidence_id: row.evidence_id,
+                underlying: None,
+                waiver: None,
             },
             None => ResourceResult {
                 resource: row.resource,
                 status: Status::Unknown,
                 reason: format!("the control query returned the invalid status {:?}", row.status),
                 evidence_id: row.evidence_id,
+                underlying: None,
+                waiver: None,
             },
         })
         .collect();
@@ -232,10 +233,7 @@ impl Scope {
     /// A reporting period, evaluated as of its end (or now, if it has not ended) or an earlier moment inside it.
     pub fn for_period(period: Period, as_of: Option<NaiveDateTime>, now: NaiveDateTime) -> Result<Scope> {
         if now < period.start {
-            return Err(input_error(format!(
-                "the period {} has not started yet",
-                period.describe()
-            )));
+            return Err(input_error(format!("the period {} has not started yet", period.describe())));
         }
         let as_of = as_of.unwrap_or(period.end.min(now));
         if as_of < period.start || as_of > period.end {
@@ -245,20 +243,30 @@ impl Scope {
                 period.describe()
             )));
         }
-        Ok(Scope {
-            as_of,
-            period: Some(period),
-        })
+        Ok(Scope { as_of, period: Some(period) })
     }
 
     /// Where operation controls start reading events: the period start, else the year 1.
     pub fn events_from(&self) -> NaiveDateTime {
         let beginning = chrono::NaiveDate::from_ymd_opt(1, 1, 1).and_then(|day| day.and_hms_opt(0, 0, 0));
-        self.period
-            .as_ref()
-            .map(|p| p.start)
-            .or(beginning)
-            .expect("a valid date")
+        self.period.as_ref().map(|p| p.start).or(beginning).expect("a valid date")
+    }
+}
+
+/// Applies active waivers to failing and unknown results, keeping the underlying verdict, and rolls up again.
+pub fn apply_waivers(outcome: &mut ControlOutcome, judged: &[waivers::JudgedWaiver]) {
+    for result in &mut outcome.results {
+        if !matches!(result.status, Status::Fail | Status::Unknown) {
+            continue;
+        }
+        if let Some(found) = waivers::find(judged, &outcome.control_id, &result.resource) {
+            result.underlying = Some(result.status);
+            result.status = Status::Waived;
+            result.waiver = found.waiver.clone();
+        }
+    }
+    if !outcome.results.is_empty() {
+        outcome.status = Status::roll_up(outcome.results.iter().map(|r| r.status));
     }
 }
 
@@ -276,6 +284,13 @@ pub fn evaluate_with_limit(
     time_limit: Duration,
 ) -> Result<Evaluation> {
     let as_of = scope.as_of;
+    let judged_waivers = match &config.waivers {
+        Some(path) => waivers::load(path, as_of)?,
+        None => Vec::new(),
+    };
+    for judged in judged_waivers.iter().filter(|j| j.state != waivers::WaiverState::Active) {
+        tracing::warn!("waiver {} not applied: {}", judged.entry, judged.note);
+    }
     let resolved: Vec<_> = catalogue
         .controls
         .iter()
@@ -286,7 +301,11 @@ pub fn evaluate_with_limit(
         let sandbox = Sandbox::open(store_path, scope, time_limit)?;
         resolved
             .into_iter()
-            .map(|(control, params)| evaluate_control(&sandbox, control, params, &as_of))
+            .map(|(control, params)| {
+                let mut outcome = evaluate_control(&sandbox, control, params, &as_of);
+                apply_waivers(&mut outcome, &judged_waivers);
+                outcome
+            })
             .collect()
     };
     let store = Store::open(store_path)?;
@@ -300,7 +319,7 @@ pub fn evaluate_with_limit(
         };
         let period = scope.period.as_ref();
         conn.execute(
-            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 evaluation_id,
                 run_id,
@@ -310,7 +329,8 @@ pub fn evaluate_with_limit(
                 serde_json::to_string(&evaluated)?,
                 period.map(|p| p.label.clone()),
                 period.map(|p| p.start),
-                period.map(|p| p.end)
+                period.map(|p| p.end),
+                serde_json::to_string(&judged_waivers)?
             ],
         )?;
         let mut outcome_rows = conn.appender("control_outcomes")?;
@@ -333,7 +353,9 @@ pub fn evaluate_with_limit(
                     result.resource,
                     result.status.as_str(),
                     result.reason,
-                    result.evidence_id
+                    result.evidence_id,
+                    result.underlying.map(Status::as_str),
+                    result.waiver.as_ref().map(serde_json::to_string).transpose()?
                 ])?;
             }
         }
@@ -342,23 +364,11 @@ pub fn evaluate_with_limit(
     });
     match stored {
         Ok(evaluation_id) => {
-            store.finish_run(
-                run_id,
-                RunStatus::Succeeded,
-                &serde_json::json!({"evaluation_id": evaluation_id}),
-            )?;
-            Ok(Evaluation {
-                evaluation_id,
-                scope: scope.clone(),
-                outcomes,
-            })
+            store.finish_run(run_id, RunStatus::Succeeded, &serde_json::json!({"evaluation_id": evaluation_id}))?;
+            Ok(Evaluation { evaluation_id, scope: scope.clone(), waivers: judged_waivers, outcomes })
         }
         Err(error) => {
-            store.finish_run(
-                run_id,
-                RunStatus::Failed,
-                &serde_json::json!({"error": format!("{error:#}")}),
-            )?;
+            store.finish_run(run_id, RunStatus::Failed, &serde_json::json!({"error": format!("{error:#}")}))?;
             Err(error)
         }
     }
@@ -372,24 +382,13 @@ mod tests {
         let mut catalogue = Catalogue::load(&[] as &[&Path]).unwrap();
         let mut control = catalogue.controls.remove(0);
         control.params.clear();
-        control.params.insert(
-            param.into(),
-            crate::controls::Param {
-                default,
-                description: "test".into(),
-                stricter,
-            },
-        );
+        control.params.insert(param.into(), crate::controls::Param { default, description: "test".into(), stricter });
         control
     }
 
     fn policy(control: &Control, name: &str, value: serde_json::Value) -> Config {
         let mut config = Config::default();
-        config
-            .policy
-            .entry(control.id.clone())
-            .or_default()
-            .insert(name.into(), value);
+        config.policy.entry(control.id.clone()).or_default().insert(name.into(), value);
         config
     }
 
@@ -416,13 +415,7 @@ mod tests {
     fn policy_can_tighten_a_baseline() {
         let control = control_with("min_approvals", serde_json::json!(1), Some(Stricter::Higher));
         let used = resolve_params(&control, &policy(&control, "min_approvals", serde_json::json!(2))).unwrap();
-        assert_eq!(
-            used["min_approvals"],
-            ParamUse {
-                value: serde_json::json!(2),
-                origin: "policy".into()
-            }
-        );
+        assert_eq!(used["min_approvals"], ParamUse { value: serde_json::json!(2), origin: "policy".into() });
     }
 
     #[test]
@@ -430,11 +423,7 @@ mod tests {
         let control = control_with("min_approvals", serde_json::json!(1), Some(Stricter::Higher));
         let used = resolve_params(&control, &policy(&control, "min_approvals", serde_json::json!(0))).unwrap();
         assert_eq!(used["min_approvals"].value, serde_json::json!(1));
-        assert!(
-            used["min_approvals"].origin.contains("weaker"),
-            "{:?}",
-            used["min_approvals"]
-        );
+        assert!(used["min_approvals"].origin.contains("weaker"), "{:?}", used["min_approvals"]);
 
         let control = control_with("max_days", serde_json::json!(30), Some(Stricter::Lower));
         let used = resolve_params(&control, &policy(&control, "max_days", serde_json::json!(90))).unwrap();

@@ -31,17 +31,12 @@ pub struct Sandbox {
 impl Sandbox {
     /// Opens the store read-only with external access disabled and configuration locked.
     pub fn open(path: &Path, scope: &super::Scope, time_limit: Duration) -> Result<Sandbox> {
-        let config = crate::store::base_config()?
-            .access_mode(AccessMode::ReadOnly)?
-            .enable_external_access(false)?;
+        let config = crate::store::base_config()?.access_mode(AccessMode::ReadOnly)?.enable_external_access(false)?;
         let conn = Connection::open_with_flags(path, config)
             .map_err(|error| anyhow!("cannot open store {} for evaluation: {error}", path.display()))?;
         let timestamp = |moment: NaiveDateTime| moment.format("%Y-%m-%d %H:%M:%S").to_string();
         conn.execute("SET VARIABLE pp_as_of = ?::TIMESTAMP", [timestamp(scope.as_of)])?;
-        conn.execute(
-            "SET VARIABLE pp_period_start = ?::TIMESTAMP",
-            [timestamp(scope.events_from())],
-        )?;
+        conn.execute("SET VARIABLE pp_period_start = ?::TIMESTAMP", [timestamp(scope.events_from())])?;
         conn.execute("SET VARIABLE pp_period_end = ?::TIMESTAMP", [timestamp(scope.as_of)])?;
         conn.execute_batch("SET lock_configuration = true")?;
         Ok(Sandbox { conn, time_limit })
@@ -81,10 +76,7 @@ impl Sandbox {
             self.conn.execute_batch(&format!("RESET VARIABLE {name}"))?;
         }
         match outcome {
-            Err(_) if timed_out => Err(anyhow!(
-                "the query ran longer than {}s and was stopped",
-                limit.as_secs()
-            )),
+            Err(_) if timed_out => Err(anyhow!("the query ran longer than {}s and was stopped", limit.as_secs())),
             other => other,
         }
     }

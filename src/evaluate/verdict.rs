@@ -11,6 +11,8 @@ pub enum Status {
     Fail,
     /// The evidence cannot decide (not visible, absent, or the query failed).
     Unknown,
+    /// A failing or unknown verdict covered by an unexpired waiver (the underlying verdict is kept beside it).
+    Waived,
     /// The evidence shows the control holds.
     Pass,
     /// The control does not apply (e.g. an archived repository).
@@ -18,12 +20,18 @@ pub enum Status {
 }
 
 impl Status {
-    /// Parses a status returned by control SQL.
+    /// Parses a status returned by control SQL (which may not claim `waived`: only waivers do that).
+    pub fn from_query(text: &str) -> Option<Status> {
+        Status::parse(text).filter(|status| *status != Status::Waived)
+    }
+
+    /// Parses a stored status.
     pub fn parse(text: &str) -> Option<Status> {
         match text {
             "pass" => Some(Status::Pass),
             "fail" => Some(Status::Fail),
             "unknown" => Some(Status::Unknown),
+            "waived" => Some(Status::Waived),
             "not_applicable" => Some(Status::NotApplicable),
             _ => None,
         }
@@ -35,6 +43,7 @@ impl Status {
             Status::Pass => "pass",
             Status::Fail => "fail",
             Status::Unknown => "unknown",
+            Status::Waived => "waived",
             Status::NotApplicable => "not_applicable",
         }
     }
@@ -45,12 +54,13 @@ impl Status {
             Status::Pass => "Pass",
             Status::Fail => "Fail",
             Status::Unknown => "Unknown",
+            Status::Waived => "Waived",
             Status::NotApplicable => "Not applicable",
         }
     }
 
-    /// Rolls up verdicts: fail if any fails; else unknown if any is unknown; else pass if any passes;
-    /// else not applicable (also for none at all).
+    /// Rolls up verdicts: fail if any fails; else unknown if any is unknown; else waived if any is waived;
+    /// else pass if any passes; else not applicable (also for none at all).
     pub fn roll_up(statuses: impl IntoIterator<Item = Status>) -> Status {
         statuses.into_iter().min().unwrap_or(Status::NotApplicable)
     }
@@ -66,15 +76,18 @@ mod tests {
         assert_eq!(Status::roll_up([Pass, Unknown, Fail]), Fail);
         assert_eq!(Status::roll_up([Pass, Unknown, NotApplicable]), Unknown);
         assert_eq!(Status::roll_up([NotApplicable, Pass]), Pass);
+        assert_eq!(Status::roll_up([Pass, Waived]), Waived);
+        assert_eq!(Status::roll_up([Waived, Unknown]), Unknown);
         assert_eq!(Status::roll_up([NotApplicable]), NotApplicable);
         assert_eq!(Status::roll_up([]), NotApplicable);
     }
 
     #[test]
     fn statuses_round_trip() {
-        for status in [Pass, Fail, Unknown, NotApplicable] {
+        for status in [Pass, Fail, Unknown, Waived, NotApplicable] {
             assert_eq!(Status::parse(status.as_str()), Some(status));
         }
+        assert_eq!(Status::from_query("waived"), None, "control SQL cannot waive");
         assert_eq!(Status::parse("PASS"), None);
     }
 }

@@ -37,12 +37,7 @@ pub fn ingest_file(
     repo: Option<&str>,
 ) -> FileOutcome {
     let display = path.display().to_string();
-    let outcome = |stored, warnings, error| FileOutcome {
-        path: display.clone(),
-        stored,
-        warnings,
-        error,
-    };
+    let outcome = |stored, warnings, error| FileOutcome { path: display.clone(), stored, warnings, error };
     let bytes = match std::fs::read(path) {
         Ok(bytes) => bytes,
         Err(error) => return outcome(None, Vec::new(), Some(format!("{display}: cannot read: {error}"))),
@@ -51,9 +46,7 @@ pub fn ingest_file(
         return outcome(
             None,
             Vec::new(),
-            Some(format!(
-                "{display}: unrecognised format: expected a SARIF 2.1.0 log (or pass --kind)"
-            )),
+            Some(format!("{display}: unrecognised format: expected a SARIF 2.1.0 log (or pass --kind)")),
         );
     };
     let parsed = match kind {
@@ -63,10 +56,7 @@ pub fn ingest_file(
         Ok(log) => log,
         Err(error) => return outcome(None, Vec::new(), Some(error.to_string())),
     };
-    let subject = repo
-        .map(str::to_string)
-        .or_else(|| log.repository.clone())
-        .unwrap_or_else(|| file_name(path));
+    let subject = repo.map(str::to_string).or_else(|| log.repository.clone()).unwrap_or_else(|| file_name(path));
     let stored = store.in_transaction(|conn| {
         let evidence_id = add_evidence(
             conn,
@@ -85,29 +75,16 @@ pub fn ingest_file(
                 body: &bytes,
             },
         )?;
-        sarif::store(
-            conn,
-            run_id,
-            evidence_id,
-            &subject,
-            repo.or(log.repository.as_deref()),
-            &log,
-        )
+        sarif::store(conn, run_id, evidence_id, &subject, repo.or(log.repository.as_deref()), &log)
     });
     match stored {
         Ok(count) => outcome(Some(count), log.warnings.clone(), None),
-        Err(error) => outcome(
-            None,
-            Vec::new(),
-            Some(format!("{display}: could not be stored: {error:#}")),
-        ),
+        Err(error) => outcome(None, Vec::new(), Some(format!("{display}: could not be stored: {error:#}"))),
     }
 }
 
 fn file_name(path: &Path) -> String {
-    path.file_name()
-        .map(|name| name.to_string_lossy().to_string())
-        .unwrap_or_else(|| path.display().to_string())
+    path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string())
 }
 
 /// Ingests every file, reporting each outcome; returns the outcomes in input order.
@@ -118,8 +95,5 @@ pub fn ingest_files(
     kind: Option<IngestKind>,
     repo: Option<&str>,
 ) -> Result<Vec<FileOutcome>> {
-    Ok(paths
-        .iter()
-        .map(|path| ingest_file(store, run_id, path, kind, repo))
-        .collect())
+    Ok(paths.iter().map(|path| ingest_file(store, run_id, path, kind, repo)).collect())
 }

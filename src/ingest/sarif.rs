@@ -59,16 +59,10 @@ pub struct SarifLog {
 pub fn parse(bytes: &[u8], origin: &str) -> Result<SarifLog> {
     let bytes = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
     if bytes.iter().all(u8::is_ascii_whitespace) {
-        return Err(input_error(format!(
-            "{origin}: the file is empty: expected a SARIF 2.1.0 JSON log"
-        )));
+        return Err(input_error(format!("{origin}: the file is empty: expected a SARIF 2.1.0 JSON log")));
     }
     let document: Value = serde_json::from_slice(bytes).map_err(|error| {
-        input_error(format!(
-            "{origin}: line {}, column {}: invalid JSON: {error}",
-            error.line(),
-            error.column()
-        ))
+        input_error(format!("{origin}: line {}, column {}: invalid JSON: {error}", error.line(), error.column()))
     })?;
     let version = document.get("version").and_then(Value::as_str);
     let mut warnings = Vec::new();
@@ -89,11 +83,7 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<SarifLog> {
         .get("runs")
         .and_then(Value::as_array)
         .ok_or_else(|| input_error(format!("{origin}: no \"runs\" array: expected a SARIF 2.1.0 log")))?;
-    let mut log = SarifLog {
-        runs: Vec::new(),
-        repository: None,
-        warnings,
-    };
+    let mut log = SarifLog { runs: Vec::new(), repository: None, warnings };
     if runs.is_empty() {
         log.warnings.push(format!(
             "{origin}: the log has no runs: the scanner may never have run, so it proves no scan took place"
@@ -109,19 +99,11 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<SarifLog> {
 }
 
 fn parse_run(run: &Value, origin: &str, index: usize) -> Result<Run> {
-    let driver = run
-        .pointer("/tool/driver")
-        .or_else(|| run.get("tool").filter(|tool| tool.get("name").is_some()))
-        .ok_or_else(|| {
-            input_error(format!(
-                "{origin}: runs[{index}] has no tool.driver: every SARIF run names its tool"
-            ))
-        })?;
-    let tool = driver
-        .get("name")
-        .and_then(Value::as_str)
-        .unwrap_or("unknown tool")
-        .to_string();
+    let driver =
+        run.pointer("/tool/driver").or_else(|| run.get("tool").filter(|tool| tool.get("name").is_some())).ok_or_else(
+            || input_error(format!("{origin}: runs[{index}] has no tool.driver: every SARIF run names its tool")),
+        )?;
+    let tool = driver.get("name").and_then(Value::as_str).unwrap_or("unknown tool").to_string();
     let tool_version = ["semanticVersion", "version"]
         .iter()
         .find_map(|key| driver.get(*key).and_then(Value::as_str))
@@ -140,11 +122,7 @@ fn parse_run(run: &Value, origin: &str, index: usize) -> Result<Run> {
         .chain(extension_rules.iter().flatten())
         .filter_map(|rule| rule.get("id").and_then(Value::as_str).map(|id| (id, *rule)))
         .collect();
-    let results = run
-        .get("results")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
+    let results = run.get("results").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
     let findings = results
         .iter()
         .map(|result| {
@@ -152,19 +130,11 @@ fn parse_run(run: &Value, origin: &str, index: usize) -> Result<Run> {
             finding(result, rule, &tool, &tool_version)
         })
         .collect();
-    Ok(Run {
-        tool,
-        tool_version,
-        findings,
-    })
+    Ok(Run { tool, tool_version, findings })
 }
 
 fn rules_of(component: &Value) -> Vec<&Value> {
-    component
-        .get("rules")
-        .and_then(Value::as_array)
-        .map(|rules| rules.iter().collect())
-        .unwrap_or_default()
+    component.get("rules").and_then(Value::as_array).map(|rules| rules.iter().collect()).unwrap_or_default()
 }
 
 fn rule_for<'a>(
@@ -179,10 +149,8 @@ fn rule_for<'a>(
         .or_else(|| reference.and_then(|r| r.get("index")))
         .and_then(Value::as_u64)
         .map(|i| i as usize);
-    let component = reference
-        .and_then(|r| r.pointer("/toolComponent/index"))
-        .and_then(Value::as_u64)
-        .map(|i| i as usize);
+    let component =
+        reference.and_then(|r| r.pointer("/toolComponent/index")).and_then(Value::as_u64).map(|i| i as usize);
     if let Some(index) = index {
         let rules = match component {
             Some(extension) => extensions.get(extension).map(Vec::as_slice).unwrap_or_default(),
@@ -192,14 +160,8 @@ fn rule_for<'a>(
             return Some(rule);
         }
     }
-    let id = result
-        .get("ruleId")
-        .or_else(|| reference.and_then(|r| r.get("id")))
-        .and_then(Value::as_str)?;
-    by_id
-        .get(id)
-        .copied()
-        .or_else(|| id.split('/').next().and_then(|base| by_id.get(base).copied()))
+    let id = result.get("ruleId").or_else(|| reference.and_then(|r| r.get("id"))).and_then(Value::as_str)?;
+    by_id.get(id).copied().or_else(|| id.split('/').next().and_then(|base| by_id.get(base).copied()))
 }
 
 fn finding(result: &Value, rule: Option<&Value>, tool: &str, tool_version: &Option<String>) -> Finding {
@@ -216,33 +178,20 @@ fn finding(result: &Value, rule: Option<&Value>, tool: &str, tool_version: &Opti
         .unwrap_or("warning")
         .to_string();
     let security_severity =
-        rule.and_then(|r| r.pointer("/properties/security-severity"))
-            .and_then(|value| match value {
-                Value::String(text) => text.trim().parse().ok(),
-                other => other.as_f64(),
-            });
-    let rule_name = rule.and_then(|r| {
-        r.pointer("/shortDescription/text")
-            .or_else(|| r.get("name"))
-            .and_then(Value::as_str)
-            .map(str::to_string)
-    });
-    let message = result
-        .pointer("/message/text")
-        .and_then(Value::as_str)
-        .map(str::to_string)
-        .or_else(|| {
-            let id = result.pointer("/message/id")?.as_str()?;
-            rule?
-                .pointer(&format!("/messageStrings/{id}/text"))?
-                .as_str()
-                .map(str::to_string)
+        rule.and_then(|r| r.pointer("/properties/security-severity")).and_then(|value| match value {
+            Value::String(text) => text.trim().parse().ok(),
+            other => other.as_f64(),
         });
+    let rule_name = rule.and_then(|r| {
+        r.pointer("/shortDescription/text").or_else(|| r.get("name")).and_then(Value::as_str).map(str::to_string)
+    });
+    let message = result.pointer("/message/text").and_then(Value::as_str).map(str::to_string).or_else(|| {
+        let id = result.pointer("/message/id")?.as_str()?;
+        rule?.pointer(&format!("/messageStrings/{id}/text"))?.as_str().map(str::to_string)
+    });
     let location = result.pointer("/locations/0/physicalLocation").and_then(|physical| {
-        let uri = physical
-            .pointer("/artifactLocation/uri")
-            .or_else(|| physical.pointer("/fileLocation/uri"))?
-            .as_str()?;
+        let uri =
+            physical.pointer("/artifactLocation/uri").or_else(|| physical.pointer("/fileLocation/uri"))?.as_str()?;
         Some(match physical.pointer("/region/startLine").and_then(Value::as_u64) {
             Some(line) => format!("{uri}:{line}"),
             None => uri.to_string(),
@@ -250,21 +199,12 @@ fn finding(result: &Value, rule: Option<&Value>, tool: &str, tool_version: &Opti
     });
     let fingerprint = ["partialFingerprints", "fingerprints"].iter().find_map(|key| {
         let map = result.get(*key)?.as_object()?;
-        map.iter()
-            .find_map(|(name, value)| value.as_str().map(|v| format!("{name}={v}")))
+        map.iter().find_map(|(name, value)| value.as_str().map(|v| format!("{name}={v}")))
     });
-    let suppressed = result
-        .get("suppressions")
-        .and_then(Value::as_array)
-        .is_some_and(|suppressions| {
-            suppressions
-                .iter()
-                .any(|s| matches!(s.get("status").and_then(Value::as_str), None | Some("accepted")))
-        })
-        || result
-            .get("suppressionStates")
-            .and_then(Value::as_array)
-            .is_some_and(|states| !states.is_empty());
+    let suppressed =
+        result.get("suppressions").and_then(Value::as_array).is_some_and(|suppressions| {
+            suppressions.iter().any(|s| matches!(s.get("status").and_then(Value::as_str), None | Some("accepted")))
+        }) || result.get("suppressionStates").and_then(Value::as_array).is_some_and(|states| !states.is_empty());
     Finding {
         tool: tool.to_string(),
         tool_version: tool_version.clone(),
@@ -281,10 +221,7 @@ fn finding(result: &Value, rule: Option<&Value>, tool: &str, tool_version: &Opti
 
 fn repository_of(run: &Value) -> Option<String> {
     let uri = run.pointer("/versionControlProvenance/0/repositoryUri")?.as_str()?;
-    let path = uri
-        .strip_prefix("https://github.com/")?
-        .trim_end_matches(".git")
-        .trim_end_matches('/');
+    let path = uri.strip_prefix("https://github.com/")?.trim_end_matches(".git").trim_end_matches('/');
     (path.split('/').count() == 2).then(|| path.to_string())
 }
 
@@ -300,16 +237,7 @@ pub fn store(
     let observed_at = crate::time::now_utc();
     let mut scans = conn.prepare("INSERT INTO code_scans_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)")?;
     if log.runs.is_empty() {
-        scans.execute(params![
-            run_id,
-            evidence_id,
-            observed_at,
-            subject,
-            repo,
-            "(no runs)",
-            None::<String>,
-            0
-        ])?;
+        scans.execute(params![run_id, evidence_id, observed_at, subject, repo, "(no runs)", None::<String>, 0])?;
     }
     for run in &log.runs {
         scans.execute(params![
@@ -387,9 +315,7 @@ mod tests {
 
     #[test]
     fn version_1_is_refused() {
-        let error = parse(br#"{"version":"1.0.0","runs":[]}"#, "v1.sarif")
-            .unwrap_err()
-            .to_string();
+        let error = parse(br#"{"version":"1.0.0","runs":[]}"#, "v1.sarif").unwrap_err().to_string();
         assert!(error.contains("unsupported SARIF version \"1.0.0\""), "{error}");
     }
 
@@ -403,9 +329,7 @@ mod tests {
 
     #[test]
     fn syntax_errors_name_file_line_and_column() {
-        let error = parse(b"{\n  \"version\": \"2.1.0\",\n  ,\n}", "broken.sarif")
-            .unwrap_err()
-            .to_string();
+        let error = parse(b"{\n  \"version\": \"2.1.0\",\n  ,\n}", "broken.sarif").unwrap_err().to_string();
         assert!(error.starts_with("broken.sarif: line 3, column 3"), "{error}");
     }
 

@@ -55,10 +55,7 @@ mod tests {
         std::fs::write(dir.path().join("report.css"), "body { color: rebeccapurple; }").unwrap();
         let html = render(&tiny_model(), Some(dir.path())).unwrap();
         assert!(html.contains("rebeccapurple"));
-        assert!(
-            html.contains("Executive summary"),
-            "the built-in page template is still used"
-        );
+        assert!(html.contains("Executive summary"), "the built-in page template is still used");
     }
 
     #[test]

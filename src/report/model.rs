@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::controls::{Control, Framework, Severity};
+use crate::evaluate::waivers::{JudgedWaiver, Waiver};
 use crate::evaluate::{EvaluatedCatalogue, ParamUse, Status};
 use crate::period::Period;
 use crate::store::sha256_hex;
@@ -45,6 +46,8 @@ pub struct ReportModel {
     pub controls: Vec<ControlSection>,
     /// What could not be observed, and why.
     pub unobserved: Vec<Unobserved>,
+    /// Every waiver entry and its state at the evaluation's moment.
+    pub waivers: Vec<WaiverRow>,
     /// Every evidence item the findings cite.
     pub evidence: Vec<EvidenceRow>,
 }
@@ -58,6 +61,8 @@ pub struct StatusCounts {
     pub fail: usize,
     /// Undecided.
     pub unknown: usize,
+    /// Waived (accepted risk, unexpired).
+    pub waived: usize,
     /// Not applicable.
     pub not_applicable: usize,
 }
@@ -68,13 +73,14 @@ impl StatusCounts {
             Status::Pass => self.pass += 1,
             Status::Fail => self.fail += 1,
             Status::Unknown => self.unknown += 1,
+            Status::Waived => self.waived += 1,
             Status::NotApplicable => self.not_applicable += 1,
         }
     }
 
     /// The total counted.
     pub fn total(&self) -> usize {
-        self.pass + self.fail + self.unknown + self.not_applicable
+        self.pass + self.fail + self.unknown + self.waived + self.not_applicable
     }
 }
 
@@ -263,6 +269,37 @@ pub struct FindingRow {
     pub reason: String,
     /// The evidence item id, if any.
     pub evidence_id: Option<i64>,
+    /// For a waived finding: the verdict the waiver covers.
+    pub underlying_status: Option<String>,
+    /// For a waived finding: the waiver, in words.
+    pub waiver: Option<String>,
+}
+
+/// A waiver entry as judged at the evaluation's moment.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct WaiverRow {
+    /// Position in the waivers file.
+    pub entry: usize,
+    /// Control id (empty when unreadable).
+    pub control: String,
+    /// Resource pattern.
+    pub resource: String,
+    /// `active`, `not_yet_valid`, `expired` or `malformed`.
+    pub state: String,
+    /// What the state means for this entry.
+    pub note: String,
+    /// Who approved it.
+    pub approver: String,
+    /// The ticket, if any.
+    pub ticket: String,
+    /// Why.
+    pub justification: String,
+}
+
+/// Describes an applied waiver in one line.
+fn describe_waiver(waiver: &Waiver) -> String {
+    let ticket = waiver.ticket.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
+    format!("approved by {}{ticket} until {}: {}", waiver.approver, waiver.expires, waiver.justification)
 }
 
 /// Something that could not be observed.
@@ -303,14 +340,28 @@ fn severity_name(severity: Severity) -> &'static str {
 }
 
 fn framework_label(id: &str, frameworks: &[Framework]) -> String {
-    frameworks
-        .iter()
-        .find(|f| f.id == id)
-        .map(|f| f.name.clone())
-        .unwrap_or_else(|| id.to_string())
+    frameworks.iter().find(|f| f.id == id).map(|f| f.name.clone()).unwrap_or_else(|| id.to_string())
 }
 
-type StoredEvaluation = (NaiveDateTime, String, String, String, Option<Period>);
+fn waiver_row(judged: &JudgedWaiver) -> WaiverRow {
+    let waiver = judged.waiver.as_ref();
+    let text = |pick: fn(&Waiver) -> String| waiver.map(pick).unwrap_or_default();
+    WaiverRow {
+        entry: judged.entry,
+        control: text(|w| w.control.clone()),
+        resource: text(|w| w.resource.clone()),
+        state: serde_json::to_value(&judged.state)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        note: judged.note.clone(),
+        approver: text(|w| w.approver.clone()),
+        ticket: text(|w| w.ticket.clone().unwrap_or_default()),
+        justification: text(|w| w.justification.clone()),
+    }
+}
+
+type StoredEvaluation = (NaiveDateTime, String, String, String, Option<Period>, Option<String>);
 
 struct StoredOutcome {
     status: Status,
@@ -325,44 +376,46 @@ impl ReportModel {
         let evaluation_id = match evaluation_id {
             Some(id) => id,
             None => conn
-                .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| {
-                    row.get::<_, Option<i64>>(0)
-                })?
+                .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
                 .ok_or_else(|| {
                     crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first")
                 })?,
         };
-        let (as_of, tool_version, catalogue_sha256, catalogue_json, period): StoredEvaluation = conn
+        let (as_of, tool_version, catalogue_sha256, catalogue_json, period, waivers_json): StoredEvaluation = conn
             .query_row(
-                "SELECT as_of, tool_version, catalogue_sha256, catalogue::VARCHAR, period_label, period_start, period_end \
-                 FROM evaluations WHERE evaluation_id = ?",
+                "SELECT as_of, tool_version, catalogue_sha256, catalogue::VARCHAR, period_label, period_start, period_end, \
+                 waivers::VARCHAR FROM evaluations WHERE evaluation_id = ?",
                 params![evaluation_id],
                 |row| {
                     let period = match (row.get(4)?, row.get(5)?, row.get(6)?) {
                         (Some(label), Some(start), Some(end)) => Some(Period { label, start, end }),
                         _ => None,
                     };
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, period))
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, period, row.get(7)?))
                 },
             )
             .map_err(|_| crate::error::input_error(format!("evaluation {evaluation_id} is not in the store")))?;
         let catalogue: EvaluatedCatalogue =
             serde_json::from_str(&catalogue_json).context("the evaluation's stored catalogue is unreadable")?;
         let outcomes = load_outcomes(conn, evaluation_id)?;
+        let judged: Vec<JudgedWaiver> = match waivers_json {
+            Some(text) => serde_json::from_str(&text).context("the evaluation's stored waivers are unreadable")?,
+            None => Vec::new(),
+        };
+        let waivers = judged.iter().map(waiver_row).collect();
         let organisation = match organisation {
             Some(name) => name.to_string(),
             None => conn
-                .query_row(
-                    "SELECT string_agg(DISTINCT org, ', ' ORDER BY org) FROM org_settings_history",
-                    [],
-                    |row| row.get::<_, Option<String>>(0),
-                )?
+                .query_row("SELECT string_agg(DISTINCT org, ', ' ORDER BY org) FROM org_settings_history", [], |row| {
+                    row.get::<_, Option<String>>(0)
+                })?
                 .unwrap_or_else(|| "Unnamed organisation".to_string()),
         };
         let evidence = load_evidence(conn, evaluation_id)?;
         let digest_input: String = evidence.iter().map(|e| format!("{} {}\n", e.id, e.sha256)).collect();
         Ok(build(BuildInput {
             organisation,
+            waivers,
             evaluation_id,
             period,
             as_of,
@@ -403,7 +456,8 @@ fn load_outcomes(conn: &Connection, evaluation_id: i64) -> Result<BTreeMap<Strin
         );
     }
     let mut statement = conn.prepare(
-        "SELECT control_id, resource, status, reason, evidence_id FROM control_results WHERE evaluation_id = ? \
+        "SELECT control_id, resource, status, reason, evidence_id, underlying_status, waiver::VARCHAR FROM control_results \
+         WHERE evaluation_id = ? \
          ORDER BY control_id, resource, status, reason",
     )?;
     let mut rows = statement.query(params![evaluation_id])?;
@@ -419,6 +473,14 @@ fn load_outcomes(conn: &Connection, evaluation_id: i64) -> Result<BTreeMap<Strin
                 status_label: status.label().to_string(),
                 reason: row.get(3)?,
                 evidence_id: row.get(4)?,
+                underlying_status: row
+                    .get::<_, Option<String>>(5)?
+                    .and_then(|s| Status::parse(&s))
+                    .map(|s| s.label().to_string()),
+                waiver: row
+                    .get::<_, Option<String>>(6)?
+                    .and_then(|text| serde_json::from_str::<Waiver>(&text).ok())
+                    .map(|waiver| describe_waiver(&waiver)),
             });
         }
     }
@@ -448,6 +510,7 @@ fn load_evidence(conn: &Connection, evaluation_id: i64) -> Result<Vec<EvidenceRo
 
 struct BuildInput {
     organisation: String,
+    waivers: Vec<WaiverRow>,
     evaluation_id: i64,
     period: Option<Period>,
     as_of: NaiveDateTime,
@@ -462,6 +525,7 @@ struct BuildInput {
 fn build(input: BuildInput) -> ReportModel {
     let BuildInput {
         organisation,
+        waivers,
         evaluation_id,
         period,
         as_of,
@@ -536,6 +600,7 @@ fn build(input: BuildInput) -> ReportModel {
         gaps,
         controls,
         unobserved,
+        waivers,
         evidence,
     }
 }
@@ -593,11 +658,7 @@ fn framework_section(
         .map(|requirement| {
             let mut mapped: Vec<String> = controls
                 .iter()
-                .filter(|c| {
-                    c.mappings
-                        .get(&framework.id)
-                        .is_some_and(|ids| ids.contains(&requirement.id))
-                })
+                .filter(|c| c.mappings.get(&framework.id).is_some_and(|ids| ids.contains(&requirement.id)))
                 .map(|c| c.id.clone())
                 .collect();
             mapped.sort();
@@ -634,6 +695,7 @@ fn framework_section(
         ("pass", "Pass", counts.pass),
         ("fail", "Fail", counts.fail),
         ("unknown", "Unknown", counts.unknown + counts.not_applicable),
+        ("waived", "Waived", counts.waived),
         ("manual", "Manual evidence", manual),
     ]
     .into_iter()
@@ -689,21 +751,12 @@ fn gaps(
             let resources = behind
                 .iter()
                 .flat_map(|c| {
-                    outcomes[&c.id]
-                        .findings
-                        .iter()
-                        .filter(|f| f.status == status.as_str())
-                        .map(|f| f.resource.clone())
+                    outcomes[&c.id].findings.iter().filter(|f| f.status == status.as_str()).map(|f| f.resource.clone())
                 })
                 .collect::<std::collections::BTreeSet<_>>()
                 .len();
             gaps.push((
-                (
-                    status,
-                    severity.rank(),
-                    std::cmp::Reverse(resources),
-                    requirement.id.clone(),
-                ),
+                (status, severity.rank(), std::cmp::Reverse(resources), requirement.id.clone()),
                 Gap {
                     requirement: requirement.id.clone(),
                     label: requirement.label.clone(),
@@ -745,37 +798,23 @@ pub fn sample_model() -> ReportModel {
         status_label: status.label().into(),
         reason: reason.into(),
         evidence_id: Some(1),
+        underlying_status: None,
+        waiver: None,
     };
     let mut outcomes = BTreeMap::new();
     for control in &catalogue.controls {
         let (status, findings) = match control.id.as_str() {
-            "SRC-05" => (
-                Status::Fail,
-                vec![finding(
-                    "SRC-05",
-                    "o/a",
-                    Status::Fail,
-                    "Branch main has no branch protection",
-                )],
-            ),
-            "SRC-06" => (
-                Status::Unknown,
-                vec![finding("SRC-06", "o/b", Status::Unknown, "not visible")],
-            ),
+            "SRC-05" => {
+                (Status::Fail, vec![finding("SRC-05", "o/a", Status::Fail, "Branch main has no branch protection")])
+            }
+            "SRC-06" => (Status::Unknown, vec![finding("SRC-06", "o/b", Status::Unknown, "not visible")]),
             _ => (Status::Pass, vec![finding(&control.id, "o/a", Status::Pass, "ok")]),
         };
-        outcomes.insert(
-            control.id.clone(),
-            StoredOutcome {
-                status,
-                error: None,
-                params: BTreeMap::new(),
-                findings,
-            },
-        );
+        outcomes.insert(control.id.clone(), StoredOutcome { status, error: None, params: BTreeMap::new(), findings });
     }
     build(BuildInput {
         organisation: "Example <Org>".into(),
+        waivers: Vec::new(),
         evaluation_id: 7,
         period: Some(Period::parse("2026-Q3").unwrap()),
         as_of: NaiveDateTime::parse_from_str("2026-09-30 23:59:59", "%Y-%m-%d %H:%M:%S").unwrap(),
@@ -811,20 +850,14 @@ mod tests {
         assert_eq!(cc81.status, "fail", "SRC-05 fails and maps to CC8.1");
         let pi13 = soc2.requirements.iter().find(|r| r.id == "PI1.3").unwrap();
         assert_eq!(pi13.status, "unknown", "only SRC-06 maps to PI1.3 and it is unknown");
-        assert_eq!(
-            soc2.requirements.iter().find(|r| r.id == "CC1.1").unwrap().status,
-            "manual"
-        );
+        assert_eq!(soc2.requirements.iter().find(|r| r.id == "CC1.1").unwrap().status, "manual");
         assert_eq!(soc2.automated + soc2.manual, soc2.requirements_total);
         let decided = soc2.counts.pass + soc2.counts.fail;
         assert_eq!(
             soc2.coverage_percent as usize,
             (decided * 100 + soc2.requirements_total / 2) / soc2.requirements_total
         );
-        assert_eq!(
-            soc2.compliance_percent as usize,
-            (soc2.counts.pass * 100 + decided / 2) / decided
-        );
+        assert_eq!(soc2.compliance_percent as usize, (soc2.counts.pass * 100 + decided / 2) / decided);
     }
 
     #[test]

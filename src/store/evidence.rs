@@ -88,14 +88,8 @@ mod tests {
         let first = add_evidence(store.conn(), run, &item).unwrap();
         let second = add_evidence(store.conn(), run, &item).unwrap();
         assert_ne!(first, second);
-        let blobs: i64 = store
-            .conn()
-            .query_row("SELECT count(*) FROM blobs", [], |row| row.get(0))
-            .unwrap();
+        let blobs: i64 = store.conn().query_row("SELECT count(*) FROM blobs", [], |row| row.get(0)).unwrap();
         assert_eq!(blobs, 1);
-        assert_eq!(
-            sha256_hex(b"{}"),
-            "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
-        );
+        assert_eq!(sha256_hex(b"{}"), "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a");
     }
 }

@@ -11,6 +11,7 @@ use crate::error::input_error;
 const MIGRATIONS: &[&str] = &[
     include_str!("schema/001_init.sql"),
     include_str!("schema/002_evaluation_period.sql"),
+    include_str!("schema/003_waivers.sql"),
 ];
 
 /// The schema version this binary writes.
@@ -25,11 +26,7 @@ fn current_version(conn: &Connection) -> Result<Option<i64>> {
     if exists == 0 {
         return Ok(None);
     }
-    Ok(Some(conn.query_row(
-        "SELECT coalesce(max(version), 0) FROM schema_version",
-        [],
-        |row| row.get(0),
-    )?))
+    Ok(Some(conn.query_row("SELECT coalesce(max(version), 0) FROM schema_version", [], |row| row.get(0))?))
 }
 
 fn refuse_newer(version: i64, path: &Path) -> Result<()> {
@@ -78,10 +75,7 @@ pub fn apply(conn: &Connection, path: &Path) -> Result<()> {
 /// Checks that a store opened read-only has a schema this binary understands.
 pub fn check_readable(conn: &Connection, path: &Path) -> Result<()> {
     match current_version(conn)? {
-        None => Err(input_error(format!(
-            "{} is not a pipeproof store (no schema_version table)",
-            path.display()
-        ))),
+        None => Err(input_error(format!("{} is not a pipeproof store (no schema_version table)", path.display()))),
         Some(version) => {
             refuse_newer(version, path)?;
             if version < LATEST_SCHEMA_VERSION {
@@ -107,10 +101,7 @@ mod tests {
             let store = crate::store::Store::open(&path).unwrap();
             store
                 .conn()
-                .execute(
-                    "INSERT INTO schema_version VALUES (99, TIMESTAMP '2030-01-01', 'future')",
-                    [],
-                )
+                .execute("INSERT INTO schema_version VALUES (99, TIMESTAMP '2030-01-01', 'future')", [])
                 .unwrap();
         }
         let error = crate::store::Store::open(&path).err().expect("refused");
@@ -131,14 +122,11 @@ mod tests {
             )
             .unwrap();
             conn.execute_batch(MIGRATIONS[0]).unwrap();
-            conn.execute_batch("INSERT INTO schema_version VALUES (1, TIMESTAMP '2026-01-01', 'old')")
-                .unwrap();
+            conn.execute_batch("INSERT INTO schema_version VALUES (1, TIMESTAMP '2026-01-01', 'old')").unwrap();
         }
         let store = crate::store::Store::open(&path).unwrap();
-        let version: i64 = store
-            .conn()
-            .query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0))
-            .unwrap();
+        let version: i64 =
+            store.conn().query_row("SELECT max(version) FROM schema_version", [], |row| row.get(0)).unwrap();
         assert_eq!(version, LATEST_SCHEMA_VERSION);
         let columns: i64 = store
             .conn()
@@ -157,10 +145,7 @@ mod tests {
         let path = dir.path().join("store.duckdb");
         drop(crate::store::Store::open(&path).unwrap());
         let store = crate::store::Store::open(&path).unwrap();
-        let rows: i64 = store
-            .conn()
-            .query_row("SELECT count(*) FROM schema_version", [], |row| row.get(0))
-            .unwrap();
+        let rows: i64 = store.conn().query_row("SELECT count(*) FROM schema_version", [], |row| row.get(0)).unwrap();
         assert_eq!(rows, LATEST_SCHEMA_VERSION);
     }
 }

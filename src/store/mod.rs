@@ -16,13 +16,7 @@ pub use migrations::LATEST_SCHEMA_VERSION;
 pub use runs::RunStatus;
 
 /// The fact views controls may query, each backed by a `<name>_history` table.
-pub const FACT_VIEWS: &[&str] = &[
-    "branch_rules",
-    "code_findings",
-    "code_scans",
-    "org_settings",
-    "repositories",
-];
+pub const FACT_VIEWS: &[&str] = &["branch_rules", "code_findings", "code_scans", "org_settings", "repositories"];
 
 /// An open, writable store.
 pub struct Store {
@@ -32,9 +26,7 @@ pub struct Store {
 
 /// Connection settings every pipeproof connection uses: no extension downloads or autoloading.
 pub fn base_config() -> Result<Config> {
-    Ok(Config::default()
-        .enable_autoload_extension(false)?
-        .with("autoinstall_known_extensions", "false")?)
+    Ok(Config::default().enable_autoload_extension(false)?.with("autoinstall_known_extensions", "false")?)
 }
 
 impl Store {
@@ -46,10 +38,7 @@ impl Store {
         }
         let conn =
             Connection::open_with_flags(path, base_config()?).map_err(|error| explain_open_error(path, error))?;
-        let store = Store {
-            conn,
-            path: path.to_path_buf(),
-        };
+        let store = Store { conn, path: path.to_path_buf() };
         migrations::apply(&store.conn, path)?;
         runs::fail_interrupted(&store.conn)?;
         Ok(store)

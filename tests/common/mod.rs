@@ -55,12 +55,7 @@ pub fn verdict(report: &serde_json::Value, control: &str, resource: &str) -> Str
 
 /// The rolled-up status of a control in a report model.
 pub fn control_status(report: &serde_json::Value, control: &str) -> String {
-    report["controls"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|c| c["id"] == control)
-        .unwrap()["status"]
+    report["controls"].as_array().unwrap().iter().find(|c| c["id"] == control).unwrap()["status"]
         .as_str()
         .unwrap()
         .to_string()

@@ -61,14 +61,8 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GithubSnapshot)
 
     for protection in &snapshot.protections {
         let subject = format!("{}@{}", protection.repo, protection.branch);
-        let evidence_id = store_response(
-            conn,
-            run_id,
-            "github.branch_protection",
-            &subject,
-            &protection.response,
-            None,
-        )?;
+        let evidence_id =
+            store_response(conn, run_id, "github.branch_protection", &subject, &protection.response, None)?;
         summary.evidence += 1;
         if insert_branch_rule(conn, run_id, evidence_id, org, protection)? {
             summary.branches_visible += 1;
@@ -115,23 +109,17 @@ fn insert_repositories(
     page: &ApiResponse,
 ) -> Result<usize> {
     let listing = page.json()?;
-    let repos = listing
-        .as_array()
-        .ok_or_else(|| anyhow!("{}: expected a JSON array of repositories", page.url))?;
+    let repos = listing.as_array().ok_or_else(|| anyhow!("{}: expected a JSON array of repositories", page.url))?;
     for repo in repos {
         let name = repo
             .get("full_name")
             .and_then(Value::as_str)
             .ok_or_else(|| anyhow!("{}: a repository without full_name", page.url))?;
-        let visibility = repo
-            .get("visibility")
-            .and_then(Value::as_str)
-            .map(str::to_string)
-            .or_else(|| {
-                repo.get("private")
-                    .and_then(Value::as_bool)
-                    .map(|private| if private { "private" } else { "public" }.to_string())
-            });
+        let visibility = repo.get("visibility").and_then(Value::as_str).map(str::to_string).or_else(|| {
+            repo.get("private")
+                .and_then(Value::as_bool)
+                .map(|private| if private { "private" } else { "public" }.to_string())
+        });
         conn.execute(
             "INSERT INTO repositories_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
@@ -144,9 +132,7 @@ fn insert_repositories(
                 repo.get("archived").and_then(Value::as_bool),
                 repo.get("fork").and_then(Value::as_bool),
                 repo.get("default_branch").and_then(Value::as_str),
-                repo.get("pushed_at")
-                    .and_then(Value::as_str)
-                    .and_then(crate::time::parse_api_time),
+                repo.get("pushed_at").and_then(Value::as_str).and_then(crate::time::parse_api_time),
             ],
         )?;
     }
@@ -175,30 +161,21 @@ struct BranchRule {
 }
 
 fn enabled(body: &Value, key: &str) -> bool {
-    body.get(key)
-        .and_then(|setting| setting.get("enabled"))
-        .and_then(Value::as_bool)
-        .unwrap_or(false)
+    body.get(key).and_then(|setting| setting.get("enabled")).and_then(Value::as_bool).unwrap_or(false)
 }
 
 fn parse_branch_rule(response: &ApiResponse) -> Result<BranchRule> {
     match response.status {
         200 => {
             let body = response.json()?;
-            let reviews = body
-                .get("required_pull_request_reviews")
-                .filter(|value| value.is_object());
+            let reviews = body.get("required_pull_request_reviews").filter(|value| value.is_object());
             let review_flag = |key: &str| reviews.map(|r| r.get(key).and_then(Value::as_bool).unwrap_or(false));
             let checks = body.get("required_status_checks").filter(|value| value.is_object());
             let contexts = checks.map(|checks| {
                 let mut names: Vec<String> = checks
                     .get("checks")
                     .and_then(Value::as_array)
-                    .map(|list| {
-                        list.iter()
-                            .filter_map(|c| c.get("context")?.as_str().map(str::to_string))
-                            .collect()
-                    })
+                    .map(|list| list.iter().filter_map(|c| c.get("context")?.as_str().map(str::to_string)).collect())
                     .unwrap_or_default();
                 if names.is_empty() {
                     names = checks
@@ -214,19 +191,14 @@ fn parse_branch_rule(response: &ApiResponse) -> Result<BranchRule> {
                 protected: Some(true),
                 pull_request_required: Some(reviews.is_some()),
                 required_approvals: Some(
-                    reviews
-                        .and_then(|r| r.get("required_approving_review_count"))
-                        .and_then(Value::as_i64)
-                        .unwrap_or(0) as i32,
+                    reviews.and_then(|r| r.get("required_approving_review_count")).and_then(Value::as_i64).unwrap_or(0)
+                        as i32,
                 ),
                 dismiss_stale_reviews: Some(review_flag("dismiss_stale_reviews").unwrap_or(false)),
                 require_code_owner_reviews: Some(review_flag("require_code_owner_reviews").unwrap_or(false)),
                 require_last_push_approval: Some(review_flag("require_last_push_approval").unwrap_or(false)),
                 strict_status_checks: Some(
-                    checks
-                        .and_then(|c| c.get("strict"))
-                        .and_then(Value::as_bool)
-                        .unwrap_or(false),
+                    checks.and_then(|c| c.get("strict")).and_then(Value::as_bool).unwrap_or(false),
                 ),
                 required_status_checks: Some(contexts.unwrap_or_default()),
                 enforce_admins: Some(enabled(&body, "enforce_admins")),
@@ -261,10 +233,7 @@ fn parse_branch_rule(response: &ApiResponse) -> Result<BranchRule> {
             not_visible_reason: Some(format!(
                 "GitHub answered HTTP {status}{} when asked for branch protection: the token needs admin access \
                  (or the Administration: read permission) on this repository",
-                response
-                    .error_message()
-                    .map(|m| format!(" \"{m}\""))
-                    .unwrap_or_default()
+                response.error_message().map(|m| format!(" \"{m}\"")).unwrap_or_default()
             )),
             ..BranchRule::default()
         }),
@@ -339,11 +308,8 @@ mod tests {
 
     #[test]
     fn a_forbidden_answer_is_not_visible_with_the_reason() {
-        let rule = parse_branch_rule(&response(
-            403,
-            r#"{"message":"Resource not accessible by integration"}"#,
-        ))
-        .unwrap();
+        let rule =
+            parse_branch_rule(&response(403, r#"{"message":"Resource not accessible by integration"}"#)).unwrap();
         assert!(!rule.visible);
         assert_eq!(rule.protected, None);
         assert!(rule.not_visible_reason.unwrap().contains("HTTP 403"));

@@ -31,11 +31,7 @@ pub async fn fetch_snapshot(client: &ApiClient, org: &str, per_page: u32) -> Res
     let org_response = client.get(&client.url(&format!("/orgs/{org}")), 1).await?;
     match org_response.status {
         200 => {}
-        401 => {
-            return Err(anyhow!(
-                "GitHub rejected the token (HTTP 401): check the token named by github.token_env"
-            ))
-        }
+        401 => return Err(anyhow!("GitHub rejected the token (HTTP 401): check the token named by github.token_env")),
         status => {
             return Err(anyhow!(
                 "cannot read organisation {org:?}: HTTP {status} {}",
@@ -43,9 +39,7 @@ pub async fn fetch_snapshot(client: &ApiClient, org: &str, per_page: u32) -> Res
             ))
         }
     }
-    let repo_pages = client
-        .get_all_pages(&format!("/orgs/{org}/repos?type=all&per_page={per_page}"))
-        .await?;
+    let repo_pages = client.get_all_pages(&format!("/orgs/{org}/repos?type=all&per_page={per_page}")).await?;
     if let Some(failed) = repo_pages.iter().find(|page| page.status != 200) {
         return Err(anyhow!(
             "cannot list the repositories of {org:?}: HTTP {} on page {} {}",
@@ -61,21 +55,14 @@ pub async fn fetch_snapshot(client: &ApiClient, org: &str, per_page: u32) -> Res
         tracing::debug!("{repo}@{branch}: branch protection HTTP {}", response.status);
         protections.push(BranchProtectionResponse { repo, branch, response });
     }
-    Ok(GithubSnapshot {
-        org: org.to_string(),
-        org_response,
-        repo_pages,
-        protections,
-    })
+    Ok(GithubSnapshot { org: org.to_string(), org_response, repo_pages, protections })
 }
 
 fn repositories_with_default_branch(pages: &[ApiResponse]) -> Result<Vec<(String, String)>> {
     let mut found = Vec::new();
     for page in pages {
         let listing = page.json()?;
-        let repos = listing
-            .as_array()
-            .ok_or_else(|| anyhow!("{}: expected a JSON array of repositories", page.url))?;
+        let repos = listing.as_array().ok_or_else(|| anyhow!("{}: expected a JSON array of repositories", page.url))?;
         for repo in repos {
             let name = repo.get("full_name").and_then(|v| v.as_str());
             let branch = repo.get("default_branch").and_then(|v| v.as_str());

@@ -27,11 +27,7 @@ pub fn collect(store: &Store, config: &GithubConfig, token: Token) -> Result<Col
             Ok(summary)
         }
         Err(error) => {
-            store.finish_run(
-                run_id,
-                RunStatus::Failed,
-                &serde_json::json!({"error": format!("{error:#}")}),
-            )?;
+            store.finish_run(run_id, RunStatus::Failed, &serde_json::json!({"error": format!("{error:#}")}))?;
             Err(error)
         }
     }

@@ -35,15 +35,11 @@ impl Face {
         use allsorts::font_data::FontData;
         use allsorts::subset::{subset, CmapTarget, SubsetProfile};
 
-        let mut glyphs: BTreeSet<u16> = chars
-            .iter()
-            .filter_map(|c| self.parsed.lookup_glyph_index(*c as u32))
-            .collect();
+        let mut glyphs: BTreeSet<u16> =
+            chars.iter().filter_map(|c| self.parsed.lookup_glyph_index(*c as u32)).collect();
         glyphs.insert(0);
         let glyphs: Vec<u16> = glyphs.into_iter().collect();
-        let font = ReadScope::new(self.bytes)
-            .read::<FontData<'_>>()
-            .map_err(|e| anyhow!("embedded font: {e}"))?;
+        let font = ReadScope::new(self.bytes).read::<FontData<'_>>().map_err(|e| anyhow!("embedded font: {e}"))?;
         let provider = font.table_provider(0).map_err(|e| anyhow!("embedded font: {e}"))?;
         let bytes = subset(&provider, &glyphs, &SubsetProfile::Minimal, CmapTarget::Unicode)
             .map_err(|e| anyhow!("subsetting font {}: {e:?}", self.id.0))?;
@@ -64,16 +60,9 @@ impl Fonts {
         let parse = |bytes: &'static [u8], id: &str| -> Result<Face> {
             let parsed = ParsedFont::from_bytes(bytes, 0, &mut Vec::new())
                 .ok_or_else(|| anyhow!("embedded font {id} cannot be parsed"))?;
-            Ok(Face {
-                parsed,
-                id: FontId(id.to_string()),
-                bytes,
-            })
+            Ok(Face { parsed, id: FontId(id.to_string()), bytes })
         };
-        Ok(Fonts {
-            regular: parse(REGULAR_TTF, "FDejaVuSans")?,
-            bold: parse(BOLD_TTF, "FDejaVuSansBold")?,
-        })
+        Ok(Fonts { regular: parse(REGULAR_TTF, "FDejaVuSans")?, bold: parse(BOLD_TTF, "FDejaVuSansBold")? })
     }
 
     /// The face for a weight.
@@ -98,17 +87,12 @@ impl Fonts {
     pub fn width(&self, weight: Weight, text: &str, size: f32) -> f32 {
         let font = &self.face(weight).parsed;
         let units_per_em = f32::from(font.units_per_em.max(1));
-        let fallback = font
-            .lookup_glyph_index('?' as u32)
-            .and_then(|gid| font.get_glyph_width(gid))
-            .unwrap_or(600);
+        let fallback = font.lookup_glyph_index('?' as u32).and_then(|gid| font.get_glyph_width(gid)).unwrap_or(600);
         let units: u32 = text
             .chars()
             .map(|c| {
                 u32::from(
-                    font.lookup_glyph_index(c as u32)
-                        .and_then(|gid| font.get_glyph_width(gid))
-                        .unwrap_or(fallback),
+                    font.lookup_glyph_index(c as u32).and_then(|gid| font.get_glyph_width(gid)).unwrap_or(fallback),
                 )
             })
             .sum();
@@ -121,11 +105,7 @@ impl Fonts {
         for paragraph in text.split('\n') {
             let mut line = String::new();
             for word in paragraph.split_whitespace() {
-                let candidate = if line.is_empty() {
-                    word.to_string()
-                } else {
-                    format!("{line} {word}")
-                };
+                let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
                 if self.width(weight, &candidate, size) <= max_width {
                     line = candidate;
                     continue;
@@ -167,9 +147,7 @@ impl Fonts {
             {
                 fit += 1;
             }
-            let natural = (start + 1..fit)
-                .rev()
-                .find(|&i| matches!(chars[i - 1], '/' | '-' | '_' | '.' | '@' | ':'));
+            let natural = (start + 1..fit).rev().find(|&i| matches!(chars[i - 1], '/' | '-' | '_' | '.' | '@' | ':'));
             let end = match natural {
                 Some(end) if (end - start) * 2 >= fit - start => end,
                 _ => {
@@ -218,13 +196,8 @@ mod tests {
         let chars: BTreeSet<char> = "Page 1 of 2 — Ünïcödé".chars().collect();
         let subset = face.subset(&chars).unwrap();
         for c in &chars {
-            let full = face
-                .parsed
-                .lookup_glyph_index(*c as u32)
-                .and_then(|g| face.parsed.get_glyph_width(g));
-            let small = subset
-                .lookup_glyph_index(*c as u32)
-                .and_then(|g| subset.get_glyph_width(g));
+            let full = face.parsed.lookup_glyph_index(*c as u32).and_then(|g| face.parsed.get_glyph_width(g));
+            let small = subset.lookup_glyph_index(*c as u32).and_then(|g| subset.get_glyph_width(g));
             assert_eq!(full, small, "{c:?}");
         }
         assert!(subset.lookup_glyph_index('Z' as u32).is_none());

@@ -29,10 +29,7 @@ pub struct PageSize {
 
 impl PageSize {
     /// ISO A4.
-    pub const A4: PageSize = PageSize {
-        width: 595.28,
-        height: 841.89,
-    };
+    pub const A4: PageSize = PageSize { width: 595.28, height: 841.89 };
 }
 
 const MARGIN_X: f32 = 48.0;
@@ -64,30 +61,17 @@ pub struct Cell {
 impl Cell {
     /// A plain cell.
     pub fn plain(text: impl Into<String>) -> Cell {
-        Cell {
-            text: text.into(),
-            weight: Weight::Regular,
-            color: INK,
-            fill: None,
-        }
+        Cell { text: text.into(), weight: Weight::Regular, color: INK, fill: None }
     }
 
     /// A bold cell.
     pub fn bold(text: impl Into<String>) -> Cell {
-        Cell {
-            weight: Weight::Bold,
-            ..Cell::plain(text)
-        }
+        Cell { weight: Weight::Bold, ..Cell::plain(text) }
     }
 
     /// A label on a coloured background (status, severity): colour never stands alone.
     pub fn badge(text: impl Into<String>, color: Rgb3, fill: Rgb3) -> Cell {
-        Cell {
-            text: text.into(),
-            weight: Weight::Bold,
-            color,
-            fill: Some(fill),
-        }
+        Cell { text: text.into(), weight: Weight::Bold, color, fill: Some(fill) }
     }
 }
 
@@ -101,24 +85,13 @@ pub struct Layout<'f> {
 }
 
 fn color(rgb: Rgb3) -> Color {
-    Color::Rgb(Rgb {
-        r: rgb.0,
-        g: rgb.1,
-        b: rgb.2,
-        icc_profile: None,
-    })
+    Color::Rgb(Rgb { r: rgb.0, g: rgb.1, b: rgb.2, icc_profile: None })
 }
 
 impl<'f> Layout<'f> {
     /// Starts a document with one empty page.
     pub fn new(fonts: &'f Fonts, size: PageSize) -> Layout<'f> {
-        let mut layout = Layout {
-            fonts,
-            size,
-            pages: Vec::new(),
-            y: 0.0,
-            bookmarks: Vec::new(),
-        };
+        let mut layout = Layout { fonts, size, pages: Vec::new(), y: 0.0, bookmarks: Vec::new() };
         layout.new_page();
         layout
     }
@@ -197,13 +170,7 @@ impl<'f> Layout<'f> {
     pub fn table(&mut self, columns: &[Column], rows: &[Vec<Cell>], size: f32) {
         let widths = self.column_widths(columns, size);
         let leading = size * 1.3;
-        let header: Vec<Cell> = columns
-            .iter()
-            .map(|c| Cell {
-                fill: Some(HEADER_BG),
-                ..Cell::bold(c.title)
-            })
-            .collect();
+        let header: Vec<Cell> = columns.iter().map(|c| Cell { fill: Some(HEADER_BG), ..Cell::bold(c.title) }).collect();
         let header_height = self.row_height(&header, &widths, size, leading);
         self.ensure(header_height + leading * 2.0 + 2.0 * CELL_PAD);
         self.draw_row(&header, &widths, size, leading);
@@ -232,9 +199,8 @@ impl<'f> Layout<'f> {
                 + 1.0;
             let deficit = needed - widths[index];
             if deficit > 0.0 {
-                let widest = (0..widths.len())
-                    .filter(|&other| other != index)
-                    .max_by(|&a, &b| widths[a].total_cmp(&widths[b]));
+                let widest =
+                    (0..widths.len()).filter(|&other| other != index).max_by(|&a, &b| widths[a].total_cmp(&widths[b]));
                 if let Some(widest) = widest {
                     widths[widest] -= deficit;
                     widths[index] += deficit;
@@ -250,12 +216,8 @@ impl<'f> Layout<'f> {
     }
 
     fn row_height(&self, row: &[Cell], widths: &[f32], size: f32, leading: f32) -> f32 {
-        let lines = row
-            .iter()
-            .zip(widths)
-            .map(|(cell, width)| self.cell_lines(cell, *width, size).len())
-            .max()
-            .unwrap_or(1);
+        let lines =
+            row.iter().zip(widths).map(|(cell, width)| self.cell_lines(cell, *width, size).len()).max().unwrap_or(1);
         lines as f32 * leading + 2.0 * CELL_PAD
     }
 
@@ -267,29 +229,14 @@ impl<'f> Layout<'f> {
             let lines = self.cell_lines(cell, *width, size);
             if let Some(fill) = cell.fill {
                 if cell.weight == Weight::Bold && cell.color != INK {
-                    let text_width = lines
-                        .iter()
-                        .map(|l| self.fonts.width(cell.weight, l, size))
-                        .fold(0.0, f32::max);
+                    let text_width = lines.iter().map(|l| self.fonts.width(cell.weight, l, size)).fold(0.0, f32::max);
                     let box_height = lines.len() as f32 * leading;
-                    self.rect(
-                        x + CELL_PAD,
-                        top - CELL_PAD - box_height,
-                        text_width + 4.0,
-                        box_height,
-                        fill,
-                    );
+                    self.rect(x + CELL_PAD, top - CELL_PAD - box_height, text_width + 4.0, box_height, fill);
                 } else {
                     self.rect(x, top - height, *width, height, fill);
                 }
             }
-            let text_x = x
-                + CELL_PAD
-                + if cell.fill.is_some() && cell.color != INK {
-                    2.0
-                } else {
-                    0.0
-                };
+            let text_x = x + CELL_PAD + if cell.fill.is_some() && cell.color != INK { 2.0 } else { 0.0 };
             for (index, line) in lines.iter().enumerate() {
                 let baseline = top - CELL_PAD - leading * (index as f32 + 1.0) + (leading - size) * 0.5 + size * 0.2;
                 self.text_at(text_x, baseline, line, cell.weight, size, cell.color);
@@ -363,29 +310,16 @@ impl<'f> Layout<'f> {
 fn text_ops(fonts: &Fonts, x: f32, baseline: f32, text: &str, weight: Weight, size: f32, rgb: Rgb3) -> Vec<Op> {
     vec![
         Op::StartTextSection,
-        Op::SetFont {
-            font: fonts.handle(weight),
-            size: Pt(size),
-        },
+        Op::SetFont { font: fonts.handle(weight), size: Pt(size) },
         Op::SetFillColor { col: color(rgb) },
-        Op::SetTextCursor {
-            pos: Point {
-                x: Pt(x),
-                y: Pt(baseline),
-            },
-        },
-        Op::ShowText {
-            items: vec![TextItem::Text(text.to_string())],
-        },
+        Op::SetTextCursor { pos: Point { x: Pt(x), y: Pt(baseline) } },
+        Op::ShowText { items: vec![TextItem::Text(text.to_string())] },
         Op::EndTextSection,
     ]
 }
 
 /// The operations that fill a rectangle given its bottom-left corner.
 fn rect_ops(x: f32, bottom: f32, width: f32, height: f32, rgb: Rgb3) -> Vec<Op> {
-    let rectangle = Rect {
-        mode: Some(PaintMode::Fill),
-        ..Rect::from_xywh(Pt(x), Pt(bottom), Pt(width), Pt(height))
-    };
+    let rectangle = Rect { mode: Some(PaintMode::Fill), ..Rect::from_xywh(Pt(x), Pt(bottom), Pt(width), Pt(height)) };
     vec![Op::SetFillColor { col: color(rgb) }, Op::DrawRectangle { rectangle }]
 }

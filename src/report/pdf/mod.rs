@@ -27,17 +27,10 @@ pub fn render(model: &ReportModel) -> Result<Vec<u8>> {
     let used = characters_by_font(&pages);
     for face in fonts.faces() {
         let chars = used.get(&face.id).cloned().unwrap_or_default();
-        document
-            .resources
-            .fonts
-            .map
-            .insert(face.id.clone(), printpdf::PdfFont::new(face.subset(&chars)?));
+        document.resources.fonts.map.insert(face.id.clone(), printpdf::PdfFont::new(face.subset(&chars)?));
     }
     for (index, (name, page)) in bookmarks.into_iter().enumerate() {
-        document
-            .bookmarks
-            .map
-            .insert(PageAnnotId(format!("B{index:04}")), PageAnnotation { name, page });
+        document.bookmarks.map.insert(PageAnnotId(format!("B{index:04}")), PageAnnotation { name, page });
     }
     let moment = chrono::NaiveDateTime::parse_from_str(&model.as_of_iso, "%Y-%m-%dT%H:%M:%SZ")
         .map_err(|error| anyhow!("report time {:?}: {error}", model.as_of_iso))?;
@@ -66,10 +59,7 @@ fn characters_by_font(pages: &[PdfPage]) -> BTreeMap<FontId, BTreeSet<char>> {
         let mut current: Option<FontId> = None;
         for op in &page.ops {
             match op {
-                Op::SetFont {
-                    font: PdfFontHandle::External(id),
-                    ..
-                } => current = Some(id.clone()),
+                Op::SetFont { font: PdfFontHandle::External(id), .. } => current = Some(id.clone()),
                 Op::ShowText { items } => {
                     if let Some(id) = &current {
                         let chars = used.entry(id.clone()).or_default();

@@ -9,6 +9,7 @@ const FAIL: (Rgb3, Rgb3) = (Rgb3(0.7, 0.15, 0.12), Rgb3(0.98, 0.89, 0.89));
 const UNKNOWN: (Rgb3, Rgb3) = (Rgb3(0.54, 0.35, 0.0), Rgb3(0.99, 0.94, 0.84));
 const NOT_APPLICABLE: (Rgb3, Rgb3) = (Rgb3(0.33, 0.37, 0.43), Rgb3(0.93, 0.93, 0.95));
 const MANUAL: (Rgb3, Rgb3) = (Rgb3(0.24, 0.31, 0.54), Rgb3(0.9, 0.92, 0.97));
+const WAIVED: (Rgb3, Rgb3) = (Rgb3(0.36, 0.24, 0.57), Rgb3(0.94, 0.91, 0.98));
 
 fn status_cell(status: &str, label: &str) -> Cell {
     let (color, fill) = match status {
@@ -16,6 +17,8 @@ fn status_cell(status: &str, label: &str) -> Cell {
         "fail" => FAIL,
         "unknown" => UNKNOWN,
         "manual" => MANUAL,
+        "waived" | "active" => WAIVED,
+        "expired" | "malformed" => FAIL,
         _ => NOT_APPLICABLE,
     };
     Cell::badge(label, color, fill)
@@ -27,10 +30,7 @@ fn severity_cell(severity: &str) -> Cell {
         "medium" => UNKNOWN.0,
         _ => MUTED,
     };
-    Cell {
-        color,
-        ..Cell::bold(severity.to_uppercase())
-    }
+    Cell { color, ..Cell::bold(severity.to_uppercase()) }
 }
 
 /// Lays out the whole report.
@@ -41,6 +41,7 @@ pub fn compose(layout: &mut Layout<'_>, model: &ReportModel) {
     findings(layout, model);
     controls(layout, model);
     frameworks(layout, model);
+    waivers(layout, model);
     unobserved(layout, model);
     evidence(layout, model);
 }
@@ -50,49 +51,20 @@ fn cover(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.paragraph("PIPEPROOF ASSESSMENT REPORT", Weight::Bold, 9.0, MUTED);
     layout.paragraph(&model.title, Weight::Bold, 22.0, INK);
     layout.space(6.0);
-    let frameworks: Vec<String> = model
-        .frameworks
-        .iter()
-        .map(|f| format!("{} ({})", f.name, f.version))
-        .collect();
+    let frameworks: Vec<String> = model.frameworks.iter().map(|f| format!("{} ({})", f.name, f.version)).collect();
     let mut rows = vec![vec![Cell::bold("Organisation"), Cell::plain(&model.organisation)]];
     if let Some(period) = &model.period {
         rows.push(vec![Cell::bold("Period"), Cell::plain(period)]);
     }
     rows.extend([
         vec![Cell::bold("Evidence as of"), Cell::plain(&model.as_of)],
-        vec![
-            Cell::bold("Evaluation"),
-            Cell::plain(format!("#{}", model.evaluation_id)),
-        ],
+        vec![Cell::bold("Evaluation"), Cell::plain(format!("#{}", model.evaluation_id))],
         vec![Cell::bold("Frameworks"), Cell::plain(frameworks.join("; "))],
-        vec![
-            Cell::bold("Tool"),
-            Cell::plain(format!("pipeproof {}", model.tool_version)),
-        ],
-        vec![
-            Cell::bold("Catalogue digest"),
-            Cell::plain(format!("sha256 {}", model.catalogue_sha256)),
-        ],
-        vec![
-            Cell::bold("Evidence digest"),
-            Cell::plain(format!("sha256 {}", model.evidence_digest)),
-        ],
+        vec![Cell::bold("Tool"), Cell::plain(format!("pipeproof {}", model.tool_version))],
+        vec![Cell::bold("Catalogue digest"), Cell::plain(format!("sha256 {}", model.catalogue_sha256))],
+        vec![Cell::bold("Evidence digest"), Cell::plain(format!("sha256 {}", model.evidence_digest))],
     ]);
-    layout.table(
-        &[
-            Column {
-                title: "Item",
-                share: 0.22,
-            },
-            Column {
-                title: "Value",
-                share: 0.78,
-            },
-        ],
-        &rows,
-        9.5,
-    );
+    layout.table(&[Column { title: "Item", share: 0.22 }, Column { title: "Value", share: 0.78 }], &rows, 9.5);
     layout.paragraph(
         "This report was generated from the evidence store by pipeproof. Every finding names the evidence item that proves it; \
          the evidence appendix lists each item with the sha256 of its raw bytes.",
@@ -145,26 +117,11 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
         .collect();
     layout.table(
         &[
-            Column {
-                title: "Framework",
-                share: 0.28,
-            },
-            Column {
-                title: "Requirements",
-                share: 0.17,
-            },
-            Column {
-                title: "Coverage",
-                share: 0.13,
-            },
-            Column {
-                title: "Compliance",
-                share: 0.14,
-            },
-            Column {
-                title: "Requirements by status",
-                share: 0.28,
-            },
+            Column { title: "Framework", share: 0.28 },
+            Column { title: "Requirements", share: 0.17 },
+            Column { title: "Coverage", share: 0.13 },
+            Column { title: "Compliance", share: 0.14 },
+            Column { title: "Requirements by status", share: 0.28 },
         ],
         &rows,
         8.5,
@@ -180,17 +137,14 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
                     "pass" => PASS.0,
                     "fail" => FAIL.0,
                     "unknown" => Rgb3(0.85, 0.6, 0.12),
+                    "waived" => Rgb3(0.61, 0.5, 0.82),
                     _ => Rgb3(0.76, 0.8, 0.9),
                 };
                 (segment.count as f32 / total, color)
             })
             .collect();
         layout.stacked_bar(&segments, 10.0);
-        let legend: Vec<String> = framework
-            .bar
-            .iter()
-            .map(|s| format!("{}: {}", s.label, s.count))
-            .collect();
+        let legend: Vec<String> = framework.bar.iter().map(|s| format!("{}: {}", s.label, s.count)).collect();
         layout.paragraph(&legend.join("   "), Weight::Regular, 8.0, MUTED);
     }
 }
@@ -198,12 +152,7 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
 fn gaps(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.heading("Gap analysis", 1);
     if model.gaps.is_empty() {
-        layout.paragraph(
-            "No gaps: every automated control that could decide passes.",
-            Weight::Regular,
-            10.0,
-            INK,
-        );
+        layout.paragraph("No gaps: every automated control that could decide passes.", Weight::Regular, 10.0, INK);
         return;
     }
     layout.paragraph(
@@ -231,26 +180,11 @@ fn gaps(layout: &mut Layout<'_>, model: &ReportModel) {
         layout.heading(&framework.framework, 2);
         layout.table(
             &[
-                Column {
-                    title: "Requirement",
-                    share: 0.4,
-                },
-                Column {
-                    title: "Status",
-                    share: 0.12,
-                },
-                Column {
-                    title: "Severity",
-                    share: 0.12,
-                },
-                Column {
-                    title: "Resources",
-                    share: 0.12,
-                },
-                Column {
-                    title: "Controls",
-                    share: 0.24,
-                },
+                Column { title: "Requirement", share: 0.4 },
+                Column { title: "Status", share: 0.12 },
+                Column { title: "Severity", share: 0.12 },
+                Column { title: "Resources", share: 0.12 },
+                Column { title: "Controls", share: 0.24 },
             ],
             &rows,
             8.5,
@@ -259,17 +193,20 @@ fn gaps(layout: &mut Layout<'_>, model: &ReportModel) {
 }
 
 fn finding_row(finding: &FindingRow) -> Vec<Cell> {
+    let status = match &finding.underlying_status {
+        Some(underlying) => format!("{} (was {underlying})", finding.status_label),
+        None => finding.status_label.clone(),
+    };
+    let reason = match &finding.waiver {
+        Some(waiver) => format!("{} Waiver {waiver}", finding.reason),
+        None => finding.reason.clone(),
+    };
     vec![
         Cell::bold(&finding.control),
         Cell::plain(&finding.resource),
-        status_cell(&finding.status, &finding.status_label),
-        Cell::plain(&finding.reason),
-        Cell::plain(
-            finding
-                .evidence_id
-                .map(|id| format!("E{id}"))
-                .unwrap_or_else(|| "none".into()),
-        ),
+        status_cell(&finding.status, &status),
+        Cell::plain(reason),
+        Cell::plain(finding.evidence_id.map(|id| format!("E{id}")).unwrap_or_else(|| "none".into())),
     ]
 }
 
@@ -281,33 +218,14 @@ fn findings(layout: &mut Layout<'_>, model: &ReportModel) {
         9.0,
         MUTED,
     );
-    let rows: Vec<Vec<Cell>> = model
-        .controls
-        .iter()
-        .flat_map(|c| c.findings.iter().map(finding_row))
-        .collect();
+    let rows: Vec<Vec<Cell>> = model.controls.iter().flat_map(|c| c.findings.iter().map(finding_row)).collect();
     layout.table(
         &[
-            Column {
-                title: "Control",
-                share: 0.1,
-            },
-            Column {
-                title: "Resource",
-                share: 0.24,
-            },
-            Column {
-                title: "Status",
-                share: 0.13,
-            },
-            Column {
-                title: "Reason",
-                share: 0.42,
-            },
-            Column {
-                title: "Evidence",
-                share: 0.11,
-            },
+            Column { title: "Control", share: 0.1 },
+            Column { title: "Resource", share: 0.24 },
+            Column { title: "Status", share: 0.13 },
+            Column { title: "Reason", share: 0.42 },
+            Column { title: "Evidence", share: 0.11 },
         ],
         &rows,
         8.5,
@@ -317,10 +235,7 @@ fn findings(layout: &mut Layout<'_>, model: &ReportModel) {
 fn controls(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.heading("Controls", 1);
     for control in &model.controls {
-        layout.heading(
-            &format!("{} {} ({})", control.id, control.title, control.status_label),
-            2,
-        );
+        layout.heading(&format!("{} {} ({})", control.id, control.title, control.status_label), 2);
         layout.paragraph(
             &format!(
                 "Severity {} · {} · {} control · {} pass, {} fail, {} unknown, {} not applicable",
@@ -337,38 +252,17 @@ fn controls(layout: &mut Layout<'_>, model: &ReportModel) {
             MUTED,
         );
         layout.paragraph(&format!("Statement: {}", control.statement), Weight::Regular, 9.0, INK);
-        layout.paragraph(
-            &format!("Remediation: {}", control.remediation),
-            Weight::Regular,
-            9.0,
-            INK,
-        );
+        layout.paragraph(&format!("Remediation: {}", control.remediation), Weight::Regular, 9.0, INK);
         if let Some(error) = &control.error {
-            layout.paragraph(
-                &format!("Could not be evaluated: {error}"),
-                Weight::Bold,
-                9.0,
-                UNKNOWN.0,
-            );
+            layout.paragraph(&format!("Could not be evaluated: {error}"), Weight::Bold, 9.0, UNKNOWN.0);
         }
         if !control.params.is_empty() {
-            let params: Vec<String> = control
-                .params
-                .iter()
-                .map(|p| format!("{} = {} ({})", p.name, p.value, p.origin))
-                .collect();
-            layout.paragraph(
-                &format!("Parameters used: {}", params.join("; ")),
-                Weight::Regular,
-                9.0,
-                INK,
-            );
+            let params: Vec<String> =
+                control.params.iter().map(|p| format!("{} = {} ({})", p.name, p.value, p.origin)).collect();
+            layout.paragraph(&format!("Parameters used: {}", params.join("; ")), Weight::Regular, 9.0, INK);
         }
-        let mappings: Vec<String> = control
-            .mappings
-            .iter()
-            .map(|m| format!("{}: {}", m.framework, m.requirements))
-            .collect();
+        let mappings: Vec<String> =
+            control.mappings.iter().map(|m| format!("{}: {}", m.framework, m.requirements)).collect();
         layout.paragraph(&format!("Maps to: {}", mappings.join("; ")), Weight::Regular, 9.0, INK);
     }
 }
@@ -392,26 +286,11 @@ fn frameworks(layout: &mut Layout<'_>, model: &ReportModel) {
             .collect();
         layout.table(
             &[
-                Column {
-                    title: "Id",
-                    share: 0.09,
-                },
-                Column {
-                    title: "Requirement",
-                    share: 0.45,
-                },
-                Column {
-                    title: "CI/CD",
-                    share: 0.08,
-                },
-                Column {
-                    title: "Status",
-                    share: 0.17,
-                },
-                Column {
-                    title: "Controls",
-                    share: 0.21,
-                },
+                Column { title: "Id", share: 0.09 },
+                Column { title: "Requirement", share: 0.42 },
+                Column { title: "CI/CD", share: 0.08 },
+                Column { title: "Status", share: 0.2 },
+                Column { title: "Controls", share: 0.21 },
             ],
             &rows,
             8.5,
@@ -419,15 +298,51 @@ fn frameworks(layout: &mut Layout<'_>, model: &ReportModel) {
     }
 }
 
+fn waivers(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Waivers", 1);
+    if model.waivers.is_empty() {
+        layout.paragraph("No waivers: every verdict stands as the evidence gave it.", Weight::Regular, 10.0, INK);
+        return;
+    }
+    layout.paragraph(
+        "Accepted risks from the waivers file, judged at the evaluation's moment. Only waivers in force change a verdict, and a \
+         waived finding keeps its underlying verdict beside it. Expired and malformed entries are never applied.",
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
+    let rows: Vec<Vec<Cell>> = model
+        .waivers
+        .iter()
+        .map(|w| {
+            vec![
+                Cell::plain(w.entry.to_string()),
+                Cell::bold(&w.control),
+                Cell::plain(&w.resource),
+                status_cell(&w.state, &w.state.replace('_', " ")),
+                Cell::plain(format!("{}; approved by {} {}", w.note, w.approver, w.ticket)),
+                Cell::plain(&w.justification),
+            ]
+        })
+        .collect();
+    layout.table(
+        &[
+            Column { title: "#", share: 0.05 },
+            Column { title: "Control", share: 0.1 },
+            Column { title: "Resources", share: 0.17 },
+            Column { title: "State", share: 0.13 },
+            Column { title: "Validity and approval", share: 0.28 },
+            Column { title: "Justification", share: 0.27 },
+        ],
+        &rows,
+        8.5,
+    );
+}
+
 fn unobserved(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.heading("What could not be observed", 1);
     if model.unobserved.is_empty() {
-        layout.paragraph(
-            "Everything the controls asked about was visible.",
-            Weight::Regular,
-            10.0,
-            INK,
-        );
+        layout.paragraph("Everything the controls asked about was visible.", Weight::Regular, 10.0, INK);
         return;
     }
     let rows: Vec<Vec<Cell>> = model
@@ -437,18 +352,9 @@ fn unobserved(layout: &mut Layout<'_>, model: &ReportModel) {
         .collect();
     layout.table(
         &[
-            Column {
-                title: "Control",
-                share: 0.12,
-            },
-            Column {
-                title: "Resource",
-                share: 0.25,
-            },
-            Column {
-                title: "Why",
-                share: 0.63,
-            },
+            Column { title: "Control", share: 0.12 },
+            Column { title: "Resource", share: 0.25 },
+            Column { title: "Why", share: 0.63 },
         ],
         &rows,
         8.5,
@@ -478,26 +384,11 @@ fn evidence(layout: &mut Layout<'_>, model: &ReportModel) {
         .collect();
     layout.table(
         &[
-            Column {
-                title: "Id",
-                share: 0.07,
-            },
-            Column {
-                title: "Kind",
-                share: 0.18,
-            },
-            Column {
-                title: "Subject",
-                share: 0.22,
-            },
-            Column {
-                title: "Collected",
-                share: 0.15,
-            },
-            Column {
-                title: "sha256",
-                share: 0.38,
-            },
+            Column { title: "Id", share: 0.07 },
+            Column { title: "Kind", share: 0.18 },
+            Column { title: "Subject", share: 0.22 },
+            Column { title: "Collected", share: 0.15 },
+            Column { title: "sha256", share: 0.38 },
         ],
         &rows,
         8.0,
