@@ -25,6 +25,10 @@ pub struct Config {
     /// Organisation policy: parameter values per control id, e.g. `SRC-06: { min_approvals: 2 }`.
     #[serde(default)]
     pub policy: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
+    /// Maximum age in days of evidence per kind before verdicts on it become unknown (stale), e.g.
+    /// `github.branch_protection: 7`. Defaults: 7 for GitHub API evidence, 30 for SARIF.
+    #[serde(default)]
+    pub max_evidence_age_days: BTreeMap<String, u32>,
     /// The waivers file, relative to the config (default: `waivers.yaml` beside it, when present).
     #[serde(default)]
     pub waivers: Option<PathBuf>,

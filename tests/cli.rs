@@ -105,3 +105,56 @@ fn a_period_sets_the_as_of_moment_and_shows_on_the_report() {
 
     pipeproof().arg("--store").arg(&store).args(["evaluate", "--period", "2026-Q5"]).assert().code(2);
 }
+
+#[test]
+fn stale_evidence_makes_verdicts_unknown_until_the_limit_is_raised() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let later = (chrono::Utc::now() + chrono::Duration::days(10)).format("%Y-%m-%d").to_string();
+    let report_for = |config: &std::path::Path, name: &str| {
+        pipeproof()
+            .arg("--store")
+            .arg(&store)
+            .arg("--config")
+            .arg(config)
+            .args(["evaluate", "--as-of", &later])
+            .assert()
+            .success();
+        let out = dir.path().join(name);
+        pipeproof()
+            .arg("--store")
+            .arg(&store)
+            .arg("--config")
+            .arg(config)
+            .args(["report", "--format", "json", "--output"])
+            .arg(&out)
+            .assert()
+            .success();
+        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+    };
+    let defaults = dir.path().join("defaults.yaml");
+    std::fs::write(&defaults, "organisation: Acme\n").unwrap();
+    let report = report_for(&defaults, "stale");
+    assert_eq!(common::verdict(&report, "SRC-05", "acme-demo/payments-api"), "unknown");
+    let reason = report["unobserved"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["control"] == "SRC-05" && u["resource"] == "acme-demo/payments-api")
+        .unwrap()["reason"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert!(reason.starts_with("stale since") && reason.contains("it showed: Pass"), "{reason}");
+    assert_eq!(common::verdict(&report, "TST-03", "acme-demo/web-app"), "fail", "SARIF is trusted for 30 days");
+
+    let relaxed = dir.path().join("relaxed.yaml");
+    std::fs::write(
+        &relaxed,
+        "organisation: Acme\nmax_evidence_age_days:\n  github.branch_protection: 30\n  github.repos: 30\n",
+    )
+    .unwrap();
+    let report = report_for(&relaxed, "fresh");
+    assert_eq!(common::verdict(&report, "SRC-05", "acme-demo/payments-api"), "pass");
+}

@@ -1,6 +1,7 @@
 //! Evaluation: run every control's SQL in the sandbox, turn rows into verdicts, store them.
 
 mod control_tests;
+mod freshness;
 mod sandbox;
 mod verdict;
 pub mod waivers;
@@ -299,10 +300,12 @@ pub fn evaluate_with_limit(
     drop(Store::open(store_path)?);
     let outcomes: Vec<ControlOutcome> = {
         let sandbox = Sandbox::open(store_path, scope, time_limit)?;
+        let ages = freshness::EvidenceAges::load(&sandbox, &config.max_evidence_age_days)?;
         resolved
             .into_iter()
             .map(|(control, params)| {
                 let mut outcome = evaluate_control(&sandbox, control, params, &as_of);
+                ages.apply(&mut outcome, as_of);
                 apply_waivers(&mut outcome, &judged_waivers);
                 outcome
             })

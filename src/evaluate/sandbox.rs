@@ -42,6 +42,13 @@ impl Sandbox {
         Ok(Sandbox { conn, time_limit })
     }
 
+    /// Every evidence item's kind and collection time (read by pipeproof itself, not by control SQL).
+    pub fn evidence_times(&self) -> Result<std::collections::BTreeMap<i64, (String, NaiveDateTime)>> {
+        let mut statement = self.conn.prepare("SELECT evidence_id, kind, collected_at FROM evidence")?;
+        let rows = statement.query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Counts the rows a fact view shows as of the evaluation time.
     pub fn count_rows(&self, view: &str) -> Result<i64> {
         let valid = !view.is_empty() && view.chars().all(|c| c.is_ascii_lowercase() || c == '_');
