@@ -3,6 +3,7 @@
 mod control_tests;
 mod freshness;
 mod sandbox;
+pub mod throughout;
 mod verdict;
 pub mod waivers;
 
@@ -52,6 +53,8 @@ pub struct ResourceResult {
     pub underlying: Option<Status>,
     /// The waiver that applied, if any.
     pub waiver: Option<waivers::Waiver>,
+    /// For state controls over a period: whether it held at every snapshot in the period.
+    pub throughout: Option<throughout::Throughout>,
 }
 
 /// A control's outcome in one evaluation.
@@ -195,6 +198,7 @@ pub fn evaluate_control(
                 evidence_id: row.evidence_id,
                 underlying: None,
                 waiver: None,
+                throughout: None,
             },
             None => ResourceResult {
                 resource: row.resource,
@@ -203,6 +207,7 @@ pub fn evaluate_control(
                 evidence_id: row.evidence_id,
                 underlying: None,
                 waiver: None,
+                throughout: None,
             },
         })
         .collect();
@@ -304,7 +309,21 @@ pub fn evaluate_with_limit(
         resolved
             .into_iter()
             .map(|(control, params)| {
+                let history = match control.kind {
+                    crate::controls::ControlKind::State => throughout::assess(&sandbox, control, &params, scope),
+                    crate::controls::ControlKind::Operation => Ok(BTreeMap::new()),
+                };
                 let mut outcome = evaluate_control(&sandbox, control, params, &as_of);
+                match history {
+                    Ok(mut history) => {
+                        for result in &mut outcome.results {
+                            result.throughout = history.remove(&result.resource);
+                        }
+                    }
+                    Err(error) => {
+                        tracing::warn!("{}: the period's earlier snapshots could not be judged: {error:#}", control.id)
+                    }
+                }
                 ages.apply(&mut outcome, as_of);
                 apply_waivers(&mut outcome, &judged_waivers);
                 outcome
@@ -358,7 +377,8 @@ pub fn evaluate_with_limit(
                     result.reason,
                     result.evidence_id,
                     result.underlying.map(Status::as_str),
-                    result.waiver.as_ref().map(serde_json::to_string).transpose()?
+                    result.waiver.as_ref().map(serde_json::to_string).transpose()?,
+                    result.throughout.as_ref().map(serde_json::to_string).transpose()?
                 ])?;
             }
         }

@@ -42,6 +42,36 @@ impl Sandbox {
         Ok(Sandbox { conn, time_limit })
     }
 
+    /// Moves the moment the as-of views show.
+    pub fn set_as_of(&self, moment: NaiveDateTime) -> Result<()> {
+        self.conn.execute("SET VARIABLE pp_as_of = ?::TIMESTAMP", [moment.format("%Y-%m-%d %H:%M:%S").to_string()])?;
+        Ok(())
+    }
+
+    fn history_table(view: &str) -> Result<String> {
+        if !crate::store::FACT_VIEWS.contains(&view) {
+            return Err(anyhow!("{view:?} is not a fact table"));
+        }
+        Ok(format!("{view}_history"))
+    }
+
+    /// When each collection run that wrote `view` finished writing it, within (from, to].
+    pub fn snapshot_times(&self, view: &str, from: NaiveDateTime, to: NaiveDateTime) -> Result<Vec<NaiveDateTime>> {
+        let sql = format!(
+            "SELECT max(observed_at) AS t FROM {} WHERE observed_at > ? AND observed_at <= ? GROUP BY run_id ORDER BY t",
+            Self::history_table(view)?
+        );
+        let mut statement = self.conn.prepare(&sql)?;
+        let rows = statement.query_map(duckdb::params![from, to], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Whether `view` has a snapshot taken at or before `moment` (its state carried into a period).
+    pub fn has_snapshot_at_or_before(&self, view: &str, moment: NaiveDateTime) -> Result<bool> {
+        let sql = format!("SELECT count(*) > 0 FROM {} WHERE observed_at <= ?", Self::history_table(view)?);
+        Ok(self.conn.query_row(&sql, duckdb::params![moment], |row| row.get(0))?)
+    }
+
     /// Every evidence item's kind and collection time (read by pipeproof itself, not by control SQL).
     pub fn evidence_times(&self) -> Result<std::collections::BTreeMap<i64, (String, NaiveDateTime)>> {
         let mut statement = self.conn.prepare("SELECT evidence_id, kind, collected_at FROM evidence")?;

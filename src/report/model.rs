@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::controls::{Control, Framework, Severity};
+use crate::evaluate::throughout::Throughout;
 use crate::evaluate::waivers::{JudgedWaiver, Waiver};
 use crate::evaluate::{EvaluatedCatalogue, ParamUse, Status};
 use crate::period::Period;
@@ -273,6 +274,10 @@ pub struct FindingRow {
     pub underlying_status: Option<String>,
     /// For a waived finding: the waiver, in words.
     pub waiver: Option<String>,
+    /// Over a period: whether the control held at every snapshot (state controls only).
+    pub held_throughout: Option<bool>,
+    /// Over a period: how it fared across the snapshots, in words.
+    pub throughout: Option<String>,
 }
 
 /// A waiver entry as judged at the evaluation's moment.
@@ -456,7 +461,8 @@ fn load_outcomes(conn: &Connection, evaluation_id: i64) -> Result<BTreeMap<Strin
         );
     }
     let mut statement = conn.prepare(
-        "SELECT control_id, resource, status, reason, evidence_id, underlying_status, waiver::VARCHAR FROM control_results \
+        "SELECT control_id, resource, status, reason, evidence_id, underlying_status, waiver::VARCHAR, throughout::VARCHAR \
+         FROM control_results \
          WHERE evaluation_id = ? \
          ORDER BY control_id, resource, status, reason",
     )?;
@@ -465,6 +471,8 @@ fn load_outcomes(conn: &Connection, evaluation_id: i64) -> Result<BTreeMap<Strin
         let control_id: String = row.get(0)?;
         let status_text: String = row.get(2)?;
         let status = Status::parse(&status_text).ok_or_else(|| anyhow!("stored status {status_text:?} is invalid"))?;
+        let throughout: Option<Throughout> =
+            row.get::<_, Option<String>>(7)?.and_then(|text| serde_json::from_str(&text).ok());
         if let Some(outcome) = outcomes.get_mut(&control_id) {
             outcome.findings.push(FindingRow {
                 control: control_id,
@@ -481,6 +489,8 @@ fn load_outcomes(conn: &Connection, evaluation_id: i64) -> Result<BTreeMap<Strin
                     .get::<_, Option<String>>(6)?
                     .and_then(|text| serde_json::from_str::<Waiver>(&text).ok())
                     .map(|waiver| describe_waiver(&waiver)),
+                held_throughout: throughout.as_ref().map(|t| t.held),
+                throughout: throughout.as_ref().map(Throughout::summary),
             });
         }
     }
@@ -800,6 +810,8 @@ pub fn sample_model() -> ReportModel {
         evidence_id: Some(1),
         underlying_status: None,
         waiver: None,
+        held_throughout: None,
+        throughout: None,
     };
     let mut outcomes = BTreeMap::new();
     for control in &catalogue.controls {

@@ -197,10 +197,13 @@ fn finding_row(finding: &FindingRow) -> Vec<Cell> {
         Some(underlying) => format!("{} (was {underlying})", finding.status_label),
         None => finding.status_label.clone(),
     };
-    let reason = match &finding.waiver {
+    let mut reason = match &finding.waiver {
         Some(waiver) => format!("{} Waiver {waiver}", finding.reason),
         None => finding.reason.clone(),
     };
+    if let Some(throughout) = &finding.throughout {
+        reason.push_str(&format!(" Period: {throughout}."));
+    }
     vec![
         Cell::bold(&finding.control),
         Cell::plain(&finding.resource),

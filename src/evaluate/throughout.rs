@@ -1,0 +1,117 @@
+//! "Held throughout the period" (SOC 2 Type II): a state control is re-evaluated at every snapshot inside the
+//! period, and each resource learns whether it held at all of them, and when it did not.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use chrono::NaiveDateTime;
+use serde::{Deserialize, Serialize};
+
+use super::{evaluate_control, ParamUse, Sandbox, Scope, Status};
+use crate::controls::Control;
+
+/// How a resource fared across the period's snapshots.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Throughout {
+    /// Snapshots judged (including the state carried into the period, when evidence predates it).
+    pub snapshots: usize,
+    /// True only if it passed (or did not apply) at every snapshot and the evidence reaches back to the period start.
+    pub held: bool,
+    /// Snapshots at which it failed.
+    pub failed_on: Vec<NaiveDateTime>,
+    /// Snapshots at which it could not be decided or was not observed.
+    pub unknown_on: Vec<NaiveDateTime>,
+    /// The first snapshot, when the evidence starts after the period began.
+    pub observed_from: Option<NaiveDateTime>,
+}
+
+impl Throughout {
+    /// One sentence for the report.
+    pub fn summary(&self) -> String {
+        let dates = |moments: &[NaiveDateTime]| {
+            moments.iter().map(|m| m.format("%Y-%m-%d %H:%M").to_string()).collect::<Vec<_>>().join(", ")
+        };
+        if !self.failed_on.is_empty() {
+            format!(
+                "Did not hold on {} ({} of {} snapshots in the period)",
+                dates(&self.failed_on),
+                self.failed_on.len(),
+                self.snapshots
+            )
+        } else if !self.unknown_on.is_empty() {
+            format!(
+                "Could not be shown to hold on {} ({} snapshots in the period)",
+                dates(&self.unknown_on),
+                self.snapshots
+            )
+        } else if let Some(first) = self.observed_from {
+            format!(
+                "Held at all {} snapshots since {} UTC; no evidence from earlier in the period",
+                self.snapshots,
+                first.format("%Y-%m-%d %H:%M")
+            )
+        } else {
+            format!("Held throughout the period ({} snapshots)", self.snapshots)
+        }
+    }
+}
+
+/// The moments to judge: the period start (when evidence predates it) and each snapshot inside the period.
+fn moments(sandbox: &Sandbox, control: &Control, scope: &Scope) -> Result<(Vec<NaiveDateTime>, bool)> {
+    let Some(period) = &scope.period else { return Ok((Vec::new(), false)) };
+    let mut moments = std::collections::BTreeSet::new();
+    let mut carried_in = false;
+    for table in &control.requires {
+        carried_in |= sandbox.has_snapshot_at_or_before(table, period.start)?;
+        moments.extend(sandbox.snapshot_times(table, period.start, scope.as_of)?);
+    }
+    if carried_in {
+        moments.insert(period.start);
+    }
+    Ok((moments.into_iter().collect(), carried_in))
+}
+
+/// Judges each resource of a state control at every snapshot in the period; empty without a period.
+pub fn assess(
+    sandbox: &Sandbox,
+    control: &Control,
+    params: &BTreeMap<String, ParamUse>,
+    scope: &Scope,
+) -> Result<BTreeMap<String, Throughout>> {
+    let (moments, carried_in) = moments(sandbox, control, scope)?;
+    if moments.is_empty() {
+        return Ok(BTreeMap::new());
+    }
+    let mut by_resource: BTreeMap<String, Vec<(NaiveDateTime, Option<Status>)>> = BTreeMap::new();
+    let mut judged_at = Vec::new();
+    for moment in &moments {
+        sandbox.set_as_of(*moment)?;
+        let outcome = evaluate_control(sandbox, control, params.clone(), moment);
+        judged_at.push((*moment, outcome));
+    }
+    sandbox.set_as_of(scope.as_of)?;
+    for (_, outcome) in &judged_at {
+        for result in &outcome.results {
+            by_resource.entry(result.resource.clone()).or_default();
+        }
+    }
+    for (moment, outcome) in &judged_at {
+        for (resource, statuses) in by_resource.iter_mut() {
+            let status = outcome.results.iter().find(|r| &r.resource == resource).map(|r| r.status);
+            statuses.push((*moment, status));
+        }
+    }
+    let first = moments.first().copied();
+    Ok(by_resource
+        .into_iter()
+        .map(|(resource, statuses)| {
+            let failed_on: Vec<NaiveDateTime> =
+                statuses.iter().filter(|(_, s)| *s == Some(Status::Fail)).map(|(m, _)| *m).collect();
+            let unknown_on: Vec<NaiveDateTime> =
+                statuses.iter().filter(|(_, s)| matches!(s, None | Some(Status::Unknown))).map(|(m, _)| *m).collect();
+            let observed_from = if carried_in { None } else { first };
+            let held = failed_on.is_empty() && unknown_on.is_empty() && observed_from.is_none();
+            (resource, Throughout { snapshots: statuses.len(), held, failed_on, unknown_on, observed_from })
+        })
+        .collect())
+}
