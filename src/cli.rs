@@ -100,6 +100,8 @@ pub enum SchemaKind {
     Config,
     /// The waivers file (`waivers.yaml`): a list of waivers.
     Waivers,
+    /// The manual attestations file (`attestations.yaml`): a list of attestations.
+    Attestations,
     /// The report model (`report.json`).
     Report,
 }

@@ -32,6 +32,9 @@ pub struct Config {
     /// The waivers file, relative to the config (default: `waivers.yaml` beside it, when present).
     #[serde(default)]
     pub waivers: Option<PathBuf>,
+    /// The manual attestations file, relative to the config (default: `attestations.yaml` beside it, when present).
+    #[serde(default)]
+    pub attestations: Option<PathBuf>,
 }
 
 /// Where and how to reach GitHub.
@@ -99,6 +102,11 @@ impl Config {
             Some(waivers) if waivers.is_relative() => Some(base.join(waivers)),
             Some(waivers) => Some(waivers),
             None => Some(base.join("waivers.yaml")).filter(|default| default.exists()),
+        };
+        config.attestations = match config.attestations.take() {
+            Some(attestations) if attestations.is_relative() => Some(base.join(attestations)),
+            Some(attestations) => Some(attestations),
+            None => Some(base.join("attestations.yaml")).filter(|default| default.exists()),
         };
         Ok(config)
     }

@@ -110,6 +110,7 @@ pub fn schema(kind: SchemaKind) -> Result<u8> {
         SchemaKind::Crosswalk => schemars::schema_for!(crate::controls::Crosswalk),
         SchemaKind::Config => schemars::schema_for!(crate::config::Config),
         SchemaKind::Waivers => schemars::schema_for!(Vec<crate::evaluate::waivers::Waiver>),
+        SchemaKind::Attestations => schemars::schema_for!(Vec<crate::evaluate::attestations::Attestation>),
         SchemaKind::Report => schemars::schema_for!(crate::report::ReportModel),
     };
     println!("{}", serde_json::to_string_pretty(&schema)?);

@@ -133,6 +133,11 @@ fn schemas_are_printed_as_json() {
         let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
         assert!(schema["properties"].is_object(), "{kind}: {schema}");
     }
+    for kind in ["waivers", "attestations"] {
+        let output = pipeproof().args(["schema", kind]).output().unwrap();
+        let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+        assert_eq!(schema["type"], "array", "{kind}: {schema}");
+    }
     let output = pipeproof().args(["schema", "control"]).output().unwrap();
     let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert!(schema["properties"]["query"].is_object());

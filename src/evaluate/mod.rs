@@ -1,5 +1,6 @@
 //! Evaluation: run every control's SQL in the sandbox, turn rows into verdicts, store them.
 
+pub mod attestations;
 mod control_tests;
 mod freshness;
 mod sandbox;
@@ -92,6 +93,8 @@ pub struct Evaluation {
     pub scope: Scope,
     /// Every waiver entry, as judged at the moment evaluated.
     pub waivers: Vec<waivers::JudgedWaiver>,
+    /// Every attestation entry, as judged at the moment evaluated.
+    pub attestations: Vec<attestations::JudgedAttestation>,
     /// Per-control outcomes, sorted by control id.
     pub outcomes: Vec<ControlOutcome>,
 }
@@ -297,6 +300,25 @@ pub fn evaluate_with_limit(
     for judged in judged_waivers.iter().filter(|j| j.state != waivers::WaiverState::Active) {
         tracing::warn!("waiver {} not applied: {}", judged.entry, judged.note);
     }
+    let judged_attestations = match &config.attestations {
+        Some(path) => attestations::load(path, as_of)?,
+        None => Vec::new(),
+    };
+    for judged in &judged_attestations {
+        if let Some(a) = &judged.attestation {
+            let known =
+                catalogue.framework(&a.framework).is_some_and(|f| f.requirements.iter().any(|r| r.id == a.requirement));
+            if !known {
+                return Err(input_error(format!(
+                    "attestation {}: {} {} is not a requirement in the catalogue",
+                    judged.entry, a.framework, a.requirement
+                )));
+            }
+        }
+        if judged.state != attestations::AttestationState::Valid {
+            tracing::warn!("attestation {} does not count: {}", judged.entry, judged.note);
+        }
+    }
     let resolved: Vec<_> = catalogue
         .controls
         .iter()
@@ -341,7 +363,7 @@ pub fn evaluate_with_limit(
         };
         let period = scope.period.as_ref();
         conn.execute(
-            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 evaluation_id,
                 run_id,
@@ -352,7 +374,8 @@ pub fn evaluate_with_limit(
                 period.map(|p| p.label.clone()),
                 period.map(|p| p.start),
                 period.map(|p| p.end),
-                serde_json::to_string(&judged_waivers)?
+                serde_json::to_string(&judged_waivers)?,
+                serde_json::to_string(&judged_attestations)?
             ],
         )?;
         let mut outcome_rows = conn.appender("control_outcomes")?;
@@ -388,7 +411,13 @@ pub fn evaluate_with_limit(
     match stored {
         Ok(evaluation_id) => {
             store.finish_run(run_id, RunStatus::Succeeded, &serde_json::json!({"evaluation_id": evaluation_id}))?;
-            Ok(Evaluation { evaluation_id, scope: scope.clone(), waivers: judged_waivers, outcomes })
+            Ok(Evaluation {
+                evaluation_id,
+                scope: scope.clone(),
+                waivers: judged_waivers,
+                attestations: judged_attestations,
+                outcomes,
+            })
         }
         Err(error) => {
             store.finish_run(run_id, RunStatus::Failed, &serde_json::json!({"error": format!("{error:#}")}))?;

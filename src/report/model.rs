@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::controls::{Control, Framework, Severity};
+use crate::evaluate::attestations::{AttestationState, JudgedAttestation};
 use crate::evaluate::throughout::Throughout;
 use crate::evaluate::waivers::{JudgedWaiver, Waiver};
 use crate::evaluate::{EvaluatedCatalogue, ParamUse, Status};
@@ -49,6 +50,8 @@ pub struct ReportModel {
     pub unobserved: Vec<Unobserved>,
     /// Every waiver entry and its state at the evaluation's moment.
     pub waivers: Vec<WaiverRow>,
+    /// Every manual attestation and its state at the evaluation's moment.
+    pub attestations: Vec<AttestationRow>,
     /// Every evidence item the findings cite.
     pub evidence: Vec<EvidenceRow>,
 }
@@ -117,6 +120,8 @@ pub struct FrameworkSection {
     pub counts: StatusCounts,
     /// Requirements no automated control covers.
     pub manual: usize,
+    /// Of those, requirements covered by a valid manual attestation.
+    pub attested: usize,
     /// Share of all requirements with a decided verdict (pass or fail), in percent.
     pub coverage_percent: u32,
     /// Share of decided requirements that pass, in percent.
@@ -157,6 +162,27 @@ pub struct RequirementRow {
     pub status_label: String,
     /// Ids of the controls evidencing it.
     pub controls: Vec<String>,
+    /// The valid manual attestation covering it, in words (only when no automated control does).
+    pub attestation: Option<String>,
+}
+
+/// A manual attestation as judged at the evaluation's moment.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct AttestationRow {
+    /// Position in the attestations file.
+    pub entry: usize,
+    /// Framework name and requirement id.
+    pub requirement: String,
+    /// What is attested.
+    pub statement: String,
+    /// Who attested, and when.
+    pub attested: String,
+    /// `valid`, `not_yet_valid`, `expired` or `invalid`.
+    pub state: String,
+    /// What the state means, including whether the document's hash was checked.
+    pub note: String,
+    /// The document and its sha256.
+    pub document: String,
 }
 
 /// One framework's gaps.
@@ -366,7 +392,7 @@ fn waiver_row(judged: &JudgedWaiver) -> WaiverRow {
     }
 }
 
-type StoredEvaluation = (NaiveDateTime, String, String, String, Option<Period>, Option<String>);
+type StoredEvaluation = (NaiveDateTime, String, String, String, Option<Period>, Option<String>, Option<String>);
 
 struct StoredOutcome {
     status: Status,
@@ -386,17 +412,17 @@ impl ReportModel {
                     crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first")
                 })?,
         };
-        let (as_of, tool_version, catalogue_sha256, catalogue_json, period, waivers_json): StoredEvaluation = conn
+        let (as_of, tool_version, catalogue_sha256, catalogue_json, period, waivers_json, attestations_json): StoredEvaluation = conn
             .query_row(
                 "SELECT as_of, tool_version, catalogue_sha256, catalogue::VARCHAR, period_label, period_start, period_end, \
-                 waivers::VARCHAR FROM evaluations WHERE evaluation_id = ?",
+                 waivers::VARCHAR, attestations::VARCHAR FROM evaluations WHERE evaluation_id = ?",
                 params![evaluation_id],
                 |row| {
                     let period = match (row.get(4)?, row.get(5)?, row.get(6)?) {
                         (Some(label), Some(start), Some(end)) => Some(Period { label, start, end }),
                         _ => None,
                     };
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, period, row.get(7)?))
+                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, period, row.get(7)?, row.get(8)?))
                 },
             )
             .map_err(|_| crate::error::input_error(format!("evaluation {evaluation_id} is not in the store")))?;
@@ -408,6 +434,10 @@ impl ReportModel {
             None => Vec::new(),
         };
         let waivers = judged.iter().map(waiver_row).collect();
+        let attestations: Vec<JudgedAttestation> = match attestations_json {
+            Some(text) => serde_json::from_str(&text).context("the evaluation's stored attestations are unreadable")?,
+            None => Vec::new(),
+        };
         let organisation = match organisation {
             Some(name) => name.to_string(),
             None => conn
@@ -420,6 +450,7 @@ impl ReportModel {
         let digest_input: String = evidence.iter().map(|e| format!("{} {}\n", e.id, e.sha256)).collect();
         Ok(build(BuildInput {
             organisation,
+            attestations,
             waivers,
             evaluation_id,
             period,
@@ -520,6 +551,7 @@ fn load_evidence(conn: &Connection, evaluation_id: i64) -> Result<Vec<EvidenceRo
 
 struct BuildInput {
     organisation: String,
+    attestations: Vec<JudgedAttestation>,
     waivers: Vec<WaiverRow>,
     evaluation_id: i64,
     period: Option<Period>,
@@ -535,6 +567,7 @@ struct BuildInput {
 fn build(input: BuildInput) -> ReportModel {
     let BuildInput {
         organisation,
+        attestations,
         waivers,
         evaluation_id,
         period,
@@ -547,6 +580,37 @@ fn build(input: BuildInput) -> ReportModel {
         evidence,
     } = input;
     let control_status = |id: &str| outcomes.get(id).map(|o| o.status).unwrap_or(Status::Unknown);
+    let attested: BTreeMap<(String, String), String> = attestations
+        .iter()
+        .filter(|judged| judged.state == AttestationState::Valid)
+        .filter_map(|judged| judged.attestation.as_ref())
+        .map(|a| {
+            let summary = format!(
+                "{} (attested by {} on {}, valid until {})",
+                a.statement, a.attested_by, a.attested_at, a.valid_until
+            );
+            ((a.framework.clone(), a.requirement.clone()), summary)
+        })
+        .collect();
+    let attestation_rows: Vec<AttestationRow> = attestations
+        .iter()
+        .map(|judged| {
+            let a = judged.attestation.as_ref();
+            let framework = a.map(|a| framework_label(&a.framework, &catalogue.frameworks)).unwrap_or_default();
+            AttestationRow {
+                entry: judged.entry,
+                requirement: a.map(|a| format!("{framework} {}", a.requirement)).unwrap_or_default(),
+                statement: a.map(|a| a.statement.clone()).unwrap_or_default(),
+                attested: a.map(|a| format!("{} on {}", a.attested_by, a.attested_at)).unwrap_or_default(),
+                state: serde_json::to_value(judged.state)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                note: judged.note.clone(),
+                document: a.map(|a| format!("{} (sha256 {})", a.document, a.document_sha256)).unwrap_or_default(),
+            }
+        })
+        .collect();
 
     let mut summary = Summary {
         controls_total: 0,
@@ -591,7 +655,7 @@ fn build(input: BuildInput) -> ReportModel {
     let frameworks: Vec<FrameworkSection> = catalogue
         .frameworks
         .iter()
-        .map(|framework| framework_section(framework, &catalogue.controls, &control_status))
+        .map(|framework| framework_section(framework, &catalogue.controls, &control_status, &attested))
         .collect();
     let gaps = gaps(&frameworks, &catalogue.controls, &outcomes);
 
@@ -610,6 +674,7 @@ fn build(input: BuildInput) -> ReportModel {
         gaps,
         controls,
         unobserved,
+        attestations: attestation_rows,
         waivers,
         evidence,
     }
@@ -659,9 +724,11 @@ fn framework_section(
     framework: &Framework,
     controls: &[Control],
     control_status: &dyn Fn(&str) -> Status,
+    attested: &BTreeMap<(String, String), String>,
 ) -> FrameworkSection {
     let mut counts = StatusCounts::default();
     let mut manual = 0;
+    let mut attested_count = 0;
     let requirements: Vec<RequirementRow> = framework
         .requirements
         .iter()
@@ -672,9 +739,15 @@ fn framework_section(
                 .map(|c| c.id.clone())
                 .collect();
             mapped.sort();
+            let attestation = attested.get(&(framework.id.clone(), requirement.id.clone())).cloned();
             let (status, label) = if mapped.is_empty() {
                 manual += 1;
-                ("manual".to_string(), "Manual evidence".to_string())
+                if attestation.is_some() {
+                    attested_count += 1;
+                    ("attested".to_string(), "Attested (manual)".to_string())
+                } else {
+                    ("manual".to_string(), "Manual evidence".to_string())
+                }
             } else {
                 let status = Status::roll_up(mapped.iter().map(|id| control_status(id)));
                 counts.add(status);
@@ -686,12 +759,13 @@ fn framework_section(
                 cicd: requirement.cicd.clone(),
                 status,
                 status_label: label,
+                attestation: if mapped.is_empty() { attestation } else { None },
                 controls: mapped,
             }
         })
         .collect();
     let total = requirements.len();
-    let decided = counts.pass + counts.fail;
+    let decided = counts.pass + counts.fail + attested_count;
     let percent = |part: usize, whole: usize| (part * 100 + whole / 2).checked_div(whole).unwrap_or(0) as u32;
     let width = |part: usize| {
         if total == 0 {
@@ -706,7 +780,8 @@ fn framework_section(
         ("fail", "Fail", counts.fail),
         ("unknown", "Unknown", counts.unknown + counts.not_applicable),
         ("waived", "Waived", counts.waived),
-        ("manual", "Manual evidence", manual),
+        ("attested", "Attested (manual)", attested_count),
+        ("manual", "Manual evidence", manual - attested_count),
     ]
     .into_iter()
     .map(|(status, label, count)| {
@@ -729,9 +804,10 @@ fn framework_section(
         requirements_total: total,
         automated: total - manual,
         coverage_percent: percent(decided, total),
-        compliance_percent: percent(counts.pass, decided),
+        compliance_percent: percent(counts.pass + attested_count, decided),
         counts,
         manual,
+        attested: attested_count,
         bar,
         requirements,
     }
@@ -826,6 +902,7 @@ pub fn sample_model() -> ReportModel {
     }
     build(BuildInput {
         organisation: "Example <Org>".into(),
+        attestations: Vec::new(),
         waivers: Vec::new(),
         evaluation_id: 7,
         period: Some(Period::parse("2026-Q3").unwrap()),

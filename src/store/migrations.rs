@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/002_evaluation_period.sql"),
     include_str!("schema/003_waivers.sql"),
     include_str!("schema/004_throughout.sql"),
+    include_str!("schema/005_attestations.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -10,6 +10,7 @@ const UNKNOWN: (Rgb3, Rgb3) = (Rgb3(0.54, 0.35, 0.0), Rgb3(0.99, 0.94, 0.84));
 const NOT_APPLICABLE: (Rgb3, Rgb3) = (Rgb3(0.33, 0.37, 0.43), Rgb3(0.93, 0.93, 0.95));
 const MANUAL: (Rgb3, Rgb3) = (Rgb3(0.24, 0.31, 0.54), Rgb3(0.9, 0.92, 0.97));
 const WAIVED: (Rgb3, Rgb3) = (Rgb3(0.36, 0.24, 0.57), Rgb3(0.94, 0.91, 0.98));
+const ATTESTED: (Rgb3, Rgb3) = (Rgb3(0.04, 0.42, 0.42), Rgb3(0.87, 0.95, 0.95));
 
 fn status_cell(status: &str, label: &str) -> Cell {
     let (color, fill) = match status {
@@ -18,7 +19,8 @@ fn status_cell(status: &str, label: &str) -> Cell {
         "unknown" => UNKNOWN,
         "manual" => MANUAL,
         "waived" | "active" => WAIVED,
-        "expired" | "malformed" => FAIL,
+        "expired" | "malformed" | "invalid" => FAIL,
+        "attested" | "valid" => ATTESTED,
         _ => NOT_APPLICABLE,
     };
     Cell::badge(label, color, fill)
@@ -42,6 +44,7 @@ pub fn compose(layout: &mut Layout<'_>, model: &ReportModel) {
     controls(layout, model);
     frameworks(layout, model);
     waivers(layout, model);
+    attestations(layout, model);
     unobserved(layout, model);
     evidence(layout, model);
 }
@@ -79,12 +82,13 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
     let counts = &model.summary.controls;
     layout.paragraph(
         &format!(
-            "{} controls were evaluated over {} resources: {} pass, {} fail, {} unknown, {} not applicable.",
+            "{} controls were evaluated over {} resources: {} pass, {} fail, {} unknown, {} waived, {} not applicable.",
             model.summary.controls_total,
             model.summary.resources,
             counts.pass,
             counts.fail,
             counts.unknown,
+            counts.waived,
             counts.not_applicable
         ),
         Weight::Regular,
@@ -93,8 +97,9 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
     );
     layout.paragraph(
         "A control fails if it fails on any resource, and is unknown when the evidence could not decide. Coverage is the share of a \
-         framework's requirements that automated controls could decide (pass or fail); compliance is the share of decided requirements \
-         that pass. Requirements that no control covers need manual evidence.",
+         framework's requirements that automated controls could decide (pass or fail) or a valid manual attestation covers; \
+         compliance is the share of covered requirements that pass or are attested. Requirements that no control covers need \
+         manual evidence.",
         Weight::Regular,
         9.0,
         MUTED,
@@ -109,8 +114,8 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
                 Cell::plain(format!("{}%", f.coverage_percent)),
                 Cell::plain(format!("{}%", f.compliance_percent)),
                 Cell::plain(format!(
-                    "{} pass, {} fail, {} unknown, {} manual",
-                    f.counts.pass, f.counts.fail, f.counts.unknown, f.manual
+                    "{} pass, {} fail, {} unknown, {} waived, {} attested, {} without automated control",
+                    f.counts.pass, f.counts.fail, f.counts.unknown, f.counts.waived, f.attested, f.manual
                 )),
             ]
         })
@@ -138,6 +143,7 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
                     "fail" => FAIL.0,
                     "unknown" => Rgb3(0.85, 0.6, 0.12),
                     "waived" => Rgb3(0.61, 0.5, 0.82),
+                    "attested" => Rgb3(0.16, 0.64, 0.64),
                     _ => Rgb3(0.76, 0.8, 0.9),
                 };
                 (segment.count as f32 / total, color)
@@ -280,7 +286,10 @@ fn frameworks(layout: &mut Layout<'_>, model: &ReportModel) {
             .map(|r| {
                 vec![
                     Cell::bold(&r.id),
-                    Cell::plain(&r.label),
+                    Cell::plain(match &r.attestation {
+                        Some(attestation) => format!("{} ({attestation})", r.label),
+                        None => r.label.clone(),
+                    }),
                     Cell::plain(&r.cicd),
                     status_cell(&r.status, &r.status_label),
                     Cell::plain(r.controls.join(", ")),
@@ -336,6 +345,45 @@ fn waivers(layout: &mut Layout<'_>, model: &ReportModel) {
             Column { title: "State", share: 0.13 },
             Column { title: "Validity and approval", share: 0.28 },
             Column { title: "Justification", share: 0.27 },
+        ],
+        &rows,
+        8.5,
+    );
+}
+
+fn attestations(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Manual attestations", 1);
+    if model.attestations.is_empty() {
+        layout.paragraph("No manual attestations were provided.", Weight::Regular, 10.0, INK);
+        return;
+    }
+    layout.paragraph(
+        "Signed-off evidence for requirements no automated control reaches, judged at the evaluation's moment. Only valid \
+         attestations count; a document that no longer matches its sha256 invalidates its attestation.",
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
+    let rows: Vec<Vec<Cell>> = model
+        .attestations
+        .iter()
+        .map(|a| {
+            vec![
+                Cell::plain(a.entry.to_string()),
+                Cell::bold(&a.requirement),
+                Cell::plain(format!("{} Attested by {}.", a.statement, a.attested)),
+                status_cell(&a.state, &a.state.replace('_', " ")),
+                Cell::plain(format!("{}; {}", a.note, a.document)),
+            ]
+        })
+        .collect();
+    layout.table(
+        &[
+            Column { title: "#", share: 0.05 },
+            Column { title: "Requirement", share: 0.16 },
+            Column { title: "Statement", share: 0.33 },
+            Column { title: "State", share: 0.12 },
+            Column { title: "Validity and document", share: 0.34 },
         ],
         &rows,
         8.5,
