@@ -40,6 +40,8 @@ pub struct ReportModel {
     pub evidence_digest: String,
     /// Headline numbers.
     pub summary: Summary,
+    /// Per pipeline domain: controls, coverage and compliance.
+    pub domains: Vec<DomainSummary>,
     /// Per framework: coverage, compliance and every requirement.
     pub frameworks: Vec<FrameworkSection>,
     /// Per framework, failing and undecided requirements, worst first.
@@ -99,6 +101,21 @@ pub struct Summary {
     pub findings: StatusCounts,
     /// Distinct resources judged.
     pub resources: usize,
+}
+
+/// One pipeline domain's controls, with coverage and compliance kept apart.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct DomainSummary {
+    /// The domain's name.
+    pub domain: String,
+    /// Controls evaluated in it.
+    pub controls: usize,
+    /// Its controls by verdict.
+    pub counts: StatusCounts,
+    /// Share of its controls with a decided verdict (pass or fail), in percent.
+    pub coverage_percent: u32,
+    /// Share of decided controls that pass, in percent.
+    pub compliance_percent: u32,
 }
 
 /// One framework's results.
@@ -651,6 +668,25 @@ fn build(input: BuildInput) -> ReportModel {
         controls.push(control_section(control, outcome, counts, &catalogue.frameworks));
     }
     summary.resources = resources.len();
+    let mut by_domain: BTreeMap<crate::controls::Domain, StatusCounts> = BTreeMap::new();
+    for control in &catalogue.controls {
+        if let Some(outcome) = outcomes.get(&control.id) {
+            by_domain.entry(control.domain).or_default().add(outcome.status);
+        }
+    }
+    let domains = by_domain
+        .into_iter()
+        .map(|(domain, counts)| {
+            let decided = counts.pass + counts.fail;
+            DomainSummary {
+                domain: domain.label().to_string(),
+                controls: counts.total(),
+                coverage_percent: percent(decided, counts.total()),
+                compliance_percent: percent(counts.pass, decided),
+                counts,
+            }
+        })
+        .collect();
 
     let frameworks: Vec<FrameworkSection> = catalogue
         .frameworks
@@ -670,6 +706,7 @@ fn build(input: BuildInput) -> ReportModel {
         catalogue_sha256,
         evidence_digest,
         summary,
+        domains,
         frameworks,
         gaps,
         controls,
@@ -720,6 +757,11 @@ fn control_section(
     }
 }
 
+/// `part` as a whole-number percentage of `whole` (0 when there is no whole).
+fn percent(part: usize, whole: usize) -> u32 {
+    (part * 100 + whole / 2).checked_div(whole).unwrap_or(0) as u32
+}
+
 fn framework_section(
     framework: &Framework,
     controls: &[Control],
@@ -766,7 +808,6 @@ fn framework_section(
         .collect();
     let total = requirements.len();
     let decided = counts.pass + counts.fail + attested_count;
-    let percent = |part: usize, whole: usize| (part * 100 + whole / 2).checked_div(whole).unwrap_or(0) as u32;
     let width = |part: usize| {
         if total == 0 {
             "0.0".to_string()
@@ -947,6 +988,22 @@ mod tests {
             (decided * 100 + soc2.requirements_total / 2) / soc2.requirements_total
         );
         assert_eq!(soc2.compliance_percent as usize, (soc2.counts.pass * 100 + decided / 2) / decided);
+    }
+
+    #[test]
+    fn domains_keep_coverage_and_compliance_apart() {
+        let model = sample_model();
+        let catalogue = crate::controls::Catalogue::load(&[] as &[&std::path::Path]).unwrap();
+        let total = catalogue.controls.iter().filter(|c| c.domain == crate::controls::Domain::Source).count();
+        let source = model.domains.iter().find(|d| d.domain == "Source code").unwrap();
+        assert_eq!(source.controls, total);
+        assert_eq!(
+            (source.counts.pass, source.counts.fail, source.counts.unknown),
+            (total - 2, 1, 1),
+            "SRC-05 fails, SRC-06 is unknown"
+        );
+        assert_eq!(source.coverage_percent, percent(total - 1, total));
+        assert_eq!(source.compliance_percent, percent(total - 2, total - 1));
     }
 
     #[test]

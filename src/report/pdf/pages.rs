@@ -131,6 +131,35 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
         &rows,
         8.5,
     );
+    layout.heading("By pipeline domain", 2);
+    let rows: Vec<Vec<Cell>> = model
+        .domains
+        .iter()
+        .map(|d| {
+            vec![
+                Cell::bold(&d.domain),
+                Cell::plain(d.controls.to_string()),
+                Cell::plain(format!("{}%", d.coverage_percent)),
+                Cell::plain(format!("{}%", d.compliance_percent)),
+                Cell::plain(format!(
+                    "{} pass, {} fail, {} unknown, {} waived, {} not applicable",
+                    d.counts.pass, d.counts.fail, d.counts.unknown, d.counts.waived, d.counts.not_applicable
+                )),
+            ]
+        })
+        .collect();
+    layout.table(
+        &[
+            Column { title: "Domain", share: 0.22 },
+            Column { title: "Controls", share: 0.12 },
+            Column { title: "Coverage", share: 0.13 },
+            Column { title: "Compliance", share: 0.14 },
+            Column { title: "Controls by status", share: 0.39 },
+        ],
+        &rows,
+        8.5,
+    );
+    layout.heading("Requirements by framework", 2);
     for framework in &model.frameworks {
         layout.paragraph(&framework.name, Weight::Bold, 9.0, INK);
         let total = framework.requirements_total.max(1) as f32;
