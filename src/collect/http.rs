@@ -3,17 +3,12 @@
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, ETAG, LINK, RETRY_AFTER, USER_AGENT};
-use reqwest::StatusCode;
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, ETAG, LINK, USER_AGENT};
+
+use super::retry::{RetryPolicy, Verdict};
 
 /// The GitHub REST API version every request pins.
 pub const GITHUB_API_VERSION: &str = "2022-11-28";
-
-/// How many times a request is tried before giving up on 5xx, 429 or a timeout.
-const MAX_ATTEMPTS: u32 = 4;
-
-/// The longest `Retry-After` we honour before giving up (seconds).
-const MAX_RETRY_AFTER_SECS: u64 = 120;
 
 /// An API token; its value never appears in `Debug` output, logs or errors.
 #[derive(Clone)]
@@ -32,6 +27,20 @@ impl Token {
             _ => Err(crate::error::input_error(format!(
                 "no GitHub token: set the environment variable {variable} (named by github.token_env in the config)"
             ))),
+        }
+    }
+}
+
+impl Token {
+    /// What kind of token this is, from GitHub's documented prefixes (the value itself is never shown).
+    pub fn kind(&self) -> &'static str {
+        match self.0.split('_').next().unwrap_or_default() {
+            "ghp" => "classic personal access token",
+            "github" if self.0.starts_with("github_pat_") => "fine-grained personal access token",
+            "ghs" => "GitHub App installation token",
+            "ghu" => "GitHub App user token",
+            "gho" => "OAuth token",
+            _ => "token of unknown kind",
         }
     }
 }
@@ -61,6 +70,12 @@ pub struct ApiResponse {
     pub page: u32,
     /// When the response was received.
     pub received_at: chrono::NaiveDateTime,
+    /// The kind of token that made the request (never the token).
+    pub token_kind: &'static str,
+    /// The OAuth scopes GitHub says the token has (`x-oauth-scopes`), for classic tokens.
+    pub scopes: Option<String>,
+    /// Primary rate-limit requests left after this one.
+    pub rate_limit_remaining: Option<i64>,
 }
 
 impl ApiResponse {
@@ -75,6 +90,9 @@ impl ApiResponse {
             "etag": self.etag,
             "page": self.page,
             "pagination_complete": pagination_complete,
+            "token_kind": self.token_kind,
+            "token_scopes": self.scopes,
+            "rate_limit_remaining": self.rate_limit_remaining,
         })
     }
 
@@ -84,8 +102,11 @@ impl ApiResponse {
         value.get("message")?.as_str().map(str::to_string)
     }
 
-    /// Parses the body as JSON, naming the URL on failure.
+    /// Parses the body as JSON, naming the URL on failure; `204 No Content` reads as an empty list.
     pub fn json(&self) -> Result<serde_json::Value> {
+        if self.status == 204 {
+            return Ok(serde_json::Value::Array(Vec::new()));
+        }
         serde_json::from_slice(&self.body).with_context(|| format!("response from {} is not valid JSON", self.url))
     }
 }
@@ -95,17 +116,23 @@ pub struct ApiClient {
     http: reqwest::Client,
     base_url: String,
     token: Token,
+    policy: RetryPolicy,
 }
 
 impl ApiClient {
-    /// Creates a client for `base_url` (e.g. `https://api.github.com`).
+    /// Creates a client for `base_url` (e.g. `https://api.github.com`) with the default retry policy.
     pub fn new(base_url: &str, token: Token) -> Result<ApiClient> {
+        Self::with_policy(base_url, token, RetryPolicy::default())
+    }
+
+    /// Creates a client with a chosen retry policy.
+    pub fn with_policy(base_url: &str, token: Token, policy: RetryPolicy) -> Result<ApiClient> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
-            .timeout(Duration::from_secs(60))
+            .timeout(policy.request_timeout)
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(ApiClient { http, base_url: base_url.trim_end_matches('/').to_string(), token })
+        Ok(ApiClient { http, base_url: base_url.trim_end_matches('/').to_string(), token, policy })
     }
 
     /// The absolute URL for an API path such as `/orgs/acme`.
@@ -113,49 +140,78 @@ impl ApiClient {
         format!("{}{}", self.base_url, path)
     }
 
-    /// GETs one URL, retrying server errors, rate limits and timeouts with backoff.
+    /// GETs one URL, retrying rate limits, server errors, timeouts and dropped connections per the policy.
     pub async fn get(&self, url: &str, page: u32) -> Result<ApiResponse> {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let sent = self
-                .http
-                .get(url)
-                .header(ACCEPT, "application/vnd.github+json")
-                .header(AUTHORIZATION, format!("Bearer {}", self.token.0))
-                .header("X-GitHub-Api-Version", GITHUB_API_VERSION)
-                .header(USER_AGENT, concat!("pipeproof/", env!("CARGO_PKG_VERSION")))
-                .send()
-                .await;
-            let response = match sent {
-                Ok(response) => response,
-                Err(error) if attempt < MAX_ATTEMPTS && (error.is_timeout() || error.is_connect()) => {
-                    tracing::warn!("GET {url}: {}; retrying", describe_transport_error(&error));
-                    tokio::time::sleep(backoff(attempt)).await;
-                    continue;
+            let failure = match self.attempt(url, page).await {
+                Ok((response, headers)) => {
+                    let now = chrono::Utc::now().timestamp();
+                    match self.policy.judge(response.status, &headers, &response.body, attempt, now) {
+                        Verdict::Accept => return Ok(response),
+                        Verdict::RetryAfter(wait, why) => Failure { wait, why, last: Some(response) },
+                    }
                 }
-                Err(error) => return Err(anyhow!("GET {url} failed: {}", describe_transport_error(&error))),
+                Err(error) => {
+                    Failure { wait: self.policy.backoff(attempt), why: describe_transport_error(&error), last: None }
+                }
             };
-            let status = response.status();
-            if (status.is_server_error() || status == StatusCode::TOO_MANY_REQUESTS) && attempt < MAX_ATTEMPTS {
-                let wait = retry_wait(response.headers(), attempt)?;
-                tracing::warn!("GET {url}: HTTP {status}; retrying in {}s", wait.as_secs());
-                tokio::time::sleep(wait).await;
-                continue;
+            if failure.wait > self.policy.max_wait {
+                return Err(anyhow!(
+                    "GET {url}: {}; GitHub asks to wait {}s, longer than this run waits ({}s): run again later",
+                    failure.why,
+                    failure.wait.as_secs(),
+                    self.policy.max_wait.as_secs()
+                ));
             }
-            let headers = response.headers().clone();
-            let body = response.bytes().await.with_context(|| format!("reading the body of {url}"))?.to_vec();
-            return Ok(ApiResponse {
-                url: url.to_string(),
-                status: status.as_u16(),
-                body,
-                etag: header_text(&headers, ETAG.as_str()),
-                api_version_selected: header_text(&headers, "x-github-api-version-selected"),
-                next: headers.get(LINK).and_then(|link| link.to_str().ok()).and_then(next_link),
-                page,
-                received_at: crate::time::now_utc(),
-            });
+            if attempt >= self.policy.max_attempts {
+                return match failure.last {
+                    Some(response) if response.status >= 500 => Err(anyhow!(
+                        "GET {url}: HTTP {} after {attempt} attempts {}",
+                        response.status,
+                        response.error_message().unwrap_or_default()
+                    )),
+                    Some(response) => Ok(response),
+                    None => Err(anyhow!("GET {url} failed after {attempt} attempts: {}", failure.why)),
+                };
+            }
+            tracing::warn!(
+                "GET {url}: {}; retrying in {:.1}s (attempt {attempt})",
+                failure.why,
+                failure.wait.as_secs_f64()
+            );
+            tokio::time::sleep(failure.wait).await;
         }
+    }
+
+    async fn attempt(&self, url: &str, page: u32) -> std::result::Result<(ApiResponse, HeaderMap), reqwest::Error> {
+        let response = self
+            .http
+            .get(url)
+            .header(ACCEPT, "application/vnd.github+json")
+            .header(AUTHORIZATION, format!("Bearer {}", self.token.0))
+            .header("X-GitHub-Api-Version", GITHUB_API_VERSION)
+            .header(USER_AGENT, concat!("pipeproof/", env!("CARGO_PKG_VERSION")))
+            .send()
+            .await?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let body = response.bytes().await?.to_vec();
+        let api_response = ApiResponse {
+            url: url.to_string(),
+            status,
+            body,
+            etag: header_text(&headers, ETAG.as_str()),
+            api_version_selected: header_text(&headers, "x-github-api-version-selected"),
+            next: headers.get(LINK).and_then(|link| link.to_str().ok()).and_then(next_link),
+            page,
+            received_at: crate::time::now_utc(),
+            token_kind: self.token.kind(),
+            scopes: header_text(&headers, "x-oauth-scopes"),
+            rate_limit_remaining: header_text(&headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok()),
+        };
+        Ok((api_response, headers))
     }
 
     /// GETs every page of a listing by following `Link: rel="next"` verbatim; stops at the first non-200 page.
@@ -188,19 +244,11 @@ fn describe_transport_error(error: &reqwest::Error) -> String {
     }
 }
 
-fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(250 * 2u64.pow(attempt.saturating_sub(1)))
-}
-
-fn retry_wait(headers: &HeaderMap, attempt: u32) -> Result<Duration> {
-    let Some(seconds) = header_text(headers, RETRY_AFTER.as_str()).and_then(|text| text.trim().parse::<u64>().ok())
-    else {
-        return Ok(backoff(attempt));
-    };
-    if seconds > MAX_RETRY_AFTER_SECS {
-        return Err(anyhow!("the server asked to wait {seconds}s before retrying (Retry-After); try again later"));
-    }
-    Ok(Duration::from_secs(seconds))
+/// Why an attempt did not give a usable answer, and how long to wait before the next.
+struct Failure {
+    wait: Duration,
+    why: String,
+    last: Option<ApiResponse>,
 }
 
 /// Extracts the `rel="next"` target from a `Link` header.

@@ -3,3 +3,4 @@
 pub mod github;
 pub mod http;
 pub mod replay;
+pub mod retry;

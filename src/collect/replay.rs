@@ -40,6 +40,15 @@ pub struct Interaction {
     /// The JSON body (absent for an empty body).
     #[serde(default)]
     pub body: Option<serde_json::Value>,
+    /// Serve this answer for this many requests, then fall through to the next matching one (default: always).
+    #[serde(default)]
+    pub times: Option<usize>,
+    /// Wait this long before answering (to exercise client timeouts).
+    #[serde(default)]
+    pub delay_ms: Option<u64>,
+    /// Only answer requests carrying this `If-None-Match` value (for recorded `304 Not Modified`).
+    #[serde(default)]
+    pub if_none_match: Option<String>,
 }
 
 fn default_method() -> String {
@@ -55,6 +64,25 @@ pub struct ReceivedRequest {
     pub path: String,
     /// The request headers (lower-case names).
     pub headers: BTreeMap<String, String>,
+}
+
+/// Which interaction answers a request, counting how often each has answered.
+struct Script {
+    cassette: Cassette,
+    served: Vec<usize>,
+}
+
+impl Script {
+    fn pick(&mut self, method: &str, path: &str, if_none_match: Option<&str>) -> Option<Interaction> {
+        let index = self.cassette.interactions.iter().enumerate().position(|(index, i)| {
+            i.method.eq_ignore_ascii_case(method)
+                && i.path == path
+                && i.if_none_match.as_deref().is_none_or(|tag| Some(tag) == if_none_match)
+                && i.times.is_none_or(|limit| self.served[index] < limit)
+        })?;
+        self.served[index] += 1;
+        Some(self.cassette.interactions[index].clone())
+    }
 }
 
 /// A running replay server; it stops when dropped.
@@ -79,18 +107,24 @@ impl ReplayServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot bind 127.0.0.1")?;
         let address = listener.local_addr()?;
         let base = format!("http://{address}");
-        let cassette = Arc::new(cassette);
+        let served = vec![0; cassette.interactions.len()];
+        let script = Arc::new(Mutex::new(Script { cassette, served }));
         let received = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&received);
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
-                let cassette = Arc::clone(&cassette);
+                let script = Arc::clone(&script);
                 let log = Arc::clone(&log);
                 let base = base.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request: Request<Incoming>| {
-                        let answer = answer(&cassette, &base, &log, &request);
-                        async move { Ok::<_, Infallible>(answer) }
+                        let (answer, delay) = answer(&script, &base, &log, &request);
+                        async move {
+                            if let Some(delay) = delay {
+                                tokio::time::sleep(delay).await;
+                            }
+                            Ok::<_, Infallible>(answer)
+                        }
                     });
                     let _ = hyper::server::conn::http1::Builder::new()
                         .serve_connection(TokioIo::new(stream), service)
@@ -119,11 +153,11 @@ impl Drop for ReplayServer {
 }
 
 fn answer(
-    cassette: &Cassette,
+    script: &Mutex<Script>,
     base: &str,
     log: &Mutex<Vec<ReceivedRequest>>,
     request: &Request<Incoming>,
-) -> Response<Full<Bytes>> {
+) -> (Response<Full<Bytes>>, Option<std::time::Duration>) {
     let path = request.uri().path_and_query().map(|pq| pq.as_str().to_string()).unwrap_or_default();
     let headers = request
         .headers()
@@ -131,30 +165,39 @@ fn answer(
         .map(|(name, value)| (name.as_str().to_string(), value.to_str().unwrap_or_default().to_string()))
         .collect::<BTreeMap<_, _>>();
     let has_token = headers.get("authorization").is_some_and(|value| value.starts_with("Bearer "));
+    let if_none_match = headers.get("if-none-match").cloned();
     log.lock().expect("request log").push(ReceivedRequest {
         method: request.method().to_string(),
         path: path.clone(),
         headers,
     });
     if !has_token {
-        return json_response(
-            401,
-            &BTreeMap::new(),
-            base,
-            Some(&serde_json::json!({"message": "Requires authentication"})),
-        );
+        let body = serde_json::json!({"message": "Requires authentication"});
+        return (json_response(401, &BTreeMap::new(), base, Some(&body)), None);
     }
-    match cassette
-        .interactions
-        .iter()
-        .find(|i| i.method.eq_ignore_ascii_case(request.method().as_str()) && i.path == path)
-    {
-        Some(interaction) => json_response(interaction.status, &interaction.headers, base, interaction.body.as_ref()),
+    let picked = script.lock().expect("script").pick(request.method().as_str(), &path, if_none_match.as_deref());
+    match picked {
+        Some(interaction) => (
+            json_response(interaction.status, &interaction.headers, base, interaction.body.as_ref()),
+            interaction.delay_ms.map(std::time::Duration::from_millis),
+        ),
         None => {
             tracing::debug!("replay: no recorded response for {} {path}", request.method());
-            json_response(404, &BTreeMap::new(), base, Some(&serde_json::json!({"message": "Not Found"})))
+            (json_response(404, &BTreeMap::new(), base, Some(&serde_json::json!({"message": "Not Found"}))), None)
         }
     }
+}
+
+/// Fills `{base}` (the server's URL) and `{now+N}` (epoch seconds N from now) in a recorded header value.
+fn fill_placeholders(value: &str, base: &str) -> String {
+    let mut text = value.replace("{base}", base);
+    while let Some(start) = text.find("{now+") {
+        let Some(length) = text[start..].find('}') else { break };
+        let seconds: i64 = text[start + 5..start + length].parse().unwrap_or(0);
+        let epoch = chrono::Utc::now().timestamp() + seconds;
+        text.replace_range(start..start + length + 1, &epoch.to_string());
+    }
+    text
 }
 
 fn json_response(
@@ -163,10 +206,14 @@ fn json_response(
     base: &str,
     body: Option<&serde_json::Value>,
 ) -> Response<Full<Bytes>> {
-    let bytes = body.map(|value| serde_json::to_vec_pretty(value).expect("JSON value serialises")).unwrap_or_default();
+    let bytes = if status == 204 || status == 304 {
+        Vec::new()
+    } else {
+        body.map(|value| serde_json::to_vec_pretty(value).expect("JSON value serialises")).unwrap_or_default()
+    };
     let mut builder = Response::builder().status(status).header("content-type", "application/json; charset=utf-8");
     for (name, value) in headers {
-        builder = builder.header(name.as_str(), value.replace("{base}", base));
+        builder = builder.header(name.as_str(), fill_placeholders(value, base));
     }
     builder.body(Full::new(Bytes::from(bytes))).expect("valid response")
 }

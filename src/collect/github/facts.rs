@@ -296,6 +296,9 @@ mod tests {
             next: None,
             page: 1,
             received_at: crate::time::now_utc(),
+            token_kind: "test token",
+            scopes: None,
+            rate_limit_remaining: None,
         }
     }
 
