@@ -83,3 +83,47 @@ fn a_rejected_token_fails_the_run_without_storing_or_leaking() {
     assert_eq!(count(&store, "SELECT count(*) FROM runs WHERE status = 'failed'"), 1);
     assert_eq!(count(&store, "SELECT count(*) FROM evidence"), 0);
 }
+
+#[test]
+fn an_unchanged_second_run_is_answered_304_and_reuses_stored_evidence() {
+    let path = common::demo_fixtures().join("github/cassette.json");
+    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut with_304 = Vec::new();
+    for interaction in value["interactions"].as_array().unwrap() {
+        if let Some(etag) = interaction["headers"]["etag"].as_str() {
+            with_304.push(serde_json::json!({
+                "path": interaction["path"], "status": 304, "if_none_match": etag,
+                "headers": { "etag": etag, "x-ratelimit-remaining": "4999" }
+            }));
+        }
+        with_304.push(interaction.clone());
+    }
+    value["interactions"] = serde_json::Value::Array(with_304);
+    let cassette = Cassette::parse(&value.to_string(), "cassette with 304s").unwrap();
+
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    let first =
+        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    assert_eq!(first.not_modified, 0);
+    let blobs_after_first = count(&store, "SELECT count(*) FROM blobs");
+    let requests_after_first = server.received().len();
+
+    let second =
+        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    let second_requests: Vec<_> = server.received().into_iter().skip(requests_after_first).collect();
+    let conditional = second_requests.iter().filter(|r| r.headers.contains_key("if-none-match")).count();
+    assert_eq!(second.repositories, 6, "facts are rebuilt from the stored bodies");
+    assert_eq!(second.not_modified, conditional);
+    assert_eq!(second_requests.len(), requests_after_first, "the same requests, now conditional");
+    assert_eq!(conditional, 6, "every answer that carried an ETag (org, two repo pages, three protected branches)");
+    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), blobs_after_first, "nothing stored twice");
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM evidence WHERE run_id = 2 AND provenance->>'observed_unchanged' = 'true'"),
+        second.not_modified as i64
+    );
+    assert_eq!(count(&store, "SELECT count(*) FROM repositories_history WHERE run_id = 2"), 6);
+    assert_eq!(count(&store, "SELECT count(*) FROM branch_rules_history WHERE run_id = 2 AND NOT visible"), 1);
+}

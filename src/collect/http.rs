@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, ETAG, LINK, USER_AGENT};
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, ETAG, IF_NONE_MATCH, LINK, USER_AGENT};
 
 use super::retry::{RetryPolicy, Verdict};
 
@@ -76,6 +76,19 @@ pub struct ApiResponse {
     pub scopes: Option<String>,
     /// Primary rate-limit requests left after this one.
     pub rate_limit_remaining: Option<i64>,
+    /// Whether GitHub answered `304 Not Modified` and the body is the stored one.
+    pub not_modified: bool,
+}
+
+/// What a URL answered last time: sent back as `If-None-Match`, reused on `304 Not Modified`.
+#[derive(Debug, Clone)]
+pub struct CachedPage {
+    /// The ETag it carried.
+    pub etag: String,
+    /// Its body.
+    pub body: Vec<u8>,
+    /// Its `rel="next"` link.
+    pub next: Option<String>,
 }
 
 impl ApiResponse {
@@ -86,7 +99,8 @@ impl ApiResponse {
             "url": self.url,
             "api_version": GITHUB_API_VERSION,
             "api_version_selected": self.api_version_selected,
-            "status": self.status,
+            "status": if self.not_modified { 304 } else { self.status },
+            "observed_unchanged": self.not_modified,
             "etag": self.etag,
             "page": self.page,
             "pagination_complete": pagination_complete,
@@ -117,6 +131,7 @@ pub struct ApiClient {
     base_url: String,
     token: Token,
     policy: RetryPolicy,
+    cache: std::collections::HashMap<String, CachedPage>,
 }
 
 impl ApiClient {
@@ -132,7 +147,19 @@ impl ApiClient {
             .timeout(policy.request_timeout)
             .build()
             .context("cannot build the HTTP client")?;
-        Ok(ApiClient { http, base_url: base_url.trim_end_matches('/').to_string(), token, policy })
+        Ok(ApiClient {
+            http,
+            base_url: base_url.trim_end_matches('/').to_string(),
+            token,
+            policy,
+            cache: std::collections::HashMap::new(),
+        })
+    }
+
+    /// Sends `If-None-Match` for these URLs and reuses their stored answers on `304 Not Modified`.
+    pub fn with_cache(mut self, cache: std::collections::HashMap<String, CachedPage>) -> ApiClient {
+        self.cache = cache;
+        self
     }
 
     /// The absolute URL for an API path such as `/orgs/acme`.
@@ -186,30 +213,38 @@ impl ApiClient {
     }
 
     async fn attempt(&self, url: &str, page: u32) -> std::result::Result<(ApiResponse, HeaderMap), reqwest::Error> {
-        let response = self
+        let cached = self.cache.get(url);
+        let mut request = self
             .http
             .get(url)
             .header(ACCEPT, "application/vnd.github+json")
             .header(AUTHORIZATION, format!("Bearer {}", self.token.0))
             .header("X-GitHub-Api-Version", GITHUB_API_VERSION)
-            .header(USER_AGENT, concat!("pipeproof/", env!("CARGO_PKG_VERSION")))
-            .send()
-            .await?;
+            .header(USER_AGENT, concat!("pipeproof/", env!("CARGO_PKG_VERSION")));
+        if let Some(cached) = cached {
+            request = request.header(IF_NONE_MATCH, cached.etag.as_str());
+        }
+        let response = request.send().await?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
         let body = response.bytes().await?.to_vec();
+        let reused = cached.filter(|_| status == 304);
         let api_response = ApiResponse {
             url: url.to_string(),
-            status,
-            body,
-            etag: header_text(&headers, ETAG.as_str()),
+            status: if reused.is_some() { 200 } else { status },
+            body: reused.map(|c| c.body.clone()).unwrap_or(body),
+            etag: header_text(&headers, ETAG.as_str()).or_else(|| reused.map(|c| c.etag.clone())),
             api_version_selected: header_text(&headers, "x-github-api-version-selected"),
-            next: headers.get(LINK).and_then(|link| link.to_str().ok()).and_then(next_link),
+            next: match reused {
+                Some(cached) => cached.next.clone(),
+                None => headers.get(LINK).and_then(|link| link.to_str().ok()).and_then(next_link),
+            },
             page,
             received_at: crate::time::now_utc(),
             token_kind: self.token.kind(),
             scopes: header_text(&headers, "x-oauth-scopes"),
             rate_limit_remaining: header_text(&headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok()),
+            not_modified: reused.is_some(),
         };
         Ok((api_response, headers))
     }

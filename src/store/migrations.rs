@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/003_waivers.sql"),
     include_str!("schema/004_throughout.sql"),
     include_str!("schema/005_attestations.sql"),
+    include_str!("schema/006_http_cache.sql"),
 ];
 
 /// The schema version this binary writes.

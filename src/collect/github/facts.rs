@@ -19,6 +19,8 @@ pub struct CollectSummary {
     pub branches_visible: usize,
     /// Default branches whose protection the token could not read.
     pub branches_not_visible: usize,
+    /// Answers that were `304 Not Modified` (free against the primary rate limit) and reused stored evidence.
+    pub not_modified: usize,
 }
 
 fn store_response(
@@ -45,7 +47,10 @@ fn store_response(
 
 /// Stores the snapshot's responses as evidence and its facts, referencing that evidence.
 pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GithubSnapshot) -> Result<CollectSummary> {
-    let mut summary = CollectSummary::default();
+    let mut summary = CollectSummary {
+        not_modified: snapshot.responses().iter().filter(|r| r.not_modified).count(),
+        ..CollectSummary::default()
+    };
     let org = snapshot.org.as_str();
 
     let org_evidence = store_response(conn, run_id, "github.org", org, &snapshot.org_response, None)?;
@@ -299,6 +304,7 @@ mod tests {
             token_kind: "test token",
             scopes: None,
             rate_limit_remaining: None,
+            not_modified: false,
         }
     }
 

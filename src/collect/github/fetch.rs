@@ -16,6 +16,16 @@ pub struct GithubSnapshot {
     pub protections: Vec<BranchProtectionResponse>,
 }
 
+impl GithubSnapshot {
+    /// Every response in the snapshot.
+    pub fn responses(&self) -> Vec<&ApiResponse> {
+        std::iter::once(&self.org_response)
+            .chain(&self.repo_pages)
+            .chain(self.protections.iter().map(|p| &p.response))
+            .collect()
+    }
+}
+
 /// The protection answer for one repository's default branch.
 pub struct BranchProtectionResponse {
     /// `owner/name`.
