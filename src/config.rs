@@ -52,6 +52,9 @@ pub struct GithubConfig {
     /// Page size for list requests (GitHub allows at most 100).
     #[serde(default = "default_per_page")]
     pub per_page: u32,
+    /// Requests in flight at once (GitHub allows at most 100 across REST and GraphQL; keep it small).
+    #[serde(default = "default_concurrency")]
+    pub concurrency: usize,
 }
 
 /// One evidence file (or glob-free path) to ingest during `collect`.
@@ -67,6 +70,10 @@ pub struct FileSource {
 
 fn default_api_url() -> String {
     "https://api.github.com".to_string()
+}
+
+fn default_concurrency() -> usize {
+    8
 }
 
 fn default_per_page() -> u32 {

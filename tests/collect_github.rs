@@ -15,7 +15,7 @@ fn demo_cassette() -> Cassette {
 }
 
 fn config(base_url: String, per_page: u32) -> GithubConfig {
-    GithubConfig { org: "acme-demo".into(), api_url: base_url, token_env: "UNUSED".into(), per_page }
+    GithubConfig { org: "acme-demo".into(), api_url: base_url, token_env: "UNUSED".into(), per_page, concurrency: 4 }
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
@@ -126,4 +126,28 @@ fn an_unchanged_second_run_is_answered_304_and_reuses_stored_evidence() {
     );
     assert_eq!(count(&store, "SELECT count(*) FROM repositories_history WHERE run_id = 2"), 6);
     assert_eq!(count(&store, "SELECT count(*) FROM branch_rules_history WHERE run_id = 2 AND NOT visible"), 1);
+}
+
+#[test]
+fn protection_is_fetched_concurrently_within_the_limit_and_stored_in_order() {
+    let path = common::demo_fixtures().join("github/cassette.json");
+    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    for interaction in value["interactions"].as_array_mut().unwrap() {
+        if interaction["path"].as_str().unwrap().ends_with("/protection") {
+            interaction["delay_ms"] = serde_json::json!(300);
+        }
+    }
+    let cassette = Cassette::parse(&value.to_string(), "slow protection").unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    let mut limited = config(server.base_url(), 4);
+    limited.concurrency = 3;
+    pipeproof::collect::github::collect(&store, &limited, Token::new(TOKEN.into())).unwrap();
+    assert_eq!(server.most_in_flight(), 3, "the limit is used and never exceeded");
+    let mut statement = store.conn().prepare("SELECT repo FROM branch_rules_history ORDER BY evidence_id").unwrap();
+    let repos: Vec<String> = statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(repos.len(), 6);
+    assert_eq!(repos[0], "acme-demo/payments-api", "stored in listing order, whatever order the answers came in");
 }

@@ -66,6 +66,25 @@ pub struct ReceivedRequest {
     pub headers: BTreeMap<String, String>,
 }
 
+/// Requests being answered now, and the most there have been at once.
+#[derive(Default)]
+struct InFlight {
+    now: std::sync::atomic::AtomicUsize,
+    most: std::sync::atomic::AtomicUsize,
+}
+
+impl InFlight {
+    fn enter(&self) {
+        use std::sync::atomic::Ordering::SeqCst;
+        let now = self.now.fetch_add(1, SeqCst) + 1;
+        self.most.fetch_max(now, SeqCst);
+    }
+
+    fn leave(&self) {
+        self.now.fetch_sub(1, std::sync::atomic::Ordering::SeqCst);
+    }
+}
+
 /// Which interaction answers a request, counting how often each has answered.
 struct Script {
     cassette: Cassette,
@@ -89,6 +108,7 @@ impl Script {
 pub struct ReplayServer {
     address: SocketAddr,
     received: Arc<Mutex<Vec<ReceivedRequest>>>,
+    in_flight: Arc<InFlight>,
     task: tokio::task::JoinHandle<()>,
 }
 
@@ -111,18 +131,24 @@ impl ReplayServer {
         let script = Arc::new(Mutex::new(Script { cassette, served }));
         let received = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&received);
+        let in_flight = Arc::new(InFlight::default());
+        let counter = Arc::clone(&in_flight);
         let task = tokio::spawn(async move {
             while let Ok((stream, _)) = listener.accept().await {
                 let script = Arc::clone(&script);
                 let log = Arc::clone(&log);
+                let counter = Arc::clone(&counter);
                 let base = base.clone();
                 tokio::spawn(async move {
                     let service = service_fn(move |request: Request<Incoming>| {
+                        counter.enter();
                         let (answer, delay) = answer(&script, &base, &log, &request);
+                        let counter = Arc::clone(&counter);
                         async move {
                             if let Some(delay) = delay {
                                 tokio::time::sleep(delay).await;
                             }
+                            counter.leave();
                             Ok::<_, Infallible>(answer)
                         }
                     });
@@ -132,12 +158,17 @@ impl ReplayServer {
                 });
             }
         });
-        Ok(ReplayServer { address, received, task })
+        Ok(ReplayServer { address, received, in_flight, task })
     }
 
     /// The base URL to point a client at, e.g. `http://127.0.0.1:40123`.
     pub fn base_url(&self) -> String {
         format!("http://{}", self.address)
+    }
+
+    /// The most requests that were being answered at the same time.
+    pub fn most_in_flight(&self) -> usize {
+        self.in_flight.most.load(std::sync::atomic::Ordering::SeqCst)
     }
 
     /// The requests received so far.

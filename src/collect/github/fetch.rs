@@ -1,6 +1,7 @@
 //! Reads one organisation's evidence from the GitHub REST API.
 
 use anyhow::{anyhow, Result};
+use futures_util::StreamExt;
 
 use crate::collect::http::{ApiClient, ApiResponse};
 
@@ -36,8 +37,14 @@ pub struct BranchProtectionResponse {
     pub response: ApiResponse,
 }
 
-/// Fetches the organisation, its repositories and each default branch's protection.
-pub async fn fetch_snapshot(client: &ApiClient, org: &str, per_page: u32) -> Result<GithubSnapshot> {
+/// Fetches the organisation, its repositories and each default branch's protection (`concurrency` at a time,
+/// results kept in repository order).
+pub async fn fetch_snapshot(
+    client: &ApiClient,
+    org: &str,
+    per_page: u32,
+    concurrency: usize,
+) -> Result<GithubSnapshot> {
     let org_response = client.get(&client.url(&format!("/orgs/{org}")), 1).await?;
     match org_response.status {
         200 => {}
@@ -58,13 +65,18 @@ pub async fn fetch_snapshot(client: &ApiClient, org: &str, per_page: u32) -> Res
             failed.error_message().unwrap_or_default()
         ));
     }
-    let mut protections = Vec::new();
-    for (repo, branch) in repositories_with_default_branch(&repo_pages)? {
+    let requests = repositories_with_default_branch(&repo_pages)?.into_iter().map(|(repo, branch)| async move {
         let url = client.url(&format!("/repos/{repo}/branches/{}/protection", encode_branch(&branch)));
         let response = client.get(&url, 1).await?;
         tracing::debug!("{repo}@{branch}: branch protection HTTP {}", response.status);
-        protections.push(BranchProtectionResponse { repo, branch, response });
-    }
+        Ok::<_, anyhow::Error>(BranchProtectionResponse { repo, branch, response })
+    });
+    let protections: Vec<BranchProtectionResponse> = futures_util::stream::iter(requests)
+        .buffered(concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_>>()?;
     Ok(GithubSnapshot { org: org.to_string(), org_response, repo_pages, protections })
 }
 
