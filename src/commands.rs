@@ -50,8 +50,15 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
         let token = Token::from_env(&github.token_env)?;
         let summary = crate::collect::github::collect(&store, github, token)?;
         println!(
-            "collected GitHub organisation {}: {} repositories, {} evidence items; branch protection visible on {}, not visible on {}",
-            github.org, summary.repositories, summary.evidence, summary.branches_visible, summary.branches_not_visible
+            "collected GitHub organisation {}: {} repositories in scope ({} left out), {} evidence items ({} unchanged since \
+             the last run); branch protection visible on {}, not visible on {}",
+            github.org,
+            summary.repositories,
+            summary.out_of_scope,
+            summary.evidence,
+            summary.not_modified,
+            summary.branches_visible,
+            summary.branches_not_visible
         );
     }
     let mut code = EXIT_OK;

@@ -55,6 +55,44 @@ pub struct GithubConfig {
     /// Requests in flight at once (GitHub allows at most 100 across REST and GraphQL; keep it small).
     #[serde(default = "default_concurrency")]
     pub concurrency: usize,
+    /// Repositories in scope: patterns matched against `name` or `owner/name` (default: all).
+    #[serde(default)]
+    pub include: Vec<String>,
+    /// Repositories out of scope, even when included.
+    #[serde(default)]
+    pub exclude: Vec<String>,
+    /// Whether archived repositories are in scope (they are read-only; controls mark them not applicable).
+    #[serde(default = "default_true")]
+    pub archived: bool,
+}
+
+impl GithubConfig {
+    /// The settings for one organisation at an API URL, everything else at its default.
+    pub fn for_org(org: &str, api_url: &str) -> GithubConfig {
+        GithubConfig {
+            org: org.to_string(),
+            api_url: api_url.to_string(),
+            token_env: default_token_env(),
+            per_page: default_per_page(),
+            concurrency: default_concurrency(),
+            include: Vec::new(),
+            exclude: Vec::new(),
+            archived: true,
+        }
+    }
+
+    /// Whether a repository is in scope.
+    pub fn in_scope(&self, full_name: &str, archived: bool) -> bool {
+        let name = full_name.rsplit('/').next().unwrap_or(full_name);
+        let hits = |patterns: &[String]| {
+            patterns.iter().any(|p| crate::glob::matches(p, full_name) || crate::glob::matches(p, name))
+        };
+        (self.archived || !archived) && (self.include.is_empty() || hits(&self.include)) && !hits(&self.exclude)
+    }
+}
+
+fn default_true() -> bool {
+    true
 }
 
 /// One evidence file (or glob-free path) to ingest during `collect`.

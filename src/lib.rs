@@ -10,6 +10,7 @@ pub mod demo;
 pub mod embedded;
 pub mod error;
 pub mod evaluate;
+pub mod glob;
 pub mod ingest;
 pub mod period;
 pub mod report;

@@ -15,7 +15,7 @@ fn demo_cassette() -> Cassette {
 }
 
 fn config(base_url: String, per_page: u32) -> GithubConfig {
-    GithubConfig { org: "acme-demo".into(), api_url: base_url, token_env: "UNUSED".into(), per_page, concurrency: 4 }
+    GithubConfig { per_page, concurrency: 4, ..GithubConfig::for_org("acme-demo", &base_url) }
 }
 
 fn count(store: &Store, sql: &str) -> i64 {
@@ -150,4 +150,30 @@ fn protection_is_fetched_concurrently_within_the_limit_and_stored_in_order() {
     let repos: Vec<String> = statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
     assert_eq!(repos.len(), 6);
     assert_eq!(repos[0], "acme-demo/payments-api", "stored in listing order, whatever order the answers came in");
+}
+
+#[test]
+fn the_scope_limits_facts_and_requests_but_keeps_the_listing_whole() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(demo_cassette())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    let scoped = GithubConfig {
+        include: vec!["acme-demo/*".into()],
+        exclude: vec!["docs-*".into()],
+        archived: false,
+        ..config(server.base_url(), 4)
+    };
+    let summary = pipeproof::collect::github::collect(&store, &scoped, Token::new(TOKEN.into())).unwrap();
+    assert_eq!(summary.repositories, 4, "docs-site excluded, legacy-tools archived");
+    assert_eq!(summary.out_of_scope, 2);
+    let asked: Vec<String> =
+        server.received().into_iter().map(|r| r.path).filter(|p| p.ends_with("/protection")).collect();
+    assert_eq!(asked.len(), 4);
+    assert!(!asked.iter().any(|p| p.contains("docs-site") || p.contains("legacy-tools")), "{asked:?}");
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM evidence WHERE kind = 'github.repos'"),
+        2,
+        "both listing pages kept"
+    );
 }

@@ -24,13 +24,7 @@ fn cassette(enforce_admins_on_web_app: bool) -> Cassette {
 fn collect(store: &Store, cassette: Cassette) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
-    let config = GithubConfig {
-        org: "acme-demo".into(),
-        api_url: server.base_url(),
-        token_env: "UNUSED".into(),
-        per_page: 4,
-        concurrency: 4,
-    };
+    let config = GithubConfig { per_page: 4, ..GithubConfig::for_org("acme-demo", &server.base_url()) };
     pipeproof::collect::github::collect(store, &config, Token::new("t".into())).unwrap();
 }
 

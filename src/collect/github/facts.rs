@@ -21,6 +21,8 @@ pub struct CollectSummary {
     pub branches_not_visible: usize,
     /// Answers that were `304 Not Modified` (free against the primary rate limit) and reused stored evidence.
     pub not_modified: usize,
+    /// Listed repositories the config's scope left out.
+    pub out_of_scope: usize,
 }
 
 fn store_response(
@@ -49,6 +51,7 @@ fn store_response(
 pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GithubSnapshot) -> Result<CollectSummary> {
     let mut summary = CollectSummary {
         not_modified: snapshot.responses().iter().filter(|r| r.not_modified).count(),
+        out_of_scope: snapshot.out_of_scope,
         ..CollectSummary::default()
     };
     let org = snapshot.org.as_str();
@@ -61,7 +64,7 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GithubSnapshot)
     for (index, page) in snapshot.repo_pages.iter().enumerate() {
         let evidence_id = store_response(conn, run_id, "github.repos", org, page, Some(index + 1 == last_page))?;
         summary.evidence += 1;
-        summary.repositories += insert_repositories(conn, run_id, evidence_id, org, page)?;
+        summary.repositories += insert_repositories(conn, run_id, evidence_id, org, page, &snapshot.in_scope)?;
     }
 
     for protection in &snapshot.protections {
@@ -112,14 +115,20 @@ fn insert_repositories(
     evidence_id: i64,
     org: &str,
     page: &ApiResponse,
+    in_scope: &std::collections::BTreeSet<String>,
 ) -> Result<usize> {
     let listing = page.json()?;
     let repos = listing.as_array().ok_or_else(|| anyhow!("{}: expected a JSON array of repositories", page.url))?;
+    let mut stored = 0;
     for repo in repos {
         let name = repo
             .get("full_name")
             .and_then(Value::as_str)
             .ok_or_else(|| anyhow!("{}: a repository without full_name", page.url))?;
+        if !in_scope.contains(name) {
+            continue;
+        }
+        stored += 1;
         let visibility = repo.get("visibility").and_then(Value::as_str).map(str::to_string).or_else(|| {
             repo.get("private")
                 .and_then(Value::as_bool)
@@ -141,7 +150,7 @@ fn insert_repositories(
             ],
         )?;
     }
-    Ok(repos.len())
+    Ok(stored)
 }
 
 /// What a protection response says, as one `branch_rules` row.

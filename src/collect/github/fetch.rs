@@ -1,9 +1,12 @@
 //! Reads one organisation's evidence from the GitHub REST API.
 
+use std::collections::BTreeSet;
+
 use anyhow::{anyhow, Result};
 use futures_util::StreamExt;
 
 use crate::collect::http::{ApiClient, ApiResponse};
+use crate::config::GithubConfig;
 
 /// Everything read from GitHub in one collection, kept as raw responses.
 pub struct GithubSnapshot {
@@ -13,8 +16,12 @@ pub struct GithubSnapshot {
     pub org_response: ApiResponse,
     /// `GET /orgs/{org}/repos`, every page.
     pub repo_pages: Vec<ApiResponse>,
-    /// `GET /repos/{owner}/{repo}/branches/{default}/protection`, per repository with a default branch.
+    /// `GET /repos/{owner}/{repo}/branches/{default}/protection`, per in-scope repository with a default branch.
     pub protections: Vec<BranchProtectionResponse>,
+    /// The repositories in scope (`owner/name`); the listing pages are kept whole as evidence regardless.
+    pub in_scope: BTreeSet<String>,
+    /// How many listed repositories the config's scope left out.
+    pub out_of_scope: usize,
 }
 
 impl GithubSnapshot {
@@ -37,14 +44,11 @@ pub struct BranchProtectionResponse {
     pub response: ApiResponse,
 }
 
-/// Fetches the organisation, its repositories and each default branch's protection (`concurrency` at a time,
-/// results kept in repository order).
-pub async fn fetch_snapshot(
-    client: &ApiClient,
-    org: &str,
-    per_page: u32,
-    concurrency: usize,
-) -> Result<GithubSnapshot> {
+/// Fetches the organisation, its repositories and each in-scope default branch's protection (`concurrency` at a
+/// time, results kept in repository order).
+pub async fn fetch_snapshot(client: &ApiClient, config: &GithubConfig) -> Result<GithubSnapshot> {
+    let org = config.org.as_str();
+    let per_page = config.per_page.clamp(1, 100);
     let org_response = client.get(&client.url(&format!("/orgs/{org}")), 1).await?;
     match org_response.status {
         200 => {}
@@ -65,32 +69,46 @@ pub async fn fetch_snapshot(
             failed.error_message().unwrap_or_default()
         ));
     }
-    let requests = repositories_with_default_branch(&repo_pages)?.into_iter().map(|(repo, branch)| async move {
+    let listed = listed_repositories(&repo_pages)?;
+    let in_scope: BTreeSet<String> =
+        listed.iter().filter(|r| config.in_scope(&r.name, r.archived)).map(|r| r.name.clone()).collect();
+    let out_of_scope = listed.len() - in_scope.len();
+    let wanted =
+        listed.into_iter().filter(|r| in_scope.contains(&r.name)).filter_map(|r| Some((r.name, r.default_branch?)));
+    let requests = wanted.map(|(repo, branch)| async move {
         let url = client.url(&format!("/repos/{repo}/branches/{}/protection", encode_branch(&branch)));
         let response = client.get(&url, 1).await?;
         tracing::debug!("{repo}@{branch}: branch protection HTTP {}", response.status);
         Ok::<_, anyhow::Error>(BranchProtectionResponse { repo, branch, response })
     });
     let protections: Vec<BranchProtectionResponse> = futures_util::stream::iter(requests)
-        .buffered(concurrency.max(1))
+        .buffered(config.concurrency.max(1))
         .collect::<Vec<_>>()
         .await
         .into_iter()
         .collect::<Result<_>>()?;
-    Ok(GithubSnapshot { org: org.to_string(), org_response, repo_pages, protections })
+    Ok(GithubSnapshot { org: org.to_string(), org_response, repo_pages, protections, in_scope, out_of_scope })
 }
 
-fn repositories_with_default_branch(pages: &[ApiResponse]) -> Result<Vec<(String, String)>> {
+/// A repository as listed: enough to decide scope and what to ask next.
+struct Listed {
+    name: String,
+    default_branch: Option<String>,
+    archived: bool,
+}
+
+fn listed_repositories(pages: &[ApiResponse]) -> Result<Vec<Listed>> {
     let mut found = Vec::new();
     for page in pages {
         let listing = page.json()?;
         let repos = listing.as_array().ok_or_else(|| anyhow!("{}: expected a JSON array of repositories", page.url))?;
         for repo in repos {
-            let name = repo.get("full_name").and_then(|v| v.as_str());
-            let branch = repo.get("default_branch").and_then(|v| v.as_str());
-            if let (Some(name), Some(branch)) = (name, branch) {
-                found.push((name.to_string(), branch.to_string()));
-            }
+            let Some(name) = repo.get("full_name").and_then(|v| v.as_str()) else { continue };
+            found.push(Listed {
+                name: name.to_string(),
+                default_branch: repo.get("default_branch").and_then(|v| v.as_str()).map(str::to_string),
+                archived: repo.get("archived").and_then(|v| v.as_bool()).unwrap_or(false),
+            });
         }
     }
     Ok(found)

@@ -14,19 +14,17 @@ use crate::store::{RunStatus, Store};
 
 /// Collects one organisation into the store as one run: all of it is committed, or the run is marked failed.
 pub fn collect(store: &Store, config: &GithubConfig, token: Token) -> Result<CollectSummary> {
-    let per_page = config.per_page.clamp(1, 100);
     let cached = crate::collect::cache::load(store.conn())?;
     let client = ApiClient::new(&config.api_url, token)?.with_cache(cached);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let run_id = store.start_run("collect github")?;
-    let stored =
-        runtime.block_on(fetch_snapshot(&client, &config.org, per_page, config.concurrency)).and_then(|snapshot| {
-            store.in_transaction(|conn| {
-                let summary = store_snapshot(conn, run_id, &snapshot)?;
-                crate::collect::cache::remember(conn, &snapshot.responses())?;
-                Ok(summary)
-            })
-        });
+    let stored = runtime.block_on(fetch_snapshot(&client, config)).and_then(|snapshot| {
+        store.in_transaction(|conn| {
+            let summary = store_snapshot(conn, run_id, &snapshot)?;
+            crate::collect::cache::remember(conn, &snapshot.responses())?;
+            Ok(summary)
+        })
+    });
     match stored {
         Ok(summary) => {
             store.finish_run(run_id, RunStatus::Succeeded, &serde_json::to_value(&summary)?)?;
