@@ -43,6 +43,9 @@ pub struct GlobalArgs {
 pub enum Command {
     /// Collect evidence from the APIs named in the config (GitHub) into the store.
     Collect(CollectArgs),
+    /// Check, before a long run, what the configured token can see and whether the rate limit covers a full run.
+    /// Exit 1 when some evidence is not visible.
+    Doctor,
     /// Read evidence files (SARIF) into the store.
     Ingest(IngestArgs),
     /// Evaluate every control against the evidence in the store and record the verdicts.

@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     let global = &cli.global;
     match cli.command {
         Command::Collect(_) => collect(&global.store, &global.config),
+        Command::Doctor => doctor(&global.config),
         Command::Ingest(args) => ingest(&global.store, &args),
         Command::Evaluate(args) => evaluate(&global.store, &global.config, &args),
         Command::Report(args) => report(&global.store, &global.config, &args),
@@ -223,4 +224,47 @@ fn waivers_check(config_path: &Path, file: Option<PathBuf>, as_of: Option<&str>)
     }
     println!("{} waiver(s) in {}: {bad} expired or malformed", judged.len(), path.display());
     Ok(if bad > 0 { EXIT_GATE_FAILED } else { EXIT_OK })
+}
+
+fn doctor(config_path: &Path) -> Result<u8> {
+    let config = Config::load(config_path, true)?;
+    let github = config.github.as_ref().ok_or_else(|| {
+        crate::error::input_error(format!("{} has no `github:` section to check", config_path.display()))
+    })?;
+    let token = Token::from_env(&github.token_env)?;
+    let client = crate::collect::http::ApiClient::new(&github.api_url, token)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let diagnosis =
+        runtime.block_on(crate::collect::github::doctor::diagnose(&client, &github.org, github.per_page))?;
+    println!(
+        "token: {}{}",
+        diagnosis.token_kind,
+        diagnosis.scopes.as_ref().map(|s| format!(" (scopes: {s})")).unwrap_or_default()
+    );
+    for check in &diagnosis.checks {
+        println!(
+            "  {:<12} {:<40} {}",
+            if check.visible { "visible" } else { "NOT VISIBLE" },
+            check.evidence,
+            check.detail
+        );
+    }
+    match diagnosis.rate_limit {
+        Some((remaining, limit, reset)) => {
+            let reset = chrono::DateTime::from_timestamp(reset, 0)
+                .map(|t| t.format("%H:%M:%S UTC").to_string())
+                .unwrap_or_default();
+            let enough = if remaining >= diagnosis.requests_needed {
+                "enough"
+            } else {
+                "NOT enough: the run will wait for resets"
+            };
+            println!(
+                "rate limit: {remaining} of {limit} requests left (resets {reset}); a full run needs about {} ({enough})",
+                diagnosis.requests_needed
+            );
+        }
+        None => println!("rate limit: not reported; a full run needs about {} requests", diagnosis.requests_needed),
+    }
+    Ok(if diagnosis.checks.iter().all(|c| c.visible) { EXIT_OK } else { EXIT_GATE_FAILED })
 }

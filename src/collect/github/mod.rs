@@ -1,5 +1,6 @@
 //! The GitHub collector: organisation settings, repositories and classic branch protection.
 
+pub mod doctor;
 mod facts;
 mod fetch;
 

@@ -1,0 +1,109 @@
+//! `pipeproof doctor`: before a long run, what the token can see, what it cannot (and what would fix that),
+//! and whether the rate-limit budget covers a full collection.
+
+use anyhow::{anyhow, Result};
+use serde_json::Value;
+
+use crate::collect::http::ApiClient;
+
+/// One kind of evidence and whether the token can read it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    /// The evidence kind, in words.
+    pub evidence: String,
+    /// Whether it is visible.
+    pub visible: bool,
+    /// What was seen, or what permission would make it visible.
+    pub detail: String,
+}
+
+/// The preflight's findings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Diagnosis {
+    /// The token's kind (never the token).
+    pub token_kind: String,
+    /// The OAuth scopes GitHub reports, for classic tokens.
+    pub scopes: Option<String>,
+    /// Primary rate limit: (remaining, limit, reset epoch seconds).
+    pub rate_limit: Option<(i64, i64, i64)>,
+    /// Requests a full collection of this organisation would make.
+    pub requests_needed: i64,
+    /// Per evidence kind.
+    pub checks: Vec<Check>,
+}
+
+/// Asks GitHub, with the configured token, what a collection of `org` would be able to see.
+pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32) -> Result<Diagnosis> {
+    let rate = client.get(&client.url("/rate_limit"), 1).await?;
+    let rate_limit = rate.json().ok().and_then(|body| {
+        let core = body.pointer("/resources/core")?;
+        Some((core.get("remaining")?.as_i64()?, core.get("limit")?.as_i64()?, core.get("reset")?.as_i64()?))
+    });
+    let org_response = client.get(&client.url(&format!("/orgs/{org}")), 1).await?;
+    if org_response.status == 401 {
+        return Err(anyhow!("GitHub rejected the token (HTTP 401): check the token named by github.token_env"));
+    }
+    let mut checks = Vec::new();
+    let org_body = org_response.json().unwrap_or(Value::Null);
+    checks.push(Check {
+        evidence: "organisation settings".into(),
+        visible: org_response.status == 200,
+        detail: if org_response.status == 200 {
+            "readable".into()
+        } else {
+            format!("HTTP {}: the organisation is not visible to this token", org_response.status)
+        },
+    });
+    let two_factor = org_body.get("two_factor_requirement_enabled").filter(|v| !v.is_null());
+    checks.push(Check {
+        evidence: "two-factor requirement (SRC-01)".into(),
+        visible: two_factor.is_some(),
+        detail: match two_factor {
+            Some(value) => format!("visible (currently {value})"),
+            None => {
+                "not returned: needs an organisation owner's token (admin:org read, or Members: read for an App)".into()
+            }
+        },
+    });
+    let repo_count =
+        ["public_repos", "total_private_repos"].iter().filter_map(|k| org_body.get(*k)?.as_i64()).sum::<i64>();
+    let listing = client.get(&client.url(&format!("/orgs/{org}/repos?type=all&per_page=1")), 1).await?;
+    let first = listing.json().ok().and_then(|v| v.as_array()?.first().cloned());
+    checks.push(Check {
+        evidence: "repository inventory".into(),
+        visible: listing.status == 200,
+        detail: if listing.status == 200 {
+            format!("readable; the organisation reports {repo_count} repositories")
+        } else {
+            format!("HTTP {}: needs the repo scope (Metadata: read for an App)", listing.status)
+        },
+    });
+    if let Some(repo) = first {
+        let name = repo.get("full_name").and_then(Value::as_str).unwrap_or_default();
+        let branch = repo.get("default_branch").and_then(Value::as_str).unwrap_or("main");
+        let protection = client.get(&client.url(&format!("/repos/{name}/branches/{branch}/protection")), 1).await?;
+        let unprotected =
+            protection.status == 404 && protection.error_message().as_deref() == Some("Branch not protected");
+        let visible = protection.status == 200 || unprotected;
+        checks.push(Check {
+            evidence: "branch protection (SRC-05 to SRC-12)".into(),
+            visible,
+            detail: if visible {
+                format!("readable on {name}@{branch}")
+            } else {
+                format!(
+                    "HTTP {} on {name}@{branch}: needs admin on the repositories (Administration: read for an App)",
+                    protection.status
+                )
+            },
+        });
+    }
+    let pages = (repo_count + i64::from(per_page) - 1) / i64::from(per_page.max(1));
+    Ok(Diagnosis {
+        token_kind: org_response.token_kind.to_string(),
+        scopes: org_response.scopes.clone(),
+        rate_limit,
+        requests_needed: 1 + pages.max(1) + repo_count,
+        checks,
+    })
+}

@@ -1,0 +1,57 @@
+//! `pipeproof doctor` against the replay server: what is visible, what is not and why, and the budget.
+
+mod common;
+
+use common::pipeproof;
+use pipeproof::collect::replay::{Cassette, ReplayServer};
+
+fn run_doctor(owner_token: bool) -> (Option<i32>, String) {
+    let path = common::demo_fixtures().join("github/cassette.json");
+    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    if !owner_token {
+        for interaction in value["interactions"].as_array_mut().unwrap() {
+            if interaction["path"] == "/orgs/acme-demo" {
+                interaction["body"].as_object_mut().unwrap().remove("two_factor_requirement_enabled");
+            }
+        }
+    }
+    let cassette = Cassette::parse(&value.to_string(), "cassette").unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pipeproof.yaml");
+    std::fs::write(
+        &config,
+        format!("github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DOCTOR_TOKEN\n", server.base_url()),
+    )
+    .unwrap();
+    let output = pipeproof()
+        .env("PIPEPROOF_DOCTOR_TOKEN", "ghp_doctorSECRET")
+        .arg("--config")
+        .arg(&config)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
+    assert!(!text.contains("ghp_doctorSECRET"), "{text}");
+    (output.status.code(), text)
+}
+
+#[test]
+fn an_owner_token_sees_everything_and_the_budget_suffices() {
+    let (code, text) = run_doctor(true);
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("token: classic personal access token"), "{text}");
+    assert!(text.contains("visible      two-factor requirement (SRC-01)"), "{text}");
+    assert!(text.contains("readable on acme-demo/payments-api@main"), "{text}");
+    assert!(text.contains("4997 of 5000 requests left") && text.contains("(enough)"), "{text}");
+    assert!(text.contains("the organisation reports 6 repositories"), "{text}");
+}
+
+#[test]
+fn a_token_that_is_not_an_owner_is_told_what_would_fix_it() {
+    let (code, text) = run_doctor(false);
+    assert_eq!(code, Some(1), "{text}");
+    assert!(text.contains("NOT VISIBLE  two-factor requirement (SRC-01)"), "{text}");
+    assert!(text.contains("needs an organisation owner's token"), "{text}");
+}
