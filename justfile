@@ -20,3 +20,7 @@ fmt:
 # The full CI script, locally.
 ci:
     bash .ci/run
+
+# Benchmarks (print figures; dev profile, so DuckDB is not rebuilt for release).
+bench:
+    . .ci/env && cargo run --example bench_collect

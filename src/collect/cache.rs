@@ -19,17 +19,21 @@ pub fn load(conn: &Connection) -> Result<HashMap<String, CachedPage>> {
 
 /// Remembers the successful answers that carried an ETag (their bodies are already stored as evidence).
 pub fn remember(conn: &Connection, responses: &[&ApiResponse]) -> Result<()> {
-    let mut statement = conn.prepare("INSERT OR REPLACE INTO http_cache VALUES (?, ?, ?, ?, ?)")?;
-    for response in responses.iter().filter(|r| r.status == 200) {
-        if let Some(etag) = &response.etag {
-            statement.execute(params![
-                response.url,
-                etag,
-                crate::store::sha256_hex(&response.body),
-                response.next,
-                response.received_at
-            ])?;
-        }
+    let fresh: Vec<(&ApiResponse, &String)> =
+        responses.iter().filter(|r| r.status == 200).filter_map(|r| r.etag.as_ref().map(|etag| (*r, etag))).collect();
+    let urls =
+        duckdb::types::Value::List(fresh.iter().map(|(r, _)| duckdb::types::Value::Text(r.url.clone())).collect());
+    conn.prepare_cached("DELETE FROM http_cache WHERE list_contains(?::VARCHAR[], url)")?.execute([urls])?;
+    let mut appender = conn.appender("http_cache")?;
+    for (response, etag) in fresh {
+        appender.append_row(params![
+            response.url,
+            etag,
+            crate::store::sha256_hex(&response.body),
+            response.next,
+            response.received_at
+        ])?;
     }
+    appender.flush()?;
     Ok(())
 }

@@ -1,5 +1,7 @@
 //! Evidence: raw bytes stored once by sha256, with source, kind, subject and provenance.
 
+use std::collections::HashSet;
+
 use anyhow::Result;
 use chrono::NaiveDateTime;
 use duckdb::{params, Connection};
@@ -45,26 +47,47 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 
 /// Stores one evidence item (its bytes only if not already present) and returns its id.
 pub fn add_evidence(conn: &Connection, run_id: i64, evidence: &NewEvidence<'_>) -> Result<i64> {
-    let sha256 = sha256_hex(evidence.body);
-    conn.execute(
-        "INSERT INTO blobs VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-        params![sha256, evidence.body.len() as i64, evidence.body],
-    )?;
-    let evidence_id: i64 = conn.query_row("SELECT nextval('evidence_ids')", [], |row| row.get(0))?;
-    conn.execute(
-        "INSERT INTO evidence VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-        params![
-            evidence_id,
+    Ok(add_evidence_batch(conn, run_id, std::slice::from_ref(evidence))?[0])
+}
+
+/// Stores many evidence items with the Appender (bytes only once per distinct content); returns their ids in order.
+pub fn add_evidence_batch(conn: &Connection, run_id: i64, items: &[NewEvidence<'_>]) -> Result<Vec<i64>> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut ids: Vec<i64> = conn
+        .prepare_cached("SELECT nextval('evidence_ids') FROM range(?)")?
+        .query_map([items.len() as i64], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    ids.sort_unstable();
+    let hashes: Vec<String> = items.iter().map(|item| sha256_hex(item.body)).collect();
+    let wanted = duckdb::types::Value::List(hashes.iter().map(|h| duckdb::types::Value::Text(h.clone())).collect());
+    let mut stored: HashSet<String> = conn
+        .prepare_cached("SELECT sha256 FROM blobs WHERE list_contains(?::VARCHAR[], sha256)")?
+        .query_map([wanted], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut blobs = conn.appender("blobs")?;
+    for (item, hash) in items.iter().zip(&hashes) {
+        if stored.insert(hash.clone()) {
+            blobs.append_row(params![hash, item.body.len() as i64, item.body])?;
+        }
+    }
+    blobs.flush()?;
+    let mut evidence = conn.appender("evidence")?;
+    for ((item, hash), id) in items.iter().zip(&hashes).zip(&ids) {
+        evidence.append_row(params![
+            id,
             run_id,
-            sha256,
-            evidence.source,
-            evidence.kind,
-            evidence.subject,
-            evidence.collected_at,
-            evidence.provenance.to_string()
-        ],
-    )?;
-    Ok(evidence_id)
+            hash,
+            item.source,
+            item.kind,
+            item.subject,
+            item.collected_at,
+            item.provenance.to_string()
+        ])?;
+    }
+    evidence.flush()?;
+    Ok(ids)
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! Turns a GitHub snapshot into evidence rows and typed facts, in one transaction.
 
 use anyhow::{anyhow, Result};
-use duckdb::{params, Connection};
+use duckdb::{params, Appender, Connection};
 use serde_json::Value;
 
 use super::fetch::{BranchProtectionResponse, GithubSnapshot};
 use crate::collect::http::ApiResponse;
-use crate::store::{add_evidence, NewEvidence};
+use crate::store::{add_evidence_batch, NewEvidence};
 
 /// Counts of what a collection stored.
 #[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
@@ -25,59 +25,68 @@ pub struct CollectSummary {
     pub out_of_scope: usize,
 }
 
-fn store_response(
-    conn: &Connection,
-    run_id: i64,
-    kind: &str,
-    subject: &str,
-    response: &ApiResponse,
+fn evidence_of<'a>(
+    kind: &'a str,
+    subject: &'a str,
+    response: &'a ApiResponse,
     complete: Option<bool>,
-) -> Result<i64> {
-    add_evidence(
-        conn,
-        run_id,
-        &NewEvidence {
-            source: "github",
-            kind,
-            subject,
-            collected_at: response.received_at,
-            provenance: response.provenance(complete),
-            body: &response.body,
-        },
-    )
+) -> NewEvidence<'a> {
+    NewEvidence {
+        source: "github",
+        kind,
+        subject,
+        collected_at: response.received_at,
+        provenance: response.provenance(complete),
+        body: &response.body,
+    }
 }
 
-/// Stores the snapshot's responses as evidence and its facts, referencing that evidence.
+/// Stores the snapshot's responses as evidence and its facts, referencing that evidence (in bulk, via the Appender).
 pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GithubSnapshot) -> Result<CollectSummary> {
+    let org = snapshot.org.as_str();
+    let subjects: Vec<String> = snapshot.protections.iter().map(|p| format!("{}@{}", p.repo, p.branch)).collect();
+    let last_page = snapshot.repo_pages.len();
+    let mut items = vec![evidence_of("github.org", org, &snapshot.org_response, None)];
+    items.extend(
+        snapshot
+            .repo_pages
+            .iter()
+            .enumerate()
+            .map(|(index, page)| evidence_of("github.repos", org, page, Some(index + 1 == last_page))),
+    );
+    items.extend(
+        snapshot
+            .protections
+            .iter()
+            .zip(&subjects)
+            .map(|(p, subject)| evidence_of("github.branch_protection", subject, &p.response, None)),
+    );
+    let ids = add_evidence_batch(conn, run_id, &items)?;
     let mut summary = CollectSummary {
+        evidence: ids.len(),
         not_modified: snapshot.responses().iter().filter(|r| r.not_modified).count(),
         out_of_scope: snapshot.out_of_scope,
         ..CollectSummary::default()
     };
-    let org = snapshot.org.as_str();
 
-    let org_evidence = store_response(conn, run_id, "github.org", org, &snapshot.org_response, None)?;
-    summary.evidence += 1;
-    insert_org_settings(conn, run_id, org_evidence, org, &snapshot.org_response)?;
+    insert_org_settings(conn, run_id, ids[0], org, &snapshot.org_response)?;
 
-    let last_page = snapshot.repo_pages.len();
-    for (index, page) in snapshot.repo_pages.iter().enumerate() {
-        let evidence_id = store_response(conn, run_id, "github.repos", org, page, Some(index + 1 == last_page))?;
-        summary.evidence += 1;
-        summary.repositories += insert_repositories(conn, run_id, evidence_id, org, page, &snapshot.in_scope)?;
+    let mut repositories = conn.appender("repositories_history")?;
+    for (page, evidence_id) in snapshot.repo_pages.iter().zip(&ids[1..]) {
+        summary.repositories +=
+            append_repositories(&mut repositories, run_id, *evidence_id, org, page, &snapshot.in_scope)?;
     }
+    repositories.flush()?;
 
-    for protection in &snapshot.protections {
-        let subject = format!("{}@{}", protection.repo, protection.branch);
-        let evidence_id =
-            store_response(conn, run_id, "github.branch_protection", &subject, &protection.response, None)?;
-        summary.evidence += 1;
-        if insert_branch_rule(conn, run_id, evidence_id, org, protection)? {
+    let mut rules = conn.appender("branch_rules_history")?;
+    for (protection, evidence_id) in snapshot.protections.iter().zip(&ids[1 + last_page..]) {
+        if append_branch_rule(&mut rules, run_id, *evidence_id, org, protection)? {
             summary.branches_visible += 1;
         } else {
             summary.branches_not_visible += 1;
         }
     }
+    rules.flush()?;
     Ok(summary)
 }
 
@@ -93,24 +102,21 @@ fn insert_org_settings(
     let reason = two_factor
         .is_none()
         .then_some("two_factor_requirement_enabled was not returned: GitHub shows it only to organisation owners");
-    conn.execute(
-        "INSERT INTO org_settings_history VALUES (?, ?, ?, ?, true, ?, ?, ?, ?)",
-        params![
-            run_id,
-            evidence_id,
-            response.received_at,
-            org,
-            reason,
-            two_factor,
-            body.get("default_repository_permission").and_then(Value::as_str),
-            body.get("members_can_create_repositories").and_then(Value::as_bool),
-        ],
-    )?;
+    conn.prepare_cached("INSERT INTO org_settings_history VALUES (?, ?, ?, ?, true, ?, ?, ?, ?)")?.execute(params![
+        run_id,
+        evidence_id,
+        response.received_at,
+        org,
+        reason,
+        two_factor,
+        body.get("default_repository_permission").and_then(Value::as_str),
+        body.get("members_can_create_repositories").and_then(Value::as_bool),
+    ])?;
     Ok(())
 }
 
-fn insert_repositories(
-    conn: &Connection,
+fn append_repositories(
+    appender: &mut Appender<'_>,
     run_id: i64,
     evidence_id: i64,
     org: &str,
@@ -134,21 +140,18 @@ fn insert_repositories(
                 .and_then(Value::as_bool)
                 .map(|private| if private { "private" } else { "public" }.to_string())
         });
-        conn.execute(
-            "INSERT INTO repositories_history VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            params![
-                run_id,
-                evidence_id,
-                page.received_at,
-                org,
-                name,
-                visibility,
-                repo.get("archived").and_then(Value::as_bool),
-                repo.get("fork").and_then(Value::as_bool),
-                repo.get("default_branch").and_then(Value::as_str),
-                repo.get("pushed_at").and_then(Value::as_str).and_then(crate::time::parse_api_time),
-            ],
-        )?;
+        appender.append_row(params![
+            run_id,
+            evidence_id,
+            page.received_at,
+            org,
+            name,
+            visibility,
+            repo.get("archived").and_then(Value::as_bool),
+            repo.get("fork").and_then(Value::as_bool),
+            repo.get("default_branch").and_then(Value::as_str),
+            repo.get("pushed_at").and_then(Value::as_str).and_then(crate::time::parse_api_time),
+        ])?;
     }
     Ok(stored)
 }
@@ -254,8 +257,8 @@ fn parse_branch_rule(response: &ApiResponse) -> Result<BranchRule> {
     }
 }
 
-fn insert_branch_rule(
-    conn: &Connection,
+fn append_branch_rule(
+    appender: &mut Appender<'_>,
     run_id: i64,
     evidence_id: i64,
     org: &str,
@@ -266,33 +269,32 @@ fn insert_branch_rule(
         .required_status_checks
         .as_ref()
         .map(|names| duckdb::types::Value::List(names.iter().map(|n| duckdb::types::Value::Text(n.clone())).collect()));
-    conn.execute(
-        "INSERT INTO branch_rules_history VALUES (?, ?, ?, ?, ?, ?, true, 'classic', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        params![
-            run_id,
-            evidence_id,
-            protection.response.received_at,
-            org,
-            protection.repo,
-            protection.branch,
-            rule.visible,
-            rule.not_visible_reason,
-            rule.protected,
-            rule.pull_request_required,
-            rule.required_approvals,
-            rule.dismiss_stale_reviews,
-            rule.require_code_owner_reviews,
-            rule.require_last_push_approval,
-            checks,
-            rule.strict_status_checks,
-            rule.enforce_admins,
-            rule.allow_force_pushes,
-            rule.allow_deletions,
-            rule.required_linear_history,
-            rule.required_signatures,
-            rule.required_conversation_resolution,
-        ],
-    )?;
+    appender.append_row(params![
+        run_id,
+        evidence_id,
+        protection.response.received_at,
+        org,
+        protection.repo,
+        protection.branch,
+        true,
+        "classic",
+        rule.visible,
+        rule.not_visible_reason,
+        rule.protected,
+        rule.pull_request_required,
+        rule.required_approvals,
+        rule.dismiss_stale_reviews,
+        rule.require_code_owner_reviews,
+        rule.require_last_push_approval,
+        checks,
+        rule.strict_status_checks,
+        rule.enforce_admins,
+        rule.allow_force_pushes,
+        rule.allow_deletions,
+        rule.required_linear_history,
+        rule.required_signatures,
+        rule.required_conversation_resolution,
+    ])?;
     Ok(rule.visible)
 }
 
