@@ -140,3 +140,33 @@ fn no_content_reads_as_an_empty_list_and_provenance_names_the_token_kind() {
     assert!(provenance.contains("repo, read:org"), "{provenance}");
     assert!(!provenance.contains(TOKEN));
 }
+
+#[test]
+fn a_connection_dropped_mid_body_is_retried() {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = listener.local_addr().unwrap();
+    let server = std::thread::spawn(move || {
+        for (index, stream) in listener.incoming().take(2).enumerate() {
+            let mut stream = stream.unwrap();
+            let mut request = [0u8; 4096];
+            let _ = stream.read(&mut request);
+            if index == 0 {
+                stream
+                    .write_all(
+                        b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 100\r\n\r\n{\"trunc",
+                    )
+                    .unwrap();
+            } else {
+                stream
+                    .write_all(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: 11\r\nconnection: close\r\n\r\n{\"ok\":true}")
+                    .unwrap();
+            }
+        }
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let client = ApiClient::with_policy(&format!("http://{address}"), Token::new(TOKEN.into()), fast_policy()).unwrap();
+    let response = runtime.block_on(client.get(&client.url("/x"), 1)).unwrap();
+    assert_eq!(response.json().unwrap()["ok"], true);
+    server.join().unwrap();
+}
