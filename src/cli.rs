@@ -50,6 +50,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Evaluate every control against the evidence in the store and record the verdicts.
     Evaluate(EvaluateArgs),
+    /// Compare two evaluations (default: the last two); exit 1 on a regression.
+    Drift(DriftArgs),
     /// Render the latest (or a given) evaluation as HTML, PDF and JSON.
     Report(ReportArgs),
     /// Run the whole pipeline on the bundled demo organisation (no network, no token needed).
@@ -159,6 +161,61 @@ pub struct EvaluateArgs {
     /// Exit with code 1 when a control has this verdict.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+}
+
+/// Output formats of `drift`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriftFormat {
+    /// Plain text.
+    Text,
+    /// JSON.
+    Json,
+    /// Markdown tables.
+    Markdown,
+}
+
+/// What `drift` fails on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum DriftFailOn {
+    /// New failures.
+    Fail,
+    /// New failures and newly unknown findings.
+    Unknown,
+    /// Any change for the worse, newly waived findings included.
+    Any,
+}
+
+/// Severities, for `--min-severity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SeverityArg {
+    /// Critical only.
+    Critical,
+    /// High and above.
+    High,
+    /// Medium and above.
+    Medium,
+    /// All.
+    Low,
+}
+
+/// Arguments of `drift`.
+#[derive(Debug, Args)]
+pub struct DriftArgs {
+    /// The earlier evaluation: an id, or a date/time (the latest evaluation as of then).
+    #[arg(long, value_name = "EVAL|DATE")]
+    pub from: Option<String>,
+    /// The later evaluation: an id, or a date/time.
+    #[arg(long, value_name = "EVAL|DATE")]
+    pub to: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: DriftFormat,
+    /// What counts as a regression (exit 1).
+    #[arg(long, value_enum, default_value = "fail")]
+    pub fail_on: DriftFailOn,
+    /// Only regressions in controls at least this severe count.
+    #[arg(long, value_enum, default_value = "low")]
+    pub min_severity: SeverityArg,
 }
 
 /// Report formats.

@@ -24,6 +24,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Ingest(args) => ingest(&global.store, &args),
         Command::Evaluate(args) => evaluate(&global.store, &global.config, &args),
         Command::Report(args) => report(&global.store, &global.config, &args),
+        Command::Drift(args) => drift(&global.store, &args),
         Command::Demo(args) => crate::demo::run(&args),
         Command::Controls(args) => match args.command {
             ControlsCommand::List { control_dirs } => controls_list(&control_dirs),
@@ -267,4 +268,41 @@ fn doctor(config_path: &Path) -> Result<u8> {
         None => println!("rate limit: not reported; a full run needs about {} requests", diagnosis.requests_needed),
     }
     Ok(if diagnosis.checks.iter().all(|c| c.visible) { EXIT_OK } else { EXIT_GATE_FAILED })
+}
+
+fn drift(store_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
+    use crate::cli::{DriftFailOn, DriftFormat, SeverityArg};
+    use crate::drift::Regression;
+    let conn = Store::open_read_only(store_path)?;
+    let (default_from, default_to) = match (&args.from, &args.to) {
+        (Some(_), Some(_)) => (0, 0),
+        _ => crate::drift::last_two(&conn)?,
+    };
+    let from =
+        args.from.as_deref().map(|t| crate::drift::resolve_evaluation(&conn, t)).transpose()?.unwrap_or(default_from);
+    let to = args.to.as_deref().map(|t| crate::drift::resolve_evaluation(&conn, t)).transpose()?.unwrap_or(default_to);
+    let drift = crate::drift::compare(&conn, from, to)?;
+    match args.format {
+        DriftFormat::Text => print!("{}", drift.to_text()),
+        DriftFormat::Json => println!("{}", serde_json::to_string_pretty(&drift)?),
+        DriftFormat::Markdown => print!("{}", drift.to_markdown()),
+    }
+    let rule = match args.fail_on {
+        DriftFailOn::Fail => Regression::Fail,
+        DriftFailOn::Unknown => Regression::Unknown,
+        DriftFailOn::Any => Regression::Any,
+    };
+    let min_severity = match args.min_severity {
+        SeverityArg::Critical => "critical",
+        SeverityArg::High => "high",
+        SeverityArg::Medium => "medium",
+        SeverityArg::Low => "low",
+    };
+    let regressions = drift.regressions(rule, min_severity);
+    if regressions.is_empty() {
+        Ok(EXIT_OK)
+    } else {
+        eprintln!("regression: {} finding(s) got worse", regressions.len());
+        Ok(EXIT_GATE_FAILED)
+    }
 }

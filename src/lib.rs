@@ -7,6 +7,7 @@ pub mod config;
 pub mod controls;
 pub mod controls_commands;
 pub mod demo;
+pub mod drift;
 pub mod embedded;
 pub mod error;
 pub mod evaluate;

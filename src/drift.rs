@@ -1,0 +1,298 @@
+//! Drift: what changed between two evaluations, per control and resource and per framework requirement, and
+//! whether that is a regression a scheduled job should fail on.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+
+use anyhow::Result;
+use duckdb::Connection;
+use serde::Serialize;
+
+use crate::error::input_error;
+use crate::report::ReportModel;
+
+/// What kind of change a finding went through.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ChangeKind {
+    /// It fails now and did not before (or is new and failing).
+    NewFailure,
+    /// It can no longer be decided (not visible, stale, no evidence).
+    NewlyUnknown,
+    /// A failure is now covered by a waiver.
+    NewlyWaived,
+    /// It failed or was undecided and now passes (or no longer applies).
+    Resolved,
+    /// The resource was not judged before.
+    Added,
+    /// The resource is no longer judged.
+    Removed,
+}
+
+impl ChangeKind {
+    fn heading(self) -> &'static str {
+        match self {
+            ChangeKind::NewFailure => "New failures",
+            ChangeKind::NewlyUnknown => "Newly unknown",
+            ChangeKind::NewlyWaived => "Newly waived",
+            ChangeKind::Resolved => "Resolved",
+            ChangeKind::Added => "Resources added",
+            ChangeKind::Removed => "Resources removed",
+        }
+    }
+}
+
+/// One finding's change.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Change {
+    /// The kind of change.
+    pub kind: ChangeKind,
+    /// Control id.
+    pub control: String,
+    /// Control severity.
+    pub severity: String,
+    /// Resource.
+    pub resource: String,
+    /// Status before (absent when the resource is new).
+    pub from: Option<String>,
+    /// Status now (absent when the resource is gone).
+    pub to: Option<String>,
+    /// The current reason (or the last one, for removed resources).
+    pub reason: String,
+}
+
+/// A framework requirement whose status changed.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct RequirementChange {
+    /// Framework name.
+    pub framework: String,
+    /// Requirement id.
+    pub requirement: String,
+    /// Status before.
+    pub from: String,
+    /// Status now.
+    pub to: String,
+}
+
+/// The difference between two evaluations.
+#[derive(Debug, Clone, Serialize)]
+pub struct Drift {
+    /// The earlier evaluation and its as-of moment.
+    pub from: (i64, String),
+    /// The later evaluation and its as-of moment.
+    pub to: (i64, String),
+    /// Changed findings, grouped by kind, then control and resource.
+    pub changes: Vec<Change>,
+    /// Requirement status changes per framework.
+    pub requirements: Vec<RequirementChange>,
+}
+
+/// What counts as a regression.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Regression {
+    /// New failures.
+    Fail,
+    /// New failures or newly unknown findings.
+    Unknown,
+    /// Any change for the worse, including newly waived ones.
+    Any,
+}
+
+fn severity_rank(severity: &str) -> u8 {
+    match severity {
+        "critical" => 0,
+        "high" => 1,
+        "medium" => 2,
+        _ => 3,
+    }
+}
+
+impl Drift {
+    /// The changes that count as a regression under `rule`, for controls at least as severe as `min_severity`.
+    pub fn regressions(&self, rule: Regression, min_severity: &str) -> Vec<&Change> {
+        self.changes
+            .iter()
+            .filter(|c| severity_rank(&c.severity) <= severity_rank(min_severity))
+            .filter(|c| match rule {
+                Regression::Fail => c.kind == ChangeKind::NewFailure,
+                Regression::Unknown => matches!(c.kind, ChangeKind::NewFailure | ChangeKind::NewlyUnknown),
+                Regression::Any => {
+                    matches!(c.kind, ChangeKind::NewFailure | ChangeKind::NewlyUnknown | ChangeKind::NewlyWaived)
+                }
+            })
+            .collect()
+    }
+
+    /// Plain text for terminals and logs.
+    pub fn to_text(&self) -> String {
+        let mut out = format!(
+            "drift from evaluation #{} (as of {}) to #{} (as of {})\n",
+            self.from.0, self.from.1, self.to.0, self.to.1
+        );
+        for (kind, changes) in self.grouped() {
+            let _ = writeln!(out, "{} ({}):", kind.heading(), changes.len());
+            for c in changes {
+                let _ = writeln!(
+                    out,
+                    "  {:<8} {:<32} {} -> {}  {}",
+                    c.control,
+                    c.resource,
+                    c.from.as_deref().unwrap_or("-"),
+                    c.to.as_deref().unwrap_or("-"),
+                    c.reason
+                );
+            }
+        }
+        if !self.requirements.is_empty() {
+            let _ = writeln!(out, "Requirement changes ({}):", self.requirements.len());
+            for r in &self.requirements {
+                let _ = writeln!(out, "  {} {}: {} -> {}", r.framework, r.requirement, r.from, r.to);
+            }
+        }
+        if self.changes.is_empty() && self.requirements.is_empty() {
+            out.push_str("no changes\n");
+        }
+        out
+    }
+
+    /// Markdown for tickets and chat.
+    pub fn to_markdown(&self) -> String {
+        let cell = |text: &str| text.replace('|', "\\|").replace('\n', " ");
+        let mut out =
+            format!("## Drift: evaluation #{} ({}) → #{} ({})\n\n", self.from.0, self.from.1, self.to.0, self.to.1);
+        for (kind, changes) in self.grouped() {
+            let _ = writeln!(
+                out,
+                "### {} ({})\n\n| Control | Resource | Was | Now | Reason |\n|---|---|---|---|---|",
+                kind.heading(),
+                changes.len()
+            );
+            for c in changes {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} |",
+                    cell(&c.control),
+                    cell(&c.resource),
+                    c.from.as_deref().unwrap_or("-"),
+                    c.to.as_deref().unwrap_or("-"),
+                    cell(&c.reason)
+                );
+            }
+            out.push('\n');
+        }
+        if !self.requirements.is_empty() {
+            out.push_str("### Requirement changes\n\n| Framework | Requirement | Was | Now |\n|---|---|---|---|\n");
+            for r in &self.requirements {
+                let _ = writeln!(out, "| {} | {} | {} | {} |", cell(&r.framework), r.requirement, r.from, r.to);
+            }
+        }
+        out
+    }
+
+    fn grouped(&self) -> BTreeMap<ChangeKind, Vec<&Change>> {
+        let mut groups: BTreeMap<ChangeKind, Vec<&Change>> = BTreeMap::new();
+        for change in &self.changes {
+            groups.entry(change.kind).or_default().push(change);
+        }
+        groups
+    }
+}
+
+/// Resolves `--from`/`--to`: an evaluation id, or a date/time meaning the latest evaluation as of then.
+pub fn resolve_evaluation(conn: &Connection, text: &str) -> Result<i64> {
+    if let Ok(id) = text.parse::<i64>() {
+        let found: i64 =
+            conn.query_row("SELECT count(*) FROM evaluations WHERE evaluation_id = ?", [id], |r| r.get(0))?;
+        return if found == 1 {
+            Ok(id)
+        } else {
+            Err(input_error(format!("there is no evaluation #{id} in the store")))
+        };
+    }
+    let moment = crate::time::parse_as_of(text)?;
+    conn.query_row("SELECT max(evaluation_id) FROM evaluations WHERE as_of <= ?", [moment], |row| {
+        row.get::<_, Option<i64>>(0)
+    })?
+    .ok_or_else(|| input_error(format!("no evaluation is as of {text} or earlier")))
+}
+
+/// The last two evaluations, oldest first.
+pub fn last_two(conn: &Connection) -> Result<(i64, i64)> {
+    let mut statement = conn.prepare("SELECT evaluation_id FROM evaluations ORDER BY evaluation_id DESC LIMIT 2")?;
+    let ids: Vec<i64> = statement.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
+    match ids.as_slice() {
+        [to, from] => Ok((*from, *to)),
+        _ => Err(input_error(
+            "drift needs two evaluations in the store: run `pipeproof evaluate` again after collecting",
+        )),
+    }
+}
+
+/// Compares two stored evaluations.
+pub fn compare(conn: &Connection, from_id: i64, to_id: i64) -> Result<Drift> {
+    let before = ReportModel::load(conn, Some(from_id), None)?;
+    let after = ReportModel::load(conn, Some(to_id), None)?;
+    let index = |model: &ReportModel| {
+        model
+            .controls
+            .iter()
+            .flat_map(|c| {
+                c.findings.iter().map(move |f| ((c.id.clone(), f.resource.clone()), (c.severity.clone(), f.clone())))
+            })
+            .collect::<BTreeMap<_, _>>()
+    };
+    let (old, new) = (index(&before), index(&after));
+    let mut changes = Vec::new();
+    for (key, (severity, now)) in &new {
+        let was = old.get(key).map(|(_, f)| f.status.as_str());
+        let kind = match (was, now.status.as_str()) {
+            (Some(a), b) if a == b => continue,
+            (Some(_) | None, "fail") => ChangeKind::NewFailure,
+            (Some(_) | None, "unknown") => ChangeKind::NewlyUnknown,
+            (Some(_), "waived") => ChangeKind::NewlyWaived,
+            (Some("fail" | "unknown" | "waived"), _) => ChangeKind::Resolved,
+            (None, _) => ChangeKind::Added,
+            (Some(_), _) => continue,
+        };
+        changes.push(Change {
+            kind,
+            control: key.0.clone(),
+            severity: severity.clone(),
+            resource: key.1.clone(),
+            from: was.map(str::to_string),
+            to: Some(now.status.clone()),
+            reason: now.reason.clone(),
+        });
+    }
+    for (key, (severity, was)) in &old {
+        if !new.contains_key(key) {
+            changes.push(Change {
+                kind: ChangeKind::Removed,
+                control: key.0.clone(),
+                severity: severity.clone(),
+                resource: key.1.clone(),
+                from: Some(was.status.clone()),
+                to: None,
+                reason: was.reason.clone(),
+            });
+        }
+    }
+    changes.sort_by(|a, b| (a.kind, &a.control, &a.resource).cmp(&(b.kind, &b.control, &b.resource)));
+    let mut requirements = Vec::new();
+    for framework in &after.frameworks {
+        let Some(earlier) = before.frameworks.iter().find(|f| f.id == framework.id) else { continue };
+        for requirement in &framework.requirements {
+            if let Some(was) = earlier.requirements.iter().find(|r| r.id == requirement.id) {
+                if was.status != requirement.status {
+                    requirements.push(RequirementChange {
+                        framework: framework.name.clone(),
+                        requirement: requirement.id.clone(),
+                        from: was.status.clone(),
+                        to: requirement.status.clone(),
+                    });
+                }
+            }
+        }
+    }
+    Ok(Drift { from: (from_id, before.as_of), to: (to_id, after.as_of), changes, requirements })
+}

@@ -1,0 +1,120 @@
+//! `pipeproof drift` between two evaluations of the demo organisation, after its settings changed.
+
+mod common;
+
+use common::pipeproof;
+use pipeproof::collect::replay::{Cassette, ReplayServer};
+
+fn changed_cassette() -> Cassette {
+    let path = common::demo_fixtures().join("github/cassette.json");
+    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for interaction in value["interactions"].as_array_mut().unwrap() {
+        match interaction["path"].as_str().unwrap() {
+            "/repos/acme-demo/web-app/branches/main/protection" => {
+                interaction["body"]["enforce_admins"]["enabled"] = serde_json::json!(true)
+            }
+            "/repos/acme-demo/payments-api/branches/main/protection" => {
+                interaction["body"]["allow_force_pushes"]["enabled"] = serde_json::json!(true)
+            }
+            _ => {}
+        }
+    }
+    Cassette::parse(&value.to_string(), "changed").unwrap()
+}
+
+#[test]
+fn drift_names_new_failures_resolutions_and_requirement_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(changed_cassette())).unwrap();
+    let config = dir.path().join("fixtures/nightly.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DRIFT_TOKEN\n  per_page: 4\n",
+            server.base_url()
+        ),
+    )
+    .unwrap();
+    let with_store = || {
+        let mut command = pipeproof();
+        command.env("PIPEPROOF_DRIFT_TOKEN", "ghs_drift").arg("--store").arg(&store).arg("--config").arg(&config);
+        command
+    };
+    with_store().arg("collect").assert().success();
+    with_store().arg("evaluate").assert().success();
+
+    let output = with_store().arg("drift").output().unwrap();
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "a new failure is a regression: {text}");
+    assert!(text.contains("drift from evaluation #1"), "{text}");
+    assert!(text.contains("New failures (1):") && text.contains("SRC-10   acme-demo/payments-api"), "{text}");
+    assert!(text.contains("Resolved (1):") && text.contains("SRC-11   acme-demo/web-app"), "{text}");
+    assert!(String::from_utf8_lossy(&output.stderr).contains("regression: 1 finding(s) got worse"));
+
+    with_store().args(["drift", "--min-severity", "critical"]).assert().code(0);
+
+    let output = with_store().args(["drift", "--format", "json", "--from", "1", "--to", "2"]).output().unwrap();
+    let drift: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let kinds: Vec<&str> = drift["changes"].as_array().unwrap().iter().map(|c| c["kind"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["new_failure", "resolved"]);
+    assert!(drift["requirements"].as_array().unwrap().is_empty() || drift["requirements"][0]["framework"].is_string());
+
+    let output = with_store().args(["drift", "--format", "markdown"]).output().unwrap();
+    let markdown = String::from_utf8_lossy(&output.stdout);
+    assert!(markdown.contains("| SRC-10 | acme-demo/payments-api | pass | fail |"), "{markdown}");
+
+    with_store().args(["drift", "--from", "2", "--to", "2"]).assert().code(0);
+    with_store().args(["drift", "--from", "9"]).assert().code(2);
+}
+
+#[test]
+fn one_evaluation_is_not_enough_for_drift() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let output =
+        pipeproof().arg("--store").arg(dir.path().join("pipeproof-demo.duckdb")).arg("drift").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("needs two evaluations"));
+}
+
+#[test]
+fn a_waiver_that_no_longer_applies_shows_as_a_new_failure() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let today = chrono::Utc::now();
+    let waived = dir.path().join("waived");
+    std::fs::create_dir_all(&waived).unwrap();
+    std::fs::write(
+        waived.join("waivers.yaml"),
+        format!(
+            "- {{ control: SRC-11, resource: acme-demo/web-app, justification: release train, approver: CISO, created: {}, expires: {} }}\n",
+            (today - chrono::Duration::days(1)).format("%Y-%m-%d"),
+            (today + chrono::Duration::days(30)).format("%Y-%m-%d")
+        ),
+    )
+    .unwrap();
+    std::fs::write(waived.join("pipeproof.yaml"), "organisation: Acme Demo Ltd\n").unwrap();
+    let bare = dir.path().join("bare.yaml");
+    std::fs::write(&bare, "organisation: Acme Demo Ltd\n").unwrap();
+    let evaluate = |config: &std::path::Path| {
+        pipeproof().arg("--store").arg(&store).arg("--config").arg(config).arg("evaluate").assert().success();
+    };
+    evaluate(&waived.join("pipeproof.yaml"));
+    evaluate(&bare);
+    let output = pipeproof().arg("--store").arg(&store).args(["drift", "--format", "json"]).output().unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let drift: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let lapsed = drift["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["control"] == "SRC-11" && c["resource"] == "acme-demo/web-app")
+        .expect("the lapsed waiver is a change");
+    assert_eq!(lapsed["kind"], "new_failure");
+    assert_eq!(lapsed["from"], "waived");
+    assert_eq!(lapsed["to"], "fail");
+}
