@@ -202,3 +202,33 @@ fn a_token_that_is_not_an_owner_makes_2fa_unknown_with_the_reason() {
         .iter()
         .any(|u| u["control"] == "SRC-01" && u["reason"].as_str().unwrap().contains("organisation owners")));
 }
+
+#[test]
+fn the_table_of_contents_points_at_the_right_pages() {
+    let dir = tempfile::tempdir().unwrap();
+    run_demo(dir.path(), None);
+    let pdf = dir.path().join("report.pdf");
+    let page_text = |page: usize| {
+        let output = StdCommand::new("pdftotext")
+            .args(["-raw", "-f", &page.to_string(), "-l", &page.to_string()])
+            .arg(&pdf)
+            .arg("-")
+            .output()
+            .unwrap();
+        String::from_utf8(output.stdout).unwrap()
+    };
+    let contents = page_text(2);
+    assert!(contents.contains("Contents"), "{contents}");
+    let mut checked = 0;
+    for line in contents.lines() {
+        let Some((title, page)) = line.rsplit_once(' ') else { continue };
+        let (Ok(page), Some(title)) = (page.trim().parse::<usize>(), title.split(" ..").next()) else { continue };
+        if title.starts_with("Page") || title.trim().is_empty() {
+            continue;
+        }
+        let on_page = page_text(page).split_whitespace().collect::<Vec<_>>().join(" ");
+        assert!(on_page.contains(title.trim()), "{title:?} is not on page {page}");
+        checked += 1;
+    }
+    assert!(checked >= 10, "only {checked} contents lines found in {contents}");
+}

@@ -155,6 +155,28 @@ impl<'f> Layout<'f> {
         }
     }
 
+    /// One line of a table of contents: the title, a dotted leader, and the page number flush right.
+    pub fn contents_line(&mut self, title: &str, page: usize, size: f32) {
+        let leading = size * 1.7;
+        self.ensure(leading);
+        self.space(leading);
+        let number = page.to_string();
+        let right = self.size.width - MARGIN_X;
+        let number_width = self.fonts.width(Weight::Regular, &number, size);
+        let title_width = self.fonts.width(Weight::Regular, title, size);
+        let dot_width = self.fonts.width(Weight::Regular, ".", size).max(0.1);
+        let gap = right - number_width - MARGIN_X - title_width - 2.0 * size;
+        let dots = ".".repeat((gap / dot_width).max(0.0) as usize);
+        self.text_at(MARGIN_X, self.y, title, Weight::Regular, size, INK);
+        self.text_at(MARGIN_X + title_width + size, self.y, &dots, Weight::Regular, size, MUTED);
+        self.text_at(right - number_width, self.y, &number, Weight::Regular, size, INK);
+    }
+
+    /// The level-1 headings so far, with their (1-based) pages.
+    pub fn bookmarks(&self) -> &[(String, usize)] {
+        &self.bookmarks
+    }
+
     /// A wrapped paragraph.
     pub fn paragraph(&mut self, text: &str, weight: Weight, size: f32, rgb: Rgb3) {
         let leading = size * 1.35;

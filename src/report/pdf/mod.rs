@@ -19,9 +19,17 @@ pub use font::{Fonts, Weight};
 /// Renders the report as a PDF document (A4), byte-identical for the same model.
 pub fn render(model: &ReportModel) -> Result<Vec<u8>> {
     let fonts = Fonts::load()?;
+    let contents = {
+        let mut first_pass = layout::Layout::new(&fonts, layout::PageSize::A4);
+        pages::compose(&mut first_pass, model, &[]);
+        first_pass.bookmarks().to_vec()
+    };
     let mut layout = layout::Layout::new(&fonts, layout::PageSize::A4);
-    pages::compose(&mut layout, model);
+    pages::compose(&mut layout, model, &contents);
     let (pages, bookmarks) = layout.finish(&model.title, &format!("Evidence as of {}", model.as_of));
+    if bookmarks != contents {
+        return Err(anyhow!("the table of contents moved the sections it lists; the PDF layout needs a fix"));
+    }
 
     let mut document = PdfDocument::new(&model.title);
     let used = characters_by_font(&pages);

@@ -35,9 +35,12 @@ fn severity_cell(severity: &str) -> Cell {
     Cell { color, ..Cell::bold(severity.to_uppercase()) }
 }
 
-/// Lays out the whole report.
-pub fn compose(layout: &mut Layout<'_>, model: &ReportModel) {
+/// Lays out the whole report; `contents` lists the sections with their pages (from an earlier pass).
+pub fn compose(layout: &mut Layout<'_>, model: &ReportModel, contents: &[(String, usize)]) {
     cover(layout, model);
+    layout.new_page();
+    table_of_contents(layout, contents);
+    layout.new_page();
     summary(layout, model);
     gaps(layout, model);
     findings(layout, model);
@@ -47,6 +50,13 @@ pub fn compose(layout: &mut Layout<'_>, model: &ReportModel) {
     attestations(layout, model);
     unobserved(layout, model);
     evidence(layout, model);
+}
+
+fn table_of_contents(layout: &mut Layout<'_>, contents: &[(String, usize)]) {
+    layout.heading("Contents", 1);
+    for (title, page) in contents.iter().filter(|(title, _)| title != "Contents") {
+        layout.contents_line(title, *page, 10.5);
+    }
 }
 
 fn cover(layout: &mut Layout<'_>, model: &ReportModel) {
