@@ -227,6 +227,8 @@ pub enum ReportFormat {
     Pdf,
     /// The report model as JSON.
     Json,
+    /// findings.csv and requirements.csv.
+    Csv,
 }
 
 /// Arguments of `report`.

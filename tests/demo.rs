@@ -170,7 +170,7 @@ fn reports_from_the_same_evaluation_are_byte_identical() {
     };
     let first = render("first");
     let second = render("second");
-    for file in ["report.html", "report.pdf", "report.json"] {
+    for file in ["report.html", "report.pdf", "report.json", "findings.csv", "requirements.csv"] {
         let a = std::fs::read(first.join(file)).unwrap();
         let b = std::fs::read(second.join(file)).unwrap();
         assert!(a == b, "{file} differs between two renders of the same evaluation");

@@ -1,5 +1,6 @@
 //! Reports: one `ReportModel` built from an evaluation, rendered to HTML, PDF and JSON.
 
+pub mod csv;
 pub mod html;
 pub mod model;
 pub mod pdf;
@@ -21,17 +22,24 @@ pub fn write_reports(
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create report folder {}", dir.display()))?;
     let formats = if formats.is_empty() {
-        vec![ReportFormat::Html, ReportFormat::Pdf, ReportFormat::Json]
+        vec![ReportFormat::Html, ReportFormat::Pdf, ReportFormat::Json, ReportFormat::Csv]
     } else {
         formats.to_vec()
     };
-    let mut written = Vec::new();
+    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
     for format in formats {
-        let (name, bytes) = match format {
-            ReportFormat::Html => ("report.html", html::render(model, templates)?.into_bytes()),
-            ReportFormat::Pdf => ("report.pdf", pdf::render(model)?),
-            ReportFormat::Json => ("report.json", model.to_json()?.into_bytes()),
-        };
+        match format {
+            ReportFormat::Html => files.push(("report.html", html::render(model, templates)?.into_bytes())),
+            ReportFormat::Pdf => files.push(("report.pdf", pdf::render(model)?)),
+            ReportFormat::Json => files.push(("report.json", model.to_json()?.into_bytes())),
+            ReportFormat::Csv => {
+                files.push(("findings.csv", csv::findings(model)?));
+                files.push(("requirements.csv", csv::requirements(model)?));
+            }
+        }
+    }
+    let mut written = Vec::new();
+    for (name, bytes) in files {
         let path = dir.join(name);
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);

@@ -1,0 +1,87 @@
+//! CSV: every finding and every requirement, one row each, for auditors' spreadsheets and sampling.
+
+use anyhow::Result;
+
+use super::ReportModel;
+
+/// `findings.csv`: one row per control and resource.
+pub fn findings(model: &ReportModel) -> Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "evaluation",
+        "control",
+        "title",
+        "severity",
+        "resource",
+        "status",
+        "underlying_status",
+        "reason",
+        "waiver",
+        "period",
+        "evidence_id",
+    ])?;
+    for control in &model.controls {
+        for finding in &control.findings {
+            writer.write_record([
+                model.evaluation_id.to_string().as_str(),
+                &control.id,
+                &control.title,
+                &control.severity,
+                &finding.resource,
+                &finding.status,
+                finding.underlying_status.as_deref().unwrap_or(""),
+                &finding.reason,
+                finding.waiver.as_deref().unwrap_or(""),
+                finding.throughout.as_deref().unwrap_or(""),
+                &finding.evidence_id.map(|id| format!("E{id}")).unwrap_or_default(),
+            ])?;
+        }
+    }
+    Ok(writer.into_inner()?)
+}
+
+/// `requirements.csv`: one row per framework requirement.
+pub fn requirements(model: &ReportModel) -> Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "framework",
+        "requirement",
+        "label",
+        "cicd_relevance",
+        "status",
+        "controls",
+        "attestation",
+    ])?;
+    for framework in &model.frameworks {
+        for requirement in &framework.requirements {
+            writer.write_record([
+                framework.name.as_str(),
+                &requirement.id,
+                &requirement.label,
+                &requirement.cicd,
+                &requirement.status,
+                &requirement.controls.join(" "),
+                requirement.attestation.as_deref().unwrap_or(""),
+            ])?;
+        }
+    }
+    Ok(writer.into_inner()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_finding_and_requirement_is_a_row() {
+        let model = crate::report::model::sample_model();
+        let findings = String::from_utf8(findings(&model).unwrap()).unwrap();
+        let rows = model.controls.iter().map(|c| c.findings.len()).sum::<usize>();
+        assert_eq!(findings.lines().count(), rows + 1);
+        assert!(findings.starts_with("evaluation,control,title,severity,resource,status"));
+        let requirements = String::from_utf8(requirements(&model).unwrap()).unwrap();
+        let total = model.frameworks.iter().map(|f| f.requirements.len()).sum::<usize>();
+        let mut reader = csv::Reader::from_reader(requirements.as_bytes());
+        assert_eq!(reader.records().count(), total);
+    }
+}
