@@ -24,11 +24,7 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
     let store = dir.path().join("pipeproof-demo.duckdb");
     let size_before = std::fs::metadata(&store).unwrap().len();
 
-    let mut files: Vec<(String, String)> = pipeproof::embedded::CONTROLS
-        .iter()
-        .filter(|(name, _)| name.starts_with("frameworks/"))
-        .map(|(name, text)| (name.to_string(), text.to_string()))
-        .collect();
+    let mut files = pipeproof::embedded::framework_files();
     files.extend([
         control("BAD-01", "SELECT * FROM read_csv('/etc/passwd')"),
         control("BAD-02", "COPY (SELECT 1) TO '/tmp/pipeproof-sandbox-escape.csv'"),
@@ -84,11 +80,7 @@ fn parameters_are_bound_not_pasted() {
     let dir = tempfile::tempdir().unwrap();
     common::run_demo(dir.path(), None);
     let store = dir.path().join("pipeproof-demo.duckdb");
-    let mut files: Vec<(String, String)> = pipeproof::embedded::CONTROLS
-        .iter()
-        .filter(|(name, _)| name.starts_with("frameworks/"))
-        .map(|(name, text)| (name.to_string(), text.to_string()))
-        .collect();
+    let mut files = pipeproof::embedded::framework_files();
     let (name, mut text) = control(
         "PAR-01",
         "SELECT getvariable('label') AS resource, 'pass' AS status, 'bound' AS reason, NULL::BIGINT AS evidence_id",

@@ -232,11 +232,7 @@ mod tests {
 
     #[test]
     fn a_crosswalk_edge_to_an_unknown_requirement_is_rejected() {
-        let mut files: Vec<(String, String)> = crate::embedded::CONTROLS
-            .iter()
-            .filter(|(name, _)| name.starts_with("frameworks/"))
-            .map(|(name, text)| (name.to_string(), text.to_string()))
-            .collect();
+        let mut files = crate::embedded::framework_files();
         files.push((
             "crosswalks/bad.yaml".into(),
             "id: bad\nfrom: soc2\nto: iso27001_2022\nsource: test\nedges:\n  - { from: CC6.1, to: \"A.5.15\", relationship: intersect }\n".into(),
@@ -247,11 +243,7 @@ mod tests {
 
     #[test]
     fn a_mapping_to_an_unknown_requirement_is_rejected() {
-        let mut files: Vec<(String, String)> = crate::embedded::CONTROLS
-            .iter()
-            .filter(|(name, _)| name.starts_with("frameworks/"))
-            .map(|(name, text)| (name.to_string(), text.to_string()))
-            .collect();
+        let mut files = crate::embedded::framework_files();
         files.push((
             "bad.yaml".into(),
             "id: X-01\ntitle: t\ndomain: source\nkind: state\nseverity: low\nstatement: s\nrationale: r\nremediation: m\nrequires: [repositories]\nquery: SELECT 1\nmappings:\n  soc2: [CC99.9]\n".into(),
