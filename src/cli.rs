@@ -36,11 +36,25 @@ pub struct GlobalArgs {
     /// Print more detail (repeat for debug output).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
+    /// Log format on stderr: text for people, json (one object per line) for schedulers and log pipelines.
+    #[arg(long, global = true, value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+/// How logs are written.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// JSON lines.
+    Json,
 }
 
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// For scheduled jobs: collect, evaluate, report and compare with the previous evaluation; exit 1 on regression.
+    Run(RunArgs),
     /// Collect evidence from the APIs named in the config (GitHub) into the store.
     Collect(CollectArgs),
     /// Check, before a long run, what the configured token can see and whether the rate limit covers a full run.
@@ -109,6 +123,23 @@ pub enum SchemaKind {
     Attestations,
     /// The report model (`report.json`).
     Report,
+}
+
+/// Arguments of `run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The reporting period (as for `evaluate`); default: evidence as of now.
+    #[arg(long, value_name = "PERIOD")]
+    pub period: Option<String>,
+    /// The folder to write the reports into.
+    #[arg(short, long, default_value = "pipeproof-report", value_name = "DIR")]
+    pub output: PathBuf,
+    /// What counts as a regression against the previous evaluation (exit 1).
+    #[arg(long, value_enum, default_value = "fail")]
+    pub fail_on: DriftFailOn,
+    /// Skip collection and evaluate what the store already holds.
+    #[arg(long)]
+    pub no_collect: bool,
 }
 
 /// Arguments of `collect`.
@@ -312,13 +343,13 @@ pub fn init_logging(global: &GlobalArgs) {
     };
     let filter = tracing_subscriber::EnvFilter::try_from_env("PIPEPROOF_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(format!("pipeproof={level},warn")));
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .with_target(false)
-        .without_time()
-        .try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_target(false);
+    let _ = match global.log_format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => {
+            builder.with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr())).without_time().try_init()
+        }
+    };
 }
 
 #[cfg(test)]

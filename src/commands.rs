@@ -20,6 +20,7 @@ pub fn run(cli: Cli) -> Result<u8> {
     let global = &cli.global;
     match cli.command {
         Command::Collect(_) => collect(&global.store, &global.config),
+        Command::Run(args) => run_job(&global.store, &global.config, &args),
         Command::Doctor => doctor(&global.config),
         Command::Ingest(args) => ingest(&global.store, &args),
         Command::Evaluate(args) => evaluate(&global.store, &global.config, &args),
@@ -271,8 +272,7 @@ fn doctor(config_path: &Path) -> Result<u8> {
 }
 
 fn drift(store_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
-    use crate::cli::{DriftFailOn, DriftFormat, SeverityArg};
-    use crate::drift::Regression;
+    use crate::cli::{DriftFormat, SeverityArg};
     let conn = Store::open_read_only(store_path)?;
     let (default_from, default_to) = match (&args.from, &args.to) {
         (Some(_), Some(_)) => (0, 0),
@@ -287,11 +287,7 @@ fn drift(store_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
         DriftFormat::Json => println!("{}", serde_json::to_string_pretty(&drift)?),
         DriftFormat::Markdown => print!("{}", drift.to_markdown()),
     }
-    let rule = match args.fail_on {
-        DriftFailOn::Fail => Regression::Fail,
-        DriftFailOn::Unknown => Regression::Unknown,
-        DriftFailOn::Any => Regression::Any,
-    };
+    let rule = regression_rule(args.fail_on);
     let min_severity = match args.min_severity {
         SeverityArg::Critical => "critical",
         SeverityArg::High => "high",
@@ -304,5 +300,56 @@ fn drift(store_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
     } else {
         eprintln!("regression: {} finding(s) got worse", regressions.len());
         Ok(EXIT_GATE_FAILED)
+    }
+}
+
+/// `pipeproof run`: collect → evaluate → report → drift against the previous evaluation.
+fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) -> Result<u8> {
+    let config = Config::load(config_path, true)?;
+    let mut code = EXIT_OK;
+    if !args.no_collect {
+        code = collect(store_path, config_path)?;
+    }
+    let catalogue = Catalogue::load(&[] as &[&Path])?;
+    let now = crate::time::now_utc();
+    let scope = match &args.period {
+        Some(text) => Scope::for_period(Period::parse(text)?, None, now)?,
+        None => Scope::at(now),
+    };
+    let evaluation = crate::evaluate::evaluate(store_path, &catalogue, &config, &scope)?;
+    tracing::info!(evaluation = evaluation.evaluation_id, "evaluated {} controls", evaluation.outcomes.len());
+    let conn = Store::open_read_only(store_path)?;
+    let model = ReportModel::load(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
+    for path in crate::report::write_reports(&model, &args.output, &[], None)? {
+        tracing::info!("wrote {}", path.display());
+    }
+    let previous: Option<i64> = conn.query_row(
+        "SELECT max(evaluation_id) FROM evaluations WHERE evaluation_id < ?",
+        [evaluation.evaluation_id],
+        |row| row.get(0),
+    )?;
+    let Some(previous) = previous else {
+        println!("evaluation #{}: first evaluation, nothing to compare with", evaluation.evaluation_id);
+        return Ok(code);
+    };
+    let drift = crate::drift::compare(&conn, previous, evaluation.evaluation_id)?;
+    print!("{}", drift.to_text());
+    let rule = regression_rule(args.fail_on);
+    let regressions = drift.regressions(rule, "low");
+    if !regressions.is_empty() {
+        tracing::warn!(regressions = regressions.len(), "regression since evaluation #{previous}");
+        return Ok(EXIT_GATE_FAILED);
+    }
+    Ok(code)
+}
+
+/// What `--fail-on` means for drift.
+fn regression_rule(fail_on: crate::cli::DriftFailOn) -> crate::drift::Regression {
+    use crate::cli::DriftFailOn;
+    use crate::drift::Regression;
+    match fail_on {
+        DriftFailOn::Fail => Regression::Fail,
+        DriftFailOn::Unknown => Regression::Unknown,
+        DriftFailOn::Any => Regression::Any,
     }
 }
