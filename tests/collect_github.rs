@@ -134,7 +134,7 @@ fn protection_is_fetched_concurrently_within_the_limit_and_stored_in_order() {
     let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
     for interaction in value["interactions"].as_array_mut().unwrap() {
         if interaction["path"].as_str().unwrap().ends_with("/protection") {
-            interaction["delay_ms"] = serde_json::json!(300);
+            interaction["delay_ms"] = serde_json::json!(600);
         }
     }
     let cassette = Cassette::parse(&value.to_string(), "slow protection").unwrap();
