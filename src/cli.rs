@@ -64,6 +64,8 @@ pub enum Command {
     Ingest(IngestArgs),
     /// Evaluate every control against the evidence in the store and record the verdicts.
     Evaluate(EvaluateArgs),
+    /// The state-change history of each control and resource: since when, first failed, resolved, waived.
+    History(HistoryArgs),
     /// Compare two evaluations (default: the last two); exit 1 on a regression.
     Drift(DriftArgs),
     /// Render the latest (or a given) evaluation as HTML, PDF and JSON.
@@ -192,6 +194,32 @@ pub struct EvaluateArgs {
     /// Exit with code 1 when a control has this verdict.
     #[arg(long, value_enum)]
     pub fail_on: Option<FailOn>,
+}
+
+/// Arguments of `history`.
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this control.
+    #[arg(long, value_name = "ID")]
+    pub control: Option<String>,
+    /// Only resources matching this pattern (`*` and `?`).
+    #[arg(long, value_name = "GLOB")]
+    pub resource: Option<String>,
+    /// Only findings judged at or after this date or time.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value = "text")]
+    pub format: HistoryFormat,
+}
+
+/// Output formats of `history`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum HistoryFormat {
+    /// A table.
+    Text,
+    /// JSON.
+    Json,
 }
 
 /// Output formats of `drift`.

@@ -26,6 +26,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Evaluate(args) => evaluate(&global.store, &global.config, &args),
         Command::Report(args) => report(&global.store, &global.config, &args),
         Command::Drift(args) => drift(&global.store, &args),
+        Command::History(args) => history(&global.store, &args),
         Command::Demo(args) => crate::demo::run(&args),
         Command::Controls(args) => match args.command {
             ControlsCommand::List { control_dirs } => controls_list(&control_dirs),
@@ -352,4 +353,35 @@ fn regression_rule(fail_on: crate::cli::DriftFailOn) -> crate::drift::Regression
         DriftFailOn::Unknown => Regression::Unknown,
         DriftFailOn::Any => Regression::Any,
     }
+}
+
+fn history(store_path: &Path, args: &crate::cli::HistoryArgs) -> Result<u8> {
+    let conn = Store::open_read_only(store_path)?;
+    let since = args.since.as_deref().map(crate::time::parse_as_of).transpose()?;
+    let rows = crate::evaluate::history::list(&conn, args.control.as_deref(), args.resource.as_deref(), since)?;
+    if args.format == crate::cli::HistoryFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&rows)?);
+        return Ok(EXIT_OK);
+    }
+    let day = |moment: &Option<chrono::NaiveDateTime>| {
+        moment.map(|m| m.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
+    };
+    println!(
+        "{:<8} {:<32} {:<15} {:<17} {:<17} {:<17} {:<17}",
+        "CONTROL", "RESOURCE", "STATUS", "SINCE", "FIRST FAILED", "RESOLVED", "LAST SEEN"
+    );
+    for row in &rows {
+        println!(
+            "{:<8} {:<32} {:<15} {:<17} {:<17} {:<17} {:<17}",
+            row.control,
+            row.resource,
+            row.status,
+            day(&Some(row.status_since)),
+            day(&row.first_failed),
+            day(&row.resolved_at),
+            day(&Some(row.last_seen))
+        );
+    }
+    println!("{} finding(s)", rows.len());
+    Ok(EXIT_OK)
 }

@@ -118,3 +118,51 @@ fn a_waiver_that_no_longer_applies_shows_as_a_new_failure() {
     assert_eq!(lapsed["from"], "waived");
     assert_eq!(lapsed["to"], "fail");
 }
+
+#[test]
+fn history_keeps_when_findings_first_failed_and_were_resolved() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(changed_cassette())).unwrap();
+    let config = dir.path().join("fixtures/nightly.yaml");
+    std::fs::write(
+        &config,
+        format!(
+            "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DRIFT_TOKEN\n  per_page: 4\n",
+            server.base_url()
+        ),
+    )
+    .unwrap();
+    let with_store = || {
+        let mut command = pipeproof();
+        command.env("PIPEPROOF_DRIFT_TOKEN", "ghs_drift").arg("--store").arg(&store).arg("--config").arg(&config);
+        command
+    };
+    with_store().arg("collect").assert().success();
+    with_store().arg("evaluate").assert().success();
+    with_store().arg("evaluate").assert().success();
+    with_store().args(["evaluate", "--as-of", "2001-01-01"]).assert().success();
+
+    let output = with_store().args(["history", "--format", "json"]).output().unwrap();
+    assert!(output.status.success());
+    let rows: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let row = |control: &str, resource: &str| {
+        rows.as_array().unwrap().iter().find(|r| r["control"] == control && r["resource"] == resource).unwrap().clone()
+    };
+    let web = row("SRC-11", "acme-demo/web-app");
+    assert_eq!(web["status"], "pass", "a backdated evaluation does not rewrite history: {web}");
+    assert!(web["first_failed"].is_string() && web["resolved_at"].is_string(), "{web}");
+    assert_eq!(web["resolved_at"], web["status_since"]);
+    assert!(web["first_failed"].as_str() <= web["resolved_at"].as_str());
+    let payments = row("SRC-10", "acme-demo/payments-api");
+    assert_eq!(payments["status"], "fail");
+    assert_eq!(payments["first_failed"], payments["status_since"], "it started failing at the second evaluation");
+    assert!(payments["resolved_at"].is_null());
+    assert!(payments["first_seen"].as_str() <= payments["first_failed"].as_str());
+
+    let text = with_store().args(["history", "--control", "SRC-10", "--resource", "acme-demo/pay*"]).output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("SRC-10   acme-demo/payments-api") && text.contains("1 finding(s)"), "{text}");
+}

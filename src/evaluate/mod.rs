@@ -3,6 +3,7 @@
 pub mod attestations;
 mod control_tests;
 mod freshness;
+pub mod history;
 mod sandbox;
 pub mod throughout;
 mod verdict;
@@ -406,6 +407,8 @@ pub fn evaluate_with_limit(
             }
         }
         result_rows.flush()?;
+        drop(result_rows);
+        history::record(conn, evaluation_id)?;
         Ok(evaluation_id)
     });
     match stored {
