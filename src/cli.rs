@@ -290,6 +290,16 @@ pub enum ReportFormat {
     Csv,
 }
 
+/// PDF paper sizes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum Paper {
+    /// ISO A4 (210 × 297 mm).
+    #[default]
+    A4,
+    /// US Letter (8.5 × 11 in).
+    Letter,
+}
+
 /// Arguments of `report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -302,6 +312,9 @@ pub struct ReportArgs {
     /// Formats to write (repeatable; default all).
     #[arg(long = "format", value_enum)]
     pub formats: Vec<ReportFormat>,
+    /// PDF paper size.
+    #[arg(long, value_enum, default_value = "a4")]
+    pub paper: Paper,
     /// Handlebars templates overriding the built-in ones (files named like those in report-templates/).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,

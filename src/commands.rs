@@ -156,7 +156,9 @@ fn report(store_path: &Path, config_path: &Path, args: &ReportArgs) -> Result<u8
     let conn = Store::open_read_only(store_path)?;
     let model = ReportModel::load(&conn, args.evaluation, config.organisation.as_deref())?;
     drop(conn);
-    for path in crate::report::write_reports(&model, &args.output, &args.formats, args.templates.as_deref())? {
+    for path in
+        crate::report::write_reports(&model, &args.output, &args.formats, args.templates.as_deref(), args.paper)?
+    {
         println!("wrote {}", path.display());
     }
     Ok(EXIT_OK)
@@ -321,7 +323,7 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     tracing::info!(evaluation = evaluation.evaluation_id, "evaluated {} controls", evaluation.outcomes.len());
     let conn = Store::open_read_only(store_path)?;
     let model = ReportModel::load(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
-    for path in crate::report::write_reports(&model, &args.output, &[], None)? {
+    for path in crate::report::write_reports(&model, &args.output, &[], None, crate::cli::Paper::A4)? {
         tracing::info!("wrote {}", path.display());
     }
     let previous: Option<i64> = conn.query_row(

@@ -70,7 +70,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     let conn = Store::open_read_only(&store_path)?;
     let model = ReportModel::load(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
     drop(conn);
-    let written = crate::report::write_reports(&model, output, &[], None)?;
+    let written = crate::report::write_reports(&model, output, &[], None, crate::cli::Paper::A4)?;
     for path in &written {
         println!("wrote {}", path.display());
     }

@@ -232,3 +232,20 @@ fn the_table_of_contents_points_at_the_right_pages() {
     }
     assert!(checked >= 10, "only {checked} contents lines found in {contents}");
 }
+
+#[test]
+fn letter_paper_is_available() {
+    let dir = tempfile::tempdir().unwrap();
+    run_demo(dir.path(), None);
+    let out = dir.path().join("letter");
+    pipeproof()
+        .arg("--store")
+        .arg(dir.path().join("pipeproof-demo.duckdb"))
+        .args(["report", "--format", "pdf", "--paper", "letter", "--output"])
+        .arg(&out)
+        .assert()
+        .success();
+    let info = StdCommand::new("pdfinfo").arg(out.join("report.pdf")).output().unwrap();
+    let info = String::from_utf8(info.stdout).unwrap();
+    assert!(info.contains("pts (letter)"), "{info}");
+}

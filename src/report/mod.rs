@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 
 pub use model::ReportModel;
 
-use crate::cli::ReportFormat;
+use crate::cli::{Paper, ReportFormat};
 
 /// Writes the requested formats into `dir`; returns the files written.
 pub fn write_reports(
@@ -19,6 +19,7 @@ pub fn write_reports(
     dir: &Path,
     formats: &[ReportFormat],
     templates: Option<&Path>,
+    paper: Paper,
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create report folder {}", dir.display()))?;
     let formats = if formats.is_empty() {
@@ -30,7 +31,7 @@ pub fn write_reports(
     for format in formats {
         match format {
             ReportFormat::Html => files.push(("report.html", html::render(model, templates)?.into_bytes())),
-            ReportFormat::Pdf => files.push(("report.pdf", pdf::render(model)?)),
+            ReportFormat::Pdf => files.push(("report.pdf", pdf::render(model, paper)?)),
             ReportFormat::Json => files.push(("report.json", model.to_json()?.into_bytes())),
             ReportFormat::Csv => {
                 files.push(("findings.csv", csv::findings(model)?));

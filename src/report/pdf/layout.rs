@@ -30,6 +30,8 @@ pub struct PageSize {
 impl PageSize {
     /// ISO A4.
     pub const A4: PageSize = PageSize { width: 595.28, height: 841.89 };
+    /// US Letter.
+    pub const LETTER: PageSize = PageSize { width: 612.0, height: 792.0 };
 }
 
 const MARGIN_X: f32 = 48.0;

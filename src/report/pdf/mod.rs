@@ -16,15 +16,19 @@ use crate::store::sha256_hex;
 
 pub use font::{Fonts, Weight};
 
-/// Renders the report as a PDF document (A4), byte-identical for the same model.
-pub fn render(model: &ReportModel) -> Result<Vec<u8>> {
+/// Renders the report as a PDF document (A4 or Letter), byte-identical for the same model.
+pub fn render(model: &ReportModel, paper: crate::cli::Paper) -> Result<Vec<u8>> {
+    let size = match paper {
+        crate::cli::Paper::A4 => layout::PageSize::A4,
+        crate::cli::Paper::Letter => layout::PageSize::LETTER,
+    };
     let fonts = Fonts::load()?;
     let contents = {
-        let mut first_pass = layout::Layout::new(&fonts, layout::PageSize::A4);
+        let mut first_pass = layout::Layout::new(&fonts, size);
         pages::compose(&mut first_pass, model, &[]);
         first_pass.bookmarks().to_vec()
     };
-    let mut layout = layout::Layout::new(&fonts, layout::PageSize::A4);
+    let mut layout = layout::Layout::new(&fonts, size);
     pages::compose(&mut layout, model, &contents);
     let (pages, bookmarks) = layout.finish(&model.title, &format!("Evidence as of {}", model.as_of));
     if bookmarks != contents {
@@ -121,8 +125,8 @@ mod tests {
     #[test]
     fn rendering_twice_gives_the_same_bytes() {
         let model = crate::report::model::sample_model();
-        let first = super::render(&model).unwrap();
-        let second = super::render(&model).unwrap();
+        let first = super::render(&model, crate::cli::Paper::A4).unwrap();
+        let second = super::render(&model, crate::cli::Paper::A4).unwrap();
         assert!(first.starts_with(b"%PDF-"));
         assert!(first == second, "two renders of one model differ");
     }
