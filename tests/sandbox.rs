@@ -24,11 +24,13 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
     let store = dir.path().join("pipeproof-demo.duckdb");
     let size_before = std::fs::metadata(&store).unwrap().len();
 
+    let escape = dir.path().join("pipeproof-sandbox-escape.csv");
+    let other = dir.path().join("pipeproof-other.duckdb");
     let mut files = pipeproof::embedded::framework_files();
     files.extend([
         control("BAD-01", "SELECT * FROM read_csv('/etc/passwd')"),
-        control("BAD-02", "COPY (SELECT 1) TO '/tmp/pipeproof-sandbox-escape.csv'"),
-        control("BAD-03", "ATTACH '/tmp/pipeproof-other.duckdb' AS other"),
+        control("BAD-02", &format!("COPY (SELECT 1) TO '{}'", escape.display())),
+        control("BAD-03", &format!("ATTACH '{}' AS other", other.display())),
         control("BAD-04", "INSTALL httpfs"),
         control("BAD-05", "DELETE FROM evidence"),
         control("BAD-06", "CREATE TABLE planted AS SELECT 1 AS x"),
@@ -64,7 +66,8 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
     assert_eq!(ok.status, Status::Pass);
     assert_eq!(ok.results.len(), 6);
 
-    assert!(!std::path::Path::new("/tmp/pipeproof-sandbox-escape.csv").exists());
+    assert!(!escape.exists());
+    assert!(!other.exists());
     let conn = duckdb::Connection::open(&store).unwrap();
     let evidence: i64 = conn.query_row("SELECT count(*) FROM evidence", [], |row| row.get(0)).unwrap();
     assert!(evidence > 0, "evidence survived");
