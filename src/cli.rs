@@ -244,19 +244,6 @@ pub enum DriftFailOn {
     Any,
 }
 
-/// Severities, for `--min-severity`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SeverityArg {
-    /// Critical only.
-    Critical,
-    /// High and above.
-    High,
-    /// Medium and above.
-    Medium,
-    /// All.
-    Low,
-}
-
 /// Arguments of `drift`.
 #[derive(Debug, Args)]
 pub struct DriftArgs {
@@ -274,7 +261,7 @@ pub struct DriftArgs {
     pub fail_on: DriftFailOn,
     /// Only regressions in controls at least this severe count.
     #[arg(long, value_enum, default_value = "low")]
-    pub min_severity: SeverityArg,
+    pub min_severity: crate::controls::Severity,
 }
 
 /// Report formats.

@@ -275,7 +275,7 @@ fn doctor(config_path: &Path) -> Result<u8> {
 }
 
 fn drift(store_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
-    use crate::cli::{DriftFormat, SeverityArg};
+    use crate::cli::DriftFormat;
     let conn = Store::open_read_only(store_path)?;
     let (default_from, default_to) = match (&args.from, &args.to) {
         (Some(_), Some(_)) => (0, 0),
@@ -291,13 +291,7 @@ fn drift(store_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
         DriftFormat::Markdown => print!("{}", drift.to_markdown()),
     }
     let rule = regression_rule(args.fail_on);
-    let min_severity = match args.min_severity {
-        SeverityArg::Critical => "critical",
-        SeverityArg::High => "high",
-        SeverityArg::Medium => "medium",
-        SeverityArg::Low => "low",
-    };
-    let regressions = drift.regressions(rule, min_severity);
+    let regressions = drift.regressions(rule, args.min_severity);
     if regressions.is_empty() {
         Ok(EXIT_OK)
     } else {
@@ -338,7 +332,7 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     let drift = crate::drift::compare(&conn, previous, evaluation.evaluation_id)?;
     print!("{}", drift.to_text());
     let rule = regression_rule(args.fail_on);
-    let regressions = drift.regressions(rule, "low");
+    let regressions = drift.regressions(rule, crate::controls::Severity::Low);
     if !regressions.is_empty() {
         tracing::warn!(regressions = regressions.len(), "regression since evaluation #{previous}");
         return Ok(EXIT_GATE_FAILED);

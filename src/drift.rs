@@ -8,6 +8,7 @@ use anyhow::Result;
 use duckdb::Connection;
 use serde::Serialize;
 
+use crate::controls::Severity;
 use crate::error::input_error;
 use crate::report::ReportModel;
 
@@ -98,21 +99,12 @@ pub enum Regression {
     Any,
 }
 
-fn severity_rank(severity: &str) -> u8 {
-    match severity {
-        "critical" => 0,
-        "high" => 1,
-        "medium" => 2,
-        _ => 3,
-    }
-}
-
 impl Drift {
     /// The changes that count as a regression under `rule`, for controls at least as severe as `min_severity`.
-    pub fn regressions(&self, rule: Regression, min_severity: &str) -> Vec<&Change> {
+    pub fn regressions(&self, rule: Regression, min_severity: Severity) -> Vec<&Change> {
         self.changes
             .iter()
-            .filter(|c| severity_rank(&c.severity) <= severity_rank(min_severity))
+            .filter(|c| Severity::parse(&c.severity).unwrap_or(Severity::Low) <= min_severity)
             .filter(|c| match rule {
                 Regression::Fail => c.kind == ChangeKind::NewFailure,
                 Regression::Unknown => matches!(c.kind, ChangeKind::NewFailure | ChangeKind::NewlyUnknown),

@@ -21,6 +21,14 @@ pub fn parse_as_of(text: &str) -> Result<NaiveDateTime> {
     )))
 }
 
+/// Parses a moment something began: a date means the start of that day (UTC); a time is taken as given.
+pub fn parse_start(text: &str) -> Option<NaiveDateTime> {
+    match NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
+        Ok(day) => day.and_hms_opt(0, 0, 0),
+        Err(_) => parse_as_of(text).ok(),
+    }
+}
+
 /// Parses a timestamp as written by the GitHub API and SARIF (RFC 3339), into naive UTC.
 pub fn parse_api_time(text: &str) -> Option<NaiveDateTime> {
     DateTime::parse_from_rfc3339(text).ok().map(|moment| moment.with_timezone(&Utc).naive_utc())
@@ -45,6 +53,13 @@ mod tests {
     fn a_date_means_the_end_of_that_day() {
         let moment = parse_as_of("2026-09-30").unwrap();
         assert_eq!(display_utc(&moment), "2026-09-30 23:59:59 UTC");
+    }
+
+    #[test]
+    fn a_start_date_means_the_start_of_that_day() {
+        assert_eq!(display_utc(&parse_start("2026-07-01").unwrap()), "2026-07-01 00:00:00 UTC");
+        assert_eq!(display_utc(&parse_start("2026-07-01T08:30:00Z").unwrap()), "2026-07-01 08:30:00 UTC");
+        assert!(parse_start("soon").is_none());
     }
 
     #[test]

@@ -51,7 +51,7 @@ pub enum ControlKind {
 }
 
 /// How serious a failure of the control is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema, clap::ValueEnum)]
 #[serde(rename_all = "snake_case")]
 pub enum Severity {
     /// Exploitable now, or defeats other controls.
@@ -68,6 +68,21 @@ impl Severity {
     /// Sort rank: critical first.
     pub fn rank(self) -> u8 {
         self as u8
+    }
+
+    /// The name used in control files and reports.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Critical => "critical",
+            Severity::High => "high",
+            Severity::Medium => "medium",
+            Severity::Low => "low",
+        }
+    }
+
+    /// Reads a name written by [`Severity::as_str`].
+    pub fn parse(text: &str) -> Option<Severity> {
+        [Severity::Critical, Severity::High, Severity::Medium, Severity::Low].into_iter().find(|s| s.as_str() == text)
     }
 }
 

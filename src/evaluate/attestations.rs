@@ -62,13 +62,6 @@ pub struct JudgedAttestation {
     pub note: String,
 }
 
-fn start_of(text: &str) -> Option<NaiveDateTime> {
-    match chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-        Ok(day) => day.and_hms_opt(0, 0, 0),
-        Err(_) => crate::time::parse_as_of(text).ok(),
-    }
-}
-
 /// Reads an attestations file and judges every entry as of `as_of`; one bad entry never discards the others.
 pub fn load(path: &Path, as_of: NaiveDateTime) -> Result<Vec<JudgedAttestation>> {
     let text =
@@ -92,7 +85,7 @@ fn judge(entry: usize, value: serde_json::Value, as_of: NaiveDateTime, base: &Pa
         Err(error) => return invalid(format!("entry {entry}: {error}"), None),
     };
     let (Some(attested_at), Ok(valid_until)) =
-        (start_of(&attestation.attested_at), crate::time::parse_as_of(&attestation.valid_until))
+        (crate::time::parse_start(&attestation.attested_at), crate::time::parse_as_of(&attestation.valid_until))
     else {
         return invalid(
             format!("entry {entry}: attested_at and valid_until must be UTC dates or times"),

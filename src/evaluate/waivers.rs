@@ -74,13 +74,6 @@ pub fn load(path: &Path, as_of: NaiveDateTime) -> Result<Vec<JudgedWaiver>> {
     Ok(entries.into_iter().enumerate().map(|(index, entry)| judge(index + 1, entry, as_of)).collect())
 }
 
-fn start_of(text: &str) -> Option<NaiveDateTime> {
-    match chrono::NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d") {
-        Ok(day) => day.and_hms_opt(0, 0, 0),
-        Err(_) => crate::time::parse_as_of(text).ok(),
-    }
-}
-
 fn judge(entry: usize, value: serde_json::Value, as_of: NaiveDateTime) -> JudgedWaiver {
     let malformed = |note: String, waiver: Option<Waiver>| JudgedWaiver {
         entry,
@@ -101,7 +94,7 @@ fn judge(entry: usize, value: serde_json::Value, as_of: NaiveDateTime) -> Judged
             Some(waiver),
         );
     }
-    let Some(created_at) = start_of(&waiver.created) else {
+    let Some(created_at) = crate::time::parse_start(&waiver.created) else {
         return malformed(
             format!("entry {entry}: created {:?} is not a date or UTC time", waiver.created),
             Some(waiver),

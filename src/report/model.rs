@@ -378,15 +378,6 @@ pub struct EvidenceRow {
     pub sha256: String,
 }
 
-fn severity_name(severity: Severity) -> &'static str {
-    match severity {
-        Severity::Critical => "critical",
-        Severity::High => "high",
-        Severity::Medium => "medium",
-        Severity::Low => "low",
-    }
-}
-
 fn framework_label(id: &str, frameworks: &[Framework]) -> String {
     frameworks.iter().find(|f| f.id == id).map(|f| f.name.clone()).unwrap_or_else(|| id.to_string())
 }
@@ -728,7 +719,7 @@ fn control_section(
         title: control.title.clone(),
         domain: control.domain.label().to_string(),
         kind: format!("{:?}", control.kind).to_lowercase(),
-        severity: severity_name(control.severity).to_string(),
+        severity: control.severity.as_str().to_string(),
         statement: control.statement.trim().to_string(),
         rationale: control.rationale.trim().to_string(),
         remediation: control.remediation.trim().to_string(),
@@ -889,7 +880,7 @@ fn gaps(
                     label: requirement.label.clone(),
                     status: status.as_str().to_string(),
                     status_label: status.label().to_string(),
-                    severity: severity_name(severity).to_string(),
+                    severity: severity.as_str().to_string(),
                     resources,
                     actions: behind
                         .iter()
