@@ -43,18 +43,7 @@ fn valid_attestations_cover_manual_requirements_and_others_do_not() {
         "{stderr}"
     );
 
-    let out = dir.path().join("report");
-    pipeproof()
-        .arg("--store")
-        .arg(&store)
-        .arg("--config")
-        .arg(&config)
-        .args(["report", "--format", "json", "--output"])
-        .arg(&out)
-        .assert()
-        .success();
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report = common::report_json(&store, Some(&config), &dir.path().join("report"));
     let iso = report["frameworks"].as_array().unwrap().iter().find(|f| f["id"] == "iso27001_2022").unwrap();
     let requirement =
         |id: &str| iso["requirements"].as_array().unwrap().iter().find(|r| r["id"] == id).unwrap().clone();

@@ -90,16 +90,7 @@ fn a_period_sets_the_as_of_moment_and_shows_on_the_report() {
     );
     assert!(stdout.contains("no evidence"), "the demo evidence was collected later: {stdout}");
 
-    let out = dir.path().join("q2");
-    pipeproof()
-        .arg("--store")
-        .arg(&store)
-        .args(["report", "--format", "json", "--output"])
-        .arg(&out)
-        .assert()
-        .success();
-    let report: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let report = common::report_json(&store, None, &dir.path().join("q2"));
     assert_eq!(report["period"], "2026-Q2 (2026-04-01 to 2026-06-30, UTC)");
     assert_eq!(common::control_status(&report, "SRC-05"), "unknown");
 
@@ -121,17 +112,7 @@ fn stale_evidence_makes_verdicts_unknown_until_the_limit_is_raised() {
             .args(["evaluate", "--as-of", &later])
             .assert()
             .success();
-        let out = dir.path().join(name);
-        pipeproof()
-            .arg("--store")
-            .arg(&store)
-            .arg("--config")
-            .arg(config)
-            .args(["report", "--format", "json", "--output"])
-            .arg(&out)
-            .assert()
-            .success();
-        serde_json::from_str::<serde_json::Value>(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+        common::report_json(&store, Some(config), &dir.path().join(name))
     };
     let defaults = dir.path().join("defaults.yaml");
     std::fs::write(&defaults, "organisation: Acme\n").unwrap();

@@ -9,11 +9,6 @@ use pipeproof::store::Store;
 
 const TOKEN: &str = "ghs_0123456789abcdefSECRET";
 
-fn demo_cassette() -> Cassette {
-    let path = common::demo_fixtures().join("github/cassette.json");
-    Cassette::parse(&std::fs::read_to_string(&path).unwrap(), "cassette").unwrap()
-}
-
 fn config(base_url: String, per_page: u32) -> GithubConfig {
     GithubConfig { per_page, concurrency: 4, ..GithubConfig::for_org("acme-demo", &base_url) }
 }
@@ -25,7 +20,7 @@ fn count(store: &Store, sql: &str) -> i64 {
 #[test]
 fn collects_org_repositories_and_protection_following_links() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(ReplayServer::start(demo_cassette())).unwrap();
+    let server = runtime.block_on(ReplayServer::start(common::demo_cassette(|_, _| {}))).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
 
@@ -86,8 +81,7 @@ fn a_rejected_token_fails_the_run_without_storing_or_leaking() {
 
 #[test]
 fn an_unchanged_second_run_is_answered_304_and_reuses_stored_evidence() {
-    let path = common::demo_fixtures().join("github/cassette.json");
-    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+    let mut value = common::demo_cassette_edited(|_, _| {});
     let mut with_304 = Vec::new();
     for interaction in value["interactions"].as_array().unwrap() {
         if let Some(etag) = interaction["headers"]["etag"].as_str() {
@@ -130,14 +124,11 @@ fn an_unchanged_second_run_is_answered_304_and_reuses_stored_evidence() {
 
 #[test]
 fn protection_is_fetched_concurrently_within_the_limit_and_stored_in_order() {
-    let path = common::demo_fixtures().join("github/cassette.json");
-    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
-    for interaction in value["interactions"].as_array_mut().unwrap() {
-        if interaction["path"].as_str().unwrap().ends_with("/protection") {
+    let cassette = common::demo_cassette(|path, interaction| {
+        if path.ends_with("/protection") {
             interaction["delay_ms"] = serde_json::json!(600);
         }
-    }
-    let cassette = Cassette::parse(&value.to_string(), "slow protection").unwrap();
+    });
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -155,7 +146,7 @@ fn protection_is_fetched_concurrently_within_the_limit_and_stored_in_order() {
 #[test]
 fn the_scope_limits_facts_and_requests_but_keeps_the_listing_whole() {
     let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(ReplayServer::start(demo_cassette())).unwrap();
+    let server = runtime.block_on(ReplayServer::start(common::demo_cassette(|_, _| {}))).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
     let scoped = GithubConfig {

@@ -62,21 +62,14 @@ fn demo_verdicts_follow_the_recorded_evidence() {
 
 #[test]
 fn changing_a_fixture_changes_the_verdict() {
-    let fixtures = tempfile::tempdir().unwrap();
-    copy_tree(&demo_fixtures(), fixtures.path());
-    let cassette_path = fixtures.path().join("github/cassette.json");
-    let mut cassette: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&cassette_path).unwrap()).unwrap();
-    for interaction in cassette["interactions"].as_array_mut().unwrap() {
-        let path = interaction["path"].as_str().unwrap().to_string();
+    let fixtures = common::demo_fixtures_edited(|path, interaction| {
         if path == "/orgs/acme-demo" {
             interaction["body"]["two_factor_requirement_enabled"] = serde_json::json!(false);
         }
         if path == "/repos/acme-demo/web-app/branches/main/protection" {
             interaction["body"]["enforce_admins"]["enabled"] = serde_json::json!(true);
         }
-    }
-    std::fs::write(&cassette_path, serde_json::to_string(&cassette).unwrap()).unwrap();
+    });
 
     let out = tempfile::tempdir().unwrap();
     let report = run_demo(out.path(), Some(fixtures.path()));
@@ -183,17 +176,11 @@ fn reports_from_the_same_evaluation_are_byte_identical() {
 
 #[test]
 fn a_token_that_is_not_an_owner_makes_2fa_unknown_with_the_reason() {
-    let fixtures = tempfile::tempdir().unwrap();
-    copy_tree(&demo_fixtures(), fixtures.path());
-    let cassette_path = fixtures.path().join("github/cassette.json");
-    let mut cassette: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&cassette_path).unwrap()).unwrap();
-    for interaction in cassette["interactions"].as_array_mut().unwrap() {
-        if interaction["path"] == "/orgs/acme-demo" {
+    let fixtures = common::demo_fixtures_edited(|path, interaction| {
+        if path == "/orgs/acme-demo" {
             interaction["body"].as_object_mut().unwrap().remove("two_factor_requirement_enabled");
         }
-    }
-    std::fs::write(&cassette_path, serde_json::to_string(&cassette).unwrap()).unwrap();
+    });
     let out = tempfile::tempdir().unwrap();
     let report = run_demo(out.path(), Some(fixtures.path()));
     assert_eq!(verdict(&report, "SRC-01", "acme-demo"), "unknown");

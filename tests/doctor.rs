@@ -3,19 +3,14 @@
 mod common;
 
 use common::pipeproof;
-use pipeproof::collect::replay::{Cassette, ReplayServer};
+use pipeproof::collect::replay::ReplayServer;
 
 fn run_doctor(owner_token: bool) -> (Option<i32>, String) {
-    let path = common::demo_fixtures().join("github/cassette.json");
-    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    if !owner_token {
-        for interaction in value["interactions"].as_array_mut().unwrap() {
-            if interaction["path"] == "/orgs/acme-demo" {
-                interaction["body"].as_object_mut().unwrap().remove("two_factor_requirement_enabled");
-            }
+    let cassette = common::demo_cassette(|path, interaction| {
+        if !owner_token && path == "/orgs/acme-demo" {
+            interaction["body"].as_object_mut().unwrap().remove("two_factor_requirement_enabled");
         }
-    }
-    let cassette = Cassette::parse(&value.to_string(), "cassette").unwrap();
+    });
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
     let dir = tempfile::tempdir().unwrap();

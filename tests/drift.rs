@@ -6,45 +6,61 @@ use common::pipeproof;
 use pipeproof::collect::replay::{Cassette, ReplayServer};
 
 fn changed_cassette() -> Cassette {
-    let path = common::demo_fixtures().join("github/cassette.json");
-    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    for interaction in value["interactions"].as_array_mut().unwrap() {
-        match interaction["path"].as_str().unwrap() {
-            "/repos/acme-demo/web-app/branches/main/protection" => {
-                interaction["body"]["enforce_admins"]["enabled"] = serde_json::json!(true)
-            }
-            "/repos/acme-demo/payments-api/branches/main/protection" => {
-                interaction["body"]["allow_force_pushes"]["enabled"] = serde_json::json!(true)
-            }
-            _ => {}
+    common::demo_cassette(|path, interaction| match path {
+        "/repos/acme-demo/web-app/branches/main/protection" => {
+            interaction["body"]["enforce_admins"]["enabled"] = serde_json::json!(true)
         }
+        "/repos/acme-demo/payments-api/branches/main/protection" => {
+            interaction["body"]["allow_force_pushes"]["enabled"] = serde_json::json!(true)
+        }
+        _ => {}
+    })
+}
+
+/// The demo's evaluation #1, then a collection of the changed organisation and evaluation #2, in one store.
+struct Nightly {
+    dir: tempfile::TempDir,
+    _runtime: tokio::runtime::Runtime,
+    _server: ReplayServer,
+}
+
+impl Nightly {
+    fn after_a_changed_collection() -> Nightly {
+        let dir = tempfile::tempdir().unwrap();
+        common::run_demo(dir.path(), None);
+        let runtime = tokio::runtime::Runtime::new().unwrap();
+        let server = runtime.block_on(ReplayServer::start(changed_cassette())).unwrap();
+        std::fs::write(
+            dir.path().join("fixtures/nightly.yaml"),
+            format!(
+                "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DRIFT_TOKEN\n  per_page: 4\n",
+                server.base_url()
+            ),
+        )
+        .unwrap();
+        let nightly = Nightly { dir, _runtime: runtime, _server: server };
+        nightly.command().arg("collect").assert().success();
+        nightly.command().arg("evaluate").assert().success();
+        nightly
     }
-    Cassette::parse(&value.to_string(), "changed").unwrap()
+
+    /// `pipeproof` on this store and config.
+    fn command(&self) -> assert_cmd::Command {
+        let mut command = pipeproof();
+        command
+            .env("PIPEPROOF_DRIFT_TOKEN", "ghs_drift")
+            .arg("--store")
+            .arg(self.dir.path().join("pipeproof-demo.duckdb"))
+            .arg("--config")
+            .arg(self.dir.path().join("fixtures/nightly.yaml"));
+        command
+    }
 }
 
 #[test]
 fn drift_names_new_failures_resolutions_and_requirement_changes() {
-    let dir = tempfile::tempdir().unwrap();
-    common::run_demo(dir.path(), None);
-    let store = dir.path().join("pipeproof-demo.duckdb");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(ReplayServer::start(changed_cassette())).unwrap();
-    let config = dir.path().join("fixtures/nightly.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DRIFT_TOKEN\n  per_page: 4\n",
-            server.base_url()
-        ),
-    )
-    .unwrap();
-    let with_store = || {
-        let mut command = pipeproof();
-        command.env("PIPEPROOF_DRIFT_TOKEN", "ghs_drift").arg("--store").arg(&store).arg("--config").arg(&config);
-        command
-    };
-    with_store().arg("collect").assert().success();
-    with_store().arg("evaluate").assert().success();
+    let nightly = Nightly::after_a_changed_collection();
+    let with_store = || nightly.command();
 
     let output = with_store().arg("drift").output().unwrap();
     let text = String::from_utf8_lossy(&output.stdout);
@@ -121,27 +137,8 @@ fn a_waiver_that_no_longer_applies_shows_as_a_new_failure() {
 
 #[test]
 fn history_keeps_when_findings_first_failed_and_were_resolved() {
-    let dir = tempfile::tempdir().unwrap();
-    common::run_demo(dir.path(), None);
-    let store = dir.path().join("pipeproof-demo.duckdb");
-    let runtime = tokio::runtime::Runtime::new().unwrap();
-    let server = runtime.block_on(ReplayServer::start(changed_cassette())).unwrap();
-    let config = dir.path().join("fixtures/nightly.yaml");
-    std::fs::write(
-        &config,
-        format!(
-            "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DRIFT_TOKEN\n  per_page: 4\n",
-            server.base_url()
-        ),
-    )
-    .unwrap();
-    let with_store = || {
-        let mut command = pipeproof();
-        command.env("PIPEPROOF_DRIFT_TOKEN", "ghs_drift").arg("--store").arg(&store).arg("--config").arg(&config);
-        command
-    };
-    with_store().arg("collect").assert().success();
-    with_store().arg("evaluate").assert().success();
+    let nightly = Nightly::after_a_changed_collection();
+    let with_store = || nightly.command();
     with_store().arg("evaluate").assert().success();
     with_store().args(["evaluate", "--as-of", "2001-01-01"]).assert().success();
 

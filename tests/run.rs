@@ -6,14 +6,11 @@ use common::pipeproof;
 use pipeproof::collect::replay::{Cassette, ReplayServer};
 
 fn cassette(force_pushes_on_payments: bool) -> Cassette {
-    let path = common::demo_fixtures().join("github/cassette.json");
-    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    for interaction in value["interactions"].as_array_mut().unwrap() {
-        if interaction["path"] == "/repos/acme-demo/payments-api/branches/main/protection" {
+    common::demo_cassette(|path, interaction| {
+        if path == "/repos/acme-demo/payments-api/branches/main/protection" {
             interaction["body"]["allow_force_pushes"]["enabled"] = serde_json::json!(force_pushes_on_payments);
         }
-    }
-    Cassette::parse(&value.to_string(), "cassette").unwrap()
+    })
 }
 
 #[test]

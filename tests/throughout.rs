@@ -11,14 +11,11 @@ use pipeproof::period::Period;
 use pipeproof::store::Store;
 
 fn cassette(enforce_admins_on_web_app: bool) -> Cassette {
-    let path = common::demo_fixtures().join("github/cassette.json");
-    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    for interaction in value["interactions"].as_array_mut().unwrap() {
-        if interaction["path"] == "/repos/acme-demo/web-app/branches/main/protection" {
+    common::demo_cassette(|path, interaction| {
+        if path == "/repos/acme-demo/web-app/branches/main/protection" {
             interaction["body"]["enforce_admins"]["enabled"] = serde_json::json!(enforce_admins_on_web_app);
         }
-    }
-    Cassette::parse(&value.to_string(), "cassette").unwrap()
+    })
 }
 
 fn collect(store: &Store, cassette: Cassette) {

@@ -74,3 +74,40 @@ pub fn copy_tree(from: &Path, to: &Path) {
         }
     }
 }
+
+/// The demo cassette as JSON, with `edit(path, interaction)` applied to every recorded interaction.
+pub fn demo_cassette_edited(edit: impl Fn(&str, &mut serde_json::Value)) -> serde_json::Value {
+    let path = demo_fixtures().join("github/cassette.json");
+    let mut cassette: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for interaction in cassette["interactions"].as_array_mut().unwrap() {
+        let path = interaction["path"].as_str().unwrap().to_string();
+        edit(&path, interaction);
+    }
+    cassette
+}
+
+/// The demo cassette, parsed, with `edit` applied (see [`demo_cassette_edited`]).
+pub fn demo_cassette(edit: impl Fn(&str, &mut serde_json::Value)) -> pipeproof::collect::replay::Cassette {
+    pipeproof::collect::replay::Cassette::parse(&demo_cassette_edited(edit).to_string(), "edited demo cassette")
+        .unwrap()
+}
+
+/// A copy of the demo fixtures whose cassette has `edit` applied (see [`demo_cassette_edited`]).
+pub fn demo_fixtures_edited(edit: impl Fn(&str, &mut serde_json::Value)) -> tempfile::TempDir {
+    let fixtures = tempfile::tempdir().unwrap();
+    copy_tree(&demo_fixtures(), fixtures.path());
+    let cassette = demo_cassette_edited(edit);
+    std::fs::write(fixtures.path().join("github/cassette.json"), cassette.to_string()).unwrap();
+    fixtures
+}
+
+/// Renders `report.json` for the store's latest evaluation into `out` and returns it parsed.
+pub fn report_json(store: &Path, config: Option<&Path>, out: &Path) -> serde_json::Value {
+    let mut command = pipeproof();
+    command.arg("--store").arg(store);
+    if let Some(config) = config {
+        command.arg("--config").arg(config);
+    }
+    command.args(["report", "--format", "json", "--output"]).arg(out).assert().success();
+    serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
+}
