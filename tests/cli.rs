@@ -92,6 +92,7 @@ fn a_period_sets_the_as_of_moment_and_shows_on_the_report() {
 
     let report = common::report_json(&store, None, &dir.path().join("q2"));
     assert_eq!(report["period"], "2026-Q2 (2026-04-01 to 2026-06-30, UTC)");
+    assert_eq!(report["organisation"], "Unnamed organisation", "no organisation's evidence existed as of Q2");
     assert_eq!(common::control_status(&report, "SRC-05"), "unknown");
 
     pipeproof().arg("--store").arg(&store).args(["evaluate", "--period", "2026-Q5"]).assert().code(2);
@@ -138,4 +139,13 @@ fn stale_evidence_makes_verdicts_unknown_until_the_limit_is_raised() {
     .unwrap();
     let report = report_for(&relaxed, "fresh");
     assert_eq!(common::verdict(&report, "SRC-05", "acme-demo/payments-api"), "pass");
+}
+
+#[test]
+fn without_a_config_the_report_names_the_organisations_the_evaluation_judged() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let report = common::report_json(&store, None, &dir.path().join("plain"));
+    assert_eq!(report["organisation"], "acme-demo");
 }

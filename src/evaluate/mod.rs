@@ -326,10 +326,11 @@ pub fn evaluate_with_limit(
         .map(|control| resolve_params(control, config).map(|params| (control, params)))
         .collect::<Result<_>>()?;
     drop(Store::open(store_path)?);
-    let outcomes: Vec<ControlOutcome> = {
+    let (organisations, outcomes): (Option<String>, Vec<ControlOutcome>) = {
         let sandbox = Sandbox::open(store_path, scope, time_limit)?;
         let ages = freshness::EvidenceAges::load(&sandbox, &config.max_evidence_age_days)?;
-        resolved
+        let organisations = sandbox.organisations()?;
+        let outcomes = resolved
             .into_iter()
             .map(|(control, params)| {
                 let history = match control.kind {
@@ -351,7 +352,8 @@ pub fn evaluate_with_limit(
                 apply_waivers(&mut outcome, &judged_waivers);
                 outcome
             })
-            .collect()
+            .collect();
+        (organisations, outcomes)
     };
     let store = Store::open(store_path)?;
     let run_id = store.start_run("evaluate")?;
@@ -364,7 +366,7 @@ pub fn evaluate_with_limit(
         };
         let period = scope.period.as_ref();
         conn.execute(
-            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             params![
                 evaluation_id,
                 run_id,
@@ -376,7 +378,8 @@ pub fn evaluate_with_limit(
                 period.map(|p| p.start),
                 period.map(|p| p.end),
                 serde_json::to_string(&judged_waivers)?,
-                serde_json::to_string(&judged_attestations)?
+                serde_json::to_string(&judged_attestations)?,
+                organisations
             ],
         )?;
         let mut outcome_rows = conn.appender("control_outcomes")?;

@@ -79,6 +79,13 @@ impl Sandbox {
         Ok(rows.collect::<Result<_, _>>()?)
     }
 
+    /// The organisations whose settings the evaluation sees, comma-separated (none: `None`).
+    pub fn organisations(&self) -> Result<Option<String>> {
+        Ok(self
+            .conn
+            .query_row("SELECT string_agg(DISTINCT org, ', ' ORDER BY org) FROM org_settings", [], |row| row.get(0))?)
+    }
+
     /// Counts the rows a fact view shows as of the evaluation time.
     pub fn count_rows(&self, view: &str) -> Result<i64> {
         let valid = !view.is_empty() && view.chars().all(|c| c.is_ascii_lowercase() || c == '_');

@@ -143,7 +143,7 @@ pub struct FrameworkSection {
     pub coverage_percent: u32,
     /// Share of decided requirements that pass, in percent.
     pub compliance_percent: u32,
-    /// Bar widths for the chart (pass, fail, unknown, manual), in percent of all requirements.
+    /// Bar segments for the chart (pass, fail, unknown, waived, attested, manual), in percent of all requirements.
     pub bar: Vec<BarSegment>,
     /// Every requirement in framework order.
     pub requirements: Vec<RequirementRow>,
@@ -152,7 +152,7 @@ pub struct FrameworkSection {
 /// A segment of a stacked bar.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct BarSegment {
-    /// `pass`, `fail`, `unknown`, `manual`.
+    /// `pass`, `fail`, `unknown`, `waived`, `attested` or `manual`.
     pub status: String,
     /// Label.
     pub label: String,
@@ -449,7 +449,7 @@ impl ReportModel {
         let organisation = match organisation {
             Some(name) => name.to_string(),
             None => conn
-                .query_row("SELECT string_agg(DISTINCT org, ', ' ORDER BY org) FROM org_settings_history", [], |row| {
+                .query_row("SELECT organisations FROM evaluations WHERE evaluation_id = ?", [evaluation_id], |row| {
                     row.get::<_, Option<String>>(0)
                 })?
                 .unwrap_or_else(|| "Unnamed organisation".to_string()),
