@@ -7,7 +7,8 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Proves, with evidence, how secure a software delivery pipeline is.
 ///
 /// pipeproof collects CI/CD evidence from APIs and files into a DuckDB store, evaluates controls
-/// written as SQL, maps them to SOC 2 and ISO/IEC 27001:2022, and renders HTML, PDF and JSON reports.
+/// written as SQL, maps them to SOC 2, ISO/IEC 27001:2022, NIST SSDF, SLSA, CIS Supply Chain and OWASP
+/// CI/CD, renders HTML, PDF, JSON and CSV reports, and tracks drift between evaluations.
 ///
 /// Exit codes: 0 ok; 1 a gate failed; 2 usage or input error; 3 runtime failure.
 #[derive(Debug, Parser)]
@@ -68,7 +69,7 @@ pub enum Command {
     History(HistoryArgs),
     /// Compare two evaluations (default: the last two); exit 1 on a regression.
     Drift(DriftArgs),
-    /// Render the latest (or a given) evaluation as HTML, PDF and JSON.
+    /// Render the latest (or a given) evaluation as HTML, PDF, JSON and CSV.
     Report(ReportArgs),
     /// Run the whole pipeline on the bundled demo organisation (no network, no token needed).
     Demo(DemoArgs),

@@ -106,7 +106,11 @@ fn ingest(store_path: &Path, args: &IngestArgs) -> Result<u8> {
     let outcomes = ingest_paths(&store, &args.paths, args.kind, args.repo.as_deref())?;
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
     if failed > 0 {
-        eprintln!("{failed} of {} file(s) could not be ingested; the others were stored", outcomes.len());
+        if failed == outcomes.len() {
+            eprintln!("no file could be ingested");
+        } else {
+            eprintln!("{failed} of {} file(s) could not be ingested; the others were stored", outcomes.len());
+        }
         return Ok(EXIT_INPUT);
     }
     Ok(EXIT_OK)

@@ -813,7 +813,7 @@ fn framework_section(
         ("unknown", "Unknown", counts.unknown + counts.not_applicable),
         ("waived", "Waived", counts.waived),
         ("attested", "Attested (manual)", attested_count),
-        ("manual", "Manual evidence", manual - attested_count),
+        ("manual", "Manual evidence needed", manual - attested_count),
     ]
     .into_iter()
     .map(|(status, label, count)| {
