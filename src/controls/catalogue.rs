@@ -18,6 +18,8 @@ pub struct Catalogue {
     pub frameworks: Vec<Framework>,
     /// (origin, sha256) of every control and framework file read, sorted.
     pub sources: Vec<(String, String)>,
+    /// The text of every control and framework file read, by sha256 (stored with each evaluation).
+    pub texts: BTreeMap<String, String>,
     /// Test cases by control id, with the file they came from.
     pub tests: BTreeMap<String, (String, ControlTests)>,
     /// The file each control came from.
@@ -47,6 +49,7 @@ impl Catalogue {
         let mut tests = BTreeMap::new();
         let mut crosswalks = BTreeMap::new();
         let mut sources = Vec::new();
+        let mut texts = BTreeMap::new();
         for (origin, text) in &files {
             if is_test_file(origin) {
                 let cases: ControlTests = serde_saphyr::from_str(text)
@@ -54,7 +57,9 @@ impl Catalogue {
                 tests.insert(cases.control.clone(), (origin.clone(), cases));
                 continue;
             }
-            sources.push((origin.clone(), sha256_hex(text.as_bytes())));
+            let sha256 = sha256_hex(text.as_bytes());
+            texts.insert(sha256.clone(), text.clone());
+            sources.push((origin.clone(), sha256));
             if origin.contains("crosswalks/") {
                 let crosswalk: Crosswalk = serde_saphyr::from_str(text)
                     .map_err(|error| input_error(format!("{origin}: not a valid crosswalk file: {error}")))?;
@@ -74,6 +79,7 @@ impl Catalogue {
             frameworks: frameworks.into_values().collect(),
             controls: Vec::new(),
             sources,
+            texts,
             tests: BTreeMap::new(),
             origins: BTreeMap::new(),
             crosswalks: Vec::new(),

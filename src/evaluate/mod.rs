@@ -382,6 +382,8 @@ pub fn evaluate_with_limit(
                 organisations
             ],
         )?;
+        let texts: Vec<&[u8]> = catalogue.texts.values().map(|text| text.as_bytes()).collect();
+        crate::store::add_blobs(conn, &texts)?;
         let mut outcome_rows = conn.appender("control_outcomes")?;
         for outcome in &outcomes {
             outcome_rows.append_row(params![

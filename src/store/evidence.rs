@@ -45,6 +45,24 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
+/// Stores raw bytes content-addressed (each distinct content once); returns their sha256 in order.
+pub fn add_blobs(conn: &Connection, bodies: &[&[u8]]) -> Result<Vec<String>> {
+    let hashes: Vec<String> = bodies.iter().map(|body| sha256_hex(body)).collect();
+    let wanted = duckdb::types::Value::List(hashes.iter().map(|h| duckdb::types::Value::Text(h.clone())).collect());
+    let mut stored: HashSet<String> = conn
+        .prepare_cached("SELECT sha256 FROM blobs WHERE list_contains(?::VARCHAR[], sha256)")?
+        .query_map([wanted], |row| row.get(0))?
+        .collect::<Result<_, _>>()?;
+    let mut blobs = conn.appender("blobs")?;
+    for (body, hash) in bodies.iter().zip(&hashes) {
+        if stored.insert(hash.clone()) {
+            blobs.append_row(params![hash, body.len() as i64, body])?;
+        }
+    }
+    blobs.flush()?;
+    Ok(hashes)
+}
+
 /// Stores one evidence item (its bytes only if not already present) and returns its id.
 pub fn add_evidence(conn: &Connection, run_id: i64, evidence: &NewEvidence<'_>) -> Result<i64> {
     Ok(add_evidence_batch(conn, run_id, std::slice::from_ref(evidence))?[0])
@@ -60,19 +78,8 @@ pub fn add_evidence_batch(conn: &Connection, run_id: i64, items: &[NewEvidence<'
         .query_map([items.len() as i64], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     ids.sort_unstable();
-    let hashes: Vec<String> = items.iter().map(|item| sha256_hex(item.body)).collect();
-    let wanted = duckdb::types::Value::List(hashes.iter().map(|h| duckdb::types::Value::Text(h.clone())).collect());
-    let mut stored: HashSet<String> = conn
-        .prepare_cached("SELECT sha256 FROM blobs WHERE list_contains(?::VARCHAR[], sha256)")?
-        .query_map([wanted], |row| row.get(0))?
-        .collect::<Result<_, _>>()?;
-    let mut blobs = conn.appender("blobs")?;
-    for (item, hash) in items.iter().zip(&hashes) {
-        if stored.insert(hash.clone()) {
-            blobs.append_row(params![hash, item.body.len() as i64, item.body])?;
-        }
-    }
-    blobs.flush()?;
+    let bodies: Vec<&[u8]> = items.iter().map(|item| item.body).collect();
+    let hashes = add_blobs(conn, &bodies)?;
     let mut evidence = conn.appender("evidence")?;
     for ((item, hash), id) in items.iter().zip(&hashes).zip(&ids) {
         evidence.append_row(params![
