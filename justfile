@@ -24,3 +24,4 @@ ci:
 # Benchmarks (print figures; dev profile, so DuckDB is not rebuilt for release).
 bench:
     . .ci/env && cargo run --example bench_collect
+    . .ci/env && cargo run --example bench_bundle

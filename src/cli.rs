@@ -69,8 +69,16 @@ pub enum Command {
     History(HistoryArgs),
     /// Compare two evaluations (default: the last two); exit 1 on a regression.
     Drift(DriftArgs),
-    /// Render the latest (or a given) evaluation as HTML, PDF, JSON and CSV.
+    /// Render the latest (or a given) evaluation as HTML, PDF, JSON, CSV and OSCAL.
     Report(ReportArgs),
+    /// Package a period's evaluation for auditors: reports, every cited evidence item, the controls evaluated,
+    /// populations and a manifest of hashes, optionally signed (minisign-compatible).
+    Bundle(BundleArgs),
+    /// Check an evidence bundle offline, with no store: every hash, the root hash, the signature (with --pubkey),
+    /// and that nothing is missing or extra. Exit 0 only when everything holds, 1 otherwise.
+    Verify(VerifyArgs),
+    /// Create a minisign-compatible key pair for signing bundles.
+    Keygen(KeygenArgs),
     /// Run the whole pipeline on the bundled demo organisation (no network, no token needed).
     Demo(DemoArgs),
     /// Inspect, validate and test the control catalogue.
@@ -126,6 +134,8 @@ pub enum SchemaKind {
     Attestations,
     /// The report model (`report.json`).
     Report,
+    /// An evidence bundle's `manifest.json`.
+    BundleManifest,
 }
 
 /// Arguments of `run`.
@@ -276,6 +286,8 @@ pub enum ReportFormat {
     Json,
     /// findings.csv and requirements.csv.
     Csv,
+    /// OSCAL 1.0.6 assessment results (assessment-results.json).
+    Oscal,
 }
 
 /// PDF paper sizes.
@@ -309,6 +321,68 @@ pub struct ReportArgs {
     /// Extra control directories, as given to `evaluate`.
     #[arg(long = "controls", value_name = "DIR")]
     pub control_dirs: Vec<PathBuf>,
+}
+
+/// Arguments of `bundle`.
+#[derive(Debug, Args)]
+pub struct BundleArgs {
+    /// The period whose latest evaluation to bundle, e.g. 2026-Q3 (default: the latest evaluation).
+    #[arg(long, value_name = "PERIOD", conflicts_with = "evaluation")]
+    pub period: Option<String>,
+    /// The evaluation to bundle.
+    #[arg(long, value_name = "ID")]
+    pub evaluation: Option<i64>,
+    /// Where to write: a path ending in .zip writes one deterministic zip, anything else a folder.
+    #[arg(short, long, default_value = "pipeproof-bundle.zip", value_name = "FILE.zip|DIR")]
+    pub output: PathBuf,
+    /// Sign manifest.json with this minisign secret key (password from --password-env or a prompt).
+    #[arg(long, value_name = "KEYFILE")]
+    pub sign: Option<PathBuf>,
+    /// The environment variable holding the secret key's password.
+    #[arg(long, default_value = "PIPEPROOF_KEY_PASSWORD", value_name = "VAR")]
+    pub password_env: String,
+    /// The previous bundle (zip, folder or its manifest.json), whose root hash this bundle records, chaining periods.
+    #[arg(long, value_name = "BUNDLE")]
+    pub previous: Option<PathBuf>,
+    /// PDF paper size.
+    #[arg(long, value_enum, default_value = "a4")]
+    pub paper: Paper,
+    /// Handlebars templates overriding the built-in ones.
+    #[arg(long, value_name = "DIR")]
+    pub templates: Option<PathBuf>,
+}
+
+/// Arguments of `verify`.
+#[derive(Debug, Args)]
+pub struct VerifyArgs {
+    /// The bundle: a .zip file or a folder.
+    pub bundle: PathBuf,
+    /// The minisign public key (a .pub file, or the key's base64 text) to check the signature with.
+    #[arg(long, value_name = "KEY")]
+    pub pubkey: Option<String>,
+    /// Refuse a zip whose files add up to more than this many bytes uncompressed (zip-bomb guard).
+    #[arg(long, default_value_t = crate::bundle::DEFAULT_MAX_UNPACKED_BYTES, value_name = "BYTES")]
+    pub max_size: u64,
+    /// Print the result as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Arguments of `keygen`.
+#[derive(Debug, Args)]
+pub struct KeygenArgs {
+    /// The secret key file to create (the public key goes beside it, with .pub).
+    #[arg(short, long, default_value = "pipeproof.key", value_name = "FILE")]
+    pub output: PathBuf,
+    /// The environment variable holding the password that encrypts the secret key (else a prompt).
+    #[arg(long, default_value = "PIPEPROOF_KEY_PASSWORD", value_name = "VAR")]
+    pub password_env: String,
+    /// Leave the secret key unencrypted (for throwaway keys in tests; never for real bundles).
+    #[arg(long)]
+    pub no_password: bool,
+    /// Overwrite existing key files.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// Arguments of `demo`.

@@ -28,6 +28,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Drift(args) => drift(&global.store, &args),
         Command::History(args) => history(&global.store, &args),
         Command::Demo(args) => crate::demo::run(&args),
+        Command::Bundle(args) => crate::bundle::commands::bundle(&global.store, &global.config, &args),
+        Command::Verify(args) => crate::bundle::commands::verify(&args),
+        Command::Keygen(args) => crate::bundle::commands::keygen(&args),
         Command::Controls(args) => match args.command {
             ControlsCommand::List { control_dirs } => controls_list(&control_dirs),
             ControlsCommand::Show { id, control_dirs } => crate::controls_commands::show(&id, &control_dirs),

@@ -112,6 +112,7 @@ pub fn schema(kind: SchemaKind) -> Result<u8> {
         SchemaKind::Waivers => schemars::schema_for!(Vec<crate::evaluate::waivers::Waiver>),
         SchemaKind::Attestations => schemars::schema_for!(Vec<crate::evaluate::attestations::Attestation>),
         SchemaKind::Report => schemars::schema_for!(crate::report::ReportModel),
+        SchemaKind::BundleManifest => schemars::schema_for!(crate::bundle::Manifest),
     };
     println!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(EXIT_OK)

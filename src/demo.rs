@@ -69,16 +69,43 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
 
     let conn = Store::open_read_only(&store_path)?;
     let model = ReportModel::load(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
-    drop(conn);
     let written = crate::report::write_reports(&model, output, &[], None, crate::cli::Paper::A4)?;
     for path in &written {
         println!("wrote {}", path.display());
     }
-    println!("demo complete: reports are in {}", output.display());
+    write_signed_bundle(&conn, evaluation.evaluation_id, config.organisation.as_deref(), output)?;
+    drop(conn);
+    println!("demo complete: the reports and the signed bundle are in {}", output.display());
     Ok(EXIT_OK)
 }
 
 /// Writes the embedded demo fixtures into `dir` so the demo reads them like any user's files.
+/// Signs the demo's bundle with a throwaway unencrypted key made for the demo, then verifies it as an auditor would.
+fn write_signed_bundle(
+    conn: &duckdb::Connection,
+    evaluation_id: i64,
+    organisation: Option<&str>,
+    output: &Path,
+) -> Result<()> {
+    use crate::bundle::signature::{keygen, Password};
+    let key = keygen(&output.join("demo-signing.key"), Password::None, true)?;
+    let bundle = output.join("bundle.zip");
+    let options = crate::bundle::RenderOptions {
+        paper: crate::cli::Paper::A4,
+        templates: None,
+        organisation,
+        previous_root_hash: None,
+    };
+    let (manifest, signed) =
+        crate::bundle::create(conn, evaluation_id, &options, Some((&key.secret, Password::None)), &bundle)?;
+    crate::bundle::commands::print_written(&bundle, &manifest, signed);
+    let public_key = key.public.display().to_string();
+    let verification = crate::bundle::verify(&bundle, Some(&public_key), crate::bundle::DEFAULT_MAX_UNPACKED_BYTES);
+    print!("{}", crate::bundle::commands::describe(&bundle, &verification));
+    anyhow::ensure!(verification.holds(), "the demo bundle did not verify");
+    Ok(())
+}
+
 fn write_builtin_fixtures(dir: &Path) -> Result<PathBuf> {
     for (name, text) in crate::embedded::DEMO_FIXTURES {
         let path = dir.join(name);

@@ -40,6 +40,38 @@ pub fn findings(model: &ReportModel) -> Result<Vec<u8>> {
     Ok(writer.into_inner()?)
 }
 
+/// `populations/<CONTROL>.csv`: every resource (state controls) or event (operation controls) the control judged,
+/// with the evidence behind it, for an auditor to sample from.
+pub fn population(model: &ReportModel, control: &super::model::ControlSection) -> Result<Vec<u8>> {
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record([
+        "evaluation",
+        "control",
+        "kind",
+        "resource",
+        "status",
+        "reason",
+        "evidence_id",
+        "evidence_sha256",
+        "evidence_file",
+    ])?;
+    for finding in &control.findings {
+        let evidence = finding.evidence_id.and_then(|id| model.evidence.iter().find(|e| e.id == id));
+        writer.write_record([
+            model.evaluation_id.to_string().as_str(),
+            &control.id,
+            &control.kind,
+            &finding.resource,
+            &finding.status,
+            &finding.reason,
+            &finding.evidence_id.map(|id| format!("E{id}")).unwrap_or_default(),
+            evidence.map(|e| e.sha256.as_str()).unwrap_or(""),
+            evidence.map(|e| e.file.as_str()).unwrap_or(""),
+        ])?;
+    }
+    Ok(writer.into_inner()?)
+}
+
 /// `requirements.csv`: one row per framework requirement.
 pub fn requirements(model: &ReportModel) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());

@@ -13,6 +13,15 @@ const TEMPLATE_FILES: &[(&str, &str)] = &[("report", "report.html.hbs"), ("style
 
 /// Renders the report as one self-contained HTML page.
 pub fn render(model: &ReportModel, template_dir: Option<&Path>) -> Result<String> {
+    render_page(model, template_dir, false)
+}
+
+/// Renders the report as an evidence bundle's `index.html`: each evidence item links to its raw bytes in the bundle.
+pub fn render_for_bundle(model: &ReportModel, template_dir: Option<&Path>) -> Result<String> {
+    render_page(model, template_dir, true)
+}
+
+fn render_page(model: &ReportModel, template_dir: Option<&Path>, in_bundle: bool) -> Result<String> {
     let mut registry = Handlebars::new();
     registry.set_strict_mode(true);
     for (name, file) in TEMPLATE_FILES {
@@ -24,7 +33,9 @@ pub fn render(model: &ReportModel, template_dir: Option<&Path>) -> Result<String
         }
         .map_err(|error| input_error(format!("template {origin}: {error}")))?;
     }
-    registry.render("report", model).context("rendering the HTML report")
+    let mut context = serde_json::to_value(model)?;
+    context["in_bundle"] = serde_json::Value::Bool(in_bundle);
+    registry.render("report", &context).context("rendering the HTML report")
 }
 
 fn template_source(template_dir: Option<&Path>, file: &str) -> Result<(String, String)> {

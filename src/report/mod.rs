@@ -3,6 +3,7 @@
 pub mod csv;
 pub mod html;
 pub mod model;
+pub mod oscal;
 pub mod pdf;
 
 use std::path::{Path, PathBuf};
@@ -23,7 +24,7 @@ pub fn write_reports(
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create report folder {}", dir.display()))?;
     let formats = if formats.is_empty() {
-        vec![ReportFormat::Html, ReportFormat::Pdf, ReportFormat::Json, ReportFormat::Csv]
+        vec![ReportFormat::Html, ReportFormat::Pdf, ReportFormat::Json, ReportFormat::Csv, ReportFormat::Oscal]
     } else {
         formats.to_vec()
     };
@@ -37,6 +38,7 @@ pub fn write_reports(
                 files.push(("findings.csv", csv::findings(model)?));
                 files.push(("requirements.csv", csv::requirements(model)?));
             }
+            ReportFormat::Oscal => files.push(("assessment-results.json", oscal::assessment_results(model)?)),
         }
     }
     let mut written = Vec::new();

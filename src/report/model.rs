@@ -32,6 +32,8 @@ pub struct ReportModel {
     pub as_of: String,
     /// The same, as ISO 8601 UTC.
     pub as_of_iso: String,
+    /// The start of the reporting period, as ISO 8601 UTC (absent when evaluated as of a moment only).
+    pub period_start_iso: Option<String>,
     /// The pipeproof version that evaluated.
     pub tool_version: String,
     /// Digest of the control and framework files evaluated.
@@ -374,8 +376,17 @@ pub struct EvidenceRow {
     pub subject: String,
     /// When collected (UTC).
     pub collected_at: String,
+    /// The same, as ISO 8601 UTC.
+    pub collected_at_iso: String,
     /// sha256 of the raw bytes.
     pub sha256: String,
+    /// Where an evidence bundle keeps its raw bytes: `evidence/<first two hex digits>/<sha256>`.
+    pub file: String,
+}
+
+/// Where an evidence bundle keeps the raw bytes with this sha256.
+pub fn evidence_file(sha256: &str) -> String {
+    format!("evidence/{}/{sha256}", sha256.get(..2).unwrap_or("00"))
 }
 
 fn framework_label(id: &str, frameworks: &[Framework]) -> String {
@@ -545,13 +556,16 @@ fn load_evidence(conn: &Connection, evaluation_id: i64) -> Result<Vec<EvidenceRo
     let mut evidence = Vec::new();
     while let Some(row) = rows.next()? {
         let collected_at: NaiveDateTime = row.get(4)?;
+        let sha256: String = row.get(5)?;
         evidence.push(EvidenceRow {
             id: row.get(0)?,
             source: row.get(1)?,
             kind: row.get(2)?,
             subject: row.get(3)?,
             collected_at: crate::time::display_utc(&collected_at),
-            sha256: row.get(5)?,
+            collected_at_iso: collected_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            file: evidence_file(&sha256),
+            sha256,
         });
     }
     Ok(evidence)
@@ -693,6 +707,7 @@ fn build(input: BuildInput) -> ReportModel {
         period: period.as_ref().map(Period::describe),
         as_of: crate::time::display_utc(&as_of),
         as_of_iso: as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+        period_start_iso: period.as_ref().map(|p| p.start.format("%Y-%m-%dT%H:%M:%SZ").to_string()),
         tool_version,
         catalogue_sha256,
         evidence_digest,
@@ -954,7 +969,9 @@ pub fn sample_model() -> ReportModel {
             kind: "github.branch_protection".into(),
             subject: "o/a@main".into(),
             collected_at: "2026-09-30 10:00:00 UTC".into(),
+            collected_at_iso: "2026-09-30T10:00:00Z".into(),
             sha256: "2".repeat(64),
+            file: evidence_file(&"2".repeat(64)),
         }],
     })
 }

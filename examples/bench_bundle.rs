@@ -1,0 +1,142 @@
+//! Benchmark: bundle and verify a period with 100,000 evidence items (1 GB by default).
+//! Prints wall time, zip size and peak RSS for writing the bundle and, in a fresh process, for verifying it.
+//! Sizes: PIPEPROOF_BENCH_ITEMS (default 100000) and PIPEPROOF_BENCH_ITEM_BYTES (default 10240).
+//! Run with `just bench`. The reports inside are small: this measures the part that grows with evidence
+//! (store → zip → verify); report rendering is measured with the reports.
+
+use std::path::Path;
+use std::time::Instant;
+
+use pipeproof::bundle::manifest::{root_hash, Manifest, ManifestEvidence, ManifestFile, FORMAT, FORMAT_VERSION};
+use pipeproof::bundle::{Content, Contents, Entry};
+use pipeproof::store::{add_blobs, sha256_hex, Store};
+
+fn env_number(name: &str, default: usize) -> usize {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+/// Peak resident set size of this process, in MB (Linux; 0 elsewhere).
+fn peak_rss_mb() -> f64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let kb = status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok());
+    kb.unwrap_or(0.0) / 1024.0
+}
+
+/// A JSON-ish evidence body of about `size` bytes, unique per item and only moderately compressible.
+fn body(item: usize, size: usize) -> Vec<u8> {
+    let mut state = (item as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    let mut text = format!("{{\"item\":{item},\"data\":\"");
+    while text.len() + 2 < size {
+        state ^= state << 13;
+        state ^= state >> 7;
+        state ^= state << 17;
+        text.push_str(&format!("{:016x}", state)[..8.min(size - 2 - text.len())]);
+        text.push_str(" repo/name ");
+    }
+    text.truncate(size - 2);
+    text.push_str("\"}");
+    text.into_bytes()
+}
+
+fn verify_in_this_process(bundle: &Path) {
+    let start = Instant::now();
+    let verification = pipeproof::bundle::verify(bundle, None, pipeproof::bundle::DEFAULT_MAX_UNPACKED_BYTES);
+    let seconds = start.elapsed().as_secs_f64();
+    assert!(verification.holds(), "{:?}", verification.problems.first());
+    println!(
+        "verify: {} files checked in {seconds:.1} s, peak RSS {:.0} MB (goal < 200 MB)",
+        verification.files_checked,
+        peak_rss_mb()
+    );
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    if args.len() == 3 && args[1] == "verify" {
+        verify_in_this_process(Path::new(&args[2]));
+        return Ok(());
+    }
+    let items = env_number("PIPEPROOF_BENCH_ITEMS", 100_000);
+    let item_bytes = env_number("PIPEPROOF_BENCH_ITEM_BYTES", 10_240);
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&dir.path().join("bench.duckdb"))?;
+
+    let start = Instant::now();
+    let mut entries = Vec::with_capacity(items + 1);
+    let mut evidence = Vec::with_capacity(items);
+    for chunk_start in (0..items).step_by(2_000) {
+        let bodies: Vec<Vec<u8>> =
+            (chunk_start..(chunk_start + 2_000).min(items)).map(|i| body(i, item_bytes)).collect();
+        let refs: Vec<&[u8]> = bodies.iter().map(Vec::as_slice).collect();
+        let hashes = add_blobs(store.conn(), &refs)?;
+        for (offset, (sha256, bytes)) in hashes.into_iter().zip(&bodies).enumerate() {
+            let file = pipeproof::report::model::evidence_file(&sha256);
+            entries.push(Entry {
+                file: ManifestFile { path: file.clone(), size: bytes.len() as u64, sha256: sha256.clone() },
+                content: Content::Blob,
+            });
+            evidence.push(ManifestEvidence {
+                id: (chunk_start + offset) as i64,
+                sha256,
+                file,
+                source: "bench".into(),
+                kind: "bench.item".into(),
+                subject: format!("bench/repo-{}", (chunk_start + offset) % 2_000),
+                collected_at: "2026-09-30T12:00:00Z".into(),
+                provenance: serde_json::json!({"synthetic": true}),
+            });
+        }
+    }
+    let setup = start.elapsed().as_secs_f64();
+    let report = b"{\"synthetic\": true}\n".to_vec();
+    entries.push(Entry {
+        file: ManifestFile { path: "report.json".into(), size: report.len() as u64, sha256: sha256_hex(&report) },
+        content: Content::Bytes(report),
+    });
+    entries.sort_by(|a, b| a.file.path.cmp(&b.file.path));
+    let files: Vec<ManifestFile> = entries.iter().map(|e| e.file.clone()).collect();
+    let total_bytes: u64 = files.iter().map(|f| f.size).sum();
+    let manifest = Manifest {
+        format: FORMAT.into(),
+        format_version: FORMAT_VERSION,
+        tool_version: pipeproof::VERSION.into(),
+        organisation: "bench".into(),
+        evaluation_id: 1,
+        period: None,
+        as_of: "2026-09-30T23:59:59Z".into(),
+        catalogue_sha256: "0".repeat(64),
+        evidence_digest: "0".repeat(64),
+        root_hash: root_hash(&files),
+        files,
+        evidence,
+        catalogue: Vec::new(),
+        previous_root_hash: None,
+    };
+    let contents = Contents { entries, manifest };
+    println!(
+        "setup: {items} evidence items, {:.2} GB stored in {setup:.1} s (peak RSS so far {:.0} MB)",
+        total_bytes as f64 / 1e9,
+        peak_rss_mb()
+    );
+
+    let bundle = dir.path().join("bench.zip");
+    let start = Instant::now();
+    pipeproof::bundle::write(store.conn(), &contents, None, &bundle)?;
+    let seconds = start.elapsed().as_secs_f64();
+    let zip_bytes = std::fs::metadata(&bundle)?.len();
+    println!(
+        "bundle: {:.2} GB zip written in {seconds:.1} s ({:.0} MB/s of evidence), peak RSS {:.0} MB",
+        zip_bytes as f64 / 1e9,
+        total_bytes as f64 / 1e6 / seconds,
+        peak_rss_mb()
+    );
+    drop(contents);
+    drop(store);
+
+    let status = std::process::Command::new(std::env::current_exe()?).arg("verify").arg(&bundle).status()?;
+    anyhow::ensure!(status.success(), "verify failed");
+    Ok(())
+}

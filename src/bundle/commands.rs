@@ -1,0 +1,154 @@
+//! The `bundle`, `verify` and `keygen` commands.
+
+use std::path::Path;
+
+use anyhow::{Context, Result};
+
+use super::archive::Archive;
+use super::contents::{choose_evaluation, RenderOptions};
+use super::manifest::{root_hash, Manifest, MANIFEST};
+use super::signature::{self, Password};
+use super::verify::SignatureCheck;
+use crate::cli::{BundleArgs, KeygenArgs, VerifyArgs};
+use crate::config::Config;
+use crate::error::{input_error, EXIT_GATE_FAILED, EXIT_OK};
+use crate::store::Store;
+
+/// `pipeproof bundle`.
+pub fn bundle(store_path: &Path, config_path: &Path, args: &BundleArgs) -> Result<u8> {
+    let config = Config::load(config_path, false)?;
+    let conn = Store::open_read_only(store_path)?;
+    let evaluation_id = choose_evaluation(&conn, args.evaluation, args.period.as_deref())?;
+    let previous_root_hash = args.previous.as_deref().map(previous_root).transpose()?;
+    let options = RenderOptions {
+        paper: args.paper,
+        templates: args.templates.as_deref(),
+        organisation: config.organisation.as_deref(),
+        previous_root_hash,
+    };
+    let sign_with = args.sign.as_deref().map(|key| (key, Password::FromEnv(&args.password_env)));
+    let (manifest, signed) = super::create(&conn, evaluation_id, &options, sign_with, &args.output)?;
+    print_written(&args.output, &manifest, signed);
+    Ok(EXIT_OK)
+}
+
+/// One line saying what a bundle holds.
+pub fn print_written(output: &Path, manifest: &Manifest, signed: bool) {
+    let bytes: u64 = manifest.files.iter().map(|f| f.size).sum();
+    println!(
+        "wrote bundle {}: evaluation #{} of {}, {} files ({} evidence items, {bytes} bytes), root hash {}{}",
+        output.display(),
+        manifest.evaluation_id,
+        manifest.organisation,
+        manifest.files.len() + 1 + usize::from(signed),
+        manifest.evidence.len(),
+        manifest.root_hash,
+        if signed { "; manifest.json signed" } else { "; unsigned (use --sign KEYFILE)" }
+    );
+}
+
+/// `pipeproof verify`.
+pub fn verify(args: &VerifyArgs) -> Result<u8> {
+    if !args.bundle.exists() {
+        return Err(input_error(format!("{} does not exist", args.bundle.display())));
+    }
+    let verification = super::verify(&args.bundle, args.pubkey.as_deref(), args.max_size);
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&verification)?);
+    } else {
+        print!("{}", describe(&args.bundle, &verification));
+    }
+    Ok(if verification.holds() { EXIT_OK } else { EXIT_GATE_FAILED })
+}
+
+/// The verification, in words, for people.
+pub fn describe(path: &Path, verification: &super::Verification) -> String {
+    let mut out = format!("bundle {}\n", path.display());
+    if let Some(manifest) = &verification.manifest {
+        let period = manifest.period.as_ref().map(|p| format!(", period {}", p.label)).unwrap_or_default();
+        out += &format!(
+            "  {}{period}: evaluation #{} as of {}, written by pipeproof {}\n",
+            manifest.organisation, manifest.evaluation_id, manifest.as_of, manifest.tool_version
+        );
+        out += &format!(
+            "  files:     {} of {} listed match their size and sha256\n",
+            verification.files_checked,
+            manifest.files.len()
+        );
+        out += &format!("  evidence:  {} items listed with their provenance\n", verification.evidence_items);
+        if let Some(root) = &verification.root_hash {
+            out += &format!("  root hash: {root}\n");
+        }
+        out += &format!(
+            "  previous:  {}\n",
+            manifest.previous_root_hash.as_deref().unwrap_or("none recorded (first bundle of a chain)")
+        );
+    }
+    out += &match &verification.signature {
+        SignatureCheck::Verified { key_id, trusted_comment } => {
+            format!("  signature: VERIFIED with key {key_id} (trusted comment: {trusted_comment})\n")
+        }
+        SignatureCheck::NotChecked { signature_present: true } => {
+            "  signature: NOT CHECKED: the bundle is signed, but no --pubkey was given\n".to_string()
+        }
+        SignatureCheck::NotChecked { signature_present: false } => {
+            "  signature: NOT CHECKED: the bundle is not signed\n".to_string()
+        }
+        SignatureCheck::Failed => "  signature: FAILED\n".to_string(),
+    };
+    for problem in &verification.problems {
+        out += &format!(
+            "  {:<9} {}{}\n",
+            problem.kind.to_uppercase(),
+            problem.path.as_deref().map(|p| format!("{p}: ")).unwrap_or_default(),
+            problem.message
+        );
+    }
+    out += &if verification.holds() {
+        "verified: every file, hash and reference holds\n".to_string()
+    } else {
+        format!("FAILED: {} problem(s)\n", verification.problems.len().max(1))
+    };
+    out
+}
+
+/// The root hash of a previous bundle (zip, folder or its manifest.json), after checking it against its file list.
+fn previous_root(path: &Path) -> Result<String> {
+    let bytes = if path.file_name().is_some_and(|n| n == MANIFEST) {
+        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
+    } else {
+        let (mut archive, present) = Archive::open(path, super::DEFAULT_MAX_UNPACKED_BYTES)
+            .map_err(|problems| input_error(format!("--previous {}: {}", path.display(), problems.join("; "))))?;
+        let listing = present
+            .get(MANIFEST)
+            .ok_or_else(|| input_error(format!("--previous {} has no manifest.json", path.display())))?;
+        archive.read(MANIFEST, listing, 1 << 30)?
+    };
+    let manifest: Manifest = serde_json::from_slice(&bytes)
+        .map_err(|e| input_error(format!("--previous {}: not a pipeproof manifest: {e}", path.display())))?;
+    if root_hash(&manifest.files) != manifest.root_hash {
+        return Err(input_error(format!(
+            "--previous {}: its root hash does not match its file list; verify it before chaining to it",
+            path.display()
+        )));
+    }
+    Ok(manifest.root_hash)
+}
+
+/// `pipeproof keygen`.
+pub fn keygen(args: &KeygenArgs) -> Result<u8> {
+    let password = if args.no_password { Password::None } else { Password::FromEnv(&args.password_env) };
+    let files = signature::keygen(&args.output, password, args.force)?;
+    println!(
+        "secret key: {} (keep it private; sign with `pipeproof bundle --sign {}`)",
+        files.secret.display(),
+        files.secret.display()
+    );
+    println!("public key: {} (key id {}); give it to your auditors", files.public.display(), files.key_id);
+    println!(
+        "auditors check a bundle with `pipeproof verify BUNDLE --pubkey {}` or, unzipped, `minisign -Vm manifest.json -p {}`",
+        files.public.display(),
+        files.public.display()
+    );
+    Ok(EXIT_OK)
+}

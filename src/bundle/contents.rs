@@ -1,0 +1,282 @@
+//! What goes into a bundle: the reports rendered from one evaluation, every evidence item its findings cite, the
+//! control files it evaluated, waivers and attestations in force, populations for sampling, and the manifest.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use anyhow::{anyhow, Context, Result};
+use chrono::NaiveDateTime;
+use duckdb::{params, Connection};
+
+use super::manifest::{
+    root_hash, Manifest, ManifestCatalogueFile, ManifestEvidence, ManifestFile, ManifestPeriod, FORMAT, FORMAT_VERSION,
+};
+use crate::cli::Paper;
+use crate::evaluate::EvaluatedCatalogue;
+use crate::report::model::evidence_file;
+use crate::report::{csv, html, oscal, pdf, ReportModel};
+use crate::store::sha256_hex;
+
+/// Where a file's bytes come from when the bundle is written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Content {
+    /// Rendered in memory.
+    Bytes(Vec<u8>),
+    /// The store's blob with this sha256 (read in batches while writing, so evidence never sits in memory at once).
+    Blob,
+}
+
+/// One file of the bundle.
+#[derive(Debug, Clone)]
+pub struct Entry {
+    /// Path, size and sha256, as the manifest lists it.
+    pub file: ManifestFile,
+    /// Its bytes.
+    pub content: Content,
+}
+
+/// Everything a bundle holds, sorted by path, and its manifest.
+#[derive(Debug)]
+pub struct Contents {
+    /// The files (not the manifest or its signature), sorted by path.
+    pub entries: Vec<Entry>,
+    /// The manifest describing them.
+    pub manifest: Manifest,
+}
+
+/// How to render the bundle's reports.
+pub struct RenderOptions<'a> {
+    /// PDF paper size.
+    pub paper: Paper,
+    /// Handlebars templates overriding the built-in ones.
+    pub templates: Option<&'a Path>,
+    /// The organisation's display name from the config, if set.
+    pub organisation: Option<&'a str>,
+    /// The previous bundle's root hash, chaining periods.
+    pub previous_root_hash: Option<String>,
+}
+
+struct EvaluationRow {
+    catalogue: EvaluatedCatalogue,
+    waivers: Option<String>,
+    attestations: Option<String>,
+    period: Option<ManifestPeriod>,
+}
+
+/// Gathers the bundle of one evaluation from the store.
+pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'_>) -> Result<Contents> {
+    let model = ReportModel::load(conn, Some(evaluation_id), options.organisation)?;
+    let evaluation = load_evaluation(conn, evaluation_id)?;
+    let mut files: BTreeMap<String, Entry> = BTreeMap::new();
+    let mut add_bytes = |path: String, bytes: Vec<u8>| {
+        let file = ManifestFile { path: path.clone(), size: bytes.len() as u64, sha256: sha256_hex(&bytes) };
+        files.insert(path, Entry { file, content: Content::Bytes(bytes) });
+    };
+    add_bytes("index.html".into(), html::render_for_bundle(&model, options.templates)?.into_bytes());
+    add_bytes("report.pdf".into(), pdf::render(&model, options.paper)?);
+    add_bytes("report.json".into(), model.to_json()?.into_bytes());
+    add_bytes("findings.csv".into(), csv::findings(&model)?);
+    add_bytes("requirements.csv".into(), csv::requirements(&model)?);
+    add_bytes("oscal/assessment-results.json".into(), oscal::assessment_results(&model)?);
+    for control in &model.controls {
+        add_bytes(format!("populations/{}.csv", control.id), csv::population(&model, control)?);
+    }
+    let pretty = |stored: &Option<String>| -> Result<Vec<u8>> {
+        let value: serde_json::Value = match stored {
+            Some(text) => serde_json::from_str(text)?,
+            None => serde_json::Value::Array(Vec::new()),
+        };
+        Ok((serde_json::to_string_pretty(&value)? + "\n").into_bytes())
+    };
+    add_bytes("controls/waivers.json".into(), pretty(&evaluation.waivers)?);
+    add_bytes("controls/attestations.json".into(), pretty(&evaluation.attestations)?);
+
+    let catalogue = catalogue_files(conn, &evaluation.catalogue)?;
+    for (listed, content) in catalogue.iter().map(|(listed, content)| (listed.clone(), content.clone())) {
+        let size = match &content {
+            Content::Bytes(bytes) => bytes.len() as u64,
+            Content::Blob => blob_size(conn, &listed.sha256)?,
+        };
+        let file = ManifestFile { path: listed.file.clone(), size, sha256: listed.sha256.clone() };
+        files.insert(listed.file.clone(), Entry { file, content });
+    }
+
+    let evidence = load_evidence(conn, evaluation_id)?;
+    for (item, size) in &evidence {
+        let file = ManifestFile { path: item.file.clone(), size: *size, sha256: item.sha256.clone() };
+        files.insert(item.file.clone(), Entry { file, content: Content::Blob });
+    }
+
+    let entries: Vec<Entry> = files.into_values().collect();
+    let listed: Vec<ManifestFile> = entries.iter().map(|entry| entry.file.clone()).collect();
+    let manifest = Manifest {
+        format: FORMAT.to_string(),
+        format_version: FORMAT_VERSION,
+        tool_version: crate::VERSION.to_string(),
+        organisation: model.organisation.clone(),
+        evaluation_id,
+        period: evaluation.period,
+        as_of: model.as_of_iso.clone(),
+        catalogue_sha256: model.catalogue_sha256.clone(),
+        evidence_digest: model.evidence_digest.clone(),
+        root_hash: root_hash(&listed),
+        files: listed,
+        evidence: evidence.into_iter().map(|(item, _)| item).collect(),
+        catalogue: catalogue.into_iter().map(|(listed, _)| listed).collect(),
+        previous_root_hash: options.previous_root_hash.clone(),
+    };
+    Ok(Contents { entries, manifest })
+}
+
+/// The evaluation to bundle: the given one, else the latest for the period, else the latest of all.
+pub fn choose_evaluation(conn: &Connection, evaluation: Option<i64>, period: Option<&str>) -> Result<i64> {
+    if let Some(id) = evaluation {
+        return Ok(id);
+    }
+    match period {
+        Some(text) => {
+            let period = crate::period::Period::parse(text)?;
+            conn.query_row(
+                "SELECT max(evaluation_id) FROM evaluations WHERE period_start = ? AND period_end = ?",
+                params![period.start, period.end],
+                |row| row.get::<_, Option<i64>>(0),
+            )?
+            .ok_or_else(|| {
+                crate::error::input_error(format!(
+                    "no evaluation covers the period {}: run `pipeproof evaluate --period {text}` first",
+                    period.describe()
+                ))
+            })
+        }
+        None => conn
+            .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
+            .ok_or_else(|| {
+                crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first")
+            }),
+    }
+}
+
+/// catalogue, waivers, attestations, period label, start and end.
+type EvaluationColumns =
+    (String, Option<String>, Option<String>, Option<String>, Option<NaiveDateTime>, Option<NaiveDateTime>);
+
+fn load_evaluation(conn: &Connection, evaluation_id: i64) -> Result<EvaluationRow> {
+    let (catalogue, waivers, attestations, label, start, end): EvaluationColumns = conn
+        .query_row(
+            "SELECT catalogue::VARCHAR, waivers::VARCHAR, attestations::VARCHAR, period_label, period_start, period_end \
+             FROM evaluations WHERE evaluation_id = ?",
+            [evaluation_id],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?)),
+        )
+        .map_err(|_| crate::error::input_error(format!("evaluation {evaluation_id} is not in the store")))?;
+    let iso = |moment: NaiveDateTime| moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let period = match (label, start, end) {
+        (Some(label), Some(start), Some(end)) => Some(ManifestPeriod { label, start: iso(start), end: iso(end) }),
+        _ => None,
+    };
+    Ok(EvaluationRow {
+        catalogue: serde_json::from_str(&catalogue).context("the evaluation's stored catalogue is unreadable")?,
+        waivers,
+        attestations,
+        period,
+    })
+}
+
+/// Where the bundle keeps a catalogue file: built-in ones under `controls/builtin/`, users' under
+/// `controls/custom/` prefixed with their hash (their folders are machine paths, which a bundle never names).
+fn catalogue_path(origin: &str, sha256: &str) -> String {
+    match origin.strip_prefix("builtin:controls/") {
+        Some(relative) => format!("controls/builtin/{relative}"),
+        None => {
+            let name = origin.rsplit(['/', '\\']).next().unwrap_or(origin);
+            let safe: String = name
+                .chars()
+                .map(|c| if c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | '_') { c } else { '_' })
+                .collect();
+            format!("controls/custom/{}-{safe}", &sha256[..12.min(sha256.len())])
+        }
+    }
+}
+
+/// The exact catalogue files evaluated: from the store (kept with each evaluation), else the built-in file if its
+/// hash still matches; anything else is an error rather than a bundle that misstates what was evaluated.
+fn catalogue_files(conn: &Connection, catalogue: &EvaluatedCatalogue) -> Result<Vec<(ManifestCatalogueFile, Content)>> {
+    let mut out = Vec::new();
+    for (origin, sha256) in &catalogue.sources {
+        let listed = ManifestCatalogueFile {
+            origin: origin.clone(),
+            file: catalogue_path(origin, sha256),
+            sha256: sha256.clone(),
+        };
+        let stored: i64 = conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [sha256], |row| row.get(0))?;
+        let content = if stored > 0 {
+            Content::Blob
+        } else {
+            let builtin = origin
+                .strip_prefix("builtin:controls/")
+                .and_then(|relative| crate::embedded::find(crate::embedded::CONTROLS, relative))
+                .filter(|text| sha256_hex(text.as_bytes()) == *sha256)
+                .ok_or_else(|| {
+                    anyhow!(
+                        "the control file {origin} (sha256 {sha256}) that this evaluation used is no longer available; \
+                         evaluate again to bundle a current evaluation"
+                    )
+                })?;
+            Content::Bytes(builtin.as_bytes().to_vec())
+        };
+        out.push((listed, content));
+    }
+    Ok(out)
+}
+
+fn blob_size(conn: &Connection, sha256: &str) -> Result<u64> {
+    let size: i64 = conn.query_row("SELECT size FROM blobs WHERE sha256 = ?", [sha256], |row| row.get(0))?;
+    Ok(size as u64)
+}
+
+/// Every evidence item the evaluation's findings cite, with its provenance and the size of its bytes.
+fn load_evidence(conn: &Connection, evaluation_id: i64) -> Result<Vec<(ManifestEvidence, u64)>> {
+    let mut statement = conn.prepare(
+        "SELECT e.evidence_id, e.sha256, e.source, e.kind, e.subject, e.collected_at, e.provenance::VARCHAR, b.size \
+         FROM evidence e LEFT JOIN blobs b ON b.sha256 = e.sha256 \
+         WHERE e.evidence_id IN (SELECT evidence_id FROM control_results WHERE evaluation_id = ?) \
+         ORDER BY e.evidence_id",
+    )?;
+    let mut rows = statement.query(params![evaluation_id])?;
+    let mut items = Vec::new();
+    while let Some(row) = rows.next()? {
+        let id: i64 = row.get(0)?;
+        let sha256: String = row.get(1)?;
+        let collected_at: NaiveDateTime = row.get(5)?;
+        let provenance: String = row.get(6)?;
+        let size: Option<i64> = row.get(7)?;
+        let size = size.ok_or_else(|| anyhow!("the store has lost the bytes of evidence E{id} (sha256 {sha256})"))?;
+        items.push((
+            ManifestEvidence {
+                id,
+                file: evidence_file(&sha256),
+                sha256,
+                source: row.get(2)?,
+                kind: row.get(3)?,
+                subject: row.get(4)?,
+                collected_at: collected_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+                provenance: serde_json::from_str(&provenance).unwrap_or(serde_json::Value::String(provenance)),
+            },
+            size as u64,
+        ));
+    }
+    Ok(items)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn catalogue_paths_never_name_the_users_machine() {
+        let sha = "ab".repeat(32);
+        assert_eq!(catalogue_path("builtin:controls/source/SRC-01.yaml", &sha), "controls/builtin/source/SRC-01.yaml");
+        assert_eq!(catalogue_path("/home/alice/our controls/X-1.yaml", &sha), "controls/custom/abababababab-X-1.yaml");
+        assert_eq!(catalogue_path("C:\\work\\..\\X.yaml", &sha), "controls/custom/abababababab-X.yaml");
+    }
+}

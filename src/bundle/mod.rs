@@ -1,0 +1,44 @@
+//! Evidence bundles for auditors: everything one evaluation rests on, hashed into a manifest, optionally signed
+//! (minisign-compatible), written as a deterministic zip or a folder, and verified offline without a store.
+
+mod archive;
+pub mod commands;
+mod contents;
+pub mod manifest;
+pub mod signature;
+mod verify;
+mod write;
+
+pub use contents::{assemble, choose_evaluation, Content, Contents, Entry, RenderOptions};
+pub use manifest::Manifest;
+pub use verify::{verify, Problem, SignatureCheck, Verification};
+pub use write::write;
+
+/// The default bound on a zip's total uncompressed size when verifying (64 GiB).
+pub const DEFAULT_MAX_UNPACKED_BYTES: u64 = 64 << 30;
+
+/// Assembles, optionally signs, and writes the bundle of one evaluation; returns its manifest and whether it was signed.
+pub fn create(
+    conn: &duckdb::Connection,
+    evaluation_id: i64,
+    options: &RenderOptions<'_>,
+    sign_with: Option<(&std::path::Path, signature::Password<'_>)>,
+    output: &std::path::Path,
+) -> anyhow::Result<(Manifest, bool)> {
+    let contents = assemble(conn, evaluation_id, options)?;
+    let manifest = &contents.manifest;
+    let signature = match sign_with {
+        Some((key, password)) => {
+            let period = manifest.period.as_ref().map(|p| p.label.as_str()).unwrap_or("as-of");
+            let comment = format!(
+                "pipeproof bundle of {} {period} evaluation {} root_hash:{}",
+                manifest.organisation, manifest.evaluation_id, manifest.root_hash
+            );
+            let comment: String = comment.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
+            Some(signature::sign(&manifest.to_bytes()?, key, password, &comment)?)
+        }
+        None => None,
+    };
+    write(conn, &contents, signature.as_deref(), output)?;
+    Ok((contents.manifest, signature.is_some()))
+}

@@ -1,0 +1,303 @@
+//! `pipeproof verify`: checks a bundle offline, with no store — every file's size and sha256 against the manifest,
+//! the root hash, the signature when a key is given, that every evidence item the reports cite is present, and
+//! that nothing is missing or extra. Every problem is named; none stops the others being found.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::Path;
+
+use serde::Serialize;
+
+use super::archive::Archive;
+use super::manifest::{root_hash, Manifest, FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE};
+use crate::report::model::evidence_file;
+
+/// The largest manifest, report or signature read whole (the rest are streamed).
+const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+
+/// One thing wrong with a bundle.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// `missing`, `altered`, `extra`, `refused`, `manifest`, `reference` or `signature`.
+    pub kind: &'static str,
+    /// The file concerned, when there is one.
+    pub path: Option<String>,
+    /// What is wrong, in words.
+    pub message: String,
+}
+
+/// What became of the signature check.
+#[derive(Debug, Clone, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum SignatureCheck {
+    /// Checked and valid.
+    Verified {
+        /// The key id.
+        key_id: String,
+        /// The signed trusted comment.
+        trusted_comment: String,
+    },
+    /// Not checked: no public key was given.
+    NotChecked {
+        /// Whether the bundle carries a signature that could be checked.
+        signature_present: bool,
+    },
+    /// Checked and invalid (or absent when a key was given).
+    Failed,
+}
+
+/// The outcome of verifying a bundle.
+#[derive(Debug, Clone, Serialize)]
+pub struct Verification {
+    /// The manifest, when it could be read.
+    #[serde(skip)]
+    pub manifest: Option<Manifest>,
+    /// Files whose hashes were checked.
+    pub files_checked: usize,
+    /// Evidence items listed.
+    pub evidence_items: usize,
+    /// The root hash recomputed from the manifest's file list.
+    pub root_hash: Option<String>,
+    /// The signature check.
+    pub signature: SignatureCheck,
+    /// Everything wrong, in path order.
+    pub problems: Vec<Problem>,
+}
+
+impl Verification {
+    /// True when every check held (a signature not checked is reported, but is not a failure).
+    pub fn holds(&self) -> bool {
+        self.problems.is_empty() && !matches!(self.signature, SignatureCheck::Failed)
+    }
+}
+
+fn problem(kind: &'static str, path: Option<&str>, message: impl Into<String>) -> Problem {
+    Problem { kind, path: path.map(str::to_string), message: message.into() }
+}
+
+/// Verifies the bundle at `path` (a zip or a folder), checking the signature with `public_key` when given.
+pub fn verify(path: &Path, public_key: Option<&str>, max_unpacked: u64) -> Verification {
+    let mut result = Verification {
+        manifest: None,
+        files_checked: 0,
+        evidence_items: 0,
+        root_hash: None,
+        signature: SignatureCheck::NotChecked { signature_present: false },
+        problems: Vec::new(),
+    };
+    let (mut archive, present) = match Archive::open(path, max_unpacked) {
+        Ok(opened) => opened,
+        Err(refusals) => {
+            result.problems = refusals.into_iter().map(|message| problem("refused", None, message)).collect();
+            return result;
+        }
+    };
+    let Some(manifest_listing) = present.get(MANIFEST).cloned() else {
+        result.problems.push(problem("missing", Some(MANIFEST), "the bundle has no manifest.json"));
+        return result;
+    };
+    let manifest_bytes = match archive.read(MANIFEST, &manifest_listing, MAX_DOCUMENT_BYTES) {
+        Ok(bytes) => bytes,
+        Err(error) => {
+            result.problems.push(problem("manifest", Some(MANIFEST), format!("unreadable: {error:#}")));
+            return result;
+        }
+    };
+    let manifest: Manifest = match serde_json::from_slice(&manifest_bytes) {
+        Ok(manifest) => manifest,
+        Err(error) => {
+            result.problems.push(problem("manifest", Some(MANIFEST), format!("not a pipeproof manifest: {error}")));
+            return result;
+        }
+    };
+    if manifest.format != FORMAT || manifest.format_version > FORMAT_VERSION {
+        result.problems.push(problem(
+            "manifest",
+            Some(MANIFEST),
+            format!(
+                "format {} version {} is not one this pipeproof ({}) reads (up to {FORMAT} version {FORMAT_VERSION})",
+                manifest.format,
+                manifest.format_version,
+                crate::VERSION
+            ),
+        ));
+        return result;
+    }
+
+    result.signature = check_signature(&mut archive, &present, &manifest_bytes, public_key, &mut result.problems);
+    check_files(&mut archive, &present, &manifest, &mut result);
+    let recomputed = root_hash(&manifest.files);
+    if recomputed != manifest.root_hash {
+        result.problems.push(problem(
+            "manifest",
+            Some(MANIFEST),
+            format!(
+                "the root hash recorded ({}) does not match the file list ({recomputed}): the manifest was edited",
+                manifest.root_hash
+            ),
+        ));
+    }
+    result.root_hash = Some(recomputed);
+    check_references(&mut archive, &present, &manifest, &mut result.problems);
+    result.evidence_items = manifest.evidence.len();
+    result.problems.sort_by(|a, b| (&a.path, a.kind).cmp(&(&b.path, b.kind)));
+    result.manifest = Some(manifest);
+    result
+}
+
+fn check_signature(
+    archive: &mut Archive,
+    present: &BTreeMap<String, super::archive::Listed>,
+    manifest_bytes: &[u8],
+    public_key: Option<&str>,
+    problems: &mut Vec<Problem>,
+) -> SignatureCheck {
+    let listing = present.get(SIGNATURE);
+    let Some(key) = public_key else {
+        return SignatureCheck::NotChecked { signature_present: listing.is_some() };
+    };
+    let Some(listing) = listing else {
+        problems.push(problem("signature", Some(SIGNATURE), "a public key was given but the bundle is not signed"));
+        return SignatureCheck::Failed;
+    };
+    let text = match archive.read(SIGNATURE, listing, 1 << 20).map(|b| String::from_utf8_lossy(&b).into_owned()) {
+        Ok(text) => text,
+        Err(error) => {
+            problems.push(problem("signature", Some(SIGNATURE), format!("unreadable: {error:#}")));
+            return SignatureCheck::Failed;
+        }
+    };
+    match super::signature::verify(manifest_bytes, &text, key) {
+        Ok(checked) => SignatureCheck::Verified { key_id: checked.key_id, trusted_comment: checked.trusted_comment },
+        Err(error) => {
+            problems.push(problem(
+                "signature",
+                Some(SIGNATURE),
+                format!("the signature of manifest.json does not verify with the given key: {error:#}"),
+            ));
+            SignatureCheck::Failed
+        }
+    }
+}
+
+fn check_files(
+    archive: &mut Archive,
+    present: &BTreeMap<String, super::archive::Listed>,
+    manifest: &Manifest,
+    result: &mut Verification,
+) {
+    let mut listed = BTreeSet::new();
+    for file in &manifest.files {
+        let path = file.path.as_str();
+        if !listed.insert(path) {
+            result.problems.push(problem("manifest", Some(path), "listed twice in the manifest"));
+            continue;
+        }
+        let Some(listing) = present.get(path) else {
+            result.problems.push(problem("missing", Some(path), "listed in the manifest but not in the bundle"));
+            continue;
+        };
+        match archive.hash(path, listing) {
+            Ok((size, sha256)) if sha256 != file.sha256 || size != file.size => {
+                result.problems.push(problem(
+                    "altered",
+                    Some(path),
+                    format!(
+                        "{size} bytes with sha256 {sha256}; the manifest says {} bytes with sha256 {}",
+                        file.size, file.sha256
+                    ),
+                ));
+            }
+            Ok(_) => result.files_checked += 1,
+            Err(error) => result.problems.push(problem("altered", Some(path), format!("unreadable: {error:#}"))),
+        }
+    }
+    for path in present.keys() {
+        if !listed.contains(path.as_str()) && path != MANIFEST && path != SIGNATURE {
+            result.problems.push(problem("extra", Some(path), "in the bundle but not listed in the manifest"));
+        }
+    }
+}
+
+/// Every evidence item the manifest, report.json, findings.csv and the OSCAL results cite must be a bundled file.
+fn check_references(
+    archive: &mut Archive,
+    present: &BTreeMap<String, super::archive::Listed>,
+    manifest: &Manifest,
+    problems: &mut Vec<Problem>,
+) {
+    let files: BTreeMap<&str, &str> = manifest.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();
+    let mut evidence_ids = BTreeSet::new();
+    for item in &manifest.evidence {
+        evidence_ids.insert(item.id);
+        let expected = evidence_file(&item.sha256);
+        if item.file != expected || files.get(expected.as_str()) != Some(&item.sha256.as_str()) {
+            problems.push(problem(
+                "reference",
+                Some(&item.file),
+                format!("evidence E{} (sha256 {}) is not bundled under {expected}", item.id, item.sha256),
+            ));
+        }
+    }
+    let mut read = |name: &str| -> Option<Vec<u8>> {
+        let listing = present.get(name)?;
+        files.get(name)?;
+        archive.read(name, listing, MAX_DOCUMENT_BYTES).ok()
+    };
+    if let Some(report) = read("report.json").and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()) {
+        for item in report["evidence"].as_array().into_iter().flatten() {
+            let (id, sha) = (item["id"].as_i64().unwrap_or(-1), item["sha256"].as_str().unwrap_or(""));
+            if !manifest.evidence.iter().any(|e| e.id == id && e.sha256 == sha) {
+                problems.push(problem(
+                    "reference",
+                    Some("report.json"),
+                    format!("cites evidence E{id} (sha256 {sha}), which the manifest does not list"),
+                ));
+            }
+        }
+        let findings = report["controls"].as_array().into_iter().flatten().flat_map(|c| c["findings"].as_array());
+        for finding in findings.flatten() {
+            if let Some(id) = finding["evidence_id"].as_i64().filter(|id| !evidence_ids.contains(id)) {
+                problems.push(problem(
+                    "reference",
+                    Some("report.json"),
+                    format!("a finding of {} cites evidence E{id}, which the bundle lacks", finding["control"]),
+                ));
+            }
+        }
+    }
+    if let Some(csv) = read("findings.csv") {
+        let mut reader = csv::Reader::from_reader(csv.as_slice());
+        let column = reader.headers().ok().and_then(|h| h.iter().position(|name| name == "evidence_id"));
+        for (line, record) in reader.records().enumerate() {
+            let Some(cell) = record.ok().and_then(|r| column.and_then(|c| r.get(c).map(str::to_string))) else {
+                continue;
+            };
+            let cited = cell.strip_prefix('E').and_then(|id| id.parse::<i64>().ok());
+            if let Some(id) = cited.filter(|id| !evidence_ids.contains(id)) {
+                problems.push(problem(
+                    "reference",
+                    Some("findings.csv"),
+                    format!("row {} cites evidence E{id}, which the bundle lacks", line + 2),
+                ));
+            }
+        }
+    }
+    let oscal =
+        read("oscal/assessment-results.json").and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
+    if let Some(oscal) = oscal {
+        let results = oscal["assessment-results"]["results"].as_array().cloned().unwrap_or_default();
+        let hrefs = results
+            .iter()
+            .flat_map(|r| r["observations"].as_array().cloned().unwrap_or_default())
+            .flat_map(|o| o["relevant-evidence"].as_array().cloned().unwrap_or_default());
+        for href in hrefs.filter_map(|e| e["href"].as_str().map(str::to_string)) {
+            if !files.contains_key(href.as_str()) {
+                problems.push(problem(
+                    "reference",
+                    Some("oscal/assessment-results.json"),
+                    format!("links to {href}, which the bundle lacks"),
+                ));
+            }
+        }
+    }
+}
