@@ -157,6 +157,11 @@ fn the_same_store_and_evaluation_give_a_byte_identical_zip() {
     let (code, out) = verify(&folder, None);
     assert_eq!(code, 0, "a folder bundle verifies too: {out}");
     assert!(out.contains("NOT CHECKED: the bundle is not signed"), "{out}");
+
+    std::os::unix::fs::symlink("/etc/passwd", folder.join("evidence/passwd")).unwrap();
+    let (code, out) = verify(&folder, None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("REFUSED   evidence/passwd is a symbolic link"), "{out}");
 }
 
 #[test]

@@ -123,10 +123,20 @@ fn the_html_loads_nothing_from_outside() {
     assert!(html.contains("Content-Security-Policy"));
     assert!(html.contains("default-src 'none'"));
     let lower = html.to_ascii_lowercase();
-    for forbidden in ["<link", "<script", "<iframe", "<img", "@import", "url(", "src=\"http", "src='http", "src=\"//"] {
+    for forbidden in ["<link", "<iframe", "<img", "@import", "url(", "src=", "fetch(", "xmlhttprequest", "unsafe-eval"]
+    {
         assert!(!lower.contains(forbidden), "HTML contains {forbidden:?}");
     }
     assert!(html.contains("acme-demo/web-app"));
+
+    // One inline script, allowed by its hash alone: no 'unsafe-inline' for scripts.
+    assert_eq!(lower.matches("<script").count(), 1);
+    let script = html.split("<script>").nth(1).and_then(|rest| rest.split("</script>").next()).unwrap();
+    let policy = html.split("script-src '").nth(1).and_then(|rest| rest.split('\'').next()).unwrap();
+    use base64::Engine;
+    use sha2::Digest;
+    let digest = base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script.as_bytes()));
+    assert_eq!(policy, format!("sha256-{digest}"), "the CSP allows exactly this script");
 }
 
 #[test]

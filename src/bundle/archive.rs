@@ -127,13 +127,10 @@ fn open_zip(path: &Path, max_unpacked: u64) -> Result<OpenedZip, Vec<String>> {
             names.len(),
             archive.len()
         )),
-        Ok(names) => {
-            let mut seen = BTreeMap::new();
-            for name in names {
-                *seen.entry(name).or_insert(0) += 1;
-            }
-            for (name, count) in seen.into_iter().filter(|(_, count)| *count > 1) {
-                problems.push(format!("the zip holds {count} entries named {name:?} (duplicate names)"));
+        Ok(mut names) => {
+            names.sort_unstable();
+            for run in names.chunk_by(|a, b| a == b).filter(|run| run.len() > 1) {
+                problems.push(format!("the zip holds {} entries named {:?} (duplicate names)", run.len(), run[0]));
             }
         }
         Err(error) => problems.push(format!("the zip's central directory is unreadable: {error}")),

@@ -6,7 +6,7 @@ use anyhow::{Context, Result};
 
 use super::archive::Archive;
 use super::contents::{choose_evaluation, RenderOptions};
-use super::manifest::{root_hash, Manifest, MANIFEST};
+use super::manifest::{root_hash, Manifest, ManifestView, MANIFEST};
 use super::signature::{self, Password};
 use super::verify::SignatureCheck;
 use crate::cli::{BundleArgs, KeygenArgs, VerifyArgs};
@@ -124,7 +124,7 @@ fn previous_root(path: &Path) -> Result<String> {
             .ok_or_else(|| input_error(format!("--previous {} has no manifest.json", path.display())))?;
         archive.read(MANIFEST, listing, 1 << 30)?
     };
-    let manifest: Manifest = serde_json::from_slice(&bytes)
+    let manifest: ManifestView = serde_json::from_slice(&bytes)
         .map_err(|e| input_error(format!("--previous {}: not a pipeproof manifest: {e}", path.display())))?;
     if root_hash(&manifest.files) != manifest.root_hash {
         return Err(input_error(format!(

@@ -103,6 +103,45 @@ pub struct ManifestCatalogueFile {
     pub sha256: String,
 }
 
+/// What `verify` reads of a manifest: everything but the provenance and catalogue details, so that checking a
+/// bundle of 100,000 evidence items stays small in memory.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ManifestView {
+    /// Always `pipeproof-bundle`.
+    pub format: String,
+    /// The bundle layout version.
+    pub format_version: u32,
+    /// The pipeproof version that wrote the bundle.
+    pub tool_version: String,
+    /// The organisation assessed.
+    pub organisation: String,
+    /// The evaluation bundled.
+    pub evaluation_id: i64,
+    /// The reporting period.
+    pub period: Option<ManifestPeriod>,
+    /// The as-of moment.
+    pub as_of: String,
+    /// Every file but the manifest and its signature.
+    pub files: Vec<ManifestFile>,
+    /// Every evidence item: id, hash and where it is kept.
+    pub evidence: Vec<EvidenceView>,
+    /// The recorded root hash.
+    pub root_hash: String,
+    /// The previous bundle's root hash.
+    pub previous_root_hash: Option<String>,
+}
+
+/// An evidence item as `verify` reads it.
+#[derive(Debug, Clone, Deserialize)]
+pub struct EvidenceView {
+    /// The evidence id.
+    pub id: i64,
+    /// sha256 of the raw bytes.
+    pub sha256: String,
+    /// Where the bundle keeps them.
+    pub file: String,
+}
+
 /// The root hash over a file list (sorted by path here, whatever the input order).
 pub fn root_hash(files: &[ManifestFile]) -> String {
     let mut sorted: Vec<&ManifestFile> = files.iter().collect();

@@ -8,7 +8,7 @@ use std::path::Path;
 use serde::Serialize;
 
 use super::archive::Archive;
-use super::manifest::{root_hash, Manifest, FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE};
+use super::manifest::{root_hash, ManifestView, FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE};
 use crate::report::model::evidence_file;
 
 /// The largest manifest, report or signature read whole (the rest are streamed).
@@ -50,7 +50,7 @@ pub enum SignatureCheck {
 pub struct Verification {
     /// The manifest, when it could be read.
     #[serde(skip)]
-    pub manifest: Option<Manifest>,
+    pub manifest: Option<ManifestView>,
     /// Files whose hashes were checked.
     pub files_checked: usize,
     /// Evidence items listed.
@@ -102,7 +102,7 @@ pub fn verify(path: &Path, public_key: Option<&str>, max_unpacked: u64) -> Verif
             return result;
         }
     };
-    let manifest: Manifest = match serde_json::from_slice(&manifest_bytes) {
+    let manifest: ManifestView = match serde_json::from_slice(&manifest_bytes) {
         Ok(manifest) => manifest,
         Err(error) => {
             result.problems.push(problem("manifest", Some(MANIFEST), format!("not a pipeproof manifest: {error}")));
@@ -124,6 +124,7 @@ pub fn verify(path: &Path, public_key: Option<&str>, max_unpacked: u64) -> Verif
     }
 
     result.signature = check_signature(&mut archive, &present, &manifest_bytes, public_key, &mut result.problems);
+    drop(manifest_bytes);
     check_files(&mut archive, &present, &manifest, &mut result);
     let recomputed = root_hash(&manifest.files);
     if recomputed != manifest.root_hash {
@@ -182,7 +183,7 @@ fn check_signature(
 fn check_files(
     archive: &mut Archive,
     present: &BTreeMap<String, super::archive::Listed>,
-    manifest: &Manifest,
+    manifest: &ManifestView,
     result: &mut Verification,
 ) {
     let mut listed = BTreeSet::new();
@@ -222,7 +223,7 @@ fn check_files(
 fn check_references(
     archive: &mut Archive,
     present: &BTreeMap<String, super::archive::Listed>,
-    manifest: &Manifest,
+    manifest: &ManifestView,
     problems: &mut Vec<Problem>,
 ) {
     let files: BTreeMap<&str, &str> = manifest.files.iter().map(|f| (f.path.as_str(), f.sha256.as_str())).collect();

@@ -20,6 +20,8 @@ const BLOB_BATCH_BYTES: u64 = 32 << 20;
 /// when given, its signature; returns the manifest's bytes.
 pub fn write(conn: &Connection, contents: &Contents, signature: Option<&str>, output: &Path) -> Result<Vec<u8>> {
     let manifest = contents.manifest.to_bytes()?;
+    // Blobs stream through in batches; a small buffer pool keeps DuckDB from caching the whole store on the way.
+    conn.execute_batch("SET memory_limit = '256MB'")?;
     let is_zip = output.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("zip"));
     let mut sink = if is_zip { Sink::zip(output, &contents.manifest.as_of)? } else { Sink::folder(output)? };
     let mut blobs = BlobBatches::new(contents);

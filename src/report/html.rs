@@ -11,6 +11,9 @@ use crate::error::input_error;
 /// The template files a report is made of: (registered name, file name).
 const TEMPLATE_FILES: &[(&str, &str)] = &[("report", "report.html.hbs"), ("styles", "report.css")];
 
+/// The report's script, inserted verbatim and allowed by its hash in the Content-Security-Policy.
+const SCRIPT_FILE: &str = "report.js";
+
 /// Renders the report as one self-contained HTML page.
 pub fn render(model: &ReportModel, template_dir: Option<&Path>) -> Result<String> {
     render_page(model, template_dir, false)
@@ -33,9 +36,22 @@ fn render_page(model: &ReportModel, template_dir: Option<&Path>, in_bundle: bool
         }
         .map_err(|error| input_error(format!("template {origin}: {error}")))?;
     }
+    let (_, script) = template_source(template_dir, SCRIPT_FILE)?;
+    if script.contains("</script") {
+        return Err(input_error(format!("{SCRIPT_FILE} must not contain \"</script\"")));
+    }
     let mut context = serde_json::to_value(model)?;
     context["in_bundle"] = serde_json::Value::Bool(in_bundle);
+    context["script_hash"] = format!("sha256-{}", script_digest(&script)).into();
+    context["script"] = script.into();
     registry.render("report", &context).context("rendering the HTML report")
+}
+
+/// The base64 sha256 of the script, as a Content-Security-Policy `script-src` hash source.
+fn script_digest(script: &str) -> String {
+    use base64::Engine;
+    use sha2::Digest;
+    base64::engine::general_purpose::STANDARD.encode(sha2::Sha256::digest(script.as_bytes()))
 }
 
 fn template_source(template_dir: Option<&Path>, file: &str) -> Result<(String, String)> {

@@ -296,6 +296,8 @@ pub struct ParamRow {
 pub struct MappingRow {
     /// Framework name.
     pub framework: String,
+    /// Framework id.
+    pub framework_id: String,
     /// Requirement ids, comma-separated.
     pub requirements: String,
 }
@@ -755,6 +757,7 @@ fn control_section(
             .iter()
             .map(|(framework, ids)| MappingRow {
                 framework: framework_label(framework, frameworks),
+                framework_id: framework.clone(),
                 requirements: ids.join(", "),
             })
             .collect(),
