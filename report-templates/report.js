@@ -32,7 +32,9 @@
   toolbar.appendChild(select("filter-framework", "Framework", frameworks));
   var domains = distinct(controls.map(function (c) { return c.dataset.domain; }));
   toolbar.appendChild(select("filter-domain", "Domain", domains.map(function (d) { return [d, d]; })));
-  var statuses = distinct(all("[data-status]").map(function (e) { return e.dataset.status; }));
+  var order = Object.keys(statusLabels);
+  var statuses = distinct(all("[data-status]").map(function (e) { return e.dataset.status; }))
+    .sort(function (a, b) { return order.indexOf(a) - order.indexOf(b); });
   var statusBox = make("fieldset", { "class": "statuses" });
   statusBox.appendChild(make("legend", {}, "Status"));
   statuses.forEach(function (status) {

@@ -69,7 +69,7 @@ pub enum Command {
     History(HistoryArgs),
     /// Compare two evaluations (default: the last two); exit 1 on a regression.
     Drift(DriftArgs),
-    /// Render the latest (or a given) evaluation as HTML, PDF, JSON, CSV and OSCAL.
+    /// Render the latest (or a given) evaluation as HTML, PDF, JSON, CSV, OSCAL and SARIF.
     Report(ReportArgs),
     /// Package a period's evaluation for auditors: reports, every cited evidence item, the controls evaluated,
     /// populations and a manifest of hashes, optionally signed (minisign-compatible).
@@ -288,6 +288,8 @@ pub enum ReportFormat {
     Csv,
     /// OSCAL 1.0.6 assessment results (assessment-results.json).
     Oscal,
+    /// SARIF 2.1.0 of the failing findings, for code-scanning UIs (report.sarif).
+    Sarif,
 }
 
 /// PDF paper sizes.
@@ -309,8 +311,8 @@ pub struct ReportArgs {
     /// The folder to write the reports into.
     #[arg(short, long, default_value = "pipeproof-report", value_name = "DIR")]
     pub output: PathBuf,
-    /// Formats to write (repeatable; default all).
-    #[arg(long = "format", value_enum)]
+    /// Formats to write (repeatable or comma-separated, e.g. html,pdf; default all).
+    #[arg(long = "format", value_enum, value_delimiter = ',')]
     pub formats: Vec<ReportFormat>,
     /// PDF paper size.
     #[arg(long, value_enum, default_value = "a4")]

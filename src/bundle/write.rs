@@ -14,14 +14,16 @@ use super::manifest::{MANIFEST, SIGNATURE};
 use crate::store::sha256_hex;
 
 /// How many bytes of blobs to hold in memory at once while writing.
-const BLOB_BATCH_BYTES: u64 = 32 << 20;
+const BLOB_BATCH_BYTES: u64 = 16 << 20;
+/// How many blobs to fetch in one query.
+const BLOB_BATCH_ITEMS: usize = 1024;
 
 /// Writes the bundle to `output` (a `.zip` path, else a folder that must be absent or empty), with the manifest and,
 /// when given, its signature; returns the manifest's bytes.
 pub fn write(conn: &Connection, contents: &Contents, signature: Option<&str>, output: &Path) -> Result<Vec<u8>> {
     let manifest = contents.manifest.to_bytes()?;
-    // Blobs stream through in batches; a small buffer pool keeps DuckDB from caching the whole store on the way.
-    conn.execute_batch("SET memory_limit = '256MB'")?;
+    // Blobs stream through in batches; a bounded buffer pool keeps DuckDB from caching the whole store on the way.
+    conn.execute_batch("SET memory_limit = '1GB'")?;
     let is_zip = output.extension().is_some_and(|ext| ext.eq_ignore_ascii_case("zip"));
     let mut sink = if is_zip { Sink::zip(output, &contents.manifest.as_of)? } else { Sink::folder(output)? };
     let mut blobs = BlobBatches::new(contents);
@@ -77,14 +79,14 @@ impl<'a> BlobBatches<'a> {
             let mut wanted = Vec::new();
             let mut budget = 0u64;
             for entry in self.contents.entries[index..].iter().filter(|e| e.content == Content::Blob) {
-                if budget > 0 && budget + entry.file.size > BLOB_BATCH_BYTES {
+                if budget > 0 && (budget + entry.file.size > BLOB_BATCH_BYTES || wanted.len() >= BLOB_BATCH_ITEMS) {
                     break;
                 }
                 budget += entry.file.size;
                 wanted.push(duckdb::types::Value::Text(entry.file.sha256.clone()));
             }
             let mut statement =
-                conn.prepare_cached("SELECT sha256, body FROM blobs WHERE list_contains(?::VARCHAR[], sha256)")?;
+                conn.prepare_cached("SELECT sha256, body FROM blobs WHERE sha256 IN (SELECT unnest(?::VARCHAR[]))")?;
             let mut rows = statement.query([duckdb::types::Value::List(wanted)])?;
             while let Some(row) = rows.next()? {
                 self.loaded.insert(row.get(0)?, row.get(1)?);

@@ -5,6 +5,7 @@ pub mod html;
 pub mod model;
 pub mod oscal;
 pub mod pdf;
+pub mod sarif;
 
 use std::path::{Path, PathBuf};
 
@@ -24,7 +25,14 @@ pub fn write_reports(
 ) -> Result<Vec<PathBuf>> {
     std::fs::create_dir_all(dir).with_context(|| format!("cannot create report folder {}", dir.display()))?;
     let formats = if formats.is_empty() {
-        vec![ReportFormat::Html, ReportFormat::Pdf, ReportFormat::Json, ReportFormat::Csv, ReportFormat::Oscal]
+        vec![
+            ReportFormat::Html,
+            ReportFormat::Pdf,
+            ReportFormat::Json,
+            ReportFormat::Csv,
+            ReportFormat::Oscal,
+            ReportFormat::Sarif,
+        ]
     } else {
         formats.to_vec()
     };
@@ -39,6 +47,7 @@ pub fn write_reports(
                 files.push(("requirements.csv", csv::requirements(model)?));
             }
             ReportFormat::Oscal => files.push(("assessment-results.json", oscal::assessment_results(model)?)),
+            ReportFormat::Sarif => files.push(("report.sarif", sarif::failing_findings(model)?)),
         }
     }
     let mut written = Vec::new();

@@ -103,6 +103,8 @@ pub struct Summary {
     pub findings: StatusCounts,
     /// Distinct resources judged.
     pub resources: usize,
+    /// Controls by verdict as donut segments (pass, fail, unknown, waived, not applicable).
+    pub controls_chart: Vec<BarSegment>,
 }
 
 /// One pipeline domain's controls, with coverage and compliance kept apart.
@@ -164,6 +166,33 @@ pub struct BarSegment {
     pub percent: String,
     /// Where the segment starts, in percent (one decimal).
     pub offset: String,
+}
+
+/// Stacked segments (bar or donut) of (status, label, count) parts, each as a share of their sum.
+fn segments(parts: &[(&str, &str, usize)]) -> Vec<BarSegment> {
+    let total: usize = parts.iter().map(|(_, _, count)| count).sum();
+    let width = |part: usize| {
+        if total == 0 {
+            "0.0".to_string()
+        } else {
+            format!("{:.1}", part as f64 * 100.0 / total as f64)
+        }
+    };
+    let mut start = 0;
+    parts
+        .iter()
+        .map(|&(status, label, count)| {
+            let segment = BarSegment {
+                status: status.into(),
+                label: label.into(),
+                count,
+                percent: width(count),
+                offset: width(start),
+            };
+            start += count;
+            segment
+        })
+        .collect()
 }
 
 /// One requirement's status.
@@ -641,6 +670,7 @@ fn build(input: BuildInput) -> ReportModel {
         controls: StatusCounts::default(),
         findings: StatusCounts::default(),
         resources: 0,
+        controls_chart: Vec::new(),
     };
     let mut resources = std::collections::BTreeSet::new();
     let mut controls = Vec::new();
@@ -675,6 +705,14 @@ fn build(input: BuildInput) -> ReportModel {
         controls.push(control_section(control, outcome, counts, &catalogue.frameworks));
     }
     summary.resources = resources.len();
+    let by_status = &summary.controls;
+    summary.controls_chart = segments(&[
+        ("pass", "Pass", by_status.pass),
+        ("fail", "Fail", by_status.fail),
+        ("unknown", "Unknown", by_status.unknown),
+        ("waived", "Waived", by_status.waived),
+        ("not_applicable", "Not applicable", by_status.not_applicable),
+    ]);
     let mut by_domain: BTreeMap<crate::controls::Domain, StatusCounts> = BTreeMap::new();
     for control in &catalogue.controls {
         if let Some(outcome) = outcomes.get(&control.id) {
@@ -817,35 +855,14 @@ fn framework_section(
         .collect();
     let total = requirements.len();
     let decided = counts.pass + counts.fail + attested_count;
-    let width = |part: usize| {
-        if total == 0 {
-            "0.0".to_string()
-        } else {
-            format!("{:.1}", part as f64 * 100.0 / total as f64)
-        }
-    };
-    let mut start = 0;
-    let bar = [
+    let bar = segments(&[
         ("pass", "Pass", counts.pass),
         ("fail", "Fail", counts.fail),
         ("unknown", "Unknown", counts.unknown + counts.not_applicable),
         ("waived", "Waived", counts.waived),
         ("attested", "Attested (manual)", attested_count),
         ("manual", "Manual evidence needed", manual - attested_count),
-    ]
-    .into_iter()
-    .map(|(status, label, count)| {
-        let segment = BarSegment {
-            status: status.into(),
-            label: label.into(),
-            count,
-            percent: width(count),
-            offset: width(start),
-        };
-        start += count;
-        segment
-    })
-    .collect();
+    ]);
     FrameworkSection {
         id: framework.id.clone(),
         name: framework.name.clone(),

@@ -1,7 +1,9 @@
 //! A small page-layout engine over printpdf's drawing operations: flowing text, wrapped table cells,
 //! tables that break across pages with their header repeated, running header and "page X of Y".
 
-use printpdf::{Color, Mm, Op, PaintMode, PdfPage, Point, Pt, Rect, Rgb, TextItem};
+use printpdf::{
+    Color, LinePoint, Mm, Op, PaintMode, PdfPage, Point, Polygon, PolygonRing, Pt, Rect, Rgb, TextItem, WindingOrder,
+};
 
 use super::font::{Fonts, Weight};
 
@@ -287,6 +289,49 @@ impl<'f> Layout<'f> {
             x += segment;
         }
         self.space(4.0);
+    }
+
+    /// A donut chart of (fraction, colour, legend) segments, drawn as vector annular sectors clockwise from the top,
+    /// with `center` written in the hole and the legend (colour swatch and words, never colour alone) to its right.
+    pub fn donut(&mut self, segments: &[(f32, Rgb3, String)], diameter: f32, center: &str) {
+        let legend_height = segments.len() as f32 * 14.0;
+        let height = diameter.max(legend_height);
+        self.ensure(height + 8.0);
+        self.space(height);
+        let (radius, inner) = (diameter / 2.0, diameter / 2.0 * 0.62);
+        let (cx, cy) = (MARGIN_X + radius, self.y + height - radius);
+        let mut start = 0.0f32;
+        for (fraction, rgb, _) in segments {
+            let end = start + fraction.clamp(0.0, 1.0);
+            if end > start {
+                let steps = ((end - start) * 120.0).ceil().max(2.0) as usize;
+                let angle = |t: f32| std::f32::consts::FRAC_PI_2 - t * std::f32::consts::TAU;
+                let point = |r: f32, t: f32| LinePoint {
+                    p: Point { x: Pt(cx + r * angle(t).cos()), y: Pt(cy + r * angle(t).sin()) },
+                    bezier: false,
+                };
+                let mut points: Vec<LinePoint> =
+                    (0..=steps).map(|i| point(radius, start + (end - start) * i as f32 / steps as f32)).collect();
+                points.extend((0..=steps).rev().map(|i| point(inner, start + (end - start) * i as f32 / steps as f32)));
+                let polygon = Polygon {
+                    rings: vec![PolygonRing { points }],
+                    mode: PaintMode::Fill,
+                    winding_order: WindingOrder::NonZero,
+                };
+                self.ops().extend([Op::SetFillColor { col: color(*rgb) }, Op::DrawPolygon { polygon }]);
+            }
+            start = end;
+        }
+        let center_width = self.fonts.width(Weight::Bold, center, 14.0);
+        self.text_at(cx - center_width / 2.0, cy - 5.0, center, Weight::Bold, 14.0, INK);
+        let legend_x = MARGIN_X + diameter + 18.0;
+        let mut baseline = self.y + height - 11.0;
+        for (_, rgb, label) in segments {
+            self.rect(legend_x, baseline - 1.0, 8.0, 8.0, *rgb);
+            self.text_at(legend_x + 13.0, baseline, label, Weight::Regular, 9.0, INK);
+            baseline -= 14.0;
+        }
+        self.space(6.0);
     }
 
     /// Finishes the document: adds the running header and "page X of Y" footer to every page.

@@ -87,8 +87,29 @@ fn cover(layout: &mut Layout<'_>, model: &ReportModel) {
     );
 }
 
+/// The fill of a chart segment for a status (the same hues as the HTML report).
+fn chart_colour(status: &str) -> Rgb3 {
+    match status {
+        "pass" => PASS.0,
+        "fail" => FAIL.0,
+        "unknown" => Rgb3(0.85, 0.6, 0.12),
+        "waived" => Rgb3(0.61, 0.5, 0.82),
+        "attested" => Rgb3(0.16, 0.64, 0.64),
+        "not_applicable" => Rgb3(0.67, 0.69, 0.75),
+        _ => Rgb3(0.76, 0.8, 0.9),
+    }
+}
+
 fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.heading("Executive summary", 1);
+    let total = model.summary.controls_total.max(1) as f32;
+    let donut: Vec<(f32, Rgb3, String)> = model
+        .summary
+        .controls_chart
+        .iter()
+        .map(|s| (s.count as f32 / total, chart_colour(&s.status), format!("{} {} ({}%)", s.count, s.label, s.percent)))
+        .collect();
+    layout.donut(&donut, 84.0, &model.summary.controls_total.to_string());
     let counts = &model.summary.controls;
     layout.paragraph(
         &format!(
@@ -177,15 +198,7 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
             .bar
             .iter()
             .map(|segment| {
-                let color = match segment.status.as_str() {
-                    "pass" => PASS.0,
-                    "fail" => FAIL.0,
-                    "unknown" => Rgb3(0.85, 0.6, 0.12),
-                    "waived" => Rgb3(0.61, 0.5, 0.82),
-                    "attested" => Rgb3(0.16, 0.64, 0.64),
-                    _ => Rgb3(0.76, 0.8, 0.9),
-                };
-                (segment.count as f32 / total, color)
+                (segment.count as f32 / total, chart_colour(&segment.status))
             })
             .collect();
         layout.stacked_bar(&segments, 10.0);
