@@ -194,13 +194,8 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
     for framework in &model.frameworks {
         layout.paragraph(&framework.name, Weight::Bold, 9.0, INK);
         let total = framework.requirements_total.max(1) as f32;
-        let segments: Vec<(f32, Rgb3)> = framework
-            .bar
-            .iter()
-            .map(|segment| {
-                (segment.count as f32 / total, chart_colour(&segment.status))
-            })
-            .collect();
+        let segments: Vec<(f32, Rgb3)> =
+            framework.bar.iter().map(|segment| (segment.count as f32 / total, chart_colour(&segment.status))).collect();
         layout.stacked_bar(&segments, 10.0);
         let legend: Vec<String> = framework.bar.iter().map(|s| format!("{}: {}", s.label, s.count)).collect();
         layout.paragraph(&legend.join("   "), Weight::Regular, 8.0, MUTED);
