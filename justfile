@@ -25,3 +25,4 @@ ci:
 bench:
     . .ci/env && cargo run --example bench_collect
     . .ci/env && cargo run --example bench_bundle
+    . .ci/env && cargo run --example bench_report

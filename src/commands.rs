@@ -161,7 +161,7 @@ fn evaluate(store_path: &Path, config_path: &Path, args: &EvaluateArgs) -> Resul
 fn report(store_path: &Path, config_path: &Path, args: &ReportArgs) -> Result<u8> {
     let config = Config::load(config_path, false)?;
     let conn = Store::open_read_only(store_path)?;
-    let model = ReportModel::load(&conn, args.evaluation, config.organisation.as_deref())?;
+    let model = ReportModel::load_with_drift(&conn, args.evaluation, config.organisation.as_deref())?;
     drop(conn);
     for path in
         crate::report::write_reports(&model, &args.output, &args.formats, args.templates.as_deref(), args.paper)?
@@ -323,7 +323,7 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     let evaluation = crate::evaluate::evaluate(store_path, &catalogue, &config, &scope)?;
     tracing::info!(evaluation = evaluation.evaluation_id, "evaluated {} controls", evaluation.outcomes.len());
     let conn = Store::open_read_only(store_path)?;
-    let model = ReportModel::load(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
+    let model = ReportModel::load_with_drift(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
     for path in crate::report::write_reports(&model, &args.output, &[], None, crate::cli::Paper::A4)? {
         tracing::info!("wrote {}", path.display());
     }

@@ -68,7 +68,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     crate::commands::print_evaluation(&catalogue, &evaluation);
 
     let conn = Store::open_read_only(&store_path)?;
-    let model = ReportModel::load(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
+    let model = ReportModel::load_with_drift(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
     let written = crate::report::write_reports(&model, output, &[], None, crate::cli::Paper::A4)?;
     for path in &written {
         println!("wrote {}", path.display());

@@ -6,6 +6,7 @@ use std::fmt::Write as _;
 
 use anyhow::Result;
 use duckdb::Connection;
+use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::controls::Severity;
@@ -13,7 +14,7 @@ use crate::error::input_error;
 use crate::report::ReportModel;
 
 /// What kind of change a finding went through.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ChangeKind {
     /// It fails now and did not before (or is new and failing).
@@ -31,7 +32,20 @@ pub enum ChangeKind {
 }
 
 impl ChangeKind {
-    fn heading(self) -> &'static str {
+    /// One such change, in words.
+    pub fn label(self) -> &'static str {
+        match self {
+            ChangeKind::NewFailure => "New failure",
+            ChangeKind::NewlyUnknown => "Newly unknown",
+            ChangeKind::NewlyWaived => "Newly waived",
+            ChangeKind::Resolved => "Resolved",
+            ChangeKind::Added => "Resource added",
+            ChangeKind::Removed => "Resource removed",
+        }
+    }
+
+    /// The heading for a group of such changes.
+    pub fn heading(self) -> &'static str {
         match self {
             ChangeKind::NewFailure => "New failures",
             ChangeKind::NewlyUnknown => "Newly unknown",
@@ -44,10 +58,12 @@ impl ChangeKind {
 }
 
 /// One finding's change.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct Change {
     /// The kind of change.
     pub kind: ChangeKind,
+    /// The kind, in words.
+    pub label: String,
     /// Control id.
     pub control: String,
     /// Control severity.
@@ -63,7 +79,7 @@ pub struct Change {
 }
 
 /// A framework requirement whose status changed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, JsonSchema)]
 pub struct RequirementChange {
     /// Framework name.
     pub framework: String,
@@ -76,7 +92,7 @@ pub struct RequirementChange {
 }
 
 /// The difference between two evaluations.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct Drift {
     /// The earlier evaluation and its as-of moment.
     pub from: (i64, String),
@@ -220,6 +236,17 @@ pub fn last_two(conn: &Connection) -> Result<(i64, i64)> {
     }
 }
 
+/// The evaluation a report compares with: for a period, the latest evaluation as of before the period began (the
+/// previous period's); otherwise the latest evaluation as of an earlier moment.
+pub fn previous_for_report(conn: &Connection, evaluation_id: i64) -> Result<Option<i64>> {
+    Ok(conn.query_row(
+        "SELECT max(p.evaluation_id) FROM evaluations p, evaluations e WHERE e.evaluation_id = ? \
+         AND p.as_of < coalesce(e.period_start, e.as_of) AND p.evaluation_id <> e.evaluation_id",
+        [evaluation_id],
+        |row| row.get(0),
+    )?)
+}
+
 /// Compares two stored evaluations.
 pub fn compare(conn: &Connection, from_id: i64, to_id: i64) -> Result<Drift> {
     let before = ReportModel::load(conn, Some(from_id), None)?;
@@ -248,6 +275,7 @@ pub fn compare(conn: &Connection, from_id: i64, to_id: i64) -> Result<Drift> {
         };
         changes.push(Change {
             kind,
+            label: kind.label().to_string(),
             control: key.0.clone(),
             severity: severity.clone(),
             resource: key.1.clone(),
@@ -260,6 +288,7 @@ pub fn compare(conn: &Connection, from_id: i64, to_id: i64) -> Result<Drift> {
         if !new.contains_key(key) {
             changes.push(Change {
                 kind: ChangeKind::Removed,
+                label: ChangeKind::Removed.label().to_string(),
                 control: key.0.clone(),
                 severity: severity.clone(),
                 resource: key.1.clone(),

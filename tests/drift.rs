@@ -163,3 +163,36 @@ fn history_keeps_when_findings_first_failed_and_were_resolved() {
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("SRC-10   acme-demo/payments-api") && text.contains("1 finding(s)"), "{text}");
 }
+
+#[test]
+fn the_report_shows_what_changed_since_the_previous_evaluation() {
+    let nightly = Nightly::after_a_changed_collection();
+    let out = nightly.dir.path().join("second-report");
+    nightly.command().args(["report", "--format", "json,html,pdf", "--output"]).arg(&out).assert().success();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    assert_eq!(report["drift"]["from"][0], 1, "compared with the demo's evaluation");
+    let changes = report["drift"]["changes"].as_array().unwrap();
+    assert!(
+        changes
+            .iter()
+            .any(|c| c["kind"] == "resolved" && c["control"] == "SRC-11" && c["resource"] == "acme-demo/web-app"),
+        "{changes:?}"
+    );
+    let html = std::fs::read_to_string(out.join("report.html")).unwrap();
+    assert!(html.contains("Changes since the previous evaluation") && html.contains("Compared with evaluation #1"));
+    let text = std::process::Command::new("pdftotext").arg(out.join("report.pdf")).arg("-").output().unwrap();
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(text.contains("Changes since the previous evaluation") && text.contains("Resolved"), "PDF shows the drift");
+
+    let first = nightly.dir.path().join("first-report");
+    nightly
+        .command()
+        .args(["report", "--evaluation", "1", "--format", "json", "--output"])
+        .arg(&first)
+        .assert()
+        .success();
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(first.join("report.json")).unwrap()).unwrap();
+    assert!(report["drift"].is_null(), "the first evaluation has nothing to compare with");
+}

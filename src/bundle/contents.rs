@@ -65,7 +65,7 @@ struct EvaluationRow {
 
 /// Gathers the bundle of one evaluation from the store.
 pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'_>) -> Result<Contents> {
-    let model = ReportModel::load(conn, Some(evaluation_id), options.organisation)?;
+    let model = ReportModel::load_with_drift(conn, Some(evaluation_id), options.organisation)?;
     let evaluation = load_evaluation(conn, evaluation_id)?;
     let mut files: BTreeMap<String, Entry> = BTreeMap::new();
     let mut add_bytes = |path: String, bytes: Vec<u8>| {

@@ -58,6 +58,8 @@ pub struct ReportModel {
     pub attestations: Vec<AttestationRow>,
     /// Every evidence item the findings cite.
     pub evidence: Vec<EvidenceRow>,
+    /// What changed since the previous period's evaluation (or the previous evaluation), when there is one.
+    pub drift: Option<crate::drift::Drift>,
 }
 
 /// Counts of verdicts.
@@ -514,6 +516,19 @@ impl ReportModel {
         }))
     }
 
+    /// Builds the model for an evaluation, with the drift since the previous period's evaluation when there is one.
+    pub fn load_with_drift(
+        conn: &Connection,
+        evaluation_id: Option<i64>,
+        organisation: Option<&str>,
+    ) -> Result<ReportModel> {
+        let mut model = ReportModel::load(conn, evaluation_id, organisation)?;
+        if let Some(previous) = crate::drift::previous_for_report(conn, model.evaluation_id)? {
+            model.drift = Some(crate::drift::compare(conn, previous, model.evaluation_id)?);
+        }
+        Ok(model)
+    }
+
     /// The model as pretty JSON (stable key order).
     pub fn to_json(&self) -> Result<String> {
         Ok(serde_json::to_string_pretty(self)? + "\n")
@@ -760,6 +775,7 @@ fn build(input: BuildInput) -> ReportModel {
         attestations: attestation_rows,
         waivers,
         evidence,
+        drift: None,
     }
 }
 
@@ -938,6 +954,73 @@ fn gaps(
         }
     }
     all
+}
+
+/// A large made-up model for benchmarks: every built-in control judges all but every eleventh of `resources`
+/// resources (5,000 findings for 500 resources), with mixed verdicts, long reasons and one evidence item each.
+pub fn synthetic_model(resources: usize) -> Result<ReportModel> {
+    let catalogue = crate::controls::Catalogue::load(&[] as &[&std::path::Path])?;
+    let statuses = [Status::Pass, Status::Pass, Status::Fail, Status::Unknown, Status::Pass, Status::NotApplicable];
+    let mut outcomes = BTreeMap::new();
+    for (index, control) in catalogue.controls.iter().enumerate() {
+        let findings: Vec<FindingRow> = (0..resources)
+            .filter(|r| (r + index) % 11 != 0)
+            .map(|r| {
+                let status = statuses[(r * 7 + index * 3) % statuses.len()];
+                FindingRow {
+                    control: control.id.clone(),
+                    resource: format!("synthetic-org/service-{r:04}"),
+                    status: status.as_str().into(),
+                    status_label: status.label().into(),
+                    reason: format!(
+                        "Branch release/{r} of synthetic-org/service-{r:04}: required reviews {} and status checks {}                          as of the latest observation",
+                        r % 3,
+                        if r % 2 == 0 { "enforced" } else { "missing" }
+                    ),
+                    evidence_id: Some(r as i64 + 1),
+                    underlying_status: None,
+                    waiver: None,
+                    held_throughout: None,
+                    throughout: None,
+                }
+            })
+            .collect();
+        let status = if findings.iter().any(|f| f.status == "fail") { Status::Fail } else { Status::Pass };
+        outcomes.insert(control.id.clone(), StoredOutcome { status, error: None, params: BTreeMap::new(), findings });
+    }
+    let evidence = (0..resources)
+        .map(|r| {
+            let sha256 = sha256_hex(format!("synthetic evidence {r}").as_bytes());
+            EvidenceRow {
+                id: r as i64 + 1,
+                source: "github".into(),
+                kind: "github.branch_protection".into(),
+                subject: format!("synthetic-org/service-{r:04}@main"),
+                collected_at: "2026-09-30 10:00:00 UTC".into(),
+                collected_at_iso: "2026-09-30T10:00:00Z".into(),
+                file: evidence_file(&sha256),
+                sha256,
+            }
+        })
+        .collect();
+    Ok(build(BuildInput {
+        organisation: "Synthetic Org".into(),
+        attestations: Vec::new(),
+        waivers: Vec::new(),
+        evaluation_id: 1,
+        period: Some(Period::parse("2026-Q3")?),
+        as_of: NaiveDateTime::parse_from_str("2026-09-30 23:59:59", "%Y-%m-%d %H:%M:%S")?,
+        tool_version: crate::VERSION.into(),
+        catalogue_sha256: catalogue.digest(),
+        evidence_digest: "0".repeat(64),
+        catalogue: EvaluatedCatalogue {
+            controls: catalogue.controls.clone(),
+            frameworks: catalogue.frameworks.clone(),
+            sources: catalogue.sources.clone(),
+        },
+        outcomes,
+        evidence,
+    }))
 }
 
 /// A small model built from the built-in catalogue and made-up outcomes, for renderer tests.

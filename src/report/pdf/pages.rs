@@ -43,6 +43,7 @@ pub fn compose(layout: &mut Layout<'_>, model: &ReportModel, contents: &[(String
     layout.new_page();
     summary(layout, model);
     gaps(layout, model);
+    drift(layout, model);
     findings(layout, model);
     controls(layout, model);
     frameworks(layout, model);
@@ -435,6 +436,77 @@ fn attestations(layout: &mut Layout<'_>, model: &ReportModel) {
         &rows,
         8.5,
     );
+}
+
+fn drift(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Changes since the previous evaluation", 1);
+    let Some(drift) = &model.drift else {
+        layout.paragraph(
+            "This is the first evaluation in the store: there is nothing earlier to compare with.",
+            Weight::Regular,
+            10.0,
+            INK,
+        );
+        return;
+    };
+    layout.paragraph(
+        &format!("Compared with evaluation #{} (evidence as of {}).", drift.from.0, drift.from.1),
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
+    if drift.changes.is_empty() {
+        layout.paragraph("No finding changed.", Weight::Regular, 10.0, INK);
+    } else {
+        let dash = |status: &Option<String>| status.clone().unwrap_or_else(|| "-".into());
+        let rows: Vec<Vec<Cell>> = drift
+            .changes
+            .iter()
+            .map(|c| {
+                vec![
+                    Cell::bold(&c.label),
+                    Cell::bold(&c.control),
+                    Cell::plain(&c.resource),
+                    Cell::plain(format!("{} -> {}", dash(&c.from), dash(&c.to))),
+                    Cell::plain(&c.reason),
+                ]
+            })
+            .collect();
+        layout.table(
+            &[
+                Column { title: "Change", share: 0.15 },
+                Column { title: "Control", share: 0.1 },
+                Column { title: "Resource", share: 0.22 },
+                Column { title: "Before -> now", share: 0.16 },
+                Column { title: "Reason", share: 0.37 },
+            ],
+            &rows,
+            8.5,
+        );
+    }
+    if !drift.requirements.is_empty() {
+        layout.heading("Requirements whose status changed", 2);
+        let rows: Vec<Vec<Cell>> = drift
+            .requirements
+            .iter()
+            .map(|r| {
+                vec![
+                    Cell::plain(&r.framework),
+                    Cell::bold(&r.requirement),
+                    Cell::plain(format!("{} -> {}", r.from, r.to)),
+                ]
+            })
+            .collect();
+        layout.table(
+            &[
+                Column { title: "Framework", share: 0.45 },
+                Column { title: "Requirement", share: 0.25 },
+                Column { title: "Before -> now", share: 0.3 },
+            ],
+            &rows,
+            8.5,
+        );
+    }
 }
 
 fn unobserved(layout: &mut Layout<'_>, model: &ReportModel) {
