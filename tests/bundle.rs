@@ -134,6 +134,7 @@ fn the_demo_bundle_verifies_offline_with_and_without_its_key() {
     let index = String::from_utf8(all.iter().find(|(n, _)| n == "index.html").unwrap().1.clone()).unwrap();
     let first = manifest["evidence"][0]["file"].as_str().unwrap();
     assert!(index.contains(&format!("href=\"{first}\"")), "index.html links into the bundle's evidence");
+    assert!(index.contains("href=\"populations/SRC-01.csv\""), "and to the populations to sample from");
 }
 
 #[test]

@@ -40,7 +40,7 @@ pub fn findings(model: &ReportModel) -> Result<Vec<u8>> {
     Ok(writer.into_inner()?)
 }
 
-/// `populations/<CONTROL>.csv`: every resource (state controls) or event (operation controls) the control judged,
+/// `populations/<CONTROL>.csv` (named by the report's population rows): every resource (state controls) or event (operation controls) the control judged,
 /// with the evidence behind it, for an auditor to sample from.
 pub fn population(model: &ReportModel, control: &super::model::ControlSection) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());

@@ -52,6 +52,8 @@ pub struct ReportModel {
     pub controls: Vec<ControlSection>,
     /// What could not be observed, and why.
     pub unobserved: Vec<Unobserved>,
+    /// Per control, the population of resources or events it judged, for auditors to sample from.
+    pub populations: Vec<PopulationRow>,
     /// Every waiver entry and its state at the evaluation's moment.
     pub waivers: Vec<WaiverRow>,
     /// Every manual attestation and its state at the evaluation's moment.
@@ -383,6 +385,23 @@ pub struct WaiverRow {
 fn describe_waiver(waiver: &Waiver) -> String {
     let ticket = waiver.ticket.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
     format!("approved by {}{ticket} until {}: {}", waiver.approver, waiver.expires, waiver.justification)
+}
+
+/// One control's population: what an auditor samples from.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct PopulationRow {
+    /// Control id.
+    pub control: String,
+    /// Control title.
+    pub title: String,
+    /// `state` (resources as of the period end) or `operation` (events in the period).
+    pub kind: String,
+    /// Items judged.
+    pub items: usize,
+    /// Items by verdict.
+    pub counts: StatusCounts,
+    /// The CSV listing every item with its evidence, inside an evidence bundle.
+    pub file: String,
 }
 
 /// Something that could not be observed.
@@ -770,6 +789,17 @@ fn build(input: BuildInput) -> ReportModel {
         domains,
         frameworks,
         gaps,
+        populations: controls
+            .iter()
+            .map(|c: &ControlSection| PopulationRow {
+                control: c.id.clone(),
+                title: c.title.clone(),
+                kind: c.kind.clone(),
+                items: c.findings.len(),
+                counts: c.counts.clone(),
+                file: format!("populations/{}.csv", c.id),
+            })
+            .collect(),
         controls,
         unobserved,
         attestations: attestation_rows,

@@ -101,25 +101,35 @@ impl Fonts {
 
     /// Breaks `text` into lines no wider than `max_width`; words too long for a line are split.
     pub fn wrap(&self, weight: Weight, text: &str, size: f32, max_width: f32) -> Vec<String> {
+        // Widths add up (no kerning is applied), so a line's width is kept as it grows rather than re-measured.
+        let space = self.width(weight, " ", size);
         let mut lines = Vec::new();
         for paragraph in text.split('\n') {
             let mut line = String::new();
+            let mut line_width = 0.0;
             for word in paragraph.split_whitespace() {
-                let candidate = if line.is_empty() { word.to_string() } else { format!("{line} {word}") };
-                if self.width(weight, &candidate, size) <= max_width {
-                    line = candidate;
+                let word_width = self.width(weight, word, size);
+                let candidate_width = if line.is_empty() { word_width } else { line_width + space + word_width };
+                if candidate_width <= max_width {
+                    if !line.is_empty() {
+                        line.push(' ');
+                    }
+                    line.push_str(word);
+                    line_width = candidate_width;
                     continue;
                 }
                 if !line.is_empty() {
                     lines.push(std::mem::take(&mut line));
                 }
-                if self.width(weight, word, size) <= max_width {
+                if word_width <= max_width {
                     line = word.to_string();
+                    line_width = word_width;
                 } else {
                     for chunk in self.split_long_word(weight, word, size, max_width) {
                         if !line.is_empty() {
                             lines.push(std::mem::take(&mut line));
                         }
+                        line_width = self.width(weight, &chunk, size);
                         line = chunk;
                     }
                 }

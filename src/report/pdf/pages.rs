@@ -50,6 +50,7 @@ pub fn compose(layout: &mut Layout<'_>, model: &ReportModel, contents: &[(String
     waivers(layout, model);
     attestations(layout, model);
     unobserved(layout, model);
+    populations(layout, model);
     evidence(layout, model);
 }
 
@@ -525,6 +526,45 @@ fn unobserved(layout: &mut Layout<'_>, model: &ReportModel) {
             Column { title: "Control", share: 0.12 },
             Column { title: "Resource", share: 0.25 },
             Column { title: "Why", share: 0.63 },
+        ],
+        &rows,
+        8.5,
+    );
+}
+
+fn populations(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Populations for sampling", 1);
+    layout.paragraph(
+        "Everything each control judged: resources as they stood at the end of the period for state controls, events \
+         inside the period for operation controls. An evidence bundle lists every item with its evidence in the file named \
+         here; findings.csv holds them all.",
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
+    let rows: Vec<Vec<Cell>> = model
+        .populations
+        .iter()
+        .map(|p| {
+            vec![
+                Cell::bold(format!("{} {}", p.control, p.title)),
+                Cell::plain(&p.kind),
+                Cell::plain(p.items.to_string()),
+                Cell::plain(format!(
+                    "{} pass, {} fail, {} unknown, {} waived",
+                    p.counts.pass, p.counts.fail, p.counts.unknown, p.counts.waived
+                )),
+                Cell::plain(&p.file),
+            ]
+        })
+        .collect();
+    layout.table(
+        &[
+            Column { title: "Control", share: 0.34 },
+            Column { title: "Kind", share: 0.1 },
+            Column { title: "Items", share: 0.08 },
+            Column { title: "By verdict", share: 0.24 },
+            Column { title: "File", share: 0.24 },
         ],
         &rows,
         8.5,
