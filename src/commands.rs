@@ -327,6 +327,9 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     for path in crate::report::write_reports(&model, &args.output, &[], None, crate::cli::Paper::A4)? {
         tracing::info!("wrote {}", path.display());
     }
+    if let Some(bundle) = &config.bundle {
+        write_run_bundle(&conn, evaluation.evaluation_id, &config, bundle, &args.output)?;
+    }
     let previous: Option<i64> = conn.query_row(
         "SELECT max(evaluation_id) FROM evaluations WHERE evaluation_id < ?",
         [evaluation.evaluation_id],
@@ -345,6 +348,35 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
         return Ok(EXIT_GATE_FAILED);
     }
     Ok(code)
+}
+
+/// `run`'s bundle: `bundle.zip` in the output folder, chained to the bundle it replaces there.
+fn write_run_bundle(
+    conn: &duckdb::Connection,
+    evaluation_id: i64,
+    config: &Config,
+    settings: &crate::config::BundleConfig,
+    output: &Path,
+) -> Result<()> {
+    use crate::bundle::signature::Password;
+    let path = output.join("bundle.zip");
+    let previous_root_hash = if path.exists() { Some(crate::bundle::commands::previous_root(&path)?) } else { None };
+    let options = crate::bundle::RenderOptions {
+        paper: crate::cli::Paper::A4,
+        templates: None,
+        organisation: config.organisation.as_deref(),
+        previous_root_hash,
+    };
+    let sign_with = settings.sign.as_deref().map(|key| (key, Password::FromEnv(&settings.password_env)));
+    let (manifest, signed) = crate::bundle::create(conn, evaluation_id, &options, sign_with, &path)?;
+    tracing::info!(
+        root_hash = manifest.root_hash.as_str(),
+        previous_root_hash = manifest.previous_root_hash.as_deref().unwrap_or(""),
+        signed,
+        "wrote {}",
+        path.display()
+    );
+    Ok(())
 }
 
 /// What `--fail-on` means for drift.

@@ -35,6 +35,26 @@ pub struct Config {
     /// The manual attestations file, relative to the config (default: `attestations.yaml` beside it, when present).
     #[serde(default)]
     pub attestations: Option<PathBuf>,
+    /// When set, `run` also writes an evidence bundle (`bundle.zip` in its output folder), chained to the one it
+    /// replaces.
+    #[serde(default)]
+    pub bundle: Option<BundleConfig>,
+}
+
+/// How `run` writes evidence bundles.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BundleConfig {
+    /// The minisign secret key to sign with, relative to the config (unsigned when absent).
+    #[serde(default)]
+    pub sign: Option<PathBuf>,
+    /// The environment variable holding the secret key's password.
+    #[serde(default = "default_password_env")]
+    pub password_env: String,
+}
+
+fn default_password_env() -> String {
+    "PIPEPROOF_KEY_PASSWORD".to_string()
 }
 
 /// Where and how to reach GitHub.
@@ -141,6 +161,11 @@ impl Config {
         for file in &mut config.files {
             if file.path.is_relative() {
                 file.path = base.join(&file.path);
+            }
+        }
+        if let Some(key) = config.bundle.as_mut().and_then(|bundle| bundle.sign.as_mut()) {
+            if key.is_relative() {
+                *key = base.join(&*key);
             }
         }
         config.waivers = match config.waivers.take() {

@@ -62,3 +62,42 @@ fn a_nightly_run_passes_when_nothing_regressed_and_fails_when_something_did() {
     assert!(stdout.contains("SRC-10   acme-demo/payments-api"), "{stdout}");
     assert!(String::from_utf8_lossy(&broken.stderr).contains("regression since evaluation #2"));
 }
+
+#[test]
+fn a_run_with_a_bundle_section_writes_a_signed_bundle_chained_to_the_last_one() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let fixtures = dir.path().join("fixtures");
+    pipeproof().args(["keygen", "--no-password", "--output"]).arg(fixtures.join("run.key")).assert().success();
+    let config = fixtures.join("nightly.yaml");
+    std::fs::write(&config, "organisation: Acme Demo Ltd\nbundle:\n  sign: run.key\n").unwrap();
+    let output = dir.path().join("nightly");
+    let run = || {
+        pipeproof()
+            .arg("--store")
+            .arg(&store)
+            .arg("--config")
+            .arg(&config)
+            .args(["run", "--no-collect", "--output"])
+            .arg(&output)
+            .assert()
+            .success();
+        let mut archive = zip::ZipArchive::new(std::fs::File::open(output.join("bundle.zip")).unwrap()).unwrap();
+        let manifest: serde_json::Value = serde_json::from_reader(archive.by_name("manifest.json").unwrap()).unwrap();
+        manifest
+    };
+    let first = run();
+    assert!(first["previous_root_hash"].is_null());
+    let second = run();
+    assert_eq!(second["previous_root_hash"], first["root_hash"], "each night's bundle chains to the one it replaces");
+    let verified = pipeproof()
+        .arg("verify")
+        .arg(output.join("bundle.zip"))
+        .arg("--pubkey")
+        .arg(fixtures.join("run.key.pub"))
+        .output()
+        .unwrap();
+    assert!(verified.status.success(), "{}", String::from_utf8_lossy(&verified.stdout));
+    assert!(String::from_utf8_lossy(&verified.stdout).contains("signature: VERIFIED"));
+}

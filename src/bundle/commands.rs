@@ -113,7 +113,7 @@ pub fn describe(path: &Path, verification: &super::Verification) -> String {
 }
 
 /// The root hash of a previous bundle (zip, folder or its manifest.json), after checking it against its file list.
-fn previous_root(path: &Path) -> Result<String> {
+pub fn previous_root(path: &Path) -> Result<String> {
     let bytes = if path.file_name().is_some_and(|n| n == MANIFEST) {
         std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
     } else {
