@@ -40,6 +40,9 @@ pub struct GlobalArgs {
     /// Log format on stderr: text for people, json (one object per line) for schedulers and log pipelines.
     #[arg(long, global = true, value_enum, default_value = "text")]
     pub log_format: LogFormat,
+    /// When another pipeproof job holds the store, wait this long for it (e.g. 30s, 10m, 1h) instead of failing.
+    #[arg(long, global = true, default_value = "0s", value_name = "DURATION", value_parser = crate::time::parse_duration)]
+    pub wait: std::time::Duration,
 }
 
 /// How logs are written.

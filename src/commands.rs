@@ -18,6 +18,10 @@ use crate::store::{RunStatus, Store};
 /// Runs the parsed command line; returns the exit code.
 pub fn run(cli: Cli) -> Result<u8> {
     let global = &cli.global;
+    let _lock = match store_job(&cli.command) {
+        Some(name) => Some(crate::store::JobLock::acquire(&global.store, name, global.wait)?),
+        None => None,
+    };
     match cli.command {
         Command::Collect(_) => collect(&global.store, &global.config),
         Command::Run(args) => run_job(&global.store, &global.config, &args),
@@ -42,6 +46,21 @@ pub fn run(cli: Cli) -> Result<u8> {
             WaiversCommand::Check { file, as_of } => waivers_check(&global.config, file, as_of.as_deref()),
         },
     }
+}
+
+/// The commands that use the store, by name: each holds the store's job lock while it runs.
+fn store_job(command: &Command) -> Option<&'static str> {
+    Some(match command {
+        Command::Collect(_) => "collect",
+        Command::Run(_) => "run",
+        Command::Ingest(_) => "ingest",
+        Command::Evaluate(_) => "evaluate",
+        Command::Report(_) => "report",
+        Command::Drift(_) => "drift",
+        Command::History(_) => "history",
+        Command::Bundle(_) => "bundle",
+        _ => return None,
+    })
 }
 
 fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {

@@ -34,6 +34,21 @@ pub fn parse_api_time(text: &str) -> Option<NaiveDateTime> {
     DateTime::parse_from_rfc3339(text).ok().map(|moment| moment.with_timezone(&Utc).naive_utc())
 }
 
+/// Parses a wait such as `30s`, `10m`, `1h` or plain seconds.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text.find(|c: char| !c.is_ascii_digit()).unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number.parse().map_err(|_| format!("{text:?} is not a duration like 30s, 10m or 1h"))?;
+    let seconds = match unit {
+        "" | "s" => number,
+        "m" => number * 60,
+        "h" => number * 3600,
+        _ => return Err(format!("{text:?}: the unit must be s, m or h")),
+    };
+    Ok(std::time::Duration::from_secs(seconds))
+}
+
 /// The current time as naive UTC, truncated to whole seconds.
 pub fn now_utc() -> NaiveDateTime {
     let now = Utc::now().naive_utc();

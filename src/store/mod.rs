@@ -1,6 +1,7 @@
 //! The evidence store: one DuckDB file holding runs, raw evidence, facts and evaluations.
 
 mod evidence;
+mod job_lock;
 mod migrations;
 mod runs;
 
@@ -12,6 +13,7 @@ use duckdb::{AccessMode, Config, Connection};
 use crate::error::input_error;
 
 pub use evidence::{add_blobs, add_evidence, add_evidence_batch, sha256_hex, EvidenceRecord, NewEvidence};
+pub use job_lock::JobLock;
 pub use migrations::LATEST_SCHEMA_VERSION;
 pub use runs::RunStatus;
 
