@@ -156,6 +156,13 @@ pub struct RunArgs {
     /// Skip collection and evaluate what the store already holds.
     #[arg(long)]
     pub no_collect: bool,
+    /// POST a JSON summary (Slack/Teams `text` plus the structured diff) to this URL (repeatable; added to the
+    /// config's `notify:`). Write secrets as ${ENV_VAR}: they are read from the environment and never logged.
+    #[arg(long = "notify", value_name = "URL")]
+    pub notify: Vec<String>,
+    /// When to notify: only on a regression (default), or after every comparison.
+    #[arg(long, value_enum, default_value = "regression")]
+    pub notify_on: NotifyOn,
 }
 
 /// Arguments of `collect`.
@@ -276,6 +283,22 @@ pub struct DriftArgs {
     /// Only regressions in controls at least this severe count.
     #[arg(long, value_enum, default_value = "low")]
     pub min_severity: crate::controls::Severity,
+    /// POST a JSON summary (Slack/Teams `text` plus the structured diff) to this URL (repeatable; added to the
+    /// config's `notify:`). Write secrets as ${ENV_VAR}: they are read from the environment and never logged.
+    #[arg(long = "notify", value_name = "URL")]
+    pub notify: Vec<String>,
+    /// When to notify: only on a regression (default), or after every comparison.
+    #[arg(long, value_enum, default_value = "regression")]
+    pub notify_on: NotifyOn,
+}
+
+/// When `--notify` URLs are called.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum NotifyOn {
+    /// Only when something regressed.
+    Regression,
+    /// After every comparison, as a heartbeat.
+    Always,
 }
 
 /// Report formats.

@@ -29,7 +29,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Ingest(args) => ingest(&global.store, &args),
         Command::Evaluate(args) => evaluate(&global.store, &global.config, &args),
         Command::Report(args) => report(&global.store, &global.config, &args),
-        Command::Drift(args) => drift(&global.store, &args),
+        Command::Drift(args) => drift(&global.store, &global.config, &args),
         Command::History(args) => history(&global.store, &args),
         Command::Demo(args) => crate::demo::run(&args),
         Command::Bundle(args) => crate::bundle::commands::bundle(&global.store, &global.config, &args),
@@ -300,7 +300,7 @@ fn doctor(config_path: &Path) -> Result<u8> {
     Ok(if diagnosis.checks.iter().all(|c| c.visible) { EXIT_OK } else { EXIT_GATE_FAILED })
 }
 
-fn drift(store_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
+fn drift(store_path: &Path, config_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
     use crate::cli::DriftFormat;
     let conn = Store::open_read_only(store_path)?;
     let (default_from, default_to) = match (&args.from, &args.to) {
@@ -318,6 +318,8 @@ fn drift(store_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
     }
     let rule = regression_rule(args.fail_on);
     let regressions = drift.regressions(rule, args.min_severity);
+    let config = Config::load(config_path, false)?;
+    notify(&conn, &config, &args.notify, args.notify_on, &drift, &regressions)?;
     if regressions.is_empty() {
         Ok(EXIT_OK)
     } else {
@@ -362,6 +364,7 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     print!("{}", drift.to_text());
     let rule = regression_rule(args.fail_on);
     let regressions = drift.regressions(rule, crate::controls::Severity::Low);
+    notify(&conn, &config, &args.notify, args.notify_on, &drift, &regressions)?;
     if !regressions.is_empty() {
         tracing::warn!(regressions = regressions.len(), "regression since evaluation #{previous}");
         return Ok(EXIT_GATE_FAILED);
@@ -395,6 +398,41 @@ fn write_run_bundle(
         "wrote {}",
         path.display()
     );
+    Ok(())
+}
+
+/// Sends the drift summary to the config's and the command line's webhooks, when `notify_on` says so; a failed
+/// notification is reported and changes nothing else.
+fn notify(
+    conn: &duckdb::Connection,
+    config: &Config,
+    extra: &[String],
+    notify_on: crate::cli::NotifyOn,
+    drift: &crate::drift::Drift,
+    regressions: &[&crate::drift::Change],
+) -> Result<()> {
+    let urls: Vec<String> = config.notify.iter().chain(extra).cloned().collect();
+    if urls.is_empty() || (notify_on == crate::cli::NotifyOn::Regression && regressions.is_empty()) {
+        return Ok(());
+    }
+    let organisation = match &config.organisation {
+        Some(name) => name.clone(),
+        None => conn
+            .query_row("SELECT organisations FROM evaluations WHERE evaluation_id = ?", [drift.to.0], |row| {
+                row.get::<_, Option<String>>(0)
+            })?
+            .unwrap_or_else(|| "Unnamed organisation".to_string()),
+    };
+    let payload = crate::notify::payload(&organisation, drift, regressions);
+    for outcome in crate::notify::send_all(&urls, &payload) {
+        match outcome.error {
+            None => tracing::info!("notified {}", outcome.shown),
+            Some(error) => {
+                tracing::error!("notification to {} failed: {error}", outcome.shown);
+                eprintln!("warning: notification to {} failed: {error}", outcome.shown);
+            }
+        }
+    }
     Ok(())
 }
 

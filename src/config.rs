@@ -39,6 +39,9 @@ pub struct Config {
     /// replaces.
     #[serde(default)]
     pub bundle: Option<BundleConfig>,
+    /// Webhook URLs `run` and `drift` POST a summary to; write secrets as `${ENV_VAR}`.
+    #[serde(default)]
+    pub notify: Vec<String>,
 }
 
 /// How `run` writes evidence bundles.

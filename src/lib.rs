@@ -14,6 +14,7 @@ pub mod error;
 pub mod evaluate;
 pub mod glob;
 pub mod ingest;
+pub mod notify;
 pub mod period;
 pub mod report;
 pub mod store;

@@ -196,3 +196,84 @@ fn the_report_shows_what_changed_since_the_previous_evaluation() {
         serde_json::from_str(&std::fs::read_to_string(first.join("report.json")).unwrap()).unwrap();
     assert!(report["drift"].is_null(), "the first evaluation has nothing to compare with");
 }
+
+/// The (path, body) of each request a webhook received.
+type Received = std::sync::Arc<std::sync::Mutex<Vec<(String, String)>>>;
+
+/// A webhook receiver: answers 500 to the first `failures` requests, then 200; records each (path, body).
+fn webhook(failures: usize) -> (String, Received) {
+    use std::io::{BufRead, BufReader, Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    let received = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let log = std::sync::Arc::clone(&received);
+    std::thread::spawn(move || {
+        for (count, stream) in listener.incoming().enumerate() {
+            let mut stream = stream.unwrap();
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut request_line = String::new();
+            reader.read_line(&mut request_line).unwrap();
+            let mut length = 0;
+            loop {
+                let mut line = String::new();
+                reader.read_line(&mut line).unwrap();
+                if line.trim().is_empty() {
+                    break;
+                }
+                if let Some(value) = line.to_ascii_lowercase().strip_prefix("content-length:") {
+                    length = value.trim().parse().unwrap();
+                }
+            }
+            let mut body = vec![0; length];
+            reader.read_exact(&mut body).unwrap();
+            let path = request_line.split_whitespace().nth(1).unwrap_or_default().to_string();
+            log.lock().unwrap().push((path, String::from_utf8_lossy(&body).into_owned()));
+            let status = if count < failures { "500 Internal Server Error" } else { "200 OK" };
+            let _ = write!(stream, "HTTP/1.1 {status}\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+        }
+    });
+    (base, received)
+}
+
+#[test]
+fn a_regression_is_posted_to_the_webhook_with_retries_and_the_secret_never_shows() {
+    let nightly = Nightly::after_a_changed_collection();
+    let (base, received) = webhook(1);
+    let output = nightly
+        .command()
+        .env("PIPEPROOF_HOOK_SECRET", "T000/B000/s3cr3t")
+        .args(["drift", "--notify"])
+        .arg(format!("{base}/services/${{PIPEPROOF_HOOK_SECRET}}"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "the regression still fails the gate");
+    let logs = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(!logs.contains("s3cr3t"), "the secret never shows: {logs}");
+    let received = received.lock().unwrap().clone();
+    assert_eq!(received.len(), 2, "one failure, then a successful retry");
+    assert_eq!(received[1].0, "/services/T000/B000/s3cr3t");
+    let body: serde_json::Value = serde_json::from_str(&received[1].1).unwrap();
+    assert!(body["text"].as_str().unwrap().contains("new failure SRC-10 on acme-demo/payments-api"), "{body}");
+    assert_eq!(body["regressions"], 1);
+    assert_eq!(body["drift"]["from"][0], 1);
+}
+
+#[test]
+fn a_failed_notification_is_reported_and_changes_nothing_else() {
+    let nightly = Nightly::after_a_changed_collection();
+    let (base, received) = webhook(usize::MAX);
+    let output = nightly
+        .command()
+        .args(["drift", "--notify-on", "always", "--notify"])
+        .arg(format!("{base}/hook"))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1), "the exit code is the drift's, not the notification's");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("notification to http://127.0.0.1") && stderr.contains("gave up after 3 attempts"),
+        "{stderr}"
+    );
+    assert!(String::from_utf8_lossy(&output.stdout).contains("drift from evaluation #1"));
+    assert_eq!(received.lock().unwrap().len(), 3);
+}
