@@ -283,6 +283,13 @@ pub struct DriftArgs {
     /// Only regressions in controls at least this severe count.
     #[arg(long, value_enum, default_value = "low")]
     pub min_severity: crate::controls::Severity,
+    /// Ratchet: compare with this accepted baseline instead (a file written by --accept, or an evaluation id or
+    /// date), so only findings worse than accepted count as regressions.
+    #[arg(long, value_name = "FILE|EVAL", conflicts_with = "from")]
+    pub baseline: Option<String>,
+    /// Accept the compared evaluation (--to, default the latest) as the new baseline: write it to the --baseline file.
+    #[arg(long, requires = "baseline")]
+    pub accept: bool,
     /// POST a JSON summary (Slack/Teams `text` plus the structured diff) to this URL (repeatable; added to the
     /// config's `notify:`). Write secrets as ${ENV_VAR}: they are read from the environment and never logged.
     #[arg(long = "notify", value_name = "URL")]

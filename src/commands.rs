@@ -303,6 +303,9 @@ fn doctor(config_path: &Path) -> Result<u8> {
 fn drift(store_path: &Path, config_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
     use crate::cli::DriftFormat;
     let conn = Store::open_read_only(store_path)?;
+    if let Some(reference) = &args.baseline {
+        return drift_against_baseline(&conn, config_path, args, reference);
+    }
     let (default_from, default_to) = match (&args.from, &args.to) {
         (Some(_), Some(_)) => (0, 0),
         _ => crate::drift::last_two(&conn)?,
@@ -324,6 +327,59 @@ fn drift(store_path: &Path, config_path: &Path, args: &crate::cli::DriftArgs) ->
         Ok(EXIT_OK)
     } else {
         eprintln!("regression: {} finding(s) got worse", regressions.len());
+        Ok(EXIT_GATE_FAILED)
+    }
+}
+
+/// `drift --baseline`: the ratchet. Compares the evaluation (--to, default the latest) with the accepted baseline, or
+/// with `--accept` writes it as the new baseline.
+fn drift_against_baseline(
+    conn: &duckdb::Connection,
+    config_path: &Path,
+    args: &crate::cli::DriftArgs,
+    reference: &str,
+) -> Result<u8> {
+    use crate::baseline::Baseline;
+    use crate::cli::DriftFormat;
+    let to = match &args.to {
+        Some(text) => crate::drift::resolve_evaluation(conn, text)?,
+        None => conn
+            .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
+            .ok_or_else(|| {
+            crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first")
+        })?,
+    };
+    let current = ReportModel::load(conn, Some(to), None)?;
+    if args.accept {
+        let baseline = Baseline::of(&current);
+        baseline.save(Path::new(reference))?;
+        println!("baseline {reference} now accepts evaluation #{to} ({} findings)", baseline.accepted.len());
+        return Ok(EXIT_OK);
+    }
+    let baseline = Baseline::resolve(conn, reference)?;
+    let drift = crate::drift::Drift {
+        from: (baseline.evaluation_id, baseline.as_of.clone()),
+        to: (to, current.as_of.clone()),
+        changes: crate::drift::finding_changes(&baseline.findings(), &crate::drift::findings_of(&current)),
+        requirements: Vec::new(),
+    };
+    match args.format {
+        DriftFormat::Text => print!("{}", drift.to_text()),
+        DriftFormat::Json => println!("{}", serde_json::to_string_pretty(&drift)?),
+        DriftFormat::Markdown => print!("{}", drift.to_markdown()),
+    }
+    let regressions = drift.regressions(regression_rule(args.fail_on), args.min_severity);
+    let config = Config::load(config_path, false)?;
+    notify(conn, &config, &args.notify, args.notify_on, &drift, &regressions)?;
+    if regressions.is_empty() {
+        println!("ratchet: nothing is worse than the baseline (evaluation #{})", baseline.evaluation_id);
+        Ok(EXIT_OK)
+    } else {
+        eprintln!(
+            "regression: {} finding(s) worse than the baseline (evaluation #{}); fix them, or accept with --accept",
+            regressions.len(),
+            baseline.evaluation_id
+        );
         Ok(EXIT_GATE_FAILED)
     }
 }

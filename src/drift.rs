@@ -251,54 +251,7 @@ pub fn previous_for_report(conn: &Connection, evaluation_id: i64) -> Result<Opti
 pub fn compare(conn: &Connection, from_id: i64, to_id: i64) -> Result<Drift> {
     let before = ReportModel::load(conn, Some(from_id), None)?;
     let after = ReportModel::load(conn, Some(to_id), None)?;
-    let index = |model: &ReportModel| {
-        model
-            .controls
-            .iter()
-            .flat_map(|c| {
-                c.findings.iter().map(move |f| ((c.id.clone(), f.resource.clone()), (c.severity.clone(), f.clone())))
-            })
-            .collect::<BTreeMap<_, _>>()
-    };
-    let (old, new) = (index(&before), index(&after));
-    let mut changes = Vec::new();
-    for (key, (severity, now)) in &new {
-        let was = old.get(key).map(|(_, f)| f.status.as_str());
-        let kind = match (was, now.status.as_str()) {
-            (Some(a), b) if a == b => continue,
-            (Some(_) | None, "fail") => ChangeKind::NewFailure,
-            (Some(_) | None, "unknown") => ChangeKind::NewlyUnknown,
-            (Some(_), "waived") => ChangeKind::NewlyWaived,
-            (Some("fail" | "unknown" | "waived"), _) => ChangeKind::Resolved,
-            (None, _) => ChangeKind::Added,
-            (Some(_), _) => continue,
-        };
-        changes.push(Change {
-            kind,
-            label: kind.label().to_string(),
-            control: key.0.clone(),
-            severity: severity.clone(),
-            resource: key.1.clone(),
-            from: was.map(str::to_string),
-            to: Some(now.status.clone()),
-            reason: now.reason.clone(),
-        });
-    }
-    for (key, (severity, was)) in &old {
-        if !new.contains_key(key) {
-            changes.push(Change {
-                kind: ChangeKind::Removed,
-                label: ChangeKind::Removed.label().to_string(),
-                control: key.0.clone(),
-                severity: severity.clone(),
-                resource: key.1.clone(),
-                from: Some(was.status.clone()),
-                to: None,
-                reason: was.reason.clone(),
-            });
-        }
-    }
-    changes.sort_by(|a, b| (a.kind, &a.control, &a.resource).cmp(&(b.kind, &b.control, &b.resource)));
+    let changes = finding_changes(&findings_of(&before), &findings_of(&after));
     let mut requirements = Vec::new();
     for framework in &after.frameworks {
         let Some(earlier) = before.frameworks.iter().find(|f| f.id == framework.id) else { continue };
@@ -316,4 +269,76 @@ pub fn compare(conn: &Connection, from_id: i64, to_id: i64) -> Result<Drift> {
         }
     }
     Ok(Drift { from: (from_id, before.as_of), to: (to_id, after.as_of), changes, requirements })
+}
+
+/// A finding as drift compares it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Judged {
+    /// Control severity.
+    pub severity: String,
+    /// Verdict.
+    pub status: String,
+    /// Why.
+    pub reason: String,
+}
+
+/// Every finding of a report, by (control, resource).
+pub fn findings_of(model: &ReportModel) -> BTreeMap<(String, String), Judged> {
+    model
+        .controls
+        .iter()
+        .flat_map(|c| {
+            c.findings.iter().map(move |f| {
+                let judged =
+                    Judged { severity: c.severity.clone(), status: f.status.clone(), reason: f.reason.clone() };
+                ((c.id.clone(), f.resource.clone()), judged)
+            })
+        })
+        .collect()
+}
+
+/// The changes from one set of findings to another, sorted by kind, control and resource.
+pub fn finding_changes(
+    old: &BTreeMap<(String, String), Judged>,
+    new: &BTreeMap<(String, String), Judged>,
+) -> Vec<Change> {
+    let mut changes = Vec::new();
+    for (key, now) in new {
+        let was = old.get(key).map(|f| f.status.as_str());
+        let kind = match (was, now.status.as_str()) {
+            (Some(a), b) if a == b => continue,
+            (Some(_) | None, "fail") => ChangeKind::NewFailure,
+            (Some(_) | None, "unknown") => ChangeKind::NewlyUnknown,
+            (Some(_), "waived") => ChangeKind::NewlyWaived,
+            (Some("fail" | "unknown" | "waived"), _) => ChangeKind::Resolved,
+            (None, _) => ChangeKind::Added,
+            (Some(_), _) => continue,
+        };
+        changes.push(Change {
+            kind,
+            label: kind.label().to_string(),
+            control: key.0.clone(),
+            severity: now.severity.clone(),
+            resource: key.1.clone(),
+            from: was.map(str::to_string),
+            to: Some(now.status.clone()),
+            reason: now.reason.clone(),
+        });
+    }
+    for (key, was) in old {
+        if !new.contains_key(key) {
+            changes.push(Change {
+                kind: ChangeKind::Removed,
+                label: ChangeKind::Removed.label().to_string(),
+                control: key.0.clone(),
+                severity: was.severity.clone(),
+                resource: key.1.clone(),
+                from: Some(was.status.clone()),
+                to: None,
+                reason: was.reason.clone(),
+            });
+        }
+    }
+    changes.sort_by(|a, b| (a.kind, &a.control, &a.resource).cmp(&(b.kind, &b.control, &b.resource)));
+    changes
 }

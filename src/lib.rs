@@ -1,5 +1,6 @@
 //! pipeproof: collect CI/CD evidence, evaluate controls as SQL, and report against compliance frameworks.
 
+pub mod baseline;
 pub mod bundle;
 pub mod cli;
 pub mod collect;

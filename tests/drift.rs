@@ -277,3 +277,32 @@ fn a_failed_notification_is_reported_and_changes_nothing_else() {
     assert!(String::from_utf8_lossy(&output.stdout).contains("drift from evaluation #1"));
     assert_eq!(received.lock().unwrap().len(), 3);
 }
+
+#[test]
+fn the_baseline_ratchet_fails_only_on_what_is_worse_than_accepted_and_accept_moves_it() {
+    let nightly = Nightly::after_a_changed_collection();
+    let baseline = nightly.dir.path().join("baseline.json");
+    let drift = |extra: &[&str]| {
+        let mut command = nightly.command();
+        command.arg("drift").arg("--baseline").arg(&baseline).args(extra);
+        command.output().unwrap()
+    };
+    let accepted = drift(&["--to", "1", "--accept"]);
+    assert!(accepted.status.success(), "{}", String::from_utf8_lossy(&accepted.stderr));
+    assert!(String::from_utf8_lossy(&accepted.stdout).contains("now accepts evaluation #1"));
+
+    let worse = drift(&[]);
+    assert_eq!(worse.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&worse.stdout).contains("SRC-10"), "{}", String::from_utf8_lossy(&worse.stdout));
+    assert!(String::from_utf8_lossy(&worse.stderr).contains("worse than the baseline (evaluation #1)"));
+
+    assert!(drift(&["--accept"]).status.success());
+    let ratcheted = drift(&[]);
+    assert_eq!(ratcheted.status.code(), Some(0), "{}", String::from_utf8_lossy(&ratcheted.stderr));
+    assert!(String::from_utf8_lossy(&ratcheted.stdout).contains("nothing is worse than the baseline (evaluation #2)"));
+
+    let by_evaluation = nightly.command().args(["drift", "--baseline", "1"]).output().unwrap();
+    assert_eq!(by_evaluation.status.code(), Some(1), "an evaluation id works as a baseline too");
+    let bad = nightly.command().args(["drift", "--baseline", "no-such-thing"]).output().unwrap();
+    assert_eq!(bad.status.code(), Some(2));
+}
