@@ -179,11 +179,16 @@ fn the_report_shows_what_changed_since_the_previous_evaluation() {
             .any(|c| c["kind"] == "resolved" && c["control"] == "SRC-11" && c["resource"] == "acme-demo/web-app"),
         "{changes:?}"
     );
+    let trend = report["trend"].as_array().unwrap();
+    assert_eq!(trend.len(), 6, "one series per framework");
+    assert!(trend.iter().all(|s| s["points"].as_array().unwrap().len() == 2), "{trend:?}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("Changes since the previous evaluation") && html.contains("Compared with evaluation #1"));
+    assert!(html.contains("<polyline points=\"0.0,"), "the trend is drawn");
     let text = std::process::Command::new("pdftotext").arg(out.join("report.pdf")).arg("-").output().unwrap();
     let text = String::from_utf8_lossy(&text.stdout);
     assert!(text.contains("Changes since the previous evaluation") && text.contains("Resolved"), "PDF shows the drift");
+    assert!(text.contains("Trend over the period"), "and the trend");
 
     let first = nightly.dir.path().join("first-report");
     nightly
@@ -195,6 +200,7 @@ fn the_report_shows_what_changed_since_the_previous_evaluation() {
     let report: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(first.join("report.json")).unwrap()).unwrap();
     assert!(report["drift"].is_null(), "the first evaluation has nothing to compare with");
+    assert_eq!(report["trend"], serde_json::json!([]), "nor a trend");
 }
 
 /// The (path, body) of each request a webhook received.

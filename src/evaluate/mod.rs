@@ -74,6 +74,28 @@ pub struct ControlOutcome {
     pub results: Vec<ResourceResult>,
 }
 
+/// Keeps the evaluation's result per framework (as its report shows it), for the trend over later periods.
+fn record_framework_results(conn: &duckdb::Connection, evaluation_id: i64) -> Result<()> {
+    let model = crate::report::ReportModel::load(conn, Some(evaluation_id), None)?;
+    let mut rows = conn.appender("evaluation_frameworks")?;
+    for f in &model.frameworks {
+        rows.append_row(params![
+            evaluation_id,
+            f.id,
+            f.name,
+            f.requirements_total as i64,
+            f.counts.pass as i64,
+            f.counts.fail as i64,
+            f.counts.unknown as i64,
+            f.attested as i64,
+            f.coverage_percent,
+            f.compliance_percent
+        ])?;
+    }
+    rows.flush()?;
+    Ok(())
+}
+
 /// The controls and frameworks as they were evaluated, stored with the evaluation.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct EvaluatedCatalogue {
@@ -414,6 +436,7 @@ pub fn evaluate_with_limit(
         result_rows.flush()?;
         drop(result_rows);
         history::record(conn, evaluation_id)?;
+        record_framework_results(conn, evaluation_id)?;
         Ok(evaluation_id)
     });
     match stored {

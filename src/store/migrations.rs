@@ -17,6 +17,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/006_http_cache.sql"),
     include_str!("schema/007_finding_history.sql"),
     include_str!("schema/008_evaluation_organisations.sql"),
+    include_str!("schema/009_evaluation_frameworks.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -42,6 +42,7 @@ pub fn compose(layout: &mut Layout<'_>, model: &ReportModel, contents: &[(String
     table_of_contents(layout, contents);
     layout.new_page();
     summary(layout, model);
+    trend(layout, model);
     gaps(layout, model);
     drift(layout, model);
     findings(layout, model);
@@ -433,6 +434,53 @@ fn attestations(layout: &mut Layout<'_>, model: &ReportModel) {
             Column { title: "Statement", share: 0.33 },
             Column { title: "State", share: 0.12 },
             Column { title: "Validity and document", share: 0.34 },
+        ],
+        &rows,
+        8.5,
+    );
+}
+
+fn trend(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Trend over the period", 1);
+    if model.trend.is_empty() {
+        layout.paragraph(
+            "No earlier evaluation falls in this window, so there is no trend yet.",
+            Weight::Regular,
+            10.0,
+            INK,
+        );
+        return;
+    }
+    layout.paragraph(
+        "Compliance per framework at the evaluations in the period (the 90 days up to this evaluation when there is no \
+         period): first, last, and the range in between.",
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
+    let point = |p: Option<&crate::report::model::TrendPoint>| {
+        p.map(|p| format!("{}% ({})", p.compliance_percent, p.as_of)).unwrap_or_default()
+    };
+    let rows: Vec<Vec<Cell>> = model
+        .trend
+        .iter()
+        .map(|s| {
+            vec![
+                Cell::bold(&s.framework),
+                Cell::plain(s.points.len().to_string()),
+                Cell::plain(point(s.points.first())),
+                Cell::plain(point(s.points.last())),
+                Cell::plain(format!("{}-{}%", s.min_compliance, s.max_compliance)),
+            ]
+        })
+        .collect();
+    layout.table(
+        &[
+            Column { title: "Framework", share: 0.3 },
+            Column { title: "Evaluations", share: 0.12 },
+            Column { title: "First", share: 0.22 },
+            Column { title: "Last", share: 0.22 },
+            Column { title: "Range", share: 0.14 },
         ],
         &rows,
         8.5,
