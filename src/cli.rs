@@ -8,9 +8,11 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 ///
 /// pipeproof collects CI/CD evidence from APIs and files into a DuckDB store, evaluates controls
 /// written as SQL, maps them to SOC 2, ISO/IEC 27001:2022, NIST SSDF, SLSA, CIS Supply Chain and OWASP
-/// CI/CD, renders HTML, PDF, JSON and CSV reports, and tracks drift between evaluations.
+/// CI/CD, renders HTML, PDF, JSON, CSV, OSCAL and SARIF reports, packages signed evidence bundles that auditors
+/// verify offline, and tracks drift between evaluations.
 ///
-/// Exit codes: 0 ok; 1 a gate failed; 2 usage or input error; 3 runtime failure.
+/// Exit codes: 0 ok; 1 a gate failed (failing controls, a regression, a bundle that does not verify); 2 usage or
+/// input error; 3 runtime failure (network, store, a store locked by another job).
 #[derive(Debug, Parser)]
 #[command(name = "pipeproof", version, propagate_version = true)]
 pub struct Cli {
@@ -57,7 +59,8 @@ pub enum LogFormat {
 /// The commands.
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// For scheduled jobs: collect, evaluate, report and compare with the previous evaluation; exit 1 on regression.
+    /// For scheduled jobs: collect, evaluate, report (and bundle, per the config), compare with the previous
+    /// evaluation and notify; exit 1 on regression.
     Run(RunArgs),
     /// Collect evidence from the APIs named in the config (GitHub) into the store.
     Collect(CollectArgs),

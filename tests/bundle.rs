@@ -396,3 +396,20 @@ fn the_stock_minisign_tool_verifies_the_manifest() {
     std::fs::write(unpacked.join("manifest.json"), edited).unwrap();
     assert!(!check(&unpacked.join("manifest.json")).status.success(), "minisign rejects an edited manifest");
 }
+
+#[test]
+fn the_manifest_validates_against_its_published_schema() {
+    let demo = Demo::new();
+    let output = pipeproof().args(["schema", "bundle-manifest"]).output().unwrap();
+    assert!(output.status.success());
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let mut schemas = boon::Schemas::new();
+    let mut compiler = boon::Compiler::new();
+    compiler.add_resource("urn:pipeproof-bundle-manifest", schema).unwrap();
+    let index = compiler.compile("urn:pipeproof-bundle-manifest", &mut schemas).unwrap();
+    let manifest = manifest(&entries(&demo.bundle()));
+    schemas.validate(&manifest, index).unwrap_or_else(|e| panic!("{e:#}"));
+    let mut broken = manifest.clone();
+    broken["files"][0]["size"] = "large".into();
+    assert!(schemas.validate(&broken, index).is_err(), "the schema is not vacuous");
+}
