@@ -26,3 +26,4 @@ bench:
     . .ci/env && cargo run --example bench_collect
     . .ci/env && cargo run --example bench_bundle
     . .ci/env && cargo run --example bench_report
+    . .ci/env && cargo run --example bench_history
