@@ -1,14 +1,13 @@
 //! The drift ratchet: an accepted baseline of findings (a file written by `drift --accept`, or a stored evaluation)
 //! that later evaluations are compared with, so a job fails only when something got worse than what was accepted.
 
-use std::collections::BTreeMap;
 use std::path::Path;
 
 use anyhow::{Context, Result};
 use duckdb::Connection;
 use serde::{Deserialize, Serialize};
 
-use crate::drift::{findings_of, Judged};
+use crate::drift::{findings_of, Findings, Judged};
 use crate::error::input_error;
 use crate::report::ReportModel;
 
@@ -75,7 +74,7 @@ impl Baseline {
     }
 
     /// The accepted findings, by (control, resource).
-    pub fn findings(&self) -> BTreeMap<(String, String), Judged> {
+    pub fn findings(&self) -> Findings {
         self.accepted.iter().map(|a| ((a.control.clone(), a.resource.clone()), a.judged.clone())).collect()
     }
 }

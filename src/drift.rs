@@ -249,9 +249,10 @@ pub fn previous_for_report(conn: &Connection, evaluation_id: i64) -> Result<Opti
 
 /// Compares two stored evaluations.
 pub fn compare(conn: &Connection, from_id: i64, to_id: i64) -> Result<Drift> {
-    let before = ReportModel::load(conn, Some(from_id), None)?;
-    let after = ReportModel::load(conn, Some(to_id), None)?;
-    let changes = finding_changes(&findings_of(&before), &findings_of(&after));
+    let before = ReportModel::load_summary(conn, from_id)?;
+    let after = ReportModel::load_summary(conn, to_id)?;
+    let (old, new) = changed_findings(conn, (from_id, &before), (to_id, &after))?;
+    let changes = finding_changes(&old, &new);
     let mut requirements = Vec::new();
     for framework in &after.frameworks {
         let Some(earlier) = before.frameworks.iter().find(|f| f.id == framework.id) else { continue };
@@ -271,6 +272,48 @@ pub fn compare(conn: &Connection, from_id: i64, to_id: i64) -> Result<Drift> {
     Ok(Drift { from: (from_id, before.as_of), to: (to_id, after.as_of), changes, requirements })
 }
 
+/// Findings by (control, resource).
+pub type Findings = BTreeMap<(String, String), Judged>;
+
+/// The findings whose status differs between two evaluations, on each side (absent where there is none), found by
+/// one join in the store rather than by loading every finding of both.
+fn changed_findings(
+    conn: &Connection,
+    (from_id, before): (i64, &ReportModel),
+    (to_id, after): (i64, &ReportModel),
+) -> Result<(Findings, Findings)> {
+    let severities = |model: &ReportModel| -> BTreeMap<String, String> {
+        model.controls.iter().map(|c| (c.id.clone(), c.severity.clone())).collect()
+    };
+    let (old_severity, new_severity) = (severities(before), severities(after));
+    let mut statement = conn.prepare(
+        "SELECT coalesce(a.control_id, b.control_id), coalesce(a.resource, b.resource), a.status, a.reason, b.status, b.reason \
+         FROM (SELECT control_id, resource, status, reason FROM control_results WHERE evaluation_id = ?) a \
+         FULL OUTER JOIN (SELECT control_id, resource, status, reason FROM control_results WHERE evaluation_id = ?) b \
+           ON a.control_id = b.control_id AND a.resource = b.resource \
+         WHERE a.status IS DISTINCT FROM b.status",
+    )?;
+    let mut rows = statement.query(duckdb::params![from_id, to_id])?;
+    let (mut old, mut new) = (BTreeMap::new(), BTreeMap::new());
+    while let Some(row) = rows.next()? {
+        let key: (String, String) = (row.get(0)?, row.get(1)?);
+        let side = |status: Option<String>, reason: Option<String>, severities: &BTreeMap<String, String>| {
+            Some(Judged {
+                severity: severities.get(&key.0)?.clone(),
+                status: status?,
+                reason: reason.unwrap_or_default(),
+            })
+        };
+        if let Some(judged) = side(row.get(2)?, row.get(3)?, &old_severity) {
+            old.insert(key.clone(), judged);
+        }
+        if let Some(judged) = side(row.get(4)?, row.get(5)?, &new_severity) {
+            new.insert(key, judged);
+        }
+    }
+    Ok((old, new))
+}
+
 /// A finding as drift compares it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Judged {
@@ -283,7 +326,7 @@ pub struct Judged {
 }
 
 /// Every finding of a report, by (control, resource).
-pub fn findings_of(model: &ReportModel) -> BTreeMap<(String, String), Judged> {
+pub fn findings_of(model: &ReportModel) -> Findings {
     model
         .controls
         .iter()
@@ -298,10 +341,7 @@ pub fn findings_of(model: &ReportModel) -> BTreeMap<(String, String), Judged> {
 }
 
 /// The changes from one set of findings to another, sorted by kind, control and resource.
-pub fn finding_changes(
-    old: &BTreeMap<(String, String), Judged>,
-    new: &BTreeMap<(String, String), Judged>,
-) -> Vec<Change> {
+pub fn finding_changes(old: &Findings, new: &Findings) -> Vec<Change> {
     let mut changes = Vec::new();
     for (key, now) in new {
         let was = old.get(key).map(|f| f.status.as_str());

@@ -556,6 +556,20 @@ struct StoredOutcome {
 impl ReportModel {
     /// Builds the model for an evaluation (the latest when `evaluation_id` is `None`).
     pub fn load(conn: &Connection, evaluation_id: Option<i64>, organisation: Option<&str>) -> Result<ReportModel> {
+        Self::load_parts(conn, evaluation_id, organisation, true)
+    }
+
+    /// The model without per-resource findings or evidence: every verdict per control and requirement, cheaply.
+    pub fn load_summary(conn: &Connection, evaluation_id: i64) -> Result<ReportModel> {
+        Self::load_parts(conn, Some(evaluation_id), None, false)
+    }
+
+    fn load_parts(
+        conn: &Connection,
+        evaluation_id: Option<i64>,
+        organisation: Option<&str>,
+        with_findings: bool,
+    ) -> Result<ReportModel> {
         let evaluation_id = match evaluation_id {
             Some(id) => id,
             None => conn
@@ -580,7 +594,7 @@ impl ReportModel {
             .map_err(|_| crate::error::input_error(format!("evaluation {evaluation_id} is not in the store")))?;
         let catalogue: EvaluatedCatalogue =
             serde_json::from_str(&catalogue_json).context("the evaluation's stored catalogue is unreadable")?;
-        let outcomes = load_outcomes(conn, evaluation_id)?;
+        let outcomes = load_outcomes(conn, evaluation_id, with_findings)?;
         let judged: Vec<JudgedWaiver> = match waivers_json {
             Some(text) => serde_json::from_str(&text).context("the evaluation's stored waivers are unreadable")?,
             None => Vec::new(),
@@ -600,7 +614,7 @@ impl ReportModel {
         };
         let trend_start = period.as_ref().map(|p| p.start).unwrap_or(as_of - chrono::Duration::days(90));
         let trend = load_trend(conn, trend_start, as_of)?;
-        let evidence = load_evidence(conn, evaluation_id)?;
+        let evidence = if with_findings { load_evidence(conn, evaluation_id)? } else { Vec::new() };
         let digest_input: String = evidence.iter().map(|e| format!("{} {}\n", e.id, e.sha256)).collect();
         let mut model = build(BuildInput {
             organisation,
@@ -639,7 +653,11 @@ impl ReportModel {
     }
 }
 
-fn load_outcomes(conn: &Connection, evaluation_id: i64) -> Result<BTreeMap<String, StoredOutcome>> {
+fn load_outcomes(
+    conn: &Connection,
+    evaluation_id: i64,
+    with_findings: bool,
+) -> Result<BTreeMap<String, StoredOutcome>> {
     let mut outcomes = BTreeMap::new();
     let mut statement = conn.prepare(
         "SELECT control_id, status, error, params::VARCHAR FROM control_outcomes WHERE evaluation_id = ? ORDER BY control_id",
@@ -659,6 +677,9 @@ fn load_outcomes(conn: &Connection, evaluation_id: i64) -> Result<BTreeMap<Strin
                 findings: Vec::new(),
             },
         );
+    }
+    if !with_findings {
+        return Ok(outcomes);
     }
     let mut statement = conn.prepare(
         "SELECT control_id, resource, status, reason, evidence_id, underlying_status, waiver::VARCHAR, throughout::VARCHAR \
