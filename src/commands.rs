@@ -29,8 +29,8 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Ingest(args) => ingest(&global.store, &args),
         Command::Evaluate(args) => evaluate(&global.store, &global.config, &args),
         Command::Report(args) => report(&global.store, &global.config, &args),
-        Command::Drift(args) => drift(&global.store, &global.config, &args),
-        Command::History(args) => history(&global.store, &args),
+        Command::Drift(args) => crate::drift_commands::drift(&global.store, &global.config, &args),
+        Command::History(args) => crate::drift_commands::history(&global.store, &args),
         Command::Demo(args) => crate::demo::run(&args),
         Command::Bundle(args) => crate::bundle::commands::bundle(&global.store, &global.config, &args),
         Command::Verify(args) => crate::bundle::commands::verify(&args),
@@ -300,90 +300,6 @@ fn doctor(config_path: &Path) -> Result<u8> {
     Ok(if diagnosis.checks.iter().all(|c| c.visible) { EXIT_OK } else { EXIT_GATE_FAILED })
 }
 
-fn drift(store_path: &Path, config_path: &Path, args: &crate::cli::DriftArgs) -> Result<u8> {
-    use crate::cli::DriftFormat;
-    let conn = Store::open_read_only(store_path)?;
-    if let Some(reference) = &args.baseline {
-        return drift_against_baseline(&conn, config_path, args, reference);
-    }
-    let (default_from, default_to) = match (&args.from, &args.to) {
-        (Some(_), Some(_)) => (0, 0),
-        _ => crate::drift::last_two(&conn)?,
-    };
-    let from =
-        args.from.as_deref().map(|t| crate::drift::resolve_evaluation(&conn, t)).transpose()?.unwrap_or(default_from);
-    let to = args.to.as_deref().map(|t| crate::drift::resolve_evaluation(&conn, t)).transpose()?.unwrap_or(default_to);
-    let drift = crate::drift::compare(&conn, from, to)?;
-    match args.format {
-        DriftFormat::Text => print!("{}", drift.to_text()),
-        DriftFormat::Json => println!("{}", serde_json::to_string_pretty(&drift)?),
-        DriftFormat::Markdown => print!("{}", drift.to_markdown()),
-    }
-    let rule = regression_rule(args.fail_on);
-    let regressions = drift.regressions(rule, args.min_severity);
-    let config = Config::load(config_path, false)?;
-    notify(&conn, &config, &args.notify, args.notify_on, &drift, &regressions)?;
-    if regressions.is_empty() {
-        Ok(EXIT_OK)
-    } else {
-        eprintln!("regression: {} finding(s) got worse", regressions.len());
-        Ok(EXIT_GATE_FAILED)
-    }
-}
-
-/// `drift --baseline`: the ratchet. Compares the evaluation (--to, default the latest) with the accepted baseline, or
-/// with `--accept` writes it as the new baseline.
-fn drift_against_baseline(
-    conn: &duckdb::Connection,
-    config_path: &Path,
-    args: &crate::cli::DriftArgs,
-    reference: &str,
-) -> Result<u8> {
-    use crate::baseline::Baseline;
-    use crate::cli::DriftFormat;
-    let to = match &args.to {
-        Some(text) => crate::drift::resolve_evaluation(conn, text)?,
-        None => conn
-            .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
-            .ok_or_else(|| {
-            crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first")
-        })?,
-    };
-    let current = ReportModel::load(conn, Some(to), None)?;
-    if args.accept {
-        let baseline = Baseline::of(&current);
-        baseline.save(Path::new(reference))?;
-        println!("baseline {reference} now accepts evaluation #{to} ({} findings)", baseline.accepted.len());
-        return Ok(EXIT_OK);
-    }
-    let baseline = Baseline::resolve(conn, reference)?;
-    let drift = crate::drift::Drift {
-        from: (baseline.evaluation_id, baseline.as_of.clone()),
-        to: (to, current.as_of.clone()),
-        changes: crate::drift::finding_changes(&baseline.findings(), &crate::drift::findings_of(&current)),
-        requirements: Vec::new(),
-    };
-    match args.format {
-        DriftFormat::Text => print!("{}", drift.to_text()),
-        DriftFormat::Json => println!("{}", serde_json::to_string_pretty(&drift)?),
-        DriftFormat::Markdown => print!("{}", drift.to_markdown()),
-    }
-    let regressions = drift.regressions(regression_rule(args.fail_on), args.min_severity);
-    let config = Config::load(config_path, false)?;
-    notify(conn, &config, &args.notify, args.notify_on, &drift, &regressions)?;
-    if regressions.is_empty() {
-        println!("ratchet: nothing is worse than the baseline (evaluation #{})", baseline.evaluation_id);
-        Ok(EXIT_OK)
-    } else {
-        eprintln!(
-            "regression: {} finding(s) worse than the baseline (evaluation #{}); fix them, or accept with --accept",
-            regressions.len(),
-            baseline.evaluation_id
-        );
-        Ok(EXIT_GATE_FAILED)
-    }
-}
-
 /// `pipeproof run`: collect → evaluate → report → drift against the previous evaluation.
 fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) -> Result<u8> {
     let config = Config::load(config_path, true)?;
@@ -418,9 +334,9 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     };
     let drift = crate::drift::compare(&conn, previous, evaluation.evaluation_id)?;
     print!("{}", drift.to_text());
-    let rule = regression_rule(args.fail_on);
+    let rule = crate::drift_commands::regression_rule(args.fail_on);
     let regressions = drift.regressions(rule, crate::controls::Severity::Low);
-    notify(&conn, &config, &args.notify, args.notify_on, &drift, &regressions)?;
+    crate::drift_commands::notify(&conn, &config, &args.notify, args.notify_on, &drift, &regressions)?;
     if !regressions.is_empty() {
         tracing::warn!(regressions = regressions.len(), "regression since evaluation #{previous}");
         return Ok(EXIT_GATE_FAILED);
@@ -455,81 +371,4 @@ fn write_run_bundle(
         path.display()
     );
     Ok(())
-}
-
-/// Sends the drift summary to the config's and the command line's webhooks, when `notify_on` says so; a failed
-/// notification is reported and changes nothing else.
-fn notify(
-    conn: &duckdb::Connection,
-    config: &Config,
-    extra: &[String],
-    notify_on: crate::cli::NotifyOn,
-    drift: &crate::drift::Drift,
-    regressions: &[&crate::drift::Change],
-) -> Result<()> {
-    let urls: Vec<String> = config.notify.iter().chain(extra).cloned().collect();
-    if urls.is_empty() || (notify_on == crate::cli::NotifyOn::Regression && regressions.is_empty()) {
-        return Ok(());
-    }
-    let organisation = match &config.organisation {
-        Some(name) => name.clone(),
-        None => conn
-            .query_row("SELECT organisations FROM evaluations WHERE evaluation_id = ?", [drift.to.0], |row| {
-                row.get::<_, Option<String>>(0)
-            })?
-            .unwrap_or_else(|| "Unnamed organisation".to_string()),
-    };
-    let payload = crate::notify::payload(&organisation, drift, regressions);
-    for outcome in crate::notify::send_all(&urls, &payload) {
-        match outcome.error {
-            None => tracing::info!("notified {}", outcome.shown),
-            Some(error) => {
-                tracing::error!("notification to {} failed: {error}", outcome.shown);
-                eprintln!("warning: notification to {} failed: {error}", outcome.shown);
-            }
-        }
-    }
-    Ok(())
-}
-
-/// What `--fail-on` means for drift.
-fn regression_rule(fail_on: crate::cli::DriftFailOn) -> crate::drift::Regression {
-    use crate::cli::DriftFailOn;
-    use crate::drift::Regression;
-    match fail_on {
-        DriftFailOn::Fail => Regression::Fail,
-        DriftFailOn::Unknown => Regression::Unknown,
-        DriftFailOn::Any => Regression::Any,
-    }
-}
-
-fn history(store_path: &Path, args: &crate::cli::HistoryArgs) -> Result<u8> {
-    let conn = Store::open_read_only(store_path)?;
-    let since = args.since.as_deref().map(crate::time::parse_as_of).transpose()?;
-    let rows = crate::evaluate::history::list(&conn, args.control.as_deref(), args.resource.as_deref(), since)?;
-    if args.format == crate::cli::HistoryFormat::Json {
-        println!("{}", serde_json::to_string_pretty(&rows)?);
-        return Ok(EXIT_OK);
-    }
-    let day = |moment: &Option<chrono::NaiveDateTime>| {
-        moment.map(|m| m.format("%Y-%m-%d %H:%M").to_string()).unwrap_or_else(|| "-".into())
-    };
-    println!(
-        "{:<8} {:<32} {:<15} {:<17} {:<17} {:<17} {:<17}",
-        "CONTROL", "RESOURCE", "STATUS", "SINCE", "FIRST FAILED", "RESOLVED", "LAST SEEN"
-    );
-    for row in &rows {
-        println!(
-            "{:<8} {:<32} {:<15} {:<17} {:<17} {:<17} {:<17}",
-            row.control,
-            row.resource,
-            row.status,
-            day(&Some(row.status_since)),
-            day(&row.first_failed),
-            day(&row.resolved_at),
-            day(&Some(row.last_seen))
-        );
-    }
-    println!("{} finding(s)", rows.len());
-    Ok(EXIT_OK)
 }

@@ -10,6 +10,7 @@ pub mod controls;
 pub mod controls_commands;
 pub mod demo;
 pub mod drift;
+pub mod drift_commands;
 pub mod embedded;
 pub mod error;
 pub mod evaluate;
