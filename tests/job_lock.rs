@@ -86,3 +86,57 @@ fn a_job_killed_mid_run_releases_the_store_and_the_next_run_recovers() {
     );
     drop(server);
 }
+
+#[test]
+fn an_evaluation_killed_mid_query_leaves_no_partial_evaluation_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let slow = dir.path().join("slow-controls");
+    std::fs::create_dir_all(&slow).unwrap();
+    std::fs::write(
+        slow.join("SLOW-01.yaml"),
+        "id: SLOW-01\ntitle: slow\ndomain: governance\nkind: state\nseverity: low\nstatement: s\nrationale: r\n\
+         remediation: m\nrequires: [repositories]\nquery: |\n  SELECT sum(a.range * b.range)::VARCHAR AS resource, 'pass' AS status, \
+         '' AS reason, NULL AS evidence_id FROM range(100000000) a, range(100000000) b\n",
+    )
+    .unwrap();
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pipeproof"))
+        .arg("--store")
+        .arg(&store)
+        .args(["evaluate", "--controls"])
+        .arg(&slow)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock_file = dir.path().join("pipeproof-demo.duckdb.lock");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&lock_file).unwrap_or_default().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "the evaluation never took the lock");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(1500));
+    child.kill().unwrap();
+    child.wait().unwrap();
+
+    let evaluations = |store: &std::path::Path| -> i64 {
+        let conn = pipeproof::store::Store::open_read_only(store).unwrap();
+        conn.query_row("SELECT count(*) FROM evaluations", [], |row| row.get(0)).unwrap()
+    };
+    assert_eq!(evaluations(&store), 1, "nothing of the killed evaluation was stored");
+    let again = pipeproof().arg("--store").arg(&store).arg("evaluate").output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(evaluations(&store), 2);
+    let conn = pipeproof::store::Store::open_read_only(&store).unwrap();
+    // Control queries run before the evaluation's run is recorded; a kill there leaves no trace but the lock file.
+    let running: i64 =
+        conn.query_row("SELECT count(*) FROM runs WHERE status = 'running'", [], |row| row.get(0)).unwrap();
+    assert_eq!(running, 0, "no run is left looking alive");
+    let succeeded: i64 = conn
+        .query_row("SELECT count(*) FROM runs WHERE command = 'evaluate' AND status = 'succeeded'", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert_eq!(succeeded, 2, "the demo's evaluation and the one after the kill");
+}
