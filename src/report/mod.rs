@@ -6,6 +6,7 @@ pub mod model;
 pub mod oscal;
 pub mod pdf;
 pub mod sarif;
+pub mod trend;
 
 use std::path::{Path, PathBuf};
 

@@ -63,86 +63,7 @@ pub struct ReportModel {
     /// What changed since the previous period's evaluation (or the previous evaluation), when there is one.
     pub drift: Option<crate::drift::Drift>,
     /// Per framework, compliance and coverage at each evaluation in the period (the last 90 days without one).
-    pub trend: Vec<TrendSeries>,
-}
-
-/// One framework's results over the evaluations in the period.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct TrendSeries {
-    /// Framework id.
-    pub framework_id: String,
-    /// Framework name.
-    pub framework: String,
-    /// The evaluations, oldest first.
-    pub points: Vec<TrendPoint>,
-    /// The compliance line for a 100 × 30 SVG viewBox (`x,y` pairs).
-    pub polyline: String,
-    /// Lowest compliance in the period, in percent.
-    pub min_compliance: u32,
-    /// Highest compliance in the period, in percent.
-    pub max_compliance: u32,
-}
-
-/// One framework's result at one evaluation.
-#[derive(Debug, Clone, Serialize, JsonSchema)]
-pub struct TrendPoint {
-    /// The evaluation.
-    pub evaluation_id: i64,
-    /// Its as-of moment, for display.
-    pub as_of: String,
-    /// Compliance, in percent.
-    pub compliance_percent: u32,
-    /// Coverage, in percent.
-    pub coverage_percent: u32,
-}
-
-/// The trend per framework over the evaluations from `start` to `end` (both inclusive).
-fn load_trend(conn: &Connection, start: NaiveDateTime, end: NaiveDateTime) -> Result<Vec<TrendSeries>> {
-    let mut statement = conn.prepare(
-        "SELECT f.framework_id, f.framework, e.evaluation_id, e.as_of, f.compliance_percent, f.coverage_percent \
-         FROM evaluation_frameworks f JOIN evaluations e USING (evaluation_id) \
-         WHERE e.as_of BETWEEN ? AND ? ORDER BY f.framework_id, e.as_of, e.evaluation_id",
-    )?;
-    let mut rows = statement.query(params![start, end])?;
-    let mut series: Vec<TrendSeries> = Vec::new();
-    while let Some(row) = rows.next()? {
-        let framework_id: String = row.get(0)?;
-        let as_of: NaiveDateTime = row.get(3)?;
-        let point = TrendPoint {
-            evaluation_id: row.get(2)?,
-            as_of: crate::time::display_utc(&as_of),
-            compliance_percent: row.get(4)?,
-            coverage_percent: row.get(5)?,
-        };
-        match series.last_mut().filter(|s| s.framework_id == framework_id) {
-            Some(current) => current.points.push(point),
-            None => series.push(TrendSeries {
-                framework_id,
-                framework: row.get(1)?,
-                points: vec![point],
-                polyline: String::new(),
-                min_compliance: 0,
-                max_compliance: 0,
-            }),
-        }
-    }
-    for s in &mut series {
-        let last = (s.points.len().max(2) - 1) as f64;
-        s.polyline = s
-            .points
-            .iter()
-            .enumerate()
-            .map(|(i, p)| format!("{:.1},{:.1}", i as f64 * 100.0 / last, 30.0 - f64::from(p.compliance_percent) * 0.3))
-            .collect::<Vec<_>>()
-            .join(" ");
-        s.min_compliance = s.points.iter().map(|p| p.compliance_percent).min().unwrap_or(0);
-        s.max_compliance = s.points.iter().map(|p| p.compliance_percent).max().unwrap_or(0);
-    }
-    // One evaluation is a point, not a trend.
-    if series.iter().all(|s| s.points.len() < 2) {
-        series.clear();
-    }
-    Ok(series)
+    pub trend: Vec<super::trend::TrendSeries>,
 }
 
 /// Counts of verdicts.
@@ -613,7 +534,7 @@ impl ReportModel {
                 .unwrap_or_else(|| "Unnamed organisation".to_string()),
         };
         let trend_start = period.as_ref().map(|p| p.start).unwrap_or(as_of - chrono::Duration::days(90));
-        let trend = load_trend(conn, trend_start, as_of)?;
+        let trend = super::trend::load(conn, trend_start, as_of)?;
         let evidence = if with_findings { load_evidence(conn, evaluation_id)? } else { Vec::new() };
         let digest_input: String = evidence.iter().map(|e| format!("{} {}\n", e.id, e.sha256)).collect();
         let mut model = build(BuildInput {

@@ -458,7 +458,7 @@ fn trend(layout: &mut Layout<'_>, model: &ReportModel) {
         9.0,
         MUTED,
     );
-    let point = |p: Option<&crate::report::model::TrendPoint>| {
+    let point = |p: Option<&crate::report::trend::TrendPoint>| {
         p.map(|p| format!("{}% ({})", p.compliance_percent, p.as_of)).unwrap_or_default()
     };
     let rows: Vec<Vec<Cell>> = model
