@@ -85,6 +85,7 @@ pub fn describe(path: &Path, verification: &super::Verification) -> String {
         );
     }
     out += &match &verification.signature {
+        _ if verification.manifest.is_none() => String::new(),
         SignatureCheck::Verified { key_id, trusted_comment } => {
             format!("  signature: VERIFIED with key {key_id} (trusted comment: {trusted_comment})\n")
         }
