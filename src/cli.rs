@@ -159,13 +159,9 @@ pub struct RunArgs {
     /// Skip collection and evaluate what the store already holds.
     #[arg(long)]
     pub no_collect: bool,
-    /// POST a JSON summary (Slack/Teams `text` plus the structured diff) to this URL (repeatable; added to the
-    /// config's `notify:`). Write secrets as ${ENV_VAR}: they are read from the environment and never logged.
-    #[arg(long = "notify", value_name = "URL")]
-    pub notify: Vec<String>,
-    /// When to notify: only on a regression (default), or after every comparison.
-    #[arg(long, value_enum, default_value = "regression")]
-    pub notify_on: NotifyOn,
+    /// Webhooks to tell about the comparison.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
 }
 
 /// Arguments of `collect`.
@@ -293,6 +289,14 @@ pub struct DriftArgs {
     /// Accept the compared evaluation (--to, default the latest) as the new baseline: write it to the --baseline file.
     #[arg(long, requires = "baseline")]
     pub accept: bool,
+    /// Webhooks to tell about the comparison.
+    #[command(flatten)]
+    pub notify: NotifyArgs,
+}
+
+/// Webhook notification options, shared by `drift` and `run`.
+#[derive(Debug, Args)]
+pub struct NotifyArgs {
     /// POST a JSON summary (Slack/Teams `text` plus the structured diff) to this URL (repeatable; added to the
     /// config's `notify:`). Write secrets as ${ENV_VAR}: they are read from the environment and never logged.
     #[arg(long = "notify", value_name = "URL")]

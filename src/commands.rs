@@ -336,7 +336,7 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     print!("{}", drift.to_text());
     let rule = crate::drift_commands::regression_rule(args.fail_on);
     let regressions = drift.regressions(rule, crate::controls::Severity::Low);
-    crate::drift_commands::notify(&conn, &config, &args.notify, args.notify_on, &drift, &regressions)?;
+    crate::drift_commands::notify(&conn, &config, &args.notify, &drift, &regressions)?;
     if !regressions.is_empty() {
         tracing::warn!(regressions = regressions.len(), "regression since evaluation #{previous}");
         return Ok(EXIT_GATE_FAILED);

@@ -33,7 +33,7 @@ pub fn drift(store_path: &Path, config_path: &Path, args: &crate::cli::DriftArgs
     let rule = regression_rule(args.fail_on);
     let regressions = drift.regressions(rule, args.min_severity);
     let config = Config::load(config_path, false)?;
-    notify(&conn, &config, &args.notify, args.notify_on, &drift, &regressions)?;
+    notify(&conn, &config, &args.notify, &drift, &regressions)?;
     if regressions.is_empty() {
         Ok(EXIT_OK)
     } else {
@@ -54,11 +54,7 @@ fn drift_against_baseline(
     use crate::cli::DriftFormat;
     let to = match &args.to {
         Some(text) => crate::drift::resolve_evaluation(conn, text)?,
-        None => conn
-            .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
-            .ok_or_else(|| {
-            crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first")
-        })?,
+        None => crate::store::latest_evaluation(conn)?,
     };
     let current = ReportModel::load(conn, Some(to), None)?;
     if args.accept {
@@ -81,7 +77,7 @@ fn drift_against_baseline(
     }
     let regressions = drift.regressions(regression_rule(args.fail_on), args.min_severity);
     let config = Config::load(config_path, false)?;
-    notify(conn, &config, &args.notify, args.notify_on, &drift, &regressions)?;
+    notify(conn, &config, &args.notify, &drift, &regressions)?;
     if regressions.is_empty() {
         println!("ratchet: nothing is worse than the baseline (evaluation #{})", baseline.evaluation_id);
         Ok(EXIT_OK)
@@ -100,13 +96,12 @@ fn drift_against_baseline(
 pub fn notify(
     conn: &duckdb::Connection,
     config: &Config,
-    extra: &[String],
-    notify_on: crate::cli::NotifyOn,
+    args: &crate::cli::NotifyArgs,
     drift: &crate::drift::Drift,
     regressions: &[&crate::drift::Change],
 ) -> Result<()> {
-    let urls: Vec<String> = config.notify.iter().chain(extra).cloned().collect();
-    if urls.is_empty() || (notify_on == crate::cli::NotifyOn::Regression && regressions.is_empty()) {
+    let urls: Vec<String> = config.notify.iter().chain(&args.notify).cloned().collect();
+    if urls.is_empty() || (args.notify_on == crate::cli::NotifyOn::Regression && regressions.is_empty()) {
         return Ok(());
     }
     let organisation = match &config.organisation {

@@ -148,11 +148,7 @@ pub fn choose_evaluation(conn: &Connection, evaluation: Option<i64>, period: Opt
                 ))
             })
         }
-        None => conn
-            .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
-            .ok_or_else(|| {
-                crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first")
-            }),
+        None => crate::store::latest_evaluation(conn),
     }
 }
 

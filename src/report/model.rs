@@ -493,11 +493,7 @@ impl ReportModel {
     ) -> Result<ReportModel> {
         let evaluation_id = match evaluation_id {
             Some(id) => id,
-            None => conn
-                .query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
-                .ok_or_else(|| {
-                    crate::error::input_error("the store has no evaluation yet: run `pipeproof evaluate` first")
-                })?,
+            None => crate::store::latest_evaluation(conn)?,
         };
         let (as_of, tool_version, catalogue_sha256, catalogue_json, period, waivers_json, attestations_json): StoredEvaluation = conn
             .query_row(

@@ -20,6 +20,12 @@ pub use runs::RunStatus;
 /// The fact views controls may query, each backed by a `<name>_history` table.
 pub const FACT_VIEWS: &[&str] = &["branch_rules", "code_findings", "code_scans", "org_settings", "repositories"];
 
+/// The id of the store's latest evaluation; an input error saying what to run when there is none.
+pub fn latest_evaluation(conn: &Connection) -> Result<i64> {
+    conn.query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
+        .ok_or_else(|| input_error("the store has no evaluation yet: run `pipeproof evaluate` first"))
+}
+
 /// An open, writable store.
 pub struct Store {
     conn: Connection,
