@@ -13,7 +13,7 @@ use super::manifest::{
 };
 use crate::cli::Paper;
 use crate::evaluate::EvaluatedCatalogue;
-use crate::report::model::evidence_file;
+use crate::report::model::EvidenceRow;
 use crate::report::{csv, html, oscal, pdf, ReportModel};
 use crate::store::sha256_hex;
 
@@ -101,7 +101,7 @@ pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'
         files.insert(listed.file.clone(), Entry { file, content });
     }
 
-    let evidence = load_evidence(conn, evaluation_id)?;
+    let evidence = manifest_evidence(conn, &model.evidence)?;
     for (item, size) in &evidence {
         let file = ManifestFile { path: item.file.clone(), size: *size, sha256: item.sha256.clone() };
         files.insert(item.file.clone(), Entry { file, content: Content::Blob });
@@ -230,38 +230,37 @@ fn blob_size(conn: &Connection, sha256: &str) -> Result<u64> {
     Ok(size as u64)
 }
 
-/// Every evidence item the evaluation's findings cite, with its provenance and the size of its bytes.
-fn load_evidence(conn: &Connection, evaluation_id: i64) -> Result<Vec<(ManifestEvidence, u64)>> {
+/// The report's evidence items with what the manifest adds: each item's provenance and the size of its bytes.
+fn manifest_evidence(conn: &Connection, cited: &[EvidenceRow]) -> Result<Vec<(ManifestEvidence, u64)>> {
+    let ids = duckdb::types::Value::List(cited.iter().map(|e| duckdb::types::Value::BigInt(e.id)).collect());
     let mut statement = conn.prepare(
-        "SELECT e.evidence_id, e.sha256, e.source, e.kind, e.subject, e.collected_at, e.provenance::VARCHAR, b.size \
-         FROM evidence e LEFT JOIN blobs b ON b.sha256 = e.sha256 \
-         WHERE e.evidence_id IN (SELECT evidence_id FROM control_results WHERE evaluation_id = ?) \
-         ORDER BY e.evidence_id",
+        "SELECT e.evidence_id, e.provenance::VARCHAR, b.size FROM evidence e LEFT JOIN blobs b ON b.sha256 = e.sha256 \
+         WHERE list_contains(?::BIGINT[], e.evidence_id)",
     )?;
-    let mut rows = statement.query(params![evaluation_id])?;
-    let mut items = Vec::new();
+    let mut stored: BTreeMap<i64, (String, Option<i64>)> = BTreeMap::new();
+    let mut rows = statement.query([ids])?;
     while let Some(row) = rows.next()? {
-        let id: i64 = row.get(0)?;
-        let sha256: String = row.get(1)?;
-        let collected_at: NaiveDateTime = row.get(5)?;
-        let provenance: String = row.get(6)?;
-        let size: Option<i64> = row.get(7)?;
-        let size = size.ok_or_else(|| anyhow!("the store has lost the bytes of evidence E{id} (sha256 {sha256})"))?;
-        items.push((
-            ManifestEvidence {
-                id,
-                file: evidence_file(&sha256),
-                sha256,
-                source: row.get(2)?,
-                kind: row.get(3)?,
-                subject: row.get(4)?,
-                collected_at: collected_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-                provenance: serde_json::from_str(&provenance).unwrap_or(serde_json::Value::String(provenance)),
-            },
-            size as u64,
-        ));
+        stored.insert(row.get(0)?, (row.get(1)?, row.get(2)?));
     }
-    Ok(items)
+    cited
+        .iter()
+        .map(|e| {
+            let (provenance, size) = stored.remove(&e.id).unwrap_or_default();
+            let size = size
+                .ok_or_else(|| anyhow!("the store has lost the bytes of evidence E{} (sha256 {})", e.id, e.sha256))?;
+            let item = ManifestEvidence {
+                id: e.id,
+                sha256: e.sha256.clone(),
+                file: e.file.clone(),
+                source: e.source.clone(),
+                kind: e.kind.clone(),
+                subject: e.subject.clone(),
+                collected_at: e.collected_at_iso.clone(),
+                provenance: serde_json::from_str(&provenance).unwrap_or(serde_json::Value::String(provenance)),
+            };
+            Ok((item, size as u64))
+        })
+        .collect()
 }
 
 #[cfg(test)]

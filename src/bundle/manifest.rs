@@ -15,9 +15,9 @@ pub const FORMAT: &str = "pipeproof-bundle";
 /// The bundle layout version this pipeproof writes and reads.
 pub const FORMAT_VERSION: u32 = 1;
 
-/// A bundle's manifest.
+/// A bundle's manifest; `E` is how each evidence item is held (in full when writing, lean when verifying).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
-pub struct Manifest {
+pub struct Manifest<E = ManifestEvidence> {
     /// Always `pipeproof-bundle`.
     pub format: String,
     /// The bundle layout version.
@@ -39,7 +39,7 @@ pub struct Manifest {
     /// Every file in the bundle except the manifest and its signature, sorted by path.
     pub files: Vec<ManifestFile>,
     /// Every evidence item the evaluation's findings cite, by id.
-    pub evidence: Vec<ManifestEvidence>,
+    pub evidence: Vec<E>,
     /// The control, framework and crosswalk files evaluated, and where the bundle keeps them.
     pub catalogue: Vec<ManifestCatalogueFile>,
     /// sha256 over the lines `<sha256> <size> <path>\n` of `files`, sorted by path.
@@ -103,36 +103,12 @@ pub struct ManifestCatalogueFile {
     pub sha256: String,
 }
 
-/// What `verify` reads of a manifest: everything but the provenance and catalogue details, so that checking a
-/// bundle of 100,000 evidence items stays small in memory.
-#[derive(Debug, Clone, Deserialize)]
-pub struct ManifestView {
-    /// Always `pipeproof-bundle`.
-    pub format: String,
-    /// The bundle layout version.
-    pub format_version: u32,
-    /// The pipeproof version that wrote the bundle.
-    pub tool_version: String,
-    /// The organisation assessed.
-    pub organisation: String,
-    /// The evaluation bundled.
-    pub evaluation_id: i64,
-    /// The reporting period.
-    pub period: Option<ManifestPeriod>,
-    /// The as-of moment.
-    pub as_of: String,
-    /// Every file but the manifest and its signature.
-    pub files: Vec<ManifestFile>,
-    /// Every evidence item: id, hash and where it is kept.
-    pub evidence: Vec<EvidenceView>,
-    /// The recorded root hash.
-    pub root_hash: String,
-    /// The previous bundle's root hash.
-    pub previous_root_hash: Option<String>,
-}
+/// What `verify` reads of a manifest: every evidence item without its provenance, so that checking a bundle of
+/// 100,000 evidence items stays small in memory.
+pub type ManifestView = Manifest<EvidenceView>;
 
 /// An evidence item as `verify` reads it.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 pub struct EvidenceView {
     /// The evidence id.
     pub id: i64,
@@ -150,7 +126,7 @@ pub fn root_hash(files: &[ManifestFile]) -> String {
     sha256_hex(lines.as_bytes())
 }
 
-impl Manifest {
+impl<E: Serialize> Manifest<E> {
     /// The manifest as pretty JSON, the bytes that are signed.
     pub fn to_bytes(&self) -> anyhow::Result<Vec<u8>> {
         Ok((serde_json::to_string_pretty(self)? + "\n").into_bytes())
