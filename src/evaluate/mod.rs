@@ -74,9 +74,10 @@ pub struct ControlOutcome {
     pub results: Vec<ResourceResult>,
 }
 
-/// Keeps the evaluation's result per framework (as its report shows it), for the trend over later periods.
+/// Keeps the evaluation's result per framework (as its report shows it), for the trend over later periods. The
+/// requirement roll-up lives with the report model; its summary (no findings) is enough and cheap.
 fn record_framework_results(conn: &duckdb::Connection, evaluation_id: i64) -> Result<()> {
-    let model = crate::report::ReportModel::load(conn, Some(evaluation_id), None)?;
+    let model = crate::report::ReportModel::load_summary(conn, evaluation_id)?;
     let mut rows = conn.appender("evaluation_frameworks")?;
     for f in &model.frameworks {
         rows.append_row(params![
