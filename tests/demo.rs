@@ -235,13 +235,7 @@ fn letter_paper_is_available() {
     let dir = tempfile::tempdir().unwrap();
     run_demo(dir.path(), None);
     let out = dir.path().join("letter");
-    pipeproof()
-        .arg("--store")
-        .arg(dir.path().join("pipeproof-demo.duckdb"))
-        .args(["report", "--format", "pdf", "--paper", "letter", "--output"])
-        .arg(&out)
-        .assert()
-        .success();
+    common::report_demo(dir.path(), &["--format", "pdf", "--paper", "letter"], &out);
     let info = StdCommand::new("pdfinfo").arg(out.join("report.pdf")).output().unwrap();
     let info = String::from_utf8(info.stdout).unwrap();
     assert!(info.contains("pts (letter)"), "{info}");

@@ -9,6 +9,29 @@ use common::{pipeproof, run_demo};
 use pipeproof::collect::replay::ReplayServer;
 use pipeproof::store::JobLock;
 
+/// Starts `pipeproof --store STORE ARGS…`, waits until it holds the store's job lock, lets it work for `after`, and
+/// kills it with SIGKILL.
+fn kill_once_it_holds_the_store(store: &std::path::Path, args: &[&str], after: Duration) {
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pipeproof"))
+        .env("PIPEPROOF_LOCK_TOKEN", "ghs_slow")
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let lock_file = store.with_file_name("pipeproof-demo.duckdb.lock");
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&lock_file).unwrap_or_default().is_empty() {
+        assert!(std::time::Instant::now() < deadline, "{args:?} never took the store's lock");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(after);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
 #[test]
 fn a_second_job_fails_naming_the_holder_or_waits_for_it() {
     let dir = tempfile::tempdir().unwrap();
@@ -47,26 +70,8 @@ fn a_job_killed_mid_run_releases_the_store_and_the_next_run_recovers() {
         format!("github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_LOCK_TOKEN\n", server.base_url()),
     )
     .unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pipeproof"))
-        .env("PIPEPROOF_LOCK_TOKEN", "ghs_slow")
-        .arg("--store")
-        .arg(&store)
-        .arg("--config")
-        .arg(&config)
-        .arg("collect")
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let lock_file = dir.path().join("pipeproof-demo.duckdb.lock");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while std::fs::read_to_string(&lock_file).unwrap_or_default().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the collect job never took the lock");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(500));
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    let config_arg = config.display().to_string();
+    kill_once_it_holds_the_store(&store, &["--config", &config_arg, "collect"], Duration::from_millis(500));
 
     let evaluated = pipeproof().arg("--store").arg(&store).arg("evaluate").output().unwrap();
     assert!(evaluated.status.success(), "{}", String::from_utf8_lossy(&evaluated.stderr));
@@ -101,24 +106,8 @@ fn an_evaluation_killed_mid_query_leaves_no_partial_evaluation_behind() {
          '' AS reason, NULL AS evidence_id FROM range(100000000) a, range(100000000) b\n",
     )
     .unwrap();
-    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pipeproof"))
-        .arg("--store")
-        .arg(&store)
-        .args(["evaluate", "--controls"])
-        .arg(&slow)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::null())
-        .spawn()
-        .unwrap();
-    let lock_file = dir.path().join("pipeproof-demo.duckdb.lock");
-    let deadline = std::time::Instant::now() + Duration::from_secs(30);
-    while std::fs::read_to_string(&lock_file).unwrap_or_default().is_empty() {
-        assert!(std::time::Instant::now() < deadline, "the evaluation never took the lock");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    std::thread::sleep(Duration::from_millis(1500));
-    child.kill().unwrap();
-    child.wait().unwrap();
+    let slow_arg = slow.display().to_string();
+    kill_once_it_holds_the_store(&store, &["evaluate", "--controls", &slow_arg], Duration::from_millis(1500));
 
     let evaluations = |store: &std::path::Path| -> i64 {
         let conn = pipeproof::store::Store::open_read_only(store).unwrap();

@@ -4,7 +4,7 @@ mod common;
 
 use std::path::Path;
 
-use common::{pipeproof, run_demo};
+use common::run_demo;
 
 fn validate_against_nist_schema(document: &serde_json::Value) -> Result<(), String> {
     let schema_path = Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -66,13 +66,7 @@ fn report_writes_oscal_on_request() {
     let dir = tempfile::tempdir().unwrap();
     run_demo(dir.path(), None);
     let out = dir.path().join("only-oscal");
-    pipeproof()
-        .arg("--store")
-        .arg(dir.path().join("pipeproof-demo.duckdb"))
-        .args(["report", "--format", "oscal", "--output"])
-        .arg(&out)
-        .assert()
-        .success();
+    common::report_demo(dir.path(), &["--format", "oscal"], &out);
     let names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
     assert_eq!(names, vec![std::ffi::OsString::from("assessment-results.json")]);
 }

@@ -9,13 +9,7 @@ fn sarif_of_failing_findings_reads_back_through_our_own_sarif_ingestor() {
     let dir = tempfile::tempdir().unwrap();
     let report = run_demo(dir.path(), None);
     let out = dir.path().join("formats");
-    pipeproof()
-        .arg("--store")
-        .arg(dir.path().join("pipeproof-demo.duckdb"))
-        .args(["report", "--format", "sarif,json", "--output"])
-        .arg(&out)
-        .assert()
-        .success();
+    common::report_demo(dir.path(), &["--format", "sarif,json"], &out);
     let mut names: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
     names.sort();
     assert_eq!(names, vec![std::ffi::OsString::from("report.json"), "report.sarif".into()], "comma-separated formats");

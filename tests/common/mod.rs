@@ -101,6 +101,19 @@ pub fn demo_fixtures_edited(edit: impl Fn(&str, &mut serde_json::Value)) -> temp
     fixtures
 }
 
+/// Runs `report` on a demo folder's store with extra arguments (formats, paper), writing into `out`.
+pub fn report_demo(demo: &Path, args: &[&str], out: &Path) {
+    pipeproof()
+        .arg("--store")
+        .arg(demo.join("pipeproof-demo.duckdb"))
+        .arg("report")
+        .args(args)
+        .arg("--output")
+        .arg(out)
+        .assert()
+        .success();
+}
+
 /// Renders `report.json` for the store's latest evaluation into `out` and returns it parsed.
 pub fn report_json(store: &Path, config: Option<&Path>, out: &Path) -> serde_json::Value {
     let mut command = pipeproof();
