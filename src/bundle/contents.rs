@@ -78,8 +78,9 @@ pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'
     add_bytes("findings.csv".into(), csv::findings(&model)?);
     add_bytes("requirements.csv".into(), csv::requirements(&model)?);
     add_bytes("oscal/assessment-results.json".into(), oscal::assessment_results(&model)?);
+    let evidence_by_id = model.evidence_by_id();
     for control in &model.controls {
-        add_bytes(format!("populations/{}.csv", control.id), csv::population(&model, control)?);
+        add_bytes(format!("populations/{}.csv", control.id), csv::population(&model, control, &evidence_by_id)?);
     }
     let pretty = |stored: &Option<String>| -> Result<Vec<u8>> {
         let value: serde_json::Value = match stored {

@@ -42,7 +42,11 @@ pub fn findings(model: &ReportModel) -> Result<Vec<u8>> {
 
 /// `populations/<CONTROL>.csv` (named by the report's population rows): every resource (state controls) or event (operation controls) the control judged,
 /// with the evidence behind it, for an auditor to sample from.
-pub fn population(model: &ReportModel, control: &super::model::ControlSection) -> Result<Vec<u8>> {
+pub fn population(
+    model: &ReportModel,
+    control: &super::model::ControlSection,
+    evidence_by_id: &std::collections::BTreeMap<i64, &super::model::EvidenceRow>,
+) -> Result<Vec<u8>> {
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record([
         "evaluation",
@@ -56,7 +60,7 @@ pub fn population(model: &ReportModel, control: &super::model::ControlSection) -
         "evidence_file",
     ])?;
     for finding in &control.findings {
-        let evidence = finding.evidence_id.and_then(|id| model.evidence.iter().find(|e| e.id == id));
+        let evidence = finding.evidence_id.and_then(|id| evidence_by_id.get(&id));
         writer.write_record([
             model.evaluation_id.to_string().as_str(),
             &control.id,

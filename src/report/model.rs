@@ -564,6 +564,11 @@ impl ReportModel {
         Ok(model)
     }
 
+    /// The evidence appendix by id, for renderers that look items up per finding.
+    pub fn evidence_by_id(&self) -> BTreeMap<i64, &EvidenceRow> {
+        self.evidence.iter().map(|e| (e.id, e)).collect()
+    }
+
     /// The model as pretty JSON (stable key order).
     pub fn to_json(&self) -> Result<String> {
         Ok(serde_json::to_string_pretty(self)? + "\n")

@@ -21,7 +21,7 @@ pub fn assessment_results(model: &ReportModel) -> Result<Vec<u8>> {
     let namespace = Uuid::new_v5(&Uuid::NAMESPACE_URL, b"https://pipeproof.dev/oscal");
     let document_key = format!("{}|{}|{}", model.organisation, model.evaluation_id, model.evidence_digest);
     let stable_uuid = |name: &str| Uuid::new_v5(&namespace, format!("{document_key}|{name}").as_bytes()).to_string();
-    let evidence_by_id: BTreeMap<i64, &EvidenceRow> = model.evidence.iter().map(|e| (e.id, e)).collect();
+    let evidence_by_id = model.evidence_by_id();
 
     let observations: Vec<Value> = model
         .controls

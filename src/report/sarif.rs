@@ -33,10 +33,11 @@ pub fn failing_findings(model: &ReportModel) -> Result<Vec<u8>> {
             })
         })
         .collect();
+    let evidence_by_id = model.evidence_by_id();
     let mut results = Vec::new();
     for (index, control) in model.controls.iter().enumerate() {
         for finding in control.findings.iter().filter(|f| f.status == "fail") {
-            let evidence = finding.evidence_id.and_then(|id| model.evidence.iter().find(|e| e.id == id));
+            let evidence = finding.evidence_id.and_then(|id| evidence_by_id.get(&id));
             let mut properties = json!({ "resource": finding.resource });
             if let Some(evidence) = evidence {
                 properties["evidence"] =
