@@ -19,8 +19,10 @@ use crate::store::{RunStatus, Store};
 pub fn run(cli: Cli) -> Result<u8> {
     let global = &cli.global;
     let _lock = match store_job(&cli.command) {
-        Some(name) => Some(crate::store::JobLock::acquire(&global.store, name, global.wait)?),
-        None => None,
+        Some((name, writes)) if writes || global.store.exists() => {
+            Some(crate::store::JobLock::acquire(&global.store, name, global.wait)?)
+        }
+        _ => None,
     };
     match cli.command {
         Command::Collect(_) => collect(&global.store, &global.config),
@@ -48,17 +50,18 @@ pub fn run(cli: Cli) -> Result<u8> {
     }
 }
 
-/// The commands that use the store, by name: each holds the store's job lock while it runs.
-fn store_job(command: &Command) -> Option<&'static str> {
+/// The commands that use the store, by name, and whether they write (and so may create it): each holds the store's
+/// job lock while it runs. A reader of a store that does not exist takes no lock, so it leaves no lock file behind.
+fn store_job(command: &Command) -> Option<(&'static str, bool)> {
     Some(match command {
-        Command::Collect(_) => "collect",
-        Command::Run(_) => "run",
-        Command::Ingest(_) => "ingest",
-        Command::Evaluate(_) => "evaluate",
-        Command::Report(_) => "report",
-        Command::Drift(_) => "drift",
-        Command::History(_) => "history",
-        Command::Bundle(_) => "bundle",
+        Command::Collect(_) => ("collect", true),
+        Command::Run(_) => ("run", true),
+        Command::Ingest(_) => ("ingest", true),
+        Command::Evaluate(_) => ("evaluate", true),
+        Command::Report(_) => ("report", false),
+        Command::Drift(_) => ("drift", false),
+        Command::History(_) => ("history", false),
+        Command::Bundle(_) => ("bundle", false),
         _ => return None,
     })
 }

@@ -99,7 +99,7 @@ fn write_signed_bundle(
     let (manifest, signed) =
         crate::bundle::create(conn, evaluation_id, &options, Some((&key.secret, Password::None)), &bundle)?;
     crate::bundle::commands::print_written(&bundle, &manifest, signed);
-    let public_key = key.public.display().to_string();
+    let public_key = crate::bundle::signature::load_public(&key.public.display().to_string())?;
     let verification = crate::bundle::verify(&bundle, Some(&public_key), crate::bundle::DEFAULT_MAX_UNPACKED_BYTES);
     print!("{}", crate::bundle::commands::describe(&bundle, &verification));
     anyhow::ensure!(verification.holds(), "the demo bundle did not verify");

@@ -240,6 +240,10 @@ fn each_kind_of_tampering_is_named() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("signature: FAILED") && out.contains("key id"), "{out}");
 
+    let bad_key = pipeproof().arg("verify").arg(demo.bundle()).args(["--pubkey", "not-a-key"]).output().unwrap();
+    assert_eq!(bad_key.status.code(), Some(2), "a key that is not a key is a usage error, not a failed bundle");
+    assert!(String::from_utf8_lossy(&bad_key.stderr).contains("neither a readable key file nor a minisign public key"));
+
     let unsigned = tampered(&demo, "unsigned.zip", |all| all.retain(|(n, _)| n != "manifest.json.minisig"));
     let (code, out) = verify(&unsigned, Some(&key));
     assert_eq!(code, 1, "{out}");

@@ -56,6 +56,16 @@ fn a_second_job_fails_naming_the_holder_or_waits_for_it() {
 }
 
 #[test]
+fn reading_a_store_that_does_not_exist_leaves_no_lock_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("absent.duckdb");
+    let output = pipeproof().arg("--store").arg(&store).arg("history").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("does not exist"));
+    assert!(!dir.path().join("absent.duckdb.lock").exists());
+}
+
+#[test]
 fn a_job_killed_mid_run_releases_the_store_and_the_next_run_recovers() {
     let dir = tempfile::tempdir().unwrap();
     run_demo(dir.path(), None);

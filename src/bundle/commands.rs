@@ -52,7 +52,8 @@ pub fn verify(args: &VerifyArgs) -> Result<u8> {
     if !args.bundle.exists() {
         return Err(input_error(format!("{} does not exist", args.bundle.display())));
     }
-    let verification = super::verify(&args.bundle, args.pubkey.as_deref(), args.max_size);
+    let public_key = args.pubkey.as_deref().map(signature::load_public).transpose()?;
+    let verification = super::verify(&args.bundle, public_key.as_ref(), args.max_size);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&verification)?);
     } else {

@@ -86,12 +86,11 @@ pub fn sign(data: &[u8], key_file: &Path, password: Password<'_>, trusted_commen
     Ok(signature.into_string())
 }
 
-/// Checks a `.minisig` over `data` with a public key given as a file path or as the key's base64 text.
-pub fn verify(data: &[u8], signature: &str, public_key: &str) -> Result<Checked> {
-    let public = load_public(public_key)?;
+/// Checks a `.minisig` over `data` with a public key.
+pub fn verify(data: &[u8], signature: &str, public: &PublicKey) -> Result<Checked> {
     let signature =
         SignatureBox::from_string(signature).map_err(|e| anyhow::anyhow!("the signature file is malformed: {e}"))?;
-    minisign::verify(&public, &signature, Cursor::new(data), true, false, false).map_err(|e| anyhow::anyhow!("{e}"))?;
+    minisign::verify(public, &signature, Cursor::new(data), true, false, false).map_err(|e| anyhow::anyhow!("{e}"))?;
     Ok(Checked {
         key_id: key_id(public.keynum()),
         trusted_comment: signature.trusted_comment().map_err(|e| anyhow::anyhow!("{e}"))?,
@@ -103,7 +102,8 @@ fn key_id(keynum: &[u8]) -> String {
     keynum.iter().rev().map(|b| format!("{b:02X}")).collect()
 }
 
-fn load_public(given: &str) -> Result<PublicKey> {
+/// A public key given as a file path or as the key's base64 text; anything else is an input error.
+pub fn load_public(given: &str) -> Result<PublicKey> {
     let path = Path::new(given);
     if path.is_file() {
         let text = std::fs::read_to_string(path).with_context(|| format!("cannot read {}", path.display()))?;
@@ -168,13 +168,13 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let files = keygen(&dir.path().join("k.key"), Password::None, false).unwrap();
         let signature = sign(b"manifest", &files.secret, Password::None, "pipeproof test").unwrap();
-        let public = files.public.to_str().unwrap();
-        let checked = verify(b"manifest", &signature, public).unwrap();
+        let public = load_public(files.public.to_str().unwrap()).unwrap();
+        let checked = verify(b"manifest", &signature, &public).unwrap();
         assert_eq!(checked.key_id, files.key_id);
         assert_eq!(checked.trusted_comment, "pipeproof test");
-        assert!(verify(b"manifesT", &signature, public).is_err());
+        assert!(verify(b"manifesT", &signature, &public).is_err());
         let other = keygen(&dir.path().join("other.key"), Password::None, false).unwrap();
-        assert!(verify(b"manifest", &signature, other.public.to_str().unwrap()).is_err());
+        assert!(verify(b"manifest", &signature, &load_public(other.public.to_str().unwrap()).unwrap()).is_err());
         assert!(keygen(&files.secret, Password::None, false).is_err(), "an existing key is never overwritten");
     }
 }

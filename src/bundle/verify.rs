@@ -75,7 +75,7 @@ fn problem(kind: &'static str, path: Option<&str>, message: impl Into<String>) -
 }
 
 /// Verifies the bundle at `path` (a zip or a folder), checking the signature with `public_key` when given.
-pub fn verify(path: &Path, public_key: Option<&str>, max_unpacked: u64) -> Verification {
+pub fn verify(path: &Path, public_key: Option<&minisign::PublicKey>, max_unpacked: u64) -> Verification {
     let mut result = Verification {
         manifest: None,
         files_checked: 0,
@@ -149,7 +149,7 @@ fn check_signature(
     archive: &mut Archive,
     present: &BTreeMap<String, super::archive::Listed>,
     manifest_bytes: &[u8],
-    public_key: Option<&str>,
+    public_key: Option<&minisign::PublicKey>,
     problems: &mut Vec<Problem>,
 ) -> SignatureCheck {
     let listing = present.get(SIGNATURE);
