@@ -142,6 +142,8 @@ pub enum SchemaKind {
     Report,
     /// An evidence bundle's `manifest.json`.
     BundleManifest,
+    /// A mapping file for `ingest --kind generic` logs.
+    LogMapping,
 }
 
 /// Arguments of `run`.
@@ -173,6 +175,56 @@ pub struct CollectArgs {}
 pub enum IngestKind {
     /// SARIF 2.1.0 static-analysis results.
     Sarif,
+    /// Trivy JSON: reports, legacy arrays, Kubernetes reports, Trivy Operator resources, ASFF.
+    Trivy,
+    /// Grype JSON, current and legacy 0.7 schema.
+    Grype,
+    /// OSV-Scanner JSON.
+    OsvScanner,
+    /// CycloneDX JSON 1.2–1.7 (SBOM, vulnerabilities, VEX).
+    Cyclonedx,
+    /// SPDX 2.2 or 2.3 JSON.
+    Spdx,
+    /// Syft JSON SBOM.
+    Syft,
+    /// GitHub dependency-submission snapshot.
+    DependencySnapshot,
+    /// in-toto Statement, DSSE envelope or Sigstore bundle (also JSON Lines of them).
+    Attestation,
+    /// GitHub audit-log export: JSON, JSON Lines or CSV.
+    GithubAuditLog,
+    /// Kubernetes audit log (JSON Lines of audit.k8s.io Events).
+    K8sAudit,
+    /// GitLab audit events or webhook events.
+    GitlabAudit,
+    /// CDEvents JSON (one event, a list, or JSON Lines).
+    Cdevents,
+    /// Argo CD Application with its sync status and history.
+    Argocd,
+    /// Semgrep JSON.
+    Semgrep,
+    /// Checkov JSON.
+    Checkov,
+    /// Gitleaks JSON (the secret itself is never stored).
+    Gitleaks,
+    /// GitLab security report: SAST, dependency or container scanning, secret detection.
+    GitlabReport,
+    /// GitLab Code Quality report.
+    GitlabCodeQuality,
+    /// GitLab merge requests as listed by the API.
+    GitlabMergeRequests,
+    /// Legitify JSON (SCM posture).
+    Legitify,
+    /// OWASP ZAP JSON report.
+    Zap,
+    /// Nuclei JSON Lines or JSON export.
+    Nuclei,
+    /// OpenVEX document.
+    Openvex,
+    /// CSAF 2.0 VEX advisory.
+    Csaf,
+    /// JSON Lines or CSV log read through a mapping file (--mapping).
+    Generic,
 }
 
 /// Arguments of `ingest`.
@@ -187,6 +239,15 @@ pub struct IngestArgs {
     /// The repository (owner/name) the files describe, when the files do not say.
     #[arg(long, value_name = "OWNER/NAME")]
     pub repo: Option<String>,
+    /// A Sigstore trusted root (trusted_root.json) to check certificate chains of attestations against.
+    #[arg(long, value_name = "FILE")]
+    pub trusted_root: Option<PathBuf>,
+    /// A signer identity attestations must match (glob over the certificate's SAN; repeatable).
+    #[arg(long = "signer", value_name = "PATTERN")]
+    pub signers: Vec<String>,
+    /// For `--kind generic`: the mapping file saying which field is time, actor, action, … (`pipeproof schema log-mapping`).
+    #[arg(long, value_name = "FILE")]
+    pub mapping: Option<PathBuf>,
 }
 
 /// Which verdicts make `evaluate` exit with code 1.

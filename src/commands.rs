@@ -10,7 +10,7 @@ use crate::config::Config;
 use crate::controls::Catalogue;
 use crate::error::{EXIT_GATE_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::evaluate::{Evaluation, Scope, Status};
-use crate::ingest::FileOutcome;
+use crate::ingest::{FileOutcome, IngestOptions, LogMapping, TrustPolicy};
 use crate::period::Period;
 use crate::report::ReportModel;
 use crate::store::{RunStatus, Store};
@@ -92,7 +92,8 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
     }
     let mut code = EXIT_OK;
     for file in &config.files {
-        let outcomes = ingest_paths(&store, std::slice::from_ref(&file.path), None, file.repo.as_deref())?;
+        let options = crate::ingest::IngestOptions { repo: file.repo.clone(), ..Default::default() };
+        let outcomes = ingest_paths(&store, std::slice::from_ref(&file.path), &options)?;
         if outcomes.iter().any(|outcome| outcome.error.is_some()) {
             code = EXIT_INPUT;
         }
@@ -101,22 +102,21 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
 }
 
 /// Ingests files as one run, printing each outcome; a bad file is reported and the others are kept.
-pub fn ingest_paths(
-    store: &Store,
-    paths: &[PathBuf],
-    kind: Option<crate::cli::IngestKind>,
-    repo: Option<&str>,
-) -> Result<Vec<FileOutcome>> {
+pub fn ingest_paths(store: &Store, paths: &[PathBuf], options: &IngestOptions) -> Result<Vec<FileOutcome>> {
     let run_id = store.start_run("ingest")?;
     let refs: Vec<&Path> = paths.iter().map(PathBuf::as_path).collect();
-    let outcomes = crate::ingest::ingest_files(store, run_id, &refs, kind, repo)?;
+    let outcomes = crate::ingest::ingest_files(store, run_id, &refs, options);
     for outcome in &outcomes {
         for warning in &outcome.warnings {
             tracing::warn!("{warning}");
         }
-        match (&outcome.error, outcome.stored) {
+        match (&outcome.error, &outcome.summary) {
             (Some(error), _) => eprintln!("error: {error}"),
-            (None, Some(count)) => println!("ingested {}: {count} finding(s)", outcome.path),
+            (None, Some(summary)) => println!(
+                "ingested {} ({}): {summary}",
+                outcome.path,
+                outcome.format.as_deref().unwrap_or("unknown format")
+            ),
             (None, None) => {}
         }
     }
@@ -127,8 +127,19 @@ pub fn ingest_paths(
 }
 
 fn ingest(store_path: &Path, args: &IngestArgs) -> Result<u8> {
+    let options = IngestOptions {
+        kind: args.kind,
+        repo: args.repo.clone(),
+        trust: TrustPolicy::load(args.trusted_root.as_deref(), &args.signers)?,
+        mapping: args.mapping.as_deref().map(LogMapping::load).transpose()?,
+    };
+    if args.kind == Some(crate::cli::IngestKind::Generic) && options.mapping.is_none() {
+        return Err(crate::error::input_error(
+            "--kind generic needs --mapping FILE (see `pipeproof schema log-mapping`)",
+        ));
+    }
     let store = Store::open(store_path)?;
-    let outcomes = ingest_paths(&store, &args.paths, args.kind, args.repo.as_deref())?;
+    let outcomes = ingest_paths(&store, &args.paths, &options)?;
     let failed = outcomes.iter().filter(|o| o.error.is_some()).count();
     if failed > 0 {
         if failed == outcomes.len() {

@@ -113,6 +113,7 @@ pub fn schema(kind: SchemaKind) -> Result<u8> {
         SchemaKind::Attestations => schemars::schema_for!(Vec<crate::evaluate::attestations::Attestation>),
         SchemaKind::Report => schemars::schema_for!(crate::report::ReportModel),
         SchemaKind::BundleManifest => schemars::schema_for!(crate::bundle::Manifest),
+        SchemaKind::LogMapping => schemars::schema_for!(crate::ingest::LogMapping),
     };
     println!("{}", serde_json::to_string_pretty(&schema)?);
     Ok(EXIT_OK)

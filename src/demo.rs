@@ -58,7 +58,11 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     drop(runtime);
 
     for file in &config.files {
-        crate::commands::ingest_paths(&store, std::slice::from_ref(&file.path), None, file.repo.as_deref())?;
+        crate::commands::ingest_paths(
+            &store,
+            std::slice::from_ref(&file.path),
+            &crate::ingest::IngestOptions { repo: file.repo.clone(), ..Default::default() },
+        )?;
     }
     drop(store);
 

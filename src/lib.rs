@@ -18,6 +18,7 @@ pub mod glob;
 pub mod ingest;
 pub mod notify;
 pub mod period;
+pub mod progress;
 pub mod report;
 pub mod store;
 pub mod time;

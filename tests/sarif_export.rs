@@ -27,5 +27,6 @@ fn sarif_of_failing_findings_reads_back_through_our_own_sarif_ingestor() {
     let store = dir.path().join("readback.duckdb");
     let output = pipeproof().arg("--store").arg(&store).arg("ingest").arg(out.join("report.sarif")).output().unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    assert!(String::from_utf8_lossy(&output.stdout).contains(&format!("{failing} finding(s)")));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains(&format!("(sarif-2.1.0): {failing} findings")), "{stdout}");
 }

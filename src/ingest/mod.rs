@@ -1,99 +1,215 @@
-//! File ingestors: read evidence files into the store, one transaction per file.
+//! File ingestors: read evidence files into the store, one transaction per file; a bad file harms no other.
 
+pub mod audit_log;
+mod checkov;
+pub mod cyclonedx;
+mod dependency_snapshot;
+mod deploy_events;
+mod detect;
+pub mod facts;
+pub mod generic;
+mod gitlab;
+mod gitleaks;
+mod grype;
+mod intoto;
+pub mod json;
+mod legitify;
+mod nuclei;
+mod osv;
+mod read;
 pub mod sarif;
+mod semgrep;
+mod signature_check;
+mod sigstore;
+mod spdx;
+mod stream;
+mod syft;
+mod trivy;
+mod vex;
+mod write;
+mod zap;
 
 use std::path::Path;
 
-use anyhow::Result;
-
 use crate::cli::IngestKind;
-use crate::store::{add_evidence, sha256_hex, NewEvidence, Store};
+use crate::store::Store;
+use anyhow::Result;
+pub use facts::Facts;
+pub use generic::LogMapping;
+pub use signature_check::TrustPolicy;
 
 /// What happened to one file.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct FileOutcome {
     /// The file as given.
     pub path: String,
-    /// Rows stored (findings), when the file was accepted.
+    /// The detected format, when the file was recognised.
+    pub format: Option<String>,
+    /// Rows stored, when the file was accepted.
     pub stored: Option<usize>,
-    /// Things worth knowing about an accepted file (e.g. no runs).
+    /// What the rows are, e.g. `12 vulnerabilities, 3 secret findings`.
+    pub summary: Option<String>,
+    /// Things worth knowing about an accepted file (no runs, failed signatures, duplicates skipped).
     pub warnings: Vec<String>,
     /// Why the file was rejected, naming the position when there is one.
     pub error: Option<String>,
 }
 
-/// Recognises a file's format from its content (for now, SARIF only).
-pub fn detect_kind(bytes: &[u8]) -> Option<IngestKind> {
-    let head = String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).to_ascii_lowercase();
-    (head.contains("\"runs\"") || head.contains("sarif")).then_some(IngestKind::Sarif)
+/// How to read a batch of files.
+#[derive(Debug, Clone, Default)]
+pub struct IngestOptions {
+    /// The format, when not detected from content.
+    pub kind: Option<IngestKind>,
+    /// The repository the files describe.
+    pub repo: Option<String>,
+    /// What attestation signatures are checked against.
+    pub trust: TrustPolicy,
+    /// The field mapping for generic logs.
+    pub mapping: Option<LogMapping>,
 }
 
 /// Ingests one file in its own transaction; a rejected file stores nothing and harms no other file.
-pub fn ingest_file(
+pub fn ingest_file(store: &Store, run_id: i64, path: &Path, options: &IngestOptions) -> FileOutcome {
+    let display = path.display().to_string();
+    let mut outcome = FileOutcome {
+        path: display.clone(),
+        format: None,
+        stored: None,
+        summary: None,
+        warnings: Vec::new(),
+        error: None,
+    };
+    match ingest(store, run_id, path, &display, options, &mut outcome) {
+        Ok(()) => {}
+        Err(error) => {
+            outcome.stored = None;
+            outcome.summary = None;
+            outcome.error = Some(format!("{error:#}"));
+        }
+    }
+    outcome
+}
+
+fn ingest(
     store: &Store,
     run_id: i64,
     path: &Path,
-    kind: Option<IngestKind>,
-    repo: Option<&str>,
-) -> FileOutcome {
-    let display = path.display().to_string();
-    let outcome = |stored, warnings, error| FileOutcome { path: display.clone(), stored, warnings, error };
-    let bytes = match std::fs::read(path) {
-        Ok(bytes) => bytes,
-        Err(error) => return outcome(None, Vec::new(), Some(format!("{display}: cannot read: {error}"))),
-    };
-    let Some(kind) = kind.or_else(|| detect_kind(&bytes)) else {
-        return outcome(
-            None,
-            Vec::new(),
-            Some(format!("{display}: unrecognised format: expected a SARIF 2.1.0 log (or pass --kind)")),
-        );
-    };
-    let parsed = match kind {
-        IngestKind::Sarif => sarif::parse(&bytes, &display),
-    };
-    let log = match parsed {
-        Ok(log) => log,
-        Err(error) => return outcome(None, Vec::new(), Some(error.to_string())),
-    };
-    let subject = repo.map(str::to_string).or_else(|| log.repository.clone()).unwrap_or_else(|| file_name(path));
+    display: &str,
+    options: &IngestOptions,
+    outcome: &mut FileOutcome,
+) -> Result<()> {
+    let input = read::Input::open(path, display)?;
+    if stream::wants_streaming(&input, options.kind) {
+        let stored = stream::ingest_lines(store, run_id, &input, options, outcome)?;
+        outcome.stored = Some(stored);
+        return Ok(());
+    }
+    let bytes = input.content()?;
+    let facts = parse(&bytes, display, options)?;
+    outcome.format = Some(facts.format.clone());
+    let subject = options
+        .repo
+        .clone()
+        .or_else(|| facts.repository.clone())
+        .or_else(|| facts.subject.clone())
+        .unwrap_or_else(|| input.file_name());
+    let repo = options.repo.clone().or_else(|| facts.repository.clone());
+    let now = crate::time::now_utc();
+    let observed_at = facts.document_time.filter(|time| *time <= now).unwrap_or(now);
     let stored = store.in_transaction(|conn| {
-        let evidence_id = add_evidence(
-            conn,
-            run_id,
-            &NewEvidence {
-                source: "file",
-                kind: "sarif",
-                subject: &subject,
-                collected_at: crate::time::now_utc(),
-                provenance: serde_json::json!({
-                    "path": display,
-                    "size": bytes.len(),
-                    "sha256": sha256_hex(&bytes),
-                    "format": "sarif-2.1.0",
-                }),
-                body: &bytes,
-            },
-        )?;
-        sarif::store(conn, run_id, evidence_id, &subject, repo.or(log.repository.as_deref()), &log)
+        if let Some(existing) = input.already_stored(conn, facts.kind, &subject)? {
+            return Ok(Err(existing));
+        }
+        let evidence_id = input.store_evidence(conn, run_id, facts.kind, &subject, &facts.format, now)?;
+        let origin = write::Origin { run_id, evidence_id, observed_at, subject: &subject, repo: repo.as_deref() };
+        Ok(Ok(write::store_facts(conn, &origin, &facts)?))
     });
-    match stored {
-        Ok(count) => outcome(Some(count), log.warnings.clone(), None),
-        Err(error) => outcome(None, Vec::new(), Some(format!("{display}: could not be stored: {error:#}"))),
+    let stored = match stored.map_err(|error| anyhow::anyhow!("{display}: could not be stored: {error:#}"))? {
+        Ok(stored) => stored,
+        Err(existing) => {
+            outcome.stored = Some(0);
+            outcome.summary = Some(format!("already ingested as evidence #{existing}; nothing added"));
+            return Ok(());
+        }
+    };
+    outcome.warnings = facts.warnings.clone();
+    if stored.duplicate_events > 0 {
+        outcome.warnings.push(format!(
+            "{display}: {} event(s) were already stored (same source and event id) and were not added again",
+            stored.duplicate_events
+        ));
+    }
+    outcome.stored = Some(stored.rows);
+    outcome.summary = Some(facts.summary());
+    Ok(())
+}
+
+/// Parses a file's content (already decompressed) into facts, detecting the format unless one is forced.
+pub fn parse(bytes: &[u8], origin: &str, options: &IngestOptions) -> Result<Facts> {
+    if options.kind == Some(IngestKind::Generic) {
+        let mapping = options.mapping.as_ref().ok_or_else(|| {
+            crate::error::input_error(format!(
+                "{origin}: --kind generic needs --mapping FILE (see `pipeproof schema log-mapping`)"
+            ))
+        })?;
+        return generic::parse(bytes, origin, mapping);
+    }
+    let records = detect::records(bytes, origin, options.kind)?;
+    let kind = match options.kind {
+        Some(kind) => {
+            detect::check_kind(kind, &records, origin)?;
+            kind
+        }
+        None => detect::kind_of(&records, origin)?,
+    };
+    parse_as(kind, &records, bytes, origin, options)
+}
+
+fn parse_as(
+    kind: IngestKind,
+    records: &detect::Records,
+    bytes: &[u8],
+    origin: &str,
+    options: &IngestOptions,
+) -> Result<Facts> {
+    let single = || records.single(origin);
+    match kind {
+        IngestKind::Sarif => Ok(sarif::into_facts(sarif::parse(bytes, origin)?)),
+        IngestKind::Trivy => trivy::parse(single()?, origin),
+        IngestKind::Grype => grype::parse(single()?, origin),
+        IngestKind::OsvScanner => osv::parse(single()?, origin),
+        IngestKind::Cyclonedx => cyclonedx::parse(single()?, origin),
+        IngestKind::Spdx => spdx::parse(single()?, origin),
+        IngestKind::Syft => syft::parse(single()?, origin),
+        IngestKind::DependencySnapshot => dependency_snapshot::parse(single()?, origin),
+        IngestKind::Attestation => sigstore::parse(&records.flattened(), origin, &options.trust),
+        IngestKind::GithubAuditLog | IngestKind::K8sAudit | IngestKind::GitlabAudit => {
+            let source = detect::audit_source(kind);
+            let mut facts = Facts::new(source.evidence_kind(), source.evidence_kind());
+            facts.format = records.describe(source.evidence_kind());
+            for (line, record, raw) in records.with_raw() {
+                facts.audit_events.push(audit_log::event(source, &record, line, &raw, origin)?);
+            }
+            Ok(facts)
+        }
+        IngestKind::Cdevents => deploy_events::parse_cdevents(&records.flattened(), origin),
+        IngestKind::Argocd => deploy_events::parse_argocd(single()?, origin),
+        IngestKind::Semgrep => semgrep::parse(single()?, origin),
+        IngestKind::Checkov => checkov::parse(single()?, origin),
+        IngestKind::Gitleaks => gitleaks::parse(single()?, origin),
+        IngestKind::GitlabReport => gitlab::parse_security_report(single()?, origin),
+        IngestKind::GitlabCodeQuality => gitlab::parse_code_quality(single()?, origin),
+        IngestKind::GitlabMergeRequests => gitlab::parse_merge_requests(single()?, origin),
+        IngestKind::Legitify => legitify::parse(single()?, origin),
+        IngestKind::Zap => zap::parse(single()?, origin),
+        IngestKind::Nuclei => nuclei::parse(&records.flattened(), origin),
+        IngestKind::Openvex => vex::parse_openvex(single()?, origin),
+        IngestKind::Csaf => vex::parse_csaf(single()?, origin),
+        IngestKind::Generic => unreachable!("generic logs are parsed before detection"),
     }
 }
 
-fn file_name(path: &Path) -> String {
-    path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_else(|| path.display().to_string())
-}
-
 /// Ingests every file, reporting each outcome; returns the outcomes in input order.
-pub fn ingest_files(
-    store: &Store,
-    run_id: i64,
-    paths: &[&Path],
-    kind: Option<IngestKind>,
-    repo: Option<&str>,
-) -> Result<Vec<FileOutcome>> {
-    Ok(paths.iter().map(|path| ingest_file(store, run_id, path, kind, repo)).collect())
+pub fn ingest_files(store: &Store, run_id: i64, paths: &[&Path], options: &IngestOptions) -> Vec<FileOutcome> {
+    paths.iter().map(|path| ingest_file(store, run_id, path, options)).collect()
 }

@@ -3,35 +3,10 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
-use duckdb::{params, Connection};
 use serde_json::Value;
 
+use super::facts::{CodeFinding, Facts, Scan};
 use crate::error::input_error;
-
-/// One result, normalised.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Finding {
-    /// The tool that reported it.
-    pub tool: String,
-    /// The tool's version, if stated.
-    pub tool_version: Option<String>,
-    /// The rule id (from `ruleId`, `rule.id` or the rule at `ruleIndex`).
-    pub rule_id: Option<String>,
-    /// The rule's name or short description.
-    pub rule_name: Option<String>,
-    /// `error`, `warning`, `note` or `none` (defaulted from the rule configuration, else `warning`).
-    pub level: String,
-    /// The rule's `security-severity` property (CVSS-like 0–10), if any.
-    pub security_severity: Option<f64>,
-    /// The message text.
-    pub message: Option<String>,
-    /// The first location, as `uri:line`.
-    pub location: Option<String>,
-    /// A stable fingerprint (partial or full), if any.
-    pub fingerprint: Option<String>,
-    /// Whether an accepted suppression applies.
-    pub suppressed: bool,
-}
 
 /// One run: a tool invocation and what it found.
 #[derive(Debug, Clone, PartialEq)]
@@ -41,7 +16,7 @@ pub struct Run {
     /// The tool version.
     pub tool_version: Option<String>,
     /// Its results.
-    pub findings: Vec<Finding>,
+    pub findings: Vec<CodeFinding>,
 }
 
 /// A parsed SARIF log.
@@ -53,6 +28,8 @@ pub struct SarifLog {
     pub repository: Option<String>,
     /// Notes about a valid log that says little.
     pub warnings: Vec<String>,
+    /// The SARIF version the log declares.
+    pub version: String,
 }
 
 /// Parses SARIF bytes; `origin` (the file name) and the position of any problem are named in errors.
@@ -83,7 +60,8 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<SarifLog> {
         .get("runs")
         .and_then(Value::as_array)
         .ok_or_else(|| input_error(format!("{origin}: no \"runs\" array: expected a SARIF 2.1.0 log")))?;
-    let mut log = SarifLog { runs: Vec::new(), repository: None, warnings };
+    let mut log =
+        SarifLog { runs: Vec::new(), repository: None, warnings, version: version.unwrap_or_default().to_string() };
     if runs.is_empty() {
         log.warnings.push(format!(
             "{origin}: the log has no runs: the scanner may never have run, so it proves no scan took place"
@@ -164,7 +142,7 @@ fn rule_for<'a>(
     by_id.get(id).copied().or_else(|| id.split('/').next().and_then(|base| by_id.get(base).copied()))
 }
 
-fn finding(result: &Value, rule: Option<&Value>, tool: &str, tool_version: &Option<String>) -> Finding {
+fn finding(result: &Value, rule: Option<&Value>, tool: &str, tool_version: &Option<String>) -> CodeFinding {
     let rule_id = result
         .get("ruleId")
         .or_else(|| result.pointer("/rule/id"))
@@ -205,7 +183,7 @@ fn finding(result: &Value, rule: Option<&Value>, tool: &str, tool_version: &Opti
         result.get("suppressions").and_then(Value::as_array).is_some_and(|suppressions| {
             suppressions.iter().any(|s| matches!(s.get("status").and_then(Value::as_str), None | Some("accepted")))
         }) || result.get("suppressionStates").and_then(Value::as_array).is_some_and(|states| !states.is_empty());
-    Finding {
+    CodeFinding {
         tool: tool.to_string(),
         tool_version: tool_version.clone(),
         rule_id,
@@ -225,56 +203,24 @@ fn repository_of(run: &Value) -> Option<String> {
     (path.split('/').count() == 2).then(|| path.to_string())
 }
 
-/// Stores a parsed log's scans and findings; returns the number of findings stored.
-pub fn store(
-    conn: &Connection,
-    run_id: i64,
-    evidence_id: i64,
-    subject: &str,
-    repo: Option<&str>,
-    log: &SarifLog,
-) -> Result<usize> {
-    let observed_at = crate::time::now_utc();
-    let mut scans = conn.prepare("INSERT INTO code_scans_history VALUES (?, ?, ?, ?, ?, ?, ?, ?)")?;
+/// The facts a parsed log yields: one code scan per run (a log with no runs records that as a scan of nothing).
+pub fn into_facts(log: SarifLog) -> Facts {
+    let mut facts = Facts::new("sarif", format!("sarif-{}", log.version));
+    facts.repository = log.repository;
+    facts.warnings = log.warnings;
     if log.runs.is_empty() {
-        scans.execute(params![run_id, evidence_id, observed_at, subject, repo, "(no runs)", None::<String>, 0])?;
+        facts.scans.push(Scan { category: "code", tool: "(no runs)".into(), tool_version: None, result_count: 0 });
     }
-    for run in &log.runs {
-        scans.execute(params![
-            run_id,
-            evidence_id,
-            observed_at,
-            subject,
-            repo,
-            run.tool,
-            run.tool_version,
-            run.findings.len() as i64
-        ])?;
+    for run in log.runs {
+        facts.scans.push(Scan {
+            category: "code",
+            tool: run.tool,
+            tool_version: run.tool_version,
+            result_count: run.findings.len(),
+        });
+        facts.code_findings.extend(run.findings);
     }
-    let mut appender = conn.appender("code_findings_history")?;
-    let mut count = 0;
-    for finding in log.runs.iter().flat_map(|run| &run.findings) {
-        appender.append_row(params![
-            run_id,
-            evidence_id,
-            observed_at,
-            subject,
-            repo,
-            finding.tool,
-            finding.tool_version,
-            finding.rule_id,
-            finding.rule_name,
-            finding.level,
-            finding.security_severity,
-            finding.message,
-            finding.location,
-            finding.fingerprint,
-            finding.suppressed,
-        ])?;
-        count += 1;
-    }
-    appender.flush()?;
-    Ok(count)
+    facts
 }
 
 #[cfg(test)]

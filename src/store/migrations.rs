@@ -18,6 +18,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/007_finding_history.sql"),
     include_str!("schema/008_evaluation_organisations.sql"),
     include_str!("schema/009_evaluation_frameworks.sql"),
+    include_str!("schema/010_file_evidence.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -18,7 +18,24 @@ pub use migrations::LATEST_SCHEMA_VERSION;
 pub use runs::RunStatus;
 
 /// The fact views controls may query, each backed by a `<name>_history` table.
-pub const FACT_VIEWS: &[&str] = &["branch_rules", "code_findings", "code_scans", "org_settings", "repositories"];
+pub const FACT_VIEWS: &[&str] = &[
+    "attestations",
+    "audit_events",
+    "branch_rules",
+    "code_findings",
+    "code_scans",
+    "dast_findings",
+    "deploy_events",
+    "merge_requests",
+    "org_settings",
+    "repositories",
+    "sbom_components",
+    "sboms",
+    "scans",
+    "secret_findings",
+    "vex_statements",
+    "vulnerabilities",
+];
 
 /// The id of the store's latest evaluation; an input error saying what to run when there is none.
 pub fn latest_evaluation(conn: &Connection) -> Result<i64> {

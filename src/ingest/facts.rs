@@ -1,0 +1,369 @@
+//! The typed rows a parsed evidence file yields, one struct per fact table.
+
+use chrono::NaiveDateTime;
+
+/// A static-analysis, IaC or posture finding (`code_findings`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct CodeFinding {
+    /// The tool that reported it.
+    pub tool: String,
+    /// The tool's version, if stated.
+    pub tool_version: Option<String>,
+    /// The rule id.
+    pub rule_id: Option<String>,
+    /// The rule's name or short description.
+    pub rule_name: Option<String>,
+    /// `error`, `warning`, `note` or `none`.
+    pub level: String,
+    /// A CVSS-like 0–10 severity, if any.
+    pub security_severity: Option<f64>,
+    /// The message text.
+    pub message: Option<String>,
+    /// The first location, as `uri:line`.
+    pub location: Option<String>,
+    /// A stable fingerprint, if any.
+    pub fingerprint: Option<String>,
+    /// Whether an accepted suppression applies.
+    pub suppressed: bool,
+}
+
+/// One tool run over a subject (`code_scans` for code findings, `scans` for the rest).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scan {
+    /// `code`, `vulnerability`, `secret` or `dast`.
+    pub category: &'static str,
+    /// The tool name.
+    pub tool: String,
+    /// The tool version.
+    pub tool_version: Option<String>,
+    /// How many results the run reported.
+    pub result_count: usize,
+}
+
+/// A known vulnerability in a package (`vulnerabilities`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Vulnerability {
+    /// The scanner that reported it.
+    pub scanner: String,
+    /// The file, layer or lock file within the subject.
+    pub target: Option<String>,
+    /// The package name.
+    pub package: Option<String>,
+    /// The installed version.
+    pub version: Option<String>,
+    /// The package URL.
+    pub purl: Option<String>,
+    /// The vulnerability id (CVE, GHSA, OSV id).
+    pub vuln_id: String,
+    /// Other ids for the same vulnerability.
+    pub aliases: Vec<String>,
+    /// `critical`, `high`, `medium`, `low`, `negligible` or `unknown`.
+    pub severity: String,
+    /// The highest CVSS base score stated.
+    pub cvss: Option<f64>,
+    /// The first version that fixes it.
+    pub fixed_version: Option<String>,
+    /// `affected`, `fixed`, `not_affected`, `under_investigation` or `suppressed`.
+    pub status: String,
+    /// Why, when the status is not `affected`.
+    pub justification: Option<String>,
+}
+
+/// A leaked credential (`secret_findings`); never the secret itself.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct SecretFinding {
+    /// The scanner.
+    pub scanner: String,
+    /// The rule that matched.
+    pub rule_id: String,
+    /// What kind of secret.
+    pub title: Option<String>,
+    /// The scanner's severity, lower-cased.
+    pub severity: String,
+    /// The file it was found in.
+    pub file: Option<String>,
+    /// The line.
+    pub line: Option<i64>,
+    /// The commit it was found in.
+    pub commit_sha: Option<String>,
+    /// A stable fingerprint.
+    pub fingerprint: Option<String>,
+}
+
+/// A dynamic-testing finding (`dast_findings`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DastFinding {
+    /// The scanner.
+    pub scanner: String,
+    /// The rule, plugin or template id.
+    pub rule_id: String,
+    /// Its name.
+    pub title: Option<String>,
+    /// The severity, lower-cased.
+    pub severity: String,
+    /// The URL it was found at.
+    pub url: Option<String>,
+}
+
+/// An SBOM document (`sboms`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Sbom {
+    /// `cyclonedx`, `spdx` or `syft`.
+    pub format: String,
+    /// The specification version.
+    pub spec_version: String,
+    /// The document or main component name.
+    pub document_name: Option<String>,
+    /// The serial number or document namespace.
+    pub serial_number: Option<String>,
+    /// When the SBOM was made.
+    pub created: Option<NaiveDateTime>,
+    /// The tools that made it.
+    pub tools: Vec<String>,
+    /// How many dependency relationships it records.
+    pub relationship_count: usize,
+}
+
+/// A component listed by an SBOM (`sbom_components`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Component {
+    /// The name.
+    pub name: String,
+    /// The version.
+    pub version: Option<String>,
+    /// The package URL.
+    pub purl: Option<String>,
+    /// library, application, container, operating-system, …
+    pub component_type: Option<String>,
+    /// The supplier or publisher.
+    pub supplier: Option<String>,
+    /// Licence ids or expressions.
+    pub licenses: Vec<String>,
+    /// Its sha256, when stated.
+    pub sha256: Option<String>,
+}
+
+/// One artifact an attestation speaks about (`attestations`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Attestation {
+    /// `statement`, `dsse` or `sigstore-bundle-0.x`.
+    pub envelope: String,
+    /// The in-toto statement type.
+    pub statement_type: Option<String>,
+    /// The predicate type (SLSA provenance, VSA, SBOM, …).
+    pub predicate_type: Option<String>,
+    /// The subject's name.
+    pub artifact: Option<String>,
+    /// The subject's sha256.
+    pub artifact_sha256: Option<String>,
+    /// The SLSA builder id.
+    pub builder_id: Option<String>,
+    /// The SLSA build type.
+    pub build_type: Option<String>,
+    /// The source repository.
+    pub source_repo: Option<String>,
+    /// The source ref.
+    pub source_ref: Option<String>,
+    /// The source commit.
+    pub source_digest: Option<String>,
+    /// The certificate's identity (SAN).
+    pub signer_identity: Option<String>,
+    /// The certificate's OIDC issuer.
+    pub signer_issuer: Option<String>,
+    /// The transparency-log index.
+    pub rekor_log_index: Option<i64>,
+    /// How many signatures the envelope carries.
+    pub signature_count: usize,
+    /// Whether a signature was checked and held.
+    pub verified: bool,
+    /// What was and was not checked, or why it failed.
+    pub verification: String,
+}
+
+/// A VEX statement (`vex_statements`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct VexStatement {
+    /// `openvex`, `csaf` or `cyclonedx`.
+    pub format: String,
+    /// The vulnerability id.
+    pub vuln_id: String,
+    /// The product (purl or id), if named.
+    pub product: Option<String>,
+    /// `not_affected`, `affected`, `fixed` or `under_investigation`.
+    pub status: String,
+    /// The justification or impact statement.
+    pub justification: Option<String>,
+    /// When the statement was made.
+    pub stated_at: Option<NaiveDateTime>,
+}
+
+/// An audit-log event (`audit_events`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AuditEvent {
+    /// `github`, `kubernetes`, `gitlab` or `generic`.
+    pub source: String,
+    /// When it happened.
+    pub event_time: Option<NaiveDateTime>,
+    /// Who did it.
+    pub actor: Option<String>,
+    /// What was done.
+    pub action: String,
+    /// What it was done to.
+    pub target: Option<String>,
+    /// From where.
+    pub source_ip: Option<String>,
+    /// success, failure, or the status code.
+    pub outcome: Option<String>,
+    /// The source's own event id, else a hash of the event.
+    pub event_key: String,
+    /// The 1-based line or record number in the file.
+    pub line: Option<i64>,
+}
+
+/// A delivery event (`deploy_events`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct DeployEvent {
+    /// `cdevents` or `argocd`.
+    pub source: String,
+    /// When it happened.
+    pub event_time: Option<NaiveDateTime>,
+    /// The event type, e.g. `service.deployed`.
+    pub event_type: String,
+    /// The environment.
+    pub environment: Option<String>,
+    /// The service or application.
+    pub service: Option<String>,
+    /// The artifact deployed.
+    pub artifact: Option<String>,
+    /// The revision (commit) deployed.
+    pub revision: Option<String>,
+    /// The outcome or health.
+    pub outcome: Option<String>,
+    /// Who triggered it.
+    pub actor: Option<String>,
+    /// The event id.
+    pub event_key: String,
+}
+
+/// A merge or pull request (`merge_requests`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct MergeRequest {
+    /// `gitlab` or `github`.
+    pub source: String,
+    /// The project path or owner/name.
+    pub repo: String,
+    /// The number within the project.
+    pub number: i64,
+    /// Its title.
+    pub title: Option<String>,
+    /// Who opened it.
+    pub author: Option<String>,
+    /// opened, merged, closed.
+    pub state: Option<String>,
+    /// The branch it merges into.
+    pub target_branch: Option<String>,
+    /// When it was opened.
+    pub created_at: Option<NaiveDateTime>,
+    /// When it was merged.
+    pub merged_at: Option<NaiveDateTime>,
+    /// Who merged it.
+    pub merged_by: Option<String>,
+    /// Its web address.
+    pub url: Option<String>,
+}
+
+/// Everything one evidence file yields.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Facts {
+    /// The evidence kind: `sarif`, `trivy`, `cyclonedx`, `github-audit-log`, …
+    pub kind: &'static str,
+    /// The detected format and version, e.g. `trivy-json-2`, `cyclonedx-1.6`.
+    pub format: String,
+    /// What the document is about (image, repository), when it says.
+    pub subject: Option<String>,
+    /// The repository (owner/name) the document names, when it does.
+    pub repository: Option<String>,
+    /// The time the document states it was made (scan time, SBOM creation).
+    pub document_time: Option<NaiveDateTime>,
+    /// Tool runs.
+    pub scans: Vec<Scan>,
+    /// Code, IaC and posture findings.
+    pub code_findings: Vec<CodeFinding>,
+    /// Vulnerabilities.
+    pub vulnerabilities: Vec<Vulnerability>,
+    /// Leaked secrets.
+    pub secret_findings: Vec<SecretFinding>,
+    /// Dynamic-testing findings.
+    pub dast_findings: Vec<DastFinding>,
+    /// The SBOM, when the file is one.
+    pub sbom: Option<Sbom>,
+    /// The SBOM's components.
+    pub components: Vec<Component>,
+    /// Attestations.
+    pub attestations: Vec<Attestation>,
+    /// VEX statements.
+    pub vex_statements: Vec<VexStatement>,
+    /// Audit events.
+    pub audit_events: Vec<AuditEvent>,
+    /// Deploy events.
+    pub deploy_events: Vec<DeployEvent>,
+    /// Merge requests.
+    pub merge_requests: Vec<MergeRequest>,
+    /// Things worth knowing about an accepted file.
+    pub warnings: Vec<String>,
+}
+
+impl Facts {
+    /// Empty facts of a kind and format.
+    pub fn new(kind: &'static str, format: impl Into<String>) -> Facts {
+        Facts { kind, format: format.into(), ..Facts::default() }
+    }
+
+    /// How many fact rows the file yields (findings, components, statements, events), for the summary line.
+    pub fn row_count(&self) -> usize {
+        self.code_findings.len()
+            + self.vulnerabilities.len()
+            + self.secret_findings.len()
+            + self.dast_findings.len()
+            + self.components.len()
+            + self.attestations.len()
+            + self.vex_statements.len()
+            + self.audit_events.len()
+            + self.deploy_events.len()
+            + self.merge_requests.len()
+    }
+
+    /// A summary of what the file yields, such as `12 vulnerabilities, 3 secret findings`.
+    pub fn summary(&self) -> String {
+        let parts = [
+            (self.code_findings.len(), "finding"),
+            (self.vulnerabilities.len(), "vulnerability"),
+            (self.secret_findings.len(), "secret finding"),
+            (self.dast_findings.len(), "DAST finding"),
+            (self.components.len(), "SBOM component"),
+            (self.attestations.len(), "attestation subject"),
+            (self.vex_statements.len(), "VEX statement"),
+            (self.audit_events.len(), "audit event"),
+            (self.deploy_events.len(), "deploy event"),
+            (self.merge_requests.len(), "merge request"),
+        ];
+        let listed: Vec<String> = parts
+            .iter()
+            .filter(|(count, _)| *count > 0)
+            .map(|(count, noun)| format!("{count} {}", plural(noun, *count)))
+            .collect();
+        if listed.is_empty() {
+            "no findings".to_string()
+        } else {
+            listed.join(", ")
+        }
+    }
+}
+
+fn plural(noun: &str, count: usize) -> String {
+    match (count, noun.strip_suffix('y')) {
+        (1, _) => noun.to_string(),
+        (_, Some(stem)) => format!("{stem}ies"),
+        _ => format!("{noun}s"),
+    }
+}

@@ -1,0 +1,37 @@
+//! Nuclei JSON Lines (`nuclei -jsonl`) or JSON array (`-json-export`): one finding per matched template.
+
+use anyhow::Result;
+use serde_json::Value;
+
+use super::facts::{DastFinding, Facts, Scan};
+use super::json::{first_text, severity_word, text, time};
+
+const TOOL: &str = "Nuclei";
+
+/// Whether a record is a Nuclei result.
+pub fn detect(record: &Value) -> bool {
+    record.get("template-id").is_some() && record.get("info").is_some()
+}
+
+/// Reads each result.
+pub fn parse(records: &[(usize, Value)], _origin: &str) -> Result<Facts> {
+    let mut facts = Facts::new("nuclei", "nuclei-jsonl");
+    for (_, record) in records {
+        facts.subject = facts.subject.take().or_else(|| text(record, "/host"));
+        facts.document_time = facts.document_time.or_else(|| time(record, "/timestamp"));
+        facts.dast_findings.push(DastFinding {
+            scanner: TOOL.into(),
+            rule_id: text(record, "/template-id").unwrap_or_else(|| "unknown".into()),
+            title: text(record, "/info/name"),
+            severity: severity_word(text(record, "/info/severity").as_deref()),
+            url: first_text(record, &["/matched-at", "/url", "/host"]),
+        });
+    }
+    facts.scans.push(Scan {
+        category: "dast",
+        tool: TOOL.into(),
+        tool_version: None,
+        result_count: facts.dast_findings.len(),
+    });
+    Ok(facts)
+}

@@ -1,0 +1,169 @@
+//! An input file: hashed as given (gzip or not), read decompressed, and stored as evidence.
+
+use std::fs::File;
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, Result};
+use chrono::NaiveDateTime;
+use duckdb::{params, Connection};
+use sha2::{Digest, Sha256};
+
+use crate::error::input_error;
+use crate::store::{add_evidence, NewEvidence};
+
+/// Files up to this size are stored as one blob; larger ones in parts of [`PART_BYTES`].
+pub const INLINE_BYTES: u64 = 64 << 20;
+/// The size of one stored part of a large file.
+pub const PART_BYTES: usize = 16 << 20;
+
+/// A file to ingest.
+pub struct Input {
+    path: PathBuf,
+    display: String,
+    /// Size in bytes as given.
+    pub size: u64,
+    /// sha256 of the bytes as given.
+    pub sha256: String,
+    /// Whether the file is gzip-compressed.
+    pub gzip: bool,
+}
+
+impl Input {
+    /// Opens and hashes a file (one streaming pass).
+    pub fn open(path: &Path, display: &str) -> Result<Input> {
+        let file = File::open(path).map_err(|error| input_error(format!("{display}: cannot read: {error}")))?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            return Err(input_error(format!("{display}: is a directory: expected an evidence file")));
+        }
+        let mut reader = BufReader::with_capacity(1 << 20, file);
+        let mut hasher = Sha256::new();
+        let mut size = 0u64;
+        let mut head = [0u8; 2];
+        loop {
+            let chunk = reader.fill_buf().map_err(|error| input_error(format!("{display}: cannot read: {error}")))?;
+            if chunk.is_empty() {
+                break;
+            }
+            if size == 0 && chunk.len() >= 2 {
+                head.copy_from_slice(&chunk[..2]);
+            }
+            hasher.update(chunk);
+            size += chunk.len() as u64;
+            let consumed = chunk.len();
+            reader.consume(consumed);
+        }
+        let sha256 = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
+        Ok(Input { path: path.to_path_buf(), display: display.to_string(), size, sha256, gzip: head == [0x1f, 0x8b] })
+    }
+
+    /// The file's name, for a subject when the content names none.
+    pub fn file_name(&self) -> String {
+        self.path.file_name().map(|name| name.to_string_lossy().to_string()).unwrap_or_else(|| self.display.clone())
+    }
+
+    /// A reader over the decompressed content.
+    pub fn reader(&self) -> Result<Box<dyn BufRead>> {
+        let file = File::open(&self.path).with_context(|| format!("{}: cannot read", self.display))?;
+        Ok(if self.gzip {
+            Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(BufReader::new(file))))
+        } else {
+            Box::new(BufReader::with_capacity(1 << 20, file))
+        })
+    }
+
+    /// The whole decompressed content.
+    pub fn content(&self) -> Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(self.size as usize);
+        self.reader()?.read_to_end(&mut bytes).map_err(|error| {
+            input_error(format!("{}: cannot decompress: {error}: expected a complete gzip file", self.display))
+        })?;
+        Ok(bytes)
+    }
+
+    /// Up to `limit` bytes of the decompressed content, for recognising the format.
+    pub fn head(&self, limit: usize) -> Result<Vec<u8>> {
+        let mut bytes = Vec::new();
+        self.reader()?.take(limit as u64).read_to_end(&mut bytes).map_err(|error| {
+            input_error(format!("{}: cannot decompress: {error}: expected a complete gzip file", self.display))
+        })?;
+        Ok(bytes)
+    }
+
+    /// The id of evidence already stored for these bytes of this kind and subject, if any.
+    pub fn already_stored(&self, conn: &Connection, kind: &str, subject: &str) -> Result<Option<i64>> {
+        let mut statement = conn.prepare_cached(
+            "SELECT min(evidence_id) FROM evidence WHERE source = 'file' AND sha256 = ? AND kind = ? AND subject = ?",
+        )?;
+        Ok(statement.query_row(params![self.sha256, kind, subject], |row| row.get(0))?)
+    }
+
+    /// Stores the file as evidence (the bytes as given; large files in parts) and returns its id.
+    pub fn store_evidence(
+        &self,
+        conn: &Connection,
+        run_id: i64,
+        kind: &str,
+        subject: &str,
+        format: &str,
+        collected_at: NaiveDateTime,
+    ) -> Result<i64> {
+        let provenance = serde_json::json!({
+            "path": self.display,
+            "size": self.size,
+            "sha256": self.sha256,
+            "format": format,
+            "compression": if self.gzip { "gzip" } else { "none" },
+        });
+        if self.size <= INLINE_BYTES {
+            let body = std::fs::read(&self.path).with_context(|| format!("{}: cannot read", self.display))?;
+            let evidence = NewEvidence { source: "file", kind, subject, collected_at, provenance, body: &body };
+            return add_evidence(conn, run_id, &evidence);
+        }
+        self.store_parts(conn)?;
+        let id: i64 = conn.query_row("SELECT nextval('evidence_ids')", [], |row| row.get(0))?;
+        conn.execute(
+            "INSERT INTO evidence VALUES (?, ?, ?, 'file', ?, ?, ?, ?)",
+            params![id, run_id, self.sha256, kind, subject, collected_at, provenance.to_string()],
+        )?;
+        Ok(id)
+    }
+
+    fn store_parts(&self, conn: &Connection) -> Result<()> {
+        let stored: i64 =
+            conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [&self.sha256], |r| r.get(0))?;
+        if stored > 0 {
+            return Ok(());
+        }
+        let mut file = File::open(&self.path).with_context(|| format!("{}: cannot read", self.display))?;
+        let mut hasher = Sha256::new();
+        let mut buffer = vec![0u8; PART_BYTES];
+        let mut part = 0i32;
+        loop {
+            let filled = fill(&mut file, &mut buffer).with_context(|| format!("{}: cannot read", self.display))?;
+            if filled == 0 {
+                break;
+            }
+            hasher.update(&buffer[..filled]);
+            conn.execute("INSERT INTO blob_parts VALUES (?, ?, ?)", params![self.sha256, part, &buffer[..filled]])?;
+            part += 1;
+        }
+        let sha256: String = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
+        if sha256 != self.sha256 {
+            anyhow::bail!("{} changed while it was being ingested", self.display);
+        }
+        conn.execute("INSERT INTO blobs VALUES (?, ?, ?)", params![self.sha256, self.size as i64, Vec::<u8>::new()])?;
+        Ok(())
+    }
+}
+
+fn fill(file: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
+    let mut filled = 0;
+    while filled < buffer.len() {
+        match file.read(&mut buffer[filled..])? {
+            0 => break,
+            read => filled += read,
+        }
+    }
+    Ok(filled)
+}

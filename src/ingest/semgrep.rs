@@ -1,0 +1,52 @@
+//! Semgrep JSON (`semgrep --json`): results with rule, path, line and severity.
+
+use anyhow::Result;
+use serde_json::Value;
+
+use super::facts::{CodeFinding, Facts, Scan};
+use super::json::{array, level_for, severity_word, text};
+
+const TOOL: &str = "Semgrep";
+
+/// Whether a document is a Semgrep report.
+pub fn detect(document: &Value) -> bool {
+    document.get("results").is_some_and(Value::is_array)
+        && document.get("errors").is_some_and(Value::is_array)
+        && array(document, "/results").first().is_none_or(|result| result.get("check_id").is_some())
+}
+
+/// Reads the results as code findings.
+pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
+    let mut facts = Facts::new("semgrep", "semgrep-json");
+    let version = text(document, "/version");
+    for result in array(document, "/results") {
+        let severity = severity_word(text(result, "/extra/severity").as_deref());
+        facts.code_findings.push(CodeFinding {
+            tool: TOOL.into(),
+            tool_version: version.clone(),
+            rule_id: text(result, "/check_id"),
+            rule_name: None,
+            level: level_for(&severity),
+            security_severity: None,
+            message: text(result, "/extra/message"),
+            location: text(result, "/path").map(|path| match text(result, "/start/line") {
+                Some(line) => format!("{path}:{line}"),
+                None => path,
+            }),
+            fingerprint: text(result, "/extra/fingerprint").filter(|f| f != "requires login"),
+            suppressed: result.pointer("/extra/is_ignored").and_then(Value::as_bool).unwrap_or(false),
+        });
+    }
+    if facts.code_findings.is_empty() && array(document, "/paths/scanned").is_empty() {
+        facts.warnings.push(format!(
+            "{origin}: the report has no results and lists no scanned paths: it does not show that Semgrep scanned anything"
+        ));
+    }
+    facts.scans.push(Scan {
+        category: "code",
+        tool: TOOL.into(),
+        tool_version: version,
+        result_count: facts.code_findings.len(),
+    });
+    Ok(facts)
+}

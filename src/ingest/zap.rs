@@ -1,0 +1,55 @@
+//! OWASP ZAP JSON reports (`-J report.json`): one finding per alert and affected URL.
+
+use anyhow::Result;
+use serde_json::Value;
+
+use super::facts::{DastFinding, Facts, Scan};
+use super::json::{array, first_text, text, time};
+
+const TOOL: &str = "OWASP ZAP";
+
+/// Whether a document is a ZAP report.
+pub fn detect(document: &Value) -> bool {
+    document.get("site").is_some_and(Value::is_array) && document.get("@version").is_some()
+}
+
+/// Reads every alert instance; risk codes 0–3 become negligible, low, medium, high.
+pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
+    let mut facts = Facts::new("zap", "zap-json");
+    let version = text(document, "/@version");
+    facts.document_time = time(document, "/@generated");
+    for site in array(document, "/site") {
+        facts.subject = facts.subject.take().or_else(|| text(site, "/@name"));
+        for alert in array(site, "/alerts") {
+            let severity = match text(alert, "/riskcode").as_deref() {
+                Some("3") => "high",
+                Some("2") => "medium",
+                Some("1") => "low",
+                Some("0") => "negligible",
+                _ => "unknown",
+            };
+            let instances = array(alert, "/instances");
+            let urls: Vec<Option<String>> = if instances.is_empty() {
+                vec![text(site, "/@name")]
+            } else {
+                instances.iter().map(|instance| text(instance, "/uri")).collect()
+            };
+            for url in urls {
+                facts.dast_findings.push(DastFinding {
+                    scanner: TOOL.into(),
+                    rule_id: first_text(alert, &["/pluginid", "/alertRef"]).unwrap_or_else(|| "unknown".into()),
+                    title: first_text(alert, &["/name", "/alert"]),
+                    severity: severity.into(),
+                    url,
+                });
+            }
+        }
+    }
+    facts.scans.push(Scan {
+        category: "dast",
+        tool: TOOL.into(),
+        tool_version: version,
+        result_count: facts.dast_findings.len(),
+    });
+    Ok(facts)
+}
