@@ -15,8 +15,8 @@ pub fn detect(document: &Value) -> bool {
     })
 }
 
-/// Reads each finding; `Secret` and `Match` are never read.
-pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
+/// Reads each finding; `Secret` and `Match` are never stored (only checked for redaction).
+pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
     let mut facts = Facts::new("gitleaks", "gitleaks-json");
     for item in document.as_array().map(Vec::as_slice).unwrap_or_default() {
         let rule_id = text(item, "/RuleID").unwrap_or_else(|| "unknown".into());
@@ -40,6 +40,15 @@ pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
                 ))
             }),
         });
+    }
+    let unredacted = document
+        .as_array()
+        .is_some_and(|items| items.iter().any(|item| text(item, "/Secret").is_some_and(|secret| secret != "REDACTED")));
+    if unredacted {
+        facts.warnings.push(format!(
+            "{origin}: the report holds the secrets themselves (the Secret field): pipeproof records only where they \
+             are, but keeps the file as evidence and puts it in bundles; run gitleaks with --redact"
+        ));
     }
     facts.scans.push(Scan {
         category: "secret",

@@ -33,7 +33,9 @@ pub fn parse_openvex(document: &Value, _origin: &str) -> Result<Facts> {
         let mut products: Vec<Option<String>> = Vec::new();
         for product in array(statement, "/products") {
             let subcomponents = array(product, "/subcomponents");
-            if subcomponents.is_empty() {
+            if let Value::String(id) = product {
+                products.push(Some(id.clone()));
+            } else if subcomponents.is_empty() {
                 products.push(first_text(product, &["/@id", "/identifiers/purl"]));
             }
             products.extend(subcomponents.iter().map(|sub| first_text(sub, &["/@id", "/identifiers/purl"])));

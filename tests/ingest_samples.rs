@@ -1,0 +1,319 @@
+//! Every real evidence sample ingests with the rows the file itself holds (counted independently with jq, see
+//! tests/fixtures/sample_counts.sh); every malformed sample gets its deliberate outcome.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+
+use common::{pipeproof, samples};
+
+fn query_i64(store: &Path, sql: &str, param: &str) -> i64 {
+    let conn = duckdb::Connection::open(store).unwrap();
+    conn.query_row(sql, [param], |row| row.get(0)).unwrap()
+}
+
+fn expectations() -> Vec<(String, String, i64)> {
+    let text = std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/sample_counts.tsv"))
+        .unwrap();
+    text.lines()
+        .map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            (fields[0].to_string(), fields[1].to_string(), fields[2].parse().unwrap())
+        })
+        .collect()
+}
+
+fn ingest(store: &Path, args: &[&str], files: &[PathBuf]) -> std::process::Output {
+    pipeproof().arg("--store").arg(store).arg("ingest").args(args).args(files).output().unwrap()
+}
+
+#[test]
+fn every_sample_ingests_with_the_rows_its_file_holds() {
+    let expected = expectations();
+    let mut files: Vec<String> = expected.iter().map(|(path, _, _)| path.clone()).collect();
+    files.dedup();
+    assert!(files.len() > 160, "expected the shared samples, found {}", files.len());
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    let mut paths: Vec<PathBuf> = files.iter().map(|file| samples().join(file)).collect();
+    paths.push(samples().join("sigstore/gh-cli-trusted_root.json"));
+    paths.push(samples().join("vex/dd-openvex_not_a_document.json"));
+    let output = ingest(&store, &[], &paths);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "two files are not evidence: {stderr}");
+    assert!(stderr.contains("a Sigstore trusted root is not evidence"), "{stderr}");
+    assert!(stderr.contains("dd-openvex_not_a_document.json: not a recognised evidence format (found a string)"));
+    assert!(stderr.contains(&format!("2 of {} file(s) could not be ingested; the others were stored", paths.len())));
+    assert_eq!(stdout.lines().filter(|line| line.starts_with("ingested ")).count(), files.len(), "{stdout}");
+    let mut mismatches = Vec::new();
+    for (file, table, rows) in &expected {
+        let path = samples().join(file).display().to_string();
+        let stored = query_i64(
+            &store,
+            &format!(
+                "SELECT count(*) FROM {table}_history t JOIN evidence e USING (evidence_id) \
+                 WHERE e.provenance->>'path' = ?"
+            ),
+            &path,
+        );
+        if stored != *rows {
+            mismatches.push(format!("{file}: {table} has {stored} rows, the file holds {rows}"));
+        }
+    }
+    assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    for file in &files {
+        let path = samples().join(file);
+        let sha256: String = {
+            let conn = duckdb::Connection::open(&store).unwrap();
+            conn.query_row(
+                "SELECT sha256 FROM evidence WHERE provenance->>'path' = ? AND provenance->>'format' IS NOT NULL",
+                [path.display().to_string()],
+                |row| row.get(0),
+            )
+            .unwrap()
+        };
+        assert_eq!(sha256, pipeproof::store::sha256_hex(&std::fs::read(&path).unwrap()), "{file}");
+    }
+    // Secrets are located, never copied into facts.
+    let conn = duckdb::Connection::open(&store).unwrap();
+    for secret in ["secretAWSsecret", "BEGIN OPENSSH PRIVATE KEY", "AWS_ACCESS_KEY_ID="] {
+        let found: i64 = conn
+            .query_row(
+                "SELECT count(*) FROM secret_findings_history s WHERE s::VARCHAR LIKE '%' || ? || '%'",
+                [secret],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(found, 0, "{secret} was stored in a fact");
+    }
+    assert!(stderr.contains("run gitleaks with --redact"), "{stderr}");
+
+    // The same bytes again add nothing.
+    let before: i64 = conn.query_row("SELECT count(*) FROM evidence", [], |row| row.get(0)).unwrap();
+    drop(conn);
+    let again = ingest(&store, &[], &paths[..20]);
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already ingested as evidence #"));
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let after: i64 = conn.query_row("SELECT count(*) FROM evidence", [], |row| row.get(0)).unwrap();
+    assert_eq!(before, after);
+}
+
+#[test]
+fn each_malformed_sample_has_a_deliberate_outcome() {
+    // (file, accepted, what the output says)
+    let cases = [
+        ("cyclonedx/malformed/spec-invalid-bomformat-1.6.json", false, "at /bomFormat: expected \"CycloneDX\""),
+        (
+            "cyclonedx/malformed/spec-invalid-dependency-1.6.json",
+            false,
+            "at /dependencies/0/ref: expected a non-empty bom-ref",
+        ),
+        (
+            "cyclonedx/malformed/spec-invalid-metadata-timestamp-1.6.json",
+            false,
+            "at /metadata/timestamp: expected an RFC 3339",
+        ),
+        ("cyclonedx/malformed/spec-invalid-serialnumber-1.6.json", false, "at /serialNumber: expected a urn:uuid:"),
+        ("github-webhooks/malformed/argocd-testdata-invalid-event.json", false, "not a recognised evidence format"),
+        (
+            "k8s-audit/malformed/falco-fal_01_003.jsonl",
+            false,
+            "not a recognised evidence format (found an object with keys kind)",
+        ),
+        ("osv-scanner/malformed/dd-osv-scanner-no_findings.empty-file.json", false, "the file is empty"),
+        ("other-scanners/malformed/dd-semgrep-empty.json", true, "does not show that Semgrep scanned anything"),
+        ("spdx/malformed/dd-spdx_3_unsupported.json", false, "SPDX 3 (JSON-LD) is not supported yet"),
+        ("spdx/malformed/spdx-examples-example11-sbom.spdx3.json", false, "SPDX 3 (JSON-LD) is not supported yet"),
+        ("trivy-json/malformed/dd-trivy-legacy_no_vuln.null.json", false, "the document is `null`"),
+        (
+            "in-toto/malformed/slsa-verifier-bcr-MODULE-wrong-signer.bazel.intoto.jsonl",
+            true,
+            "which is not an expected signer",
+        ),
+        (
+            "in-toto/malformed/slsa-verifier-expired-cert.intoto.jsonl",
+            true,
+            "builder_go_slsa3.yml@refs/heads/malicious, which is not an expected signer",
+        ),
+        ("sigstore/malformed/gh-cli-bundle-missing-cert.jsonl", true, "FAILED: no verification material"),
+        (
+            "sigstore/malformed/gh-cli-bundle-missing-verification-material.jsonl",
+            true,
+            "FAILED: no verification material",
+        ),
+        (
+            "sigstore/malformed/gh-cli-sigstoreBundle-invalid-signature.json",
+            true,
+            "FAILED: the DSSE signature does not verify",
+        ),
+        (
+            "sigstore/malformed/npm-registry-attestations-invalidsigprov.json",
+            true,
+            "FAILED: the DSSE signature does not verify",
+        ),
+        (
+            "sigstore/malformed/sigstore-go-dsse-2sigs.sigstore.json",
+            true,
+            "FAILED: 2 signatures where a Sigstore bundle allows exactly one",
+        ),
+    ];
+    let mut malformed: Vec<String> = walk(&samples())
+        .into_iter()
+        .filter(|path| {
+            path.components().any(|c| c.as_os_str() == "malformed") && !path.starts_with(samples().join("sarif"))
+        })
+        .map(|path| path.strip_prefix(samples()).unwrap().display().to_string())
+        .collect();
+    malformed.sort();
+    let mut listed: Vec<String> = cases.iter().map(|(file, _, _)| file.to_string()).collect();
+    listed.sort();
+    assert_eq!(
+        malformed, listed,
+        "a new malformed sample needs an expectation here (SARIF ones: tests/ingest_sarif.rs)"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    let trusted_root = samples().join("sigstore/gh-cli-trusted_root.json").display().to_string();
+    for (file, accepted, message) in cases {
+        let args = ["--trusted-root", trusted_root.as_str(), "--signer", "https://github.com/bazel-contrib/*"];
+        let output = ingest(&store, &args, &[samples().join(file)]);
+        let all = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        assert_eq!(output.status.success(), accepted, "{file}: {all}");
+        assert!(all.contains(message), "{file}: expected {message:?} in {all}");
+        assert!(all.contains(file), "{file}: the output names the file: {all}");
+        assert!(!all.contains("panicked"), "{file}: {all}");
+    }
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let verified: i64 =
+        conn.query_row("SELECT count(*) FROM attestations_history WHERE verified", [], |row| row.get(0)).unwrap();
+    assert_eq!(verified, 0, "nothing malformed counts as signed");
+    // Offline, a certificate's expiry can only be judged against a transparency-log time; without one it says so.
+    let expired: String = conn
+        .query_row("SELECT verification FROM attestations_history WHERE artifact = 'binary-linux-amd64'", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert!(expired.contains("signing time unknown (no transparency-log entry)"), "{expired}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else if path.extension().is_some_and(|ext| ext != "md") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+#[test]
+fn attestations_verify_against_a_trusted_root_and_expected_signers() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    let trusted_root = samples().join("sigstore/gh-cli-trusted_root.json").display().to_string();
+    let good = samples().join("in-toto/slsa-verifier-bcr-MODULE.bazel.intoto.jsonl");
+    let output =
+        ingest(&store, &["--trusted-root", &trusted_root, "--signer", "https://github.com/bazel-contrib/*"], &[good]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let (verified, identity, verification): (bool, String, String) = conn
+        .query_row("SELECT verified, signer_identity, verification FROM attestations_history", [], |row| {
+            Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+        })
+        .unwrap();
+    assert!(verified, "{verification}");
+    assert_eq!(
+        identity,
+        "https://github.com/bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1"
+    );
+    assert!(verification.contains("certificate chains to the trusted root"), "{verification}");
+    // Without a trusted root nothing counts as verified, and the record says why.
+    let unchecked = dir.path().join("unchecked.duckdb");
+    let output = ingest(&unchecked, &[], &[samples().join("in-toto/slsa-verifier-bcr-MODULE.bazel.intoto.jsonl")]);
+    assert!(output.status.success());
+    let conn = duckdb::Connection::open(&unchecked).unwrap();
+    let (verified, verification): (bool, String) = conn
+        .query_row("SELECT verified, verification FROM attestations_history", [], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap();
+    assert!(!verified);
+    assert!(verification.contains("certificate chain not checked (no --trusted-root given)"), "{verification}");
+}
+
+#[test]
+fn audit_events_are_stored_once_and_a_bad_line_stores_nothing_of_its_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    let log = samples().join("github-audit-log/azure-sentinel-Github_sample_logs.excerpt.jsonl");
+    let text = std::fs::read_to_string(&log).unwrap();
+    // The same events as a JSON array, and as gzip: different bytes, same events.
+    let array = dir.path().join("export.json");
+    let records: Vec<serde_json::Value> = text.lines().map(|line| serde_json::from_str(line).unwrap()).collect();
+    std::fs::write(&array, serde_json::to_vec_pretty(&records).unwrap()).unwrap();
+    let gzipped = dir.path().join("export.jsonl.gz");
+    let mut encoder = flate2::write::GzEncoder::new(std::fs::File::create(&gzipped).unwrap(), Default::default());
+    std::io::Write::write_all(&mut encoder, format!("{text}\n\n").as_bytes()).unwrap();
+    encoder.finish().unwrap();
+    let broken = dir.path().join("broken.jsonl");
+    std::fs::write(&broken, format!("{}\n{{\"action\": \n", text.lines().next().unwrap())).unwrap();
+
+    let output = ingest(&store, &[], &[log.clone(), array, gzipped.clone(), broken]);
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stdout}{stderr}");
+    assert!(stdout.contains("excerpt.jsonl (github-audit-log-jsonl): 17 audit events"), "{stdout}");
+    assert!(stdout.contains("export.json (github-audit-log-json): 17 audit events"), "{stdout}");
+    assert!(stderr.contains("17 event(s) were already stored"), "{stderr}");
+    assert!(stderr.contains("broken.jsonl: line 2, column"), "{stderr}");
+    assert!(stderr.contains("1 of 4 file(s) could not be ingested; the others were stored"), "{stderr}");
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let events: i64 = conn.query_row("SELECT count(*) FROM audit_events_history", [], |row| row.get(0)).unwrap();
+    assert_eq!(events, 17);
+    let compression: String = conn
+        .query_row(
+            "SELECT provenance->>'compression' FROM evidence WHERE provenance->>'path' = ?",
+            [gzipped.display().to_string()],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(compression, "gzip");
+    let kinds: i64 = conn
+        .query_row(
+            "SELECT count(*) FROM audit_events WHERE event_time IS NULL OR actor IS NULL OR action IS NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(kinds, 0, "every GitHub event has a time, an actor and an action");
+}
+
+#[test]
+fn a_generic_log_is_read_through_its_mapping() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    let mapping = dir.path().join("jenkins.yaml");
+    std::fs::write(&mapping, "source: jenkins\nformat: csv\nfields:\n  time: when\n  action: what\n  actor: who\n")
+        .unwrap();
+    let log = dir.path().join("jenkins.csv");
+    std::fs::write(&log, "when,what,who\n2026-08-01 10:00:00,job.deploy,ann\n2026-08-02T11:00:00Z,job.approve,bob\n")
+        .unwrap();
+    let args = ["--kind", "generic", "--mapping", mapping.to_str().unwrap()];
+    let output = ingest(&store, &args, &[log]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stdout).contains("(generic-csv): 2 audit events"));
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let actors: String = conn
+        .query_row("SELECT string_agg(actor || ':' || action, ',' ORDER BY event_time) FROM audit_events WHERE source = 'jenkins'", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(actors, "ann:job.deploy,bob:job.approve");
+    let schema = pipeproof().args(["schema", "log-mapping"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&schema.stdout).contains("\"time\""));
+    let missing =
+        pipeproof().arg("--store").arg(&store).args(["ingest", "--kind", "generic", "x.csv"]).output().unwrap();
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("--kind generic needs --mapping FILE"));
+}
