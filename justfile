@@ -24,6 +24,7 @@ ci:
 # Benchmarks (print figures; dev profile, so DuckDB is not rebuilt for release).
 bench:
     . .ci/env && cargo run --example bench_collect
+    . .ci/env && cargo run --example bench_ingest
     . .ci/env && cargo run --example bench_bundle
     . .ci/env && cargo run --example bench_report
     . .ci/env && cargo run --example bench_history

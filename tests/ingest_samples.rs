@@ -268,7 +268,8 @@ fn audit_events_are_stored_once_and_a_bad_line_stores_nothing_of_its_file() {
     assert!(stdout.contains("excerpt.jsonl (github-audit-log-jsonl): 17 audit events"), "{stdout}");
     assert!(stdout.contains("export.json (github-audit-log-json): 17 audit events"), "{stdout}");
     assert!(stderr.contains("17 event(s) were already stored"), "{stderr}");
-    assert!(stderr.contains("broken.jsonl: line 2, column"), "{stderr}");
+    assert!(stderr.contains("broken.jsonl: Malformed JSON in file"), "{stderr}");
+    assert!(stderr.contains("in line 3"), "DuckDB names where the JSON broke: {stderr}");
     assert!(stderr.contains("1 of 4 file(s) could not be ingested; the others were stored"), "{stderr}");
     let conn = duckdb::Connection::open(&store).unwrap();
     let events: i64 = conn.query_row("SELECT count(*) FROM audit_events_history", [], |row| row.get(0)).unwrap();
@@ -316,4 +317,44 @@ fn a_generic_log_is_read_through_its_mapping() {
         pipeproof().arg("--store").arg(&store).args(["ingest", "--kind", "generic", "x.csv"]).output().unwrap();
     assert_eq!(missing.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&missing.stderr).contains("--kind generic needs --mapping FILE"));
+}
+
+/// The rows of `audit_events` in a store, in a stable order, as text.
+fn audit_rows(store: &Path) -> Vec<String> {
+    let conn = duckdb::Connection::open(store).unwrap();
+    let mut statement = conn
+        .prepare(
+            "SELECT concat_ws(' | ', source, event_time, actor, action, target, source_ip, outcome, event_key)
+             FROM audit_events_history ORDER BY event_key",
+        )
+        .unwrap();
+    statement.query_map([], |row| row.get(0)).unwrap().collect::<Result<_, _>>().unwrap()
+}
+
+#[test]
+fn json_lines_read_by_duckdb_and_json_exports_read_in_rust_give_the_same_events() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut logs: Vec<PathBuf> =
+        vec![samples().join("github-audit-log/azure-sentinel-Github_sample_logs.excerpt.jsonl")];
+    logs.extend(
+        walk(&samples().join("k8s-audit")).into_iter().filter(|path| !path.to_string_lossy().contains("malformed")),
+    );
+    for (index, log) in logs.iter().enumerate() {
+        let text = std::fs::read_to_string(log).unwrap();
+        let records: Vec<serde_json::Value> = text
+            .lines()
+            .filter(|line| !line.trim().is_empty())
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        let array = dir.path().join(format!("export-{index}.json"));
+        std::fs::write(&array, serde_json::to_vec(&records).unwrap()).unwrap();
+        let (streamed, parsed) =
+            (dir.path().join(format!("s{index}.duckdb")), dir.path().join(format!("p{index}.duckdb")));
+        assert!(ingest(&streamed, &[], std::slice::from_ref(log)).status.success());
+        let output = ingest(&parsed, &[], &[array]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        let (left, right) = (audit_rows(&streamed), audit_rows(&parsed));
+        assert!(!left.is_empty());
+        assert_eq!(left, right, "{}", log.display());
+    }
 }

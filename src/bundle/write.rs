@@ -11,7 +11,7 @@ use duckdb::Connection;
 
 use super::contents::{Content, Contents};
 use super::manifest::{MANIFEST, SIGNATURE};
-use crate::store::sha256_hex;
+use crate::store::{large_bodies, sha256_hex};
 
 /// How many bytes of blobs to hold in memory at once while writing.
 const BLOB_BATCH_BYTES: u64 = 16 << 20;
@@ -43,6 +43,9 @@ pub fn write(conn: &Connection, contents: &Contents, signature: Option<&str>, ou
                 let entry = &contents.entries[index];
                 match &entry.content {
                     Content::Bytes(bytes) => sink.put(name, bytes)?,
+                    Content::Blob if entry.file.size > BLOB_BATCH_BYTES => {
+                        write_large_blob(conn, &mut sink, name, &entry.file)?;
+                    }
                     Content::Blob => {
                         let body = blobs.take(conn, index)?;
                         if sha256_hex(&body) != entry.file.sha256 {
@@ -59,6 +62,25 @@ pub fn write(conn: &Connection, contents: &Contents, signature: Option<&str>, ou
     }
     sink.finish()?;
     Ok(manifest)
+}
+
+/// Writes one large blob: from beside the store in pieces (its hash checked as it is read), or from `blobs`.
+fn write_large_blob(
+    conn: &Connection,
+    sink: &mut Sink,
+    name: &str,
+    file: &super::manifest::ManifestFile,
+) -> Result<()> {
+    if large_bodies::is_large(conn, &file.sha256)? {
+        return sink.put_stream(name, file.size, &mut |out| {
+            large_bodies::read(conn, &file.sha256, |piece| Ok(out.write_all(piece)?))
+        });
+    }
+    let body: Vec<u8> = conn.query_row("SELECT body FROM blobs WHERE sha256 = ?", [&file.sha256], |row| row.get(0))?;
+    if sha256_hex(&body) != file.sha256 {
+        bail!("the store's copy of {} is corrupt: its bytes no longer match their sha256", file.path);
+    }
+    sink.put(name, &body)
 }
 
 /// Reads the blobs the bundle needs, in path order, a bounded batch at a time.
@@ -160,6 +182,27 @@ impl Sink {
             }
         }
         Ok(())
+    }
+
+    /// Writes an entry whose bytes `write` produces in pieces.
+    fn put_stream(&mut self, name: &str, size: u64, write: &mut dyn FnMut(&mut dyn Write) -> Result<()>) -> Result<()> {
+        match self {
+            Sink::Zip { writer, options, .. } => {
+                writer.start_file(name, options.large_file(size >= u32::MAX as u64))?;
+                write(writer.as_mut())
+            }
+            Sink::Folder { root } => {
+                let path = root.join(name);
+                if let Some(parent) = path.parent() {
+                    std::fs::create_dir_all(parent)?;
+                }
+                let file = File::create(&path).with_context(|| format!("cannot write {}", path.display()))?;
+                let mut out = BufWriter::new(file);
+                write(&mut out)?;
+                out.flush()?;
+                Ok(())
+            }
+        }
     }
 
     fn finish(self) -> Result<()> {

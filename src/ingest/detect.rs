@@ -106,8 +106,10 @@ pub fn records(bytes: &[u8], origin: &str, kind: Option<IngestKind>) -> Result<R
         Err(_) if looks_like_lines(bytes) => {
             let lines = parse_lines(bytes, origin, expected)?;
             let raw: Vec<&[u8]> = without_bom(bytes).split(|b| *b == b'\n').collect();
-            let items =
-                lines.into_iter().map(|(line, value)| (line, value, raw[line - 1].to_vec())).collect::<Vec<_>>();
+            let items = lines
+                .into_iter()
+                .map(|(line, value)| (line, value, raw[line - 1].strip_suffix(b"\r").unwrap_or(raw[line - 1]).to_vec()))
+                .collect::<Vec<_>>();
             Ok(Records { items, shape: Shape::Lines })
         }
         Err(_) => {

@@ -100,7 +100,7 @@ fn ingest(
 ) -> Result<()> {
     let input = read::Input::open(path, display)?;
     if stream::wants_streaming(&input, options.kind) {
-        let stored = stream::ingest_lines(store, run_id, &input, options, outcome)?;
+        let stored = stream::ingest_lines(store, run_id, &input, path, options, outcome)?;
         outcome.stored = Some(stored);
         return Ok(());
     }
@@ -116,6 +116,7 @@ fn ingest(
     let repo = options.repo.clone().or_else(|| facts.repository.clone());
     let now = crate::time::now_utc();
     let observed_at = facts.document_time.filter(|time| *time <= now).unwrap_or(now);
+    input.store_large_body(store.conn())?;
     let stored = store.in_transaction(|conn| {
         if let Some(existing) = input.already_stored(conn, facts.kind, &subject)? {
             return Ok(Err(existing));

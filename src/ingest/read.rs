@@ -10,12 +10,7 @@ use duckdb::{params, Connection};
 use sha2::{Digest, Sha256};
 
 use crate::error::input_error;
-use crate::store::{add_evidence, NewEvidence};
-
-/// Files up to this size are stored as one blob; larger ones in parts of [`PART_BYTES`].
-pub const INLINE_BYTES: u64 = 64 << 20;
-/// The size of one stored part of a large file.
-pub const PART_BYTES: usize = 16 << 20;
+use crate::store::{add_evidence, large_bodies, NewEvidence};
 
 /// A file to ingest.
 pub struct Input {
@@ -98,7 +93,7 @@ impl Input {
         Ok(statement.query_row(params![self.sha256, kind, subject], |row| row.get(0))?)
     }
 
-    /// Stores the file as evidence (the bytes as given; large files in parts) and returns its id.
+    /// Stores the file as evidence (the bytes as given; a large file's bytes are already beside the store).
     pub fn store_evidence(
         &self,
         conn: &Connection,
@@ -115,12 +110,14 @@ impl Input {
             "format": format,
             "compression": if self.gzip { "gzip" } else { "none" },
         });
-        if self.size <= INLINE_BYTES {
+        if self.size <= large_bodies::INLINE_BYTES {
             let body = std::fs::read(&self.path).with_context(|| format!("{}: cannot read", self.display))?;
             let evidence = NewEvidence { source: "file", kind, subject, collected_at, provenance, body: &body };
             return add_evidence(conn, run_id, &evidence);
         }
-        self.store_parts(conn)?;
+        let stored: i64 =
+            conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [&self.sha256], |r| r.get(0))?;
+        anyhow::ensure!(stored == 1, "{}: store_large_body must run before the file's transaction", self.display);
         let id: i64 = conn.query_row("SELECT nextval('evidence_ids')", [], |row| row.get(0))?;
         conn.execute(
             "INSERT INTO evidence VALUES (?, ?, ?, 'file', ?, ?, ?, ?)",
@@ -129,41 +126,12 @@ impl Input {
         Ok(id)
     }
 
-    fn store_parts(&self, conn: &Connection) -> Result<()> {
-        let stored: i64 =
-            conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [&self.sha256], |r| r.get(0))?;
-        if stored > 0 {
+    /// Stores a large file's bytes beside the store, before (and outside) the file's transaction; small files are
+    /// stored inside it by [`Input::store_evidence`].
+    pub fn store_large_body(&self, conn: &Connection) -> Result<()> {
+        if self.size <= large_bodies::INLINE_BYTES {
             return Ok(());
         }
-        let mut file = File::open(&self.path).with_context(|| format!("{}: cannot read", self.display))?;
-        let mut hasher = Sha256::new();
-        let mut buffer = vec![0u8; PART_BYTES];
-        let mut part = 0i32;
-        loop {
-            let filled = fill(&mut file, &mut buffer).with_context(|| format!("{}: cannot read", self.display))?;
-            if filled == 0 {
-                break;
-            }
-            hasher.update(&buffer[..filled]);
-            conn.execute("INSERT INTO blob_parts VALUES (?, ?, ?)", params![self.sha256, part, &buffer[..filled]])?;
-            part += 1;
-        }
-        let sha256: String = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
-        if sha256 != self.sha256 {
-            anyhow::bail!("{} changed while it was being ingested", self.display);
-        }
-        conn.execute("INSERT INTO blobs VALUES (?, ?, ?)", params![self.sha256, self.size as i64, Vec::<u8>::new()])?;
-        Ok(())
+        large_bodies::store(conn, &self.path, &self.sha256, self.size)
     }
-}
-
-fn fill(file: &mut File, buffer: &mut [u8]) -> std::io::Result<usize> {
-    let mut filled = 0;
-    while filled < buffer.len() {
-        match file.read(&mut buffer[filled..])? {
-            0 => break,
-            read => filled += read,
-        }
-    }
-    Ok(filled)
 }

@@ -2,6 +2,7 @@
 
 mod evidence;
 mod job_lock;
+pub mod large_bodies;
 mod migrations;
 mod runs;
 

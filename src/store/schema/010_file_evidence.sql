@@ -290,10 +290,3 @@ WHERE h.run_id = (SELECT x.run_id FROM merge_requests_history x
                   WHERE x.repo = h.repo AND x.number = h.number
                     AND x.observed_at <= coalesce(getvariable('pp_as_of'), TIMESTAMP '9999-12-31')
                     ORDER BY x.observed_at DESC, x.run_id DESC LIMIT 1);
-
--- Raw bytes of large evidence files, in order, when too large to hold as one value (blobs.body is then empty).
-CREATE TABLE blob_parts (
-    sha256  VARCHAR NOT NULL,
-    part    INTEGER NOT NULL,
-    body    BLOB NOT NULL
-);
