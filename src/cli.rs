@@ -170,8 +170,9 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct CollectArgs {}
 
-/// Evidence file formats `ingest` understands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+/// Evidence file formats `ingest` understands (the same names in the config's `files:`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "kebab-case")]
 pub enum IngestKind {
     /// SARIF 2.1.0 static-analysis results.
     Sarif,

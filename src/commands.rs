@@ -92,7 +92,12 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
     }
     let mut code = EXIT_OK;
     for file in &config.files {
-        let options = crate::ingest::IngestOptions { repo: file.repo.clone(), ..Default::default() };
+        let options = IngestOptions {
+            kind: file.kind,
+            repo: file.repo.clone(),
+            trust: TrustPolicy::default(),
+            mapping: file.mapping.as_deref().map(LogMapping::load).transpose()?,
+        };
         let outcomes = ingest_paths(&store, std::slice::from_ref(&file.path), &options)?;
         if outcomes.iter().any(|outcome| outcome.error.is_some()) {
             code = EXIT_INPUT;

@@ -127,6 +127,12 @@ pub struct FileSource {
     /// The repository (owner/name) the file describes.
     #[serde(default)]
     pub repo: Option<String>,
+    /// The format, when it should not be recognised from the content (as `ingest --kind`).
+    #[serde(default)]
+    pub kind: Option<crate::cli::IngestKind>,
+    /// For `kind: generic`: the log mapping file, relative to the config file.
+    #[serde(default)]
+    pub mapping: Option<PathBuf>,
 }
 
 fn default_api_url() -> String {
@@ -164,6 +170,9 @@ impl Config {
         for file in &mut config.files {
             if file.path.is_relative() {
                 file.path = base.join(&file.path);
+            }
+            if let Some(mapping) = file.mapping.as_mut().filter(|mapping| mapping.is_relative()) {
+                *mapping = base.join(&*mapping);
             }
         }
         if let Some(key) = config.bundle.as_mut().and_then(|bundle| bundle.sign.as_mut()) {

@@ -358,3 +358,25 @@ fn json_lines_read_by_duckdb_and_json_exports_read_in_rust_give_the_same_events(
         assert_eq!(left, right, "{}", log.display());
     }
 }
+
+#[test]
+fn collect_ingests_the_files_the_config_lists_with_their_kinds() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(samples().join("trivy-json/trivy-alpine-310.json"), dir.path().join("trivy.json")).unwrap();
+    let log = std::fs::read(samples().join("k8s-audit/falco-create_configmap_sensitive_values.jsonl")).unwrap();
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), Default::default());
+    std::io::Write::write_all(&mut encoder, &log).unwrap();
+    std::fs::write(dir.path().join("k8s.log.gz"), encoder.finish().unwrap()).unwrap();
+    let config = dir.path().join("pipeproof.yaml");
+    std::fs::write(&config, "files:\n  - path: trivy.json\n  - path: k8s.log.gz\n    kind: k8s-audit\n").unwrap();
+    let store = dir.path().join("store.duckdb");
+    let output = pipeproof().arg("--store").arg(&store).arg("--config").arg(&config).arg("collect").output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{stdout}{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.contains("trivy.json (trivy-json-2): 4 vulnerabilities"), "{stdout}");
+    assert!(stdout.contains("k8s.log.gz (k8s-audit-jsonl): 6 audit events"), "{stdout}");
+    std::fs::write(&config, "files:\n  - path: trivy.json\n    kind: spdx\n").unwrap();
+    let wrong = pipeproof().arg("--store").arg(&store).arg("--config").arg(&config).arg("collect").output().unwrap();
+    assert_eq!(wrong.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&wrong.stderr).contains("the content does not match --kind"));
+}

@@ -35,3 +35,32 @@ pub fn parse(records: &[(usize, Value)], _origin: &str) -> Result<Facts> {
     });
     Ok(facts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn each_result_is_a_finding() {
+        let records = vec![
+            (
+                1,
+                json!({"template-id": "git-config", "info": {"name": "Git Config Disclosure", "severity": "medium"},
+                       "host": "https://app.example.com", "matched-at": "https://app.example.com/.git/config",
+                       "timestamp": "2026-08-01T10:00:00.123456789Z"}),
+            ),
+            (
+                2,
+                json!({"template-id": "tech-detect", "info": {"name": "Wappalyzer", "severity": "info"},
+                       "host": "https://app.example.com"}),
+            ),
+        ];
+        assert!(detect(&records[0].1));
+        let facts = parse(&records, "nuclei.jsonl").unwrap();
+        assert_eq!(facts.dast_findings.len(), 2);
+        assert_eq!(facts.dast_findings[0].url.as_deref(), Some("https://app.example.com/.git/config"));
+        assert_eq!(facts.dast_findings[1].severity, "negligible");
+        assert_eq!(facts.document_time.map(|t| t.to_string()).as_deref(), Some("2026-08-01 10:00:00.123456789"));
+    }
+}

@@ -53,3 +53,32 @@ pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
     });
     Ok(facts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn each_alert_instance_is_a_finding_with_its_risk() {
+        let report = json!({"@version": "2.14.0", "@generated": "Tue, 1 Aug 2026 10:00:00",
+            "site": [{"@name": "https://app.example.com", "alerts": [
+                {"pluginid": "10038", "alert": "Content Security Policy Header Not Set", "riskcode": "2",
+                 "instances": [{"uri": "https://app.example.com/"}, {"uri": "https://app.example.com/login"}]},
+                {"pluginid": "10096", "name": "Timestamp Disclosure", "riskcode": "0", "instances": []}]}]});
+        assert!(detect(&report));
+        let facts = parse(&report, "zap.json").unwrap();
+        let found: Vec<(&str, &str, Option<&str>)> =
+            facts.dast_findings.iter().map(|f| (f.rule_id.as_str(), f.severity.as_str(), f.url.as_deref())).collect();
+        assert_eq!(
+            found,
+            [
+                ("10038", "medium", Some("https://app.example.com/")),
+                ("10038", "medium", Some("https://app.example.com/login")),
+                ("10096", "negligible", Some("https://app.example.com")),
+            ]
+        );
+        assert_eq!(facts.subject.as_deref(), Some("https://app.example.com"));
+        assert_eq!(facts.scans[0].result_count, 3);
+    }
+}
