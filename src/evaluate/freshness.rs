@@ -8,8 +8,28 @@ use chrono::{Duration, NaiveDateTime};
 use super::{ControlOutcome, Sandbox, Status};
 
 /// Maximum evidence age in days, per kind, when the config sets none.
-const DEFAULT_MAX_AGE_DAYS: &[(&str, i64)] =
-    &[("github.branch_protection", 7), ("github.org", 7), ("github.repos", 7), ("sarif", 30)];
+/// Scanner reports go stale after 30 days; SBOMs after 90; attestations, VEX, audit and deploy events do not.
+const DEFAULT_MAX_AGE_DAYS: &[(&str, i64)] = &[
+    ("checkov", 30),
+    ("cyclonedx", 90),
+    ("dependency-snapshot", 90),
+    ("github.branch_protection", 7),
+    ("github.org", 7),
+    ("github.repos", 7),
+    ("gitlab-code-quality", 30),
+    ("gitlab-security-report", 30),
+    ("gitleaks", 30),
+    ("grype", 30),
+    ("legitify", 30),
+    ("nuclei", 30),
+    ("osv-scanner", 30),
+    ("sarif", 30),
+    ("semgrep", 30),
+    ("spdx", 90),
+    ("syft", 90),
+    ("trivy", 30),
+    ("zap", 30),
+];
 
 /// When and what each evidence item is, for the staleness check.
 pub struct EvidenceAges {
@@ -33,7 +53,7 @@ impl EvidenceAges {
         let stale_since = *collected_at + Duration::days(days);
         (as_of > stale_since).then(|| {
             format!(
-                "stale since {}: evidence E{evidence_id} ({kind}) was collected {}, and {kind} evidence is trusted for {days} days; collect it again",
+                "stale since {}: evidence E{evidence_id} ({kind}) dates from {}, and {kind} evidence is trusted for {days} days; collect it again",
                 crate::time::display_utc(&stale_since),
                 crate::time::display_utc(collected_at)
             )

@@ -72,9 +72,14 @@ impl Sandbox {
         Ok(self.conn.query_row(&sql, duckdb::params![moment], |row| row.get(0))?)
     }
 
-    /// Every evidence item's kind and collection time (read by pipeproof itself, not by control SQL).
+    /// Every evidence item's kind and the time its age counts from: the time an ingested document states (scan or
+    /// creation time) when it states one, else when it was collected (read by pipeproof itself, not control SQL).
     pub fn evidence_times(&self) -> Result<std::collections::BTreeMap<i64, (String, NaiveDateTime)>> {
-        let mut statement = self.conn.prepare("SELECT evidence_id, kind, collected_at FROM evidence")?;
+        let mut statement = self.conn.prepare(
+            "SELECT evidence_id, kind,
+                    coalesce(try_cast(provenance->>'document_time' AS TIMESTAMP), collected_at)
+             FROM evidence",
+        )?;
         let rows = statement.query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }

@@ -121,7 +121,13 @@ fn ingest(
         if let Some(existing) = input.already_stored(conn, facts.kind, &subject)? {
             return Ok(Err(existing));
         }
-        let evidence_id = input.store_evidence(conn, run_id, facts.kind, &subject, &facts.format, now)?;
+        let what = read::Described {
+            kind: facts.kind,
+            subject: &subject,
+            format: &facts.format,
+            document_time: facts.document_time.filter(|time| *time <= now),
+        };
+        let evidence_id = input.store_evidence(conn, run_id, &what, now)?;
         let origin = write::Origin { run_id, evidence_id, observed_at, subject: &subject, repo: repo.as_deref() };
         Ok(Ok(write::store_facts(conn, &origin, &facts)?))
     });

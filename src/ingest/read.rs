@@ -12,6 +12,19 @@ use sha2::{Digest, Sha256};
 use crate::error::input_error;
 use crate::store::{add_evidence, large_bodies, NewEvidence};
 
+/// What an ingested file is, for its evidence row.
+#[derive(Clone, Copy)]
+pub struct Described<'a> {
+    /// The evidence kind (`trivy`, `cyclonedx`, …).
+    pub kind: &'a str,
+    /// What the file is about.
+    pub subject: &'a str,
+    /// The detected format and version.
+    pub format: &'a str,
+    /// The time the document states it was made; freshness counts from it when given.
+    pub document_time: Option<NaiveDateTime>,
+}
+
 /// A file to ingest.
 pub struct Input {
     path: PathBuf,
@@ -98,18 +111,20 @@ impl Input {
         &self,
         conn: &Connection,
         run_id: i64,
-        kind: &str,
-        subject: &str,
-        format: &str,
+        what: &Described,
         collected_at: NaiveDateTime,
     ) -> Result<i64> {
-        let provenance = serde_json::json!({
+        let Described { kind, subject, format, document_time } = *what;
+        let mut provenance = serde_json::json!({
             "path": self.display,
             "size": self.size,
             "sha256": self.sha256,
             "format": format,
             "compression": if self.gzip { "gzip" } else { "none" },
         });
+        if let Some(time) = document_time {
+            provenance["document_time"] = serde_json::Value::String(time.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
         if self.size <= large_bodies::INLINE_BYTES {
             let body = std::fs::read(&self.path).with_context(|| format!("{}: cannot read", self.display))?;
             let evidence = NewEvidence { source: "file", kind, subject, collected_at, provenance, body: &body };

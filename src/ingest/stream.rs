@@ -173,7 +173,8 @@ pub fn ingest_lines(
         if let Some(existing) = input.already_stored(conn, kind, &subject)? {
             return Ok(Err(existing));
         }
-        let evidence_id = input.store_evidence(conn, run_id, kind, &subject, &format, now)?;
+        let what = super::read::Described { kind, subject: &subject, format: &format, document_time: None };
+        let evidence_id = input.store_evidence(conn, run_id, &what, now)?;
         let file = path.display().to_string();
         let insert = format!("{sql}{STORE_NEW_EVENTS}");
         let written = crate::progress::follow_query(conn, input.size, &format!("reading {origin}"), || {
