@@ -25,6 +25,8 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "TST-03", "acme-demo/web-app"), "fail");
     assert_eq!(verdict(&report, "TST-03", "acme-demo/payments-api"), "pass");
     assert_eq!(verdict(&report, "TST-03", "acme-demo/infra-terraform"), "unknown");
+    assert_eq!(verdict(&report, "BLD-11", "acme-demo/web-app"), "pass", "a critical seen today is within its SLA");
+    assert_eq!(verdict(&report, "ART-01", "web-app-1.4.2.tar.gz sha256:5d1f0b2c7a9e"), "fail", "unsigned provenance");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 
