@@ -21,7 +21,7 @@ fn kill_once_it_holds_the_store(store: &std::path::Path, args: &[&str], after: D
         .stderr(std::process::Stdio::null())
         .spawn()
         .unwrap();
-    let lock_file = store.with_file_name("pipeproof-demo.duckdb.lock");
+    let lock_file = std::path::PathBuf::from(format!("{}.lock", store.display()));
     let deadline = std::time::Instant::now() + Duration::from_secs(30);
     while std::fs::read_to_string(&lock_file).unwrap_or_default().is_empty() {
         assert!(std::time::Instant::now() < deadline, "{args:?} never took the store's lock");
@@ -138,4 +138,63 @@ fn an_evaluation_killed_mid_query_leaves_no_partial_evaluation_behind() {
         })
         .unwrap();
     assert_eq!(succeeded, 2, "the demo's evaluation and the one after the kill");
+}
+
+/// A JSON Lines GitHub audit log of `events` events, about 250 bytes each.
+fn write_audit_log(path: &std::path::Path, events: usize) {
+    use std::io::Write;
+    let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+    for i in 0..events {
+        writeln!(
+            out,
+            "{{\"@timestamp\":{},\"_document_id\":\"doc-{i:09}\",\"action\":\"repo.access\",\"actor\":\"user{}\",\
+             \"org\":\"acme\",\"repo\":\"acme/repo-{}\",\"user_agent\":\"Mozilla/5.0 (X11; Linux x86_64)\"}}",
+            1_719_792_000_000i64 + i as i64,
+            i % 97,
+            i % 500
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn an_ingest_killed_at_any_point_stores_nothing_and_the_next_one_stores_each_event_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    write_audit_log(&log, 400_000);
+    let store = dir.path().join("store.duckdb");
+    let log_arg = log.display().to_string();
+    let first = common::samples().join("trivy-json/trivy-alpine-310.json");
+    assert!(pipeproof().arg("--store").arg(&store).arg("ingest").arg(first).output().unwrap().status.success());
+    let events = |store: &std::path::Path| -> (i64, i64) {
+        let conn = pipeproof::store::Store::open_read_only(store).unwrap();
+        let events = conn.query_row("SELECT count(*) FROM audit_events_history", [], |row| row.get(0)).unwrap();
+        let evidence = conn.query_row("SELECT count(*) FROM evidence", [], |row| row.get(0)).unwrap();
+        (events, evidence)
+    };
+    // Killed while hashing and copying the file, and while DuckDB reads it.
+    for after in [Duration::from_millis(100), Duration::from_millis(1500), Duration::from_millis(3000)] {
+        kill_once_it_holds_the_store(&store, &["ingest", &log_arg], after);
+        let (stored, evidence) = events(&store);
+        assert!(
+            (stored, evidence) == (0, 1) || (stored, evidence) == (400_000, 2),
+            "after {after:?}: all or nothing, found {stored} events and {evidence} evidence items"
+        );
+    }
+    let again = pipeproof().arg("--store").arg(&store).args(["ingest", &log_arg]).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(events(&store), (400_000, 2), "each event once, one evidence item for the log");
+    let conn = pipeproof::store::Store::open_read_only(&store).unwrap();
+    let running: i64 =
+        conn.query_row("SELECT count(*) FROM runs WHERE status = 'running'", [], |row| row.get(0)).unwrap();
+    assert_eq!(running, 0, "killed runs are marked failed");
+    let failed: i64 = conn
+        .query_row("SELECT count(*) FROM runs WHERE command = 'ingest' AND status = 'failed'", [], |row| row.get(0))
+        .unwrap();
+    assert!(failed >= 1, "a kill landed while ingesting: {failed} failed runs");
+    let kept = std::path::PathBuf::from(format!("{}.evidence", store.display()));
+    let partials = std::fs::read_dir(&kept)
+        .map(|dirs| dirs.flatten().flat_map(|d| std::fs::read_dir(d.path()).unwrap().flatten()).count())
+        .unwrap_or(0);
+    assert!(partials >= 1, "the log is kept beside the store");
 }
