@@ -175,7 +175,10 @@ pub fn ingest_lines(
         }
         let what = super::read::Described { kind, subject: &subject, format: &format, document_time: None };
         let evidence_id = input.store_evidence(conn, run_id, &what, now)?;
-        let file = path.display().to_string();
+        // A large log is read from the copy kept as evidence, whose bytes were hashed as they were copied: the
+        // facts come from exactly the bytes the evidence names, even if the original changes meanwhile.
+        let kept = crate::store::large_bodies::path_of(conn, &input.sha256)?;
+        let file = kept.as_deref().unwrap_or(path).display().to_string();
         let insert = format!("{sql}{STORE_NEW_EVENTS}");
         let written = crate::progress::follow_query(conn, input.size, &format!("reading {origin}"), || {
             conn.execute(&insert, params![file, compression, run_id, evidence_id, now])

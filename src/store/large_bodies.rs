@@ -32,6 +32,15 @@ fn location(folder: &Path, sha256: &str) -> PathBuf {
     folder.join(&sha256[..2]).join(sha256)
 }
 
+/// Where a large blob's bytes are kept, when they are kept beside the store.
+pub fn path_of(conn: &Connection, sha256: &str) -> Result<Option<PathBuf>> {
+    let stored: i64 = conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [sha256], |row| row.get(0))?;
+    if stored == 0 || !is_large(conn, sha256)? {
+        return Ok(None);
+    }
+    Ok(Some(location(&folder(conn)?, sha256)))
+}
+
 /// Copies `source` (whose sha256 and size are known) beside the store and records it in `blobs`; does nothing when
 /// it is already there. Call it outside the file's transaction: content-addressed, so a later rejection is harmless.
 pub fn store(conn: &Connection, source: &Path, sha256: &str, size: u64) -> Result<()> {
