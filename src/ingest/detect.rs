@@ -113,8 +113,9 @@ pub fn records(bytes: &[u8], origin: &str, kind: Option<IngestKind>) -> Result<R
             Ok(Records { items, shape: Shape::Lines })
         }
         Err(_) => {
-            parse_document(bytes, origin, expected)?;
-            unreachable!("parse_document fails where serde_json failed")
+            // Not one document and not JSON Lines: report the document's own parse error, with its position.
+            let document = parse_document(bytes, origin, expected)?;
+            Ok(Records { items: vec![(1, document, Vec::new())], shape: Shape::Document })
         }
     }
 }

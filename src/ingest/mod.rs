@@ -212,7 +212,9 @@ fn parse_as(
         IngestKind::Nuclei => nuclei::parse(&records.flattened(), origin),
         IngestKind::Openvex => vex::parse_openvex(single()?, origin),
         IngestKind::Csaf => vex::parse_csaf(single()?, origin),
-        IngestKind::Generic => unreachable!("generic logs are parsed before detection"),
+        IngestKind::Generic => Err(crate::error::input_error(format!(
+            "{origin}: --kind generic needs --mapping FILE (see `pipeproof schema log-mapping`)"
+        ))),
     }
 }
 

@@ -151,7 +151,8 @@ pub fn ingest_lines(
     options: &IngestOptions,
     outcome: &mut FileOutcome,
 ) -> Result<usize> {
-    let source = audit_lines_source(input, options.kind).expect("checked by wants_streaming");
+    let source = audit_lines_source(input, options.kind)
+        .ok_or_else(|| anyhow::anyhow!("{}: changed while it was being read", outcome.path))?;
     let origin = outcome.path.clone();
     let kind = source.evidence_kind();
     let format = format!("{kind}-jsonl");
