@@ -100,10 +100,10 @@ async fn filters_work_in_a_real_browser_and_the_console_stays_clean() {
     session.call(reqwest::Method::POST, "/url", json!({ "url": page })).await;
 
     let visible_controls = "return document.querySelectorAll('article.control:not([hidden])').length";
-    assert_eq!(session.script(visible_controls).await, 13, "everything is shown at first");
+    assert_eq!(session.script(visible_controls).await, 14, "everything is shown at first");
     assert_eq!(
         session.script("return document.getElementById('filter-count').textContent").await,
-        "Showing 13 of 13 controls"
+        "Showing 14 of 14 controls"
     );
 
     // Hide passing results: no visible control or finding row says pass any more.
@@ -116,7 +116,7 @@ async fn filters_work_in_a_real_browser_and_the_console_stays_clean() {
         .await;
     let shown: Vec<&str> = shown.as_array().unwrap().iter().map(|s| s.as_str().unwrap()).collect();
     assert!(!shown.is_empty() && !shown.contains(&"pass"), "{shown:?}");
-    assert_eq!(session.script(visible_controls).await, 9, "the 4 passing controls are hidden");
+    assert_eq!(session.script(visible_controls).await, 10, "the 4 passing controls are hidden");
 
     // Pick one framework: only its section and the controls mapped to it remain.
     session.click("#filter-framework option[value='slsa']").await;
