@@ -380,3 +380,24 @@ fn collect_ingests_the_files_the_config_lists_with_their_kinds() {
     assert_eq!(wrong.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&wrong.stderr).contains("the content does not match --kind"));
 }
+
+#[test]
+fn a_log_that_repeats_its_own_events_stores_each_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    for (name, sample) in [
+        ("github.jsonl", "github-audit-log/azure-sentinel-Github_sample_logs.excerpt.jsonl"),
+        ("k8s.jsonl", "k8s-audit/falco-create_configmap_sensitive_values.jsonl"),
+    ] {
+        let text = std::fs::read_to_string(samples().join(sample)).unwrap();
+        let log = dir.path().join(name);
+        std::fs::write(&log, format!("{}\n{}\n", text.trim_end(), text.trim_end())).unwrap();
+        let output = ingest(&store, &[], &[log]);
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{stderr}");
+        let events = text.lines().filter(|line| !line.trim().is_empty()).count();
+        assert!(stdout.contains(&format!("{events} audit events")), "{name}: {stdout}");
+        assert!(stderr.contains(&format!("{events} event(s) were already stored")), "{name}: {stderr}");
+    }
+}

@@ -98,15 +98,31 @@ events AS (
 )
 "#;
 
-/// Stores each event not already stored (same source and key), once however often the file repeats it.
+/// Stores each event not already stored (same source and key). `{distinct}` is `DISTINCT ON (e.event_key)` when
+/// the file repeats a key (concatenated exports), else empty: deduplicating costs a third of the insert.
 /// `line` stays NULL: numbering records would force DuckDB to read in order on one thread (half the speed); the
 /// event key (`_document_id`, `auditID:stage`, or the record's sha256) names the record in the file instead.
 const STORE_NEW_EVENTS: &str = r#"
 INSERT INTO audit_events_history
-SELECT DISTINCT ON (e.event_key) * FROM events e
+SELECT {distinct} * FROM events e
 WHERE NOT EXISTS (SELECT 1 FROM audit_events_history h WHERE h.source = e.source AND h.event_key = e.event_key)
 "#;
 
+/// The records in the file and how many distinct event keys they carry, keyed as `events` keys them.
+const COUNT_KEYS: &str = r#"
+SELECT count(*), count(DISTINCT {key}) FROM read_ndjson_objects($1, compression = $2, maximum_object_size = 16777216)
+"#;
+
+/// Each source's event key over the raw record, as its `events` query computes it.
+fn key_expression(source: AuditSource) -> &'static str {
+    match source {
+        AuditSource::Kubernetes => {
+            "coalesce(nullif(json_extract_string(json, '$.auditID'), ''), sha256(json::VARCHAR)) || ':' \
+             || coalesce(json_extract_string(json, '$.stage'), '')"
+        }
+        _ => "coalesce(nullif(json_extract_string(json, '$._document_id'), ''), sha256(json::VARCHAR))",
+    }
+}
 /// Finds which record (1-based, blank lines not counted) has a given sha256, to name it in an error.
 const RECORD_NUMBER: &str = r#"
 SELECT min(record) FROM (
@@ -180,39 +196,18 @@ pub fn ingest_lines(
         // facts come from exactly the bytes the evidence names, even if the original changes meanwhile.
         let kept = crate::store::large_bodies::path_of(conn, &input.sha256)?;
         let file = kept.as_deref().unwrap_or(path).display().to_string();
-        let insert = format!("{sql}{STORE_NEW_EVENTS}");
+        let explain = |error: duckdb::Error| explain(error, &origin, &file, compression, source);
+        let (records, keys): (i64, i64) = conn
+            .query_row(&COUNT_KEYS.replace("{key}", key_expression(source)), params![file, compression], |row| {
+                Ok((row.get(0)?, row.get(1)?))
+            })
+            .map_err(explain)?;
+        let distinct = if keys < records { "DISTINCT ON (e.event_key)" } else { "" };
+        let insert = format!("{sql}{}", STORE_NEW_EVENTS.replace("{distinct}", distinct));
         let written = crate::progress::follow_query(conn, input.size, &format!("reading {origin}"), || {
             conn.execute(&insert, params![file, compression, run_id, evidence_id, now])
         })
-        .map_err(|error| {
-            let text = error.to_string();
-            if let Some((_, hash)) = text.split_once("pp-invalid-record:") {
-                let hash: String = hash.chars().take(64).collect();
-                // The store's transaction is aborted by now; a scratch connection finds the record.
-                let record: Option<i64> = crate::store::base_config()
-                    .ok()
-                    .and_then(|config| duckdb::Connection::open_in_memory_with_flags(config).ok())
-                    .and_then(|scratch| {
-                        scratch.query_row(RECORD_NUMBER, params![file, compression, hash], |row| row.get(0)).ok()
-                    })
-                    .flatten();
-                let at =
-                    record.map(|r| format!("record {r}")).unwrap_or_else(|| format!("the record with sha256 {hash}"));
-                return input_error(format!("{origin}: {at}: expected {}", source.expected()));
-            }
-            // DuckDB names the file and line of malformed JSON; anything else is our failure, not the file's.
-            match text.split_once("Invalid Input Error: ") {
-                Some((_, detail)) => {
-                    input_error(format!("{origin}: {}: expected {}", detail.trim(), source.expected()))
-                }
-                None => anyhow::anyhow!("{origin}: could not be read: {text}"),
-            }
-        })?;
-        let records: i64 = conn.query_row(
-            "SELECT count(*) FROM read_ndjson_objects(?, compression = ?, maximum_object_size = 16777216)",
-            params![file, compression],
-            |row| row.get(0),
-        )?;
+        .map_err(explain)?;
         Ok(Ok((written, records as usize - written)))
     });
     match result {
@@ -230,5 +225,31 @@ pub fn ingest_lines(
             Ok(0)
         }
         Err(error) => Err(error),
+    }
+}
+
+/// Turns a DuckDB error while reading a log into one that names the file and the record or line.
+fn explain(error: duckdb::Error, origin: &str, file: &str, compression: &str, source: AuditSource) -> anyhow::Error {
+    let text = error.to_string();
+    if let Some((_, hash)) = text.split_once("pp-invalid-record:") {
+        let hash: String = hash.chars().take(64).collect();
+        // The store's transaction is aborted by now; a scratch connection finds the record.
+        let record: Option<i64> = crate::store::base_config()
+            .ok()
+            .and_then(|config| duckdb::Connection::open_in_memory_with_flags(config).ok())
+            .and_then(|scratch| {
+                scratch.query_row(RECORD_NUMBER, params![file, compression, hash], |row| row.get(0)).ok()
+            })
+            .flatten();
+        let at = record.map(|r| format!("record {r}")).unwrap_or_else(|| format!("the record with sha256 {hash}"));
+        return input_error(format!("{origin}: {at}: expected {}", source.expected()));
+    }
+    // DuckDB names the file (the copy we read, shown as the user's) and the line of malformed JSON; anything else
+    // is our failure, not the file's.
+    match text.split_once("Invalid Input Error: ") {
+        Some((_, detail)) => {
+            input_error(format!("{origin}: {}: expected {}", detail.trim().replace(file, origin), source.expected()))
+        }
+        None => anyhow::anyhow!("{origin}: could not be read: {text}"),
     }
 }
