@@ -91,11 +91,13 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
         );
     }
     let mut code = EXIT_OK;
+    let sigstore = config.sigstore.clone().unwrap_or_default();
+    let trust = TrustPolicy::load(sigstore.trusted_root.as_deref(), &sigstore.signers)?;
     for file in &config.files {
         let options = IngestOptions {
             kind: file.kind,
             repo: file.repo.clone(),
-            trust: TrustPolicy::default(),
+            trust: trust.clone(),
             mapping: file.mapping.as_deref().map(LogMapping::load).transpose()?,
         };
         let outcomes = ingest_paths(&store, std::slice::from_ref(&file.path), &options)?;

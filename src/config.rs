@@ -42,6 +42,23 @@ pub struct Config {
     /// Webhook URLs `run` and `drift` POST a summary to; write secrets as `${ENV_VAR}`.
     #[serde(default)]
     pub notify: Vec<String>,
+    /// What attestation signatures in `files:` are checked against (as `ingest --trusted-root/--signer`).
+    #[serde(default)]
+    pub sigstore: Option<SigstoreConfig>,
+}
+
+/// The Sigstore trust `collect` checks provenance and other attestations against.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SigstoreConfig {
+    /// A Sigstore trusted root (`trusted_root.json`, e.g. from `cosign` or `gh attestation trusted-root`), relative to
+    /// the config; without it certificate chains are not checked and nothing counts as verified.
+    #[serde(default)]
+    pub trusted_root: Option<PathBuf>,
+    /// Signer identities (globs over the certificate's SAN, e.g. `https://github.com/acme/*`) an attestation must
+    /// match; any signer when empty.
+    #[serde(default)]
+    pub signers: Vec<String>,
 }
 
 /// How `run` writes evidence bundles.
@@ -173,6 +190,11 @@ impl Config {
             }
             if let Some(mapping) = file.mapping.as_mut().filter(|mapping| mapping.is_relative()) {
                 *mapping = base.join(&*mapping);
+            }
+        }
+        if let Some(root) = config.sigstore.as_mut().and_then(|sigstore| sigstore.trusted_root.as_mut()) {
+            if root.is_relative() {
+                *root = base.join(&*root);
             }
         }
         if let Some(key) = config.bundle.as_mut().and_then(|bundle| bundle.sign.as_mut()) {

@@ -401,3 +401,36 @@ fn a_log_that_repeats_its_own_events_stores_each_once() {
         assert!(stderr.contains(&format!("{events} event(s) were already stored")), "{name}: {stderr}");
     }
 }
+
+#[test]
+fn collect_checks_attestations_against_the_configured_sigstore_trust() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::copy(samples().join("sigstore/gh-cli-trusted_root.json"), dir.path().join("trusted_root.json")).unwrap();
+    std::fs::copy(samples().join("in-toto/slsa-verifier-bcr-MODULE.bazel.intoto.jsonl"), dir.path().join("good.jsonl"))
+        .unwrap();
+    std::fs::copy(
+        samples().join("in-toto/malformed/slsa-verifier-bcr-MODULE-wrong-signer.bazel.intoto.jsonl"),
+        dir.path().join("wrong-signer.jsonl"),
+    )
+    .unwrap();
+    let config = dir.path().join("pipeproof.yaml");
+    std::fs::write(
+        &config,
+        "sigstore:\n  trusted_root: trusted_root.json\n  signers: ['https://github.com/bazel-contrib/*']\n\
+         files:\n  - path: good.jsonl\n  - path: wrong-signer.jsonl\n",
+    )
+    .unwrap();
+    let store = dir.path().join("store.duckdb");
+    let output = pipeproof().arg("--store").arg(&store).arg("--config").arg(&config).arg("collect").output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("which is not an expected signer"));
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let verified: Vec<bool> = conn
+        .prepare("SELECT verified FROM attestations_history ORDER BY evidence_id")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(verified, [true, false], "the expected signer verifies; the other never counts as signed");
+}
