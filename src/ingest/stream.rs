@@ -98,31 +98,32 @@ events AS (
 )
 "#;
 
-/// Stores each event not already stored (same source and key). `{distinct}` is `DISTINCT ON (e.event_key)` when
-/// the file repeats a key (concatenated exports), else empty: deduplicating costs a third of the insert.
+/// Every record of the file goes in; then, for this evidence item only, the rows an earlier item already holds (same
+/// source and key) and the repeats within the file are deleted. The insert's row count is the record count, and the
+/// checks read only the new rows' stored columns instead of parsing the file twice.
 /// `line` stays NULL: numbering records would force DuckDB to read in order on one thread (half the speed); the
 /// event key (`_document_id`, `auditID:stage`, or the record's sha256) names the record in the file instead.
-const STORE_NEW_EVENTS: &str = r#"
-INSERT INTO audit_events_history
-SELECT {distinct} * FROM events e
-WHERE NOT EXISTS (SELECT 1 FROM audit_events_history h WHERE h.source = e.source AND h.event_key = e.event_key)
+const STORE_EVENTS: &str = "INSERT INTO audit_events_history SELECT * FROM events";
+
+/// Deletes this evidence item's events that an earlier item already holds.
+const DELETE_ALREADY_STORED: &str = r#"
+DELETE FROM audit_events_history h
+WHERE h.evidence_id = $1
+  AND EXISTS (SELECT 1 FROM audit_events_history o
+              WHERE o.evidence_id <> $1 AND o.source = h.source AND o.event_key = h.event_key)
 "#;
 
-/// The records in the file and how many distinct event keys they carry, keyed as `events` keys them.
-const COUNT_KEYS: &str = r#"
-SELECT count(*), count(DISTINCT {key}) FROM read_ndjson_objects($1, compression = $2, maximum_object_size = 16777216)
+/// Deletes all but the first copy of each event this evidence item holds more than once.
+const DELETE_REPEATS: &str = r#"
+DELETE FROM audit_events_history
+WHERE evidence_id = $1
+  AND rowid NOT IN (SELECT min(rowid) FROM audit_events_history WHERE evidence_id = $1 GROUP BY source, event_key)
 "#;
 
-/// Each source's event key over the raw record, as its `events` query computes it.
-fn key_expression(source: AuditSource) -> &'static str {
-    match source {
-        AuditSource::Kubernetes => {
-            "coalesce(nullif(json_extract_string(json, '$.auditID'), ''), sha256(json::VARCHAR)) || ':' \
-             || coalesce(json_extract_string(json, '$.stage'), '')"
-        }
-        _ => "coalesce(nullif(json_extract_string(json, '$._document_id'), ''), sha256(json::VARCHAR))",
-    }
-}
+/// How many of this evidence item's rows repeat a key.
+const COUNT_REPEATS: &str =
+    "SELECT count(*) - count(DISTINCT (source, event_key)) FROM audit_events_history WHERE evidence_id = $1";
+
 /// Finds which record (1-based, blank lines not counted) has a given sha256, to name it in an error.
 const RECORD_NUMBER: &str = r#"
 SELECT min(record) FROM (
@@ -197,18 +198,17 @@ pub fn ingest_lines(
         let kept = crate::store::large_bodies::path_of(conn, &input.sha256)?;
         let file = kept.as_deref().unwrap_or(path).display().to_string();
         let explain = |error: duckdb::Error| explain(error, &origin, &file, compression, source);
-        let (records, keys): (i64, i64) = conn
-            .query_row(&COUNT_KEYS.replace("{key}", key_expression(source)), params![file, compression], |row| {
-                Ok((row.get(0)?, row.get(1)?))
-            })
-            .map_err(explain)?;
-        let distinct = if keys < records { "DISTINCT ON (e.event_key)" } else { "" };
-        let insert = format!("{sql}{}", STORE_NEW_EVENTS.replace("{distinct}", distinct));
-        let written = crate::progress::follow_query(conn, input.size, &format!("reading {origin}"), || {
-            conn.execute(&insert, params![file, compression, run_id, evidence_id, now])
+        let records = crate::progress::follow_query(conn, input.size, &format!("reading {origin}"), || {
+            conn.execute(&format!("{sql}{STORE_EVENTS}"), params![file, compression, run_id, evidence_id, now])
         })
         .map_err(explain)?;
-        Ok(Ok((written, records as usize - written)))
+        let mut skipped = conn.execute(DELETE_ALREADY_STORED, [evidence_id])?;
+        let repeats: i64 = conn.query_row(COUNT_REPEATS, [evidence_id], |row| row.get(0))?;
+        if repeats > 0 {
+            skipped += conn.execute(DELETE_REPEATS, [evidence_id])?;
+        }
+        let written = records - skipped;
+        Ok(Ok((written, skipped)))
     });
     match result {
         Ok(Ok((written, duplicates))) => {
