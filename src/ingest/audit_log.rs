@@ -2,7 +2,7 @@
 //! audit events and webhooks, normalised into one shape.
 
 use anyhow::Result;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 use super::facts::AuditEvent;
 use super::json::{first_text, text, time};
@@ -212,40 +212,15 @@ fn action_outcome(record: &Value) -> Option<String> {
     }
 }
 
-/// Reads a GitHub audit-log CSV export into JSON records (header names as keys), with their line numbers.
+/// Reads a GitHub audit-log CSV export into JSON records, with their line numbers (times stay text; epoch
+/// milliseconds as text parse like numbers).
 pub fn csv_records(bytes: &[u8], origin: &str) -> Result<Vec<(usize, Value, Vec<u8>)>> {
-    let mut reader = csv::ReaderBuilder::new().flexible(false).from_reader(super::json::without_bom(bytes));
-    let headers = reader
-        .headers()
-        .map_err(|error| input_error(format!("{origin}: line 1: cannot read the CSV header: {error}")))?
-        .clone();
+    let (headers, records) = super::csv_records::read(bytes, origin)?;
     if !headers.iter().any(|header| header == "action") {
         return Err(input_error(format!(
             "{origin}: line 1: expected a GitHub audit-log CSV header with an \"action\" column (found {})",
-            headers.iter().collect::<Vec<_>>().join(", ")
+            headers.join(", ")
         )));
-    }
-    let mut records = Vec::new();
-    for row in reader.records() {
-        let row = row.map_err(|error| {
-            let line = error.position().map(|p| p.line()).unwrap_or(0);
-            input_error(format!("{origin}: line {line}: invalid CSV record: {error}"))
-        })?;
-        let line = row.position().map(|p| p.line() as usize).unwrap_or(0);
-        let object: Map<String, Value> = headers
-            .iter()
-            .zip(row.iter())
-            .filter(|(_, value)| !value.is_empty())
-            .map(|(header, value)| {
-                let value = match value.parse::<i64>() {
-                    Ok(number) if header.contains("timestamp") || header == "created_at" => Value::from(number),
-                    _ => Value::String(value.to_string()),
-                };
-                (header.to_string(), value)
-            })
-            .collect();
-        let raw = row.as_slice().as_bytes().to_vec();
-        records.push((line, Value::Object(object), raw));
     }
     Ok(records)
 }

@@ -96,7 +96,7 @@ pub fn parse(bytes: &[u8], origin: &str, mapping: &LogMapping) -> Result<Facts> 
                 .map(|(line, value)| (line, value, raw[line - 1].to_vec()))
                 .collect()
         }
-        LogFormat::Csv => csv_records(bytes, origin)?,
+        LogFormat::Csv => super::csv_records::read(bytes, origin)?.1,
     };
     let fields = &mapping.fields;
     for (line, record, raw) in records {
@@ -126,26 +126,6 @@ pub fn parse(bytes: &[u8], origin: &str, mapping: &LogMapping) -> Result<Facts> 
         });
     }
     Ok(facts)
-}
-
-fn csv_records(bytes: &[u8], origin: &str) -> Result<Vec<(usize, Value, Vec<u8>)>> {
-    let mut reader = csv::Reader::from_reader(super::json::without_bom(bytes));
-    let headers = reader
-        .headers()
-        .map_err(|error| input_error(format!("{origin}: line 1: cannot read the CSV header: {error}")))?
-        .clone();
-    let mut records = Vec::new();
-    for row in reader.records() {
-        let row = row.map_err(|error| {
-            let line = error.position().map(|p| p.line()).unwrap_or(0);
-            input_error(format!("{origin}: line {line}: invalid CSV record: {error}"))
-        })?;
-        let line = row.position().map(|p| p.line() as usize).unwrap_or(0);
-        let object: serde_json::Map<String, Value> =
-            headers.iter().zip(row.iter()).map(|(h, v)| (h.to_string(), Value::String(v.to_string()))).collect();
-        records.push((line, Value::Object(object), row.as_slice().as_bytes().to_vec()));
-    }
-    Ok(records)
 }
 
 #[cfg(test)]

@@ -2,6 +2,7 @@
 
 pub mod audit_log;
 mod checkov;
+mod csv_records;
 pub mod cyclonedx;
 mod dependency_snapshot;
 mod deploy_events;

@@ -35,14 +35,32 @@ pub struct Input {
     pub sha256: String,
     /// Whether the file is gzip-compressed.
     pub gzip: bool,
+    /// The bytes as given, held for files stored in the `blobs` table: read once, hashed, parsed and stored from
+    /// the same copy.
+    bytes: Option<Vec<u8>>,
 }
 
 impl Input {
-    /// Opens and hashes a file (one streaming pass).
+    /// Opens and hashes a file: a small one read into memory once, a large one in one streaming pass.
     pub fn open(path: &Path, display: &str) -> Result<Input> {
         let file = File::open(path).map_err(|error| input_error(format!("{display}: cannot read: {error}")))?;
-        if file.metadata().is_ok_and(|m| m.is_dir()) {
+        let metadata = file.metadata().map_err(|error| input_error(format!("{display}: cannot read: {error}")))?;
+        if metadata.is_dir() {
             return Err(input_error(format!("{display}: is a directory: expected an evidence file")));
+        }
+        if metadata.len() <= large_bodies::INLINE_BYTES {
+            let mut bytes = Vec::with_capacity(metadata.len() as usize);
+            BufReader::new(file)
+                .read_to_end(&mut bytes)
+                .map_err(|error| input_error(format!("{display}: cannot read: {error}")))?;
+            return Ok(Input {
+                path: path.to_path_buf(),
+                display: display.to_string(),
+                size: bytes.len() as u64,
+                sha256: crate::store::sha256_hex(&bytes),
+                gzip: bytes.starts_with(&[0x1f, 0x8b]),
+                bytes: Some(bytes),
+            });
         }
         let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut hasher = Sha256::new();
@@ -62,7 +80,14 @@ impl Input {
             reader.consume(consumed);
         }
         let sha256 = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
-        Ok(Input { path: path.to_path_buf(), display: display.to_string(), size, sha256, gzip: head == [0x1f, 0x8b] })
+        Ok(Input {
+            path: path.to_path_buf(),
+            display: display.to_string(),
+            size,
+            sha256,
+            gzip: head == [0x1f, 0x8b],
+            bytes: None,
+        })
     }
 
     /// The file's name, for a subject when the content names none.
@@ -71,12 +96,15 @@ impl Input {
     }
 
     /// A reader over the decompressed content.
-    pub fn reader(&self) -> Result<Box<dyn BufRead>> {
-        let file = File::open(&self.path).with_context(|| format!("{}: cannot read", self.display))?;
+    pub fn reader(&self) -> Result<Box<dyn BufRead + '_>> {
+        let raw: Box<dyn Read + '_> = match &self.bytes {
+            Some(bytes) => Box::new(bytes.as_slice()),
+            None => Box::new(File::open(&self.path).with_context(|| format!("{}: cannot read", self.display))?),
+        };
         Ok(if self.gzip {
-            Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(BufReader::new(file))))
+            Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(BufReader::new(raw))))
         } else {
-            Box::new(BufReader::with_capacity(1 << 20, file))
+            Box::new(BufReader::with_capacity(1 << 20, raw))
         })
     }
 
@@ -126,8 +154,8 @@ impl Input {
             provenance["document_time"] = serde_json::Value::String(time.format("%Y-%m-%dT%H:%M:%SZ").to_string());
         }
         if self.size <= large_bodies::INLINE_BYTES {
-            let body = std::fs::read(&self.path).with_context(|| format!("{}: cannot read", self.display))?;
-            let evidence = NewEvidence { source: "file", kind, subject, collected_at, provenance, body: &body };
+            let body = self.bytes.as_deref().context("a small file's bytes are read when it is opened")?;
+            let evidence = NewEvidence { source: "file", kind, subject, collected_at, provenance, body };
             return add_evidence(conn, run_id, &evidence);
         }
         let stored: i64 =

@@ -210,6 +210,9 @@ pub fn ingest_lines(
         let written = records - skipped;
         Ok(Ok((written, skipped)))
     });
+    // The settings are this ingest's, not the connection's: what the same process does next (evaluate in `run`)
+    // gets DuckDB's defaults back.
+    store.conn().execute_batch("RESET memory_limit; RESET preserve_insertion_order")?;
     match result {
         Ok(Ok((written, duplicates))) => {
             outcome.summary = Some(format!("{written} audit event{}", if written == 1 { "" } else { "s" }));
