@@ -67,7 +67,8 @@ pub enum Command {
     /// Check, before a long run, what the configured token can see and whether the rate limit covers a full run.
     /// Exit 1 when some evidence is not visible.
     Doctor,
-    /// Read evidence files (SARIF) into the store.
+    /// Read evidence files (scanner reports, SBOMs, attestations, VEX, audit logs, deploy events) into the store;
+    /// the format is recognised from the content (docs/ingest.md lists them).
     Ingest(IngestArgs),
     /// Evaluate every control against the evidence in the store and record the verdicts.
     Evaluate(EvaluateArgs),
