@@ -32,8 +32,11 @@ fn main() {
         writeln!(generated, "pub static {name}: &[(&str, &str)] = &[").unwrap();
         for file in files {
             let relative = file.to_string_lossy().replace('\\', "/");
-            let absolute = root.join(&file);
-            writeln!(generated, "    ({relative:?}, include_str!({:?})),", absolute.display().to_string()).unwrap();
+            // Relative to the crate being compiled, not to where this script last ran: checkouts at other paths
+            // share the target directory (and this script's output) through `.ci/env`.
+            let inside = format!("/{dir}/{relative}");
+            writeln!(generated, "    ({relative:?}, include_str!(concat!(env!(\"CARGO_MANIFEST_DIR\"), {inside:?}))),")
+                .unwrap();
         }
         writeln!(generated, "];").unwrap();
     }
