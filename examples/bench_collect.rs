@@ -81,8 +81,110 @@ fn synthetic_org() -> Cassette {
             _ => interactions.extend(interaction(path, 403, serde_json::json!({ "message": "Resource not accessible by integration" }), None, None)),
         }
     }
+    interactions.extend(org_endpoints());
+    for i in 0..REPOS {
+        interactions.extend(repo_endpoints(&format!("bench/repo-{i:04}"), i));
+    }
     Cassette::parse(&serde_json::json!({ "interactions": interactions }).to_string(), "synthetic")
         .expect("valid cassette")
+}
+
+/// A `200` with an ETag (and the `304` it earns on a conditional request).
+fn ok(path: String, body: serde_json::Value) -> Vec<serde_json::Value> {
+    let etag = format!("W/\"{:x}\"", path.len() * 7919 + path.bytes().map(usize::from).sum::<usize>());
+    interaction(path, 200, body, Some(etag), None)
+}
+
+/// The organisation-wide endpoints, answered as an organisation owner would see them.
+fn org_endpoints() -> Vec<serde_json::Value> {
+    let people = |n: usize| {
+        serde_json::json!((0..n)
+            .map(|i| serde_json::json!({"login": format!("user-{i}"), "type": "User"}))
+            .collect::<Vec<_>>())
+    };
+    let mut all = Vec::new();
+    for (path, body) in [
+        ("/orgs/bench/members?role=all&per_page=100", people(80)),
+        ("/orgs/bench/members?role=admin&per_page=100", people(3)),
+        ("/orgs/bench/members?filter=2fa_disabled&per_page=100", people(0)),
+        ("/orgs/bench/outside_collaborators?filter=all&per_page=100", people(5)),
+        ("/orgs/bench/outside_collaborators?filter=2fa_disabled&per_page=100", people(0)),
+        (
+            "/orgs/bench/actions/permissions",
+            serde_json::json!({"enabled_repositories": "all", "allowed_actions": "selected"}),
+        ),
+        (
+            "/orgs/bench/actions/permissions/workflow",
+            serde_json::json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false}),
+        ),
+        (
+            "/orgs/bench/rulesets?per_page=100",
+            serde_json::json!([{"id": 1, "name": "default", "enforcement": "active"}]),
+        ),
+        (
+            "/orgs/bench/rulesets/1",
+            serde_json::json!({"id": 1, "name": "default", "enforcement": "active", "bypass_actors": [],
+            "rules": [{"type": "pull_request", "parameters": {"required_approving_review_count": 1}}]}),
+        ),
+        ("/orgs/bench/hooks?per_page=100", serde_json::json!([])),
+        ("/orgs/bench/installations?per_page=100", serde_json::json!({"total_count": 0, "installations": []})),
+        ("/orgs/bench/actions/secrets?per_page=100", serde_json::json!({"total_count": 0, "secrets": []})),
+        ("/orgs/bench/actions/runners?per_page=100", serde_json::json!({"total_count": 0, "runners": []})),
+        ("/orgs/bench/dependabot/alerts?per_page=100", serde_json::json!([])),
+        ("/orgs/bench/code-scanning/alerts?per_page=100", serde_json::json!([])),
+        ("/orgs/bench/secret-scanning/alerts?hide_secret=true&per_page=100", serde_json::json!([])),
+    ] {
+        all.extend(ok(path.to_string(), body));
+    }
+    all
+}
+
+/// Every per-repository endpoint for one repository: one workflow file, no keys, hooks or rulesets of its own.
+fn repo_endpoints(repo: &str, i: usize) -> Vec<serde_json::Value> {
+    let workflow = "name: ci\non: [push]\npermissions: read-all\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n";
+    let content = base64_encode(workflow.as_bytes());
+    let mut all = Vec::new();
+    for (path, body) in [
+        (
+            format!("/repos/{repo}/rules/branches/main?per_page=100"),
+            serde_json::json!([
+            {"type": "pull_request", "parameters": {"required_approving_review_count": 1}, "ruleset_source_type": "Organization", "ruleset_source": "bench", "ruleset_id": 1}]),
+        ),
+        (format!("/repos/{repo}/rulesets?includes_parents=false&per_page=100"), serde_json::json!([])),
+        (
+            format!("/repos/{repo}/collaborators?affiliation=all&per_page=100"),
+            serde_json::json!([{"login": "user-1", "role_name": "admin", "permissions": {"admin": true}}]),
+        ),
+        (format!("/repos/{repo}/keys?per_page=100"), serde_json::json!([])),
+        (format!("/repos/{repo}/hooks?per_page=100"), serde_json::json!([])),
+        (
+            format!("/repos/{repo}/actions/permissions"),
+            serde_json::json!({"enabled": true, "allowed_actions": "selected"}),
+        ),
+        (
+            format!("/repos/{repo}/actions/permissions/workflow"),
+            serde_json::json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false}),
+        ),
+        (format!("/repos/{repo}/environments?per_page=100"), serde_json::json!({"total_count": 0, "environments": []})),
+        (
+            format!("/repos/{repo}/actions/workflows?per_page=100"),
+            serde_json::json!({"total_count": 1, "workflows": [{"id": i, "name": "ci", "path": ".github/workflows/ci.yml", "state": "active"}]}),
+        ),
+        (
+            format!("/repos/{repo}/contents/.github/workflows/ci.yml?ref=main"),
+            serde_json::json!({"encoding": "base64", "content": content, "path": ".github/workflows/ci.yml"}),
+        ),
+        (format!("/repos/{repo}/codeowners/errors"), serde_json::json!({"errors": []})),
+    ] {
+        all.extend(ok(path, body));
+    }
+    all
+}
+
+/// Standard base64 (the bench keeps to the crate's own dependencies).
+fn base64_encode(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
 fn main() -> anyhow::Result<()> {
@@ -98,10 +200,11 @@ fn main() -> anyhow::Result<()> {
     let first_time = started.elapsed();
     let first_requests = server.received().len();
     println!(
-        "first run:  {first_requests} requests ({:.2} per repository), {:.2} s, {} repositories stored",
+        "first run:  {first_requests} requests ({:.2} per repository, organisation-wide ones included), {:.2} s, {} repositories, {} facts stored",
         first_requests as f64 / REPOS as f64,
         first_time.as_secs_f64(),
-        first.repositories
+        first.repositories,
+        first.facts
     );
 
     let started = Instant::now();
@@ -109,7 +212,7 @@ fn main() -> anyhow::Result<()> {
     let second_time = started.elapsed();
     let second_requests = server.received().len() - first_requests;
     println!(
-        "second run: {second_requests} requests, {} answered 304 ({:.1} %: every answer that carried an ETag), {:.2} s",
+        "second run: {second_requests} requests, {} answered 304 ({:.1} %: every answer that carried an ETag; GitHub sends none with a 404 or 403), {:.2} s",
         second.not_modified,
         second.not_modified as f64 * 100.0 / second_requests as f64,
         second_time.as_secs_f64()

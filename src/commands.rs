@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, ControlsCommand, EvaluateArgs, FailOn, IngestArgs, ReportArgs, WaiversCommand};
-use crate::collect::http::Token;
 use crate::config::Config;
 use crate::controls::Catalogue;
 use crate::error::{EXIT_GATE_FAILED, EXIT_INPUT, EXIT_OK};
@@ -76,8 +75,7 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
     }
     let store = Store::open(store_path)?;
     if let Some(github) = &config.github {
-        let token = Token::from_env(&github.token_env)?;
-        let summary = crate::collect::github::collect(&store, github, token)?;
+        let summary = crate::collect::github::collect(&store, github, github.auth()?)?;
         println!(
             "collected GitHub organisation {}: {} repositories in scope ({} left out), {} evidence items ({} unchanged since \
              the last run); branch protection visible on {}, not visible on {}",
@@ -283,8 +281,7 @@ fn doctor(config_path: &Path) -> Result<u8> {
     let github = config.github.as_ref().ok_or_else(|| {
         crate::error::input_error(format!("{} has no `github:` section to check", config_path.display()))
     })?;
-    let token = Token::from_env(&github.token_env)?;
-    let client = crate::collect::http::ApiClient::new(&github.api_url, token)?;
+    let client = crate::collect::http::ApiClient::new(&github.api_url, github.auth()?)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let diagnosis =
         runtime.block_on(crate::collect::github::doctor::diagnose(&client, &github.org, github.per_page))?;

@@ -26,7 +26,8 @@ pub struct Config {
     #[serde(default)]
     pub policy: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// Maximum age in days of evidence per kind before verdicts on it become unknown (stale), e.g.
-    /// `github.branch_protection: 7`. Defaults: 7 for GitHub API evidence, 30 for SARIF.
+    /// `github.branch_protection: 7` (`github.*` sets every GitHub kind). Defaults: 7 for GitHub API evidence, 30 for
+    /// scanner reports, 90 for SBOMs.
     #[serde(default)]
     pub max_evidence_age_days: BTreeMap<String, u32>,
     /// The waivers file, relative to the config (default: `waivers.yaml` beside it, when present).
@@ -104,6 +105,44 @@ pub struct GithubConfig {
     /// Whether archived repositories are in scope (they are read-only; controls mark them not applicable).
     #[serde(default = "default_true")]
     pub archived: bool,
+    /// Authenticate as a GitHub App installation (recommended for organisations: read-only permissions an owner
+    /// grants, its own rate limit, no personal seat) instead of with the token in `token_env`.
+    #[serde(default)]
+    pub app: Option<GithubAppConfig>,
+    /// How many days back the first collection reads operating evidence (merged pull requests and their reviews,
+    /// workflow runs, deployments); later ones read from where the last successful one stopped. 0 turns it off.
+    #[serde(default = "default_operating_days")]
+    pub operating_days: u32,
+}
+
+/// A GitHub App installation to authenticate as.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GithubAppConfig {
+    /// The app's id (or client id), from its settings page.
+    pub app_id: String,
+    /// The id of its installation on the organisation (in the installation's settings URL).
+    pub installation_id: u64,
+    /// The app's private key (`.pem`, as GitHub issues it), relative to the config; keep it out of version control.
+    pub private_key: PathBuf,
+}
+
+impl GithubConfig {
+    /// The credentials to collect with: the app's when configured, else the token from `token_env`.
+    pub fn auth(&self) -> Result<crate::collect::auth::Auth> {
+        match &self.app {
+            Some(app) => Ok(crate::collect::auth::Auth::App(crate::collect::auth::AppCredentials::load(
+                &app.app_id,
+                app.installation_id,
+                &app.private_key,
+            )?)),
+            None => Ok(crate::collect::auth::Auth::Token(crate::collect::http::Token::from_env(&self.token_env)?)),
+        }
+    }
+}
+
+fn default_operating_days() -> u32 {
+    90
 }
 
 impl GithubConfig {
@@ -118,6 +157,8 @@ impl GithubConfig {
             include: Vec::new(),
             exclude: Vec::new(),
             archived: true,
+            app: None,
+            operating_days: default_operating_days(),
         }
     }
 
@@ -195,6 +236,12 @@ impl Config {
         if let Some(root) = config.sigstore.as_mut().and_then(|sigstore| sigstore.trusted_root.as_mut()) {
             if root.is_relative() {
                 *root = base.join(&*root);
+            }
+        }
+        if let Some(key) = config.github.as_mut().and_then(|github| github.app.as_mut()).map(|app| &mut app.private_key)
+        {
+            if key.is_relative() {
+                *key = base.join(&*key);
             }
         }
         if let Some(key) = config.bundle.as_mut().and_then(|bundle| bundle.sign.as_mut()) {

@@ -44,8 +44,17 @@ fn collects_org_repositories_and_protection_following_links() {
     }
 
     assert_eq!(count(&store, "SELECT count(*) FROM repositories_history"), 6);
-    assert_eq!(count(&store, "SELECT count(*) FROM branch_rules_history WHERE NOT visible"), 1);
-    assert_eq!(count(&store, "SELECT count(*) FROM branch_rules_history WHERE visible AND NOT protected"), 2);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM branch_rules_history WHERE rule_source = 'classic' AND NOT visible"),
+        1
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM branch_rules_history WHERE rule_source = 'classic' AND visible AND NOT protected"
+        ),
+        2
+    );
     assert_eq!(
         count(
             &store,
@@ -111,15 +120,48 @@ fn an_unchanged_second_run_is_answered_304_and_reuses_stored_evidence() {
     let conditional = second_requests.iter().filter(|r| r.headers.contains_key("if-none-match")).count();
     assert_eq!(second.repositories, 6, "facts are rebuilt from the stored bodies");
     assert_eq!(second.not_modified, conditional);
-    assert_eq!(second_requests.len(), requests_after_first, "the same requests, now conditional");
-    assert_eq!(conditional, 6, "every answer that carried an ETag (org, two repo pages, three protected branches)");
-    assert_eq!(count(&store, "SELECT count(*) FROM blobs"), blobs_after_first, "nothing stored twice");
+    let tagged: std::collections::BTreeSet<String> = {
+        let mut statement = store
+            .conn()
+            .prepare(
+                "SELECT DISTINCT provenance->>'url' FROM evidence WHERE run_id = 1 AND provenance->>'etag' IS NOT NULL",
+            )
+            .unwrap();
+        statement.query_map([], |row| row.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+    };
+    let base = server.base_url();
+    let asked_again_with_tag = second_requests.iter().filter(|r| tagged.contains(&format!("{base}{}", r.path))).count();
+    let untagged: Vec<&str> = second_requests
+        .iter()
+        .filter(|r| r.headers.contains_key("if-none-match") && !tagged.contains(&format!("{base}{}", r.path)))
+        .map(|r| r.path.as_str())
+        .collect();
+    assert!(untagged.is_empty(), "{untagged:?}");
+    assert!(asked_again_with_tag > 60, "state evidence is asked again: {asked_again_with_tag}");
+    assert_eq!(conditional, asked_again_with_tag, "every URL that answered with an ETag is asked conditionally");
+    // Only the workflow-run listings are new requests (their `created>=` window moved to the watermark); the
+    // replay fills their times afresh, so they are new bytes. Every other answer is stored once.
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM evidence e WHERE run_id = 2 AND kind <> 'github.workflow_runs'
+             AND NOT EXISTS (SELECT 1 FROM evidence f WHERE f.run_id = 1 AND f.sha256 = e.sha256)"
+        ),
+        0,
+        "nothing stored twice"
+    );
+    assert!(count(&store, "SELECT count(*) FROM blobs") <= blobs_after_first + 2);
     assert_eq!(
         count(&store, "SELECT count(*) FROM evidence WHERE run_id = 2 AND provenance->>'observed_unchanged' = 'true'"),
         second.not_modified as i64
     );
     assert_eq!(count(&store, "SELECT count(*) FROM repositories_history WHERE run_id = 2"), 6);
     assert_eq!(count(&store, "SELECT count(*) FROM branch_rules_history WHERE run_id = 2 AND NOT visible"), 1);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM workflow_actions_history WHERE run_id = 2"),
+        count(&store, "SELECT count(*) FROM workflow_actions_history WHERE run_id = 1"),
+        "facts are rebuilt from reused bodies, for follow-up requests too"
+    );
 }
 
 #[test]
@@ -137,7 +179,10 @@ fn protection_is_fetched_concurrently_within_the_limit_and_stored_in_order() {
     limited.concurrency = 3;
     pipeproof::collect::github::collect(&store, &limited, Token::new(TOKEN.into())).unwrap();
     assert_eq!(server.most_in_flight(), 3, "the limit is used and never exceeded");
-    let mut statement = store.conn().prepare("SELECT repo FROM branch_rules_history ORDER BY evidence_id").unwrap();
+    let mut statement = store
+        .conn()
+        .prepare("SELECT repo FROM branch_rules_history WHERE rule_source = 'classic' ORDER BY evidence_id")
+        .unwrap();
     let repos: Vec<String> = statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
     assert_eq!(repos.len(), 6);
     assert_eq!(repos[0], "acme-demo/payments-api", "stored in listing order, whatever order the answers came in");
@@ -167,4 +212,164 @@ fn the_scope_limits_facts_and_requests_but_keeps_the_listing_whole() {
         2,
         "both listing pages kept"
     );
+}
+
+fn texts(store: &Store, sql: &str) -> Vec<String> {
+    let mut statement = store.conn().prepare(sql).unwrap();
+    statement.query_map([], |row| row.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+}
+
+#[test]
+fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(common::demo_cassette(|_, _| {}))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    let summary =
+        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+
+    let paths: Vec<String> = server.received().into_iter().map(|r| r.path).collect();
+    let unique: std::collections::BTreeSet<&String> = paths.iter().collect();
+    assert_eq!(unique.len(), paths.len(), "no URL is asked twice");
+    assert!(paths.contains(&"/organizations/90210001/members?role=all&per_page=4&page=2".to_string()), "{paths:?}");
+    assert!(paths.iter().all(|p| !p.contains("secret-scanning") || p.contains("hide_secret=true")));
+
+    // People: two pages of members, owners, outside collaborators; the 2FA lists are visible and empty.
+    assert_eq!(count(&store, "SELECT count(*) FROM org_people WHERE relation = 'member'"), 6);
+    assert_eq!(
+        texts(&store, "SELECT login FROM org_people WHERE relation = 'owner' ORDER BY 1"),
+        ["alice-owner", "bob-owner"]
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM api_coverage WHERE kind = 'github.members_2fa_disabled' AND state = 'visible'"
+        ),
+        1
+    );
+
+    // Effective protection: classic protection merged with the active organisation ruleset; the ruleset in
+    // evaluate mode protects nothing; bypass actors come from the ruleset definitions.
+    assert_eq!(
+        texts(&store, "SELECT rule_source || ' ' || protected || ' ' || required_approvals FROM branch_rules WHERE repo = 'acme-demo/docs-site'"),
+        ["classic + rulesets false 0"]
+    );
+    assert_eq!(
+        texts(&store, "SELECT array_to_string(bypass_actors, '; ') FROM branch_rules WHERE repo = 'acme-demo/web-app'"),
+        ["repository administrators (enforce_admins off)"]
+    );
+    assert_eq!(
+        texts(&store, "SELECT rule_source || ' ' || required_approvals FROM branch_rules WHERE repo = 'acme-demo/infra-terraform'"),
+        ["classic + rulesets 0"],
+        "the organisation ruleset excludes infra-*"
+    );
+    assert_eq!(texts(&store, "SELECT enforcement FROM rulesets WHERE ruleset_id = 102"), ["evaluate"]);
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM branch_rules_history WHERE rule_source = 'rulesets' AND required_signatures"
+        ),
+        0,
+        "evaluate mode does not protect"
+    );
+    assert_eq!(
+        texts(&store, "SELECT array_to_string(required_status_checks, ',') FROM branch_rules WHERE repo = 'acme-demo/payments-api'"),
+        ["CodeQL,build,test"],
+        "checks from classic protection and the repository ruleset"
+    );
+
+    // Actions, environments, workflows.
+    assert_eq!(
+        texts(&store, "SELECT coalesce(repo, 'org') || ':' || default_workflow_permissions FROM workflow_token_permissions ORDER BY 1"),
+        ["acme-demo/docs-site:read", "acme-demo/infra-terraform:read", "acme-demo/legacy-tools:read", "acme-demo/payments-api:read", "acme-demo/web-app:write", "org:read"]
+    );
+    assert_eq!(
+        texts(&store, "SELECT environment || ' ' || required_reviewers || ' ' || prevent_self_review || ' ' || branch_policy FROM environments WHERE repo = 'acme-demo/payments-api' AND environment = 'production'"),
+        ["production 1 true protected_branches"]
+    );
+    assert_eq!(count(&store, "SELECT count(*) FROM workflows WHERE parsed"), 6);
+    assert_eq!(count(&store, "SELECT count(*) FROM workflows WHERE pull_request_target AND write_all"), 1);
+    assert_eq!(
+        texts(&store, "SELECT uses FROM workflow_actions WHERE NOT pinned ORDER BY 1"),
+        [
+            "acme-demo/shared-workflows/.github/actions/deploy@main",
+            "actions/checkout@v4",
+            "actions/deploy-pages@v4",
+            "actions/setup-node@v4",
+            "docker://python:3.12"
+        ]
+    );
+
+    // Keys, webhooks (scheme and host only), apps, runners, secrets (names), CODEOWNERS, alerts.
+    assert_eq!(texts(&store, "SELECT title FROM deploy_keys WHERE NOT read_only"), ["release-automation"]);
+    assert_eq!(
+        texts(&store, "SELECT url_scheme || '://' || url_host || ' insecure=' || insecure_ssl || ' secret=' || secret_set FROM webhooks WHERE repo = 'acme-demo/web-app'"),
+        ["http://ci.acme.internal insecure=true secret=false"]
+    );
+    assert_eq!(
+        texts(&store, "SELECT app_slug FROM app_installations WHERE repository_selection = 'all'"),
+        ["acme-legacy-deployer"]
+    );
+    assert_eq!(texts(&store, "SELECT name FROM runners WHERE NOT ephemeral"), ["build-01"]);
+    assert_eq!(texts(&store, "SELECT name FROM actions_secrets WHERE visibility = 'all'"), ["NPM_TOKEN"]);
+    assert_eq!(count(&store, "SELECT count(*) FROM codeowners WHERE NOT present"), 4, "404 means no CODEOWNERS file");
+    assert_eq!(
+        texts(&store, "SELECT tool || ' ' || repo || ' ' || state FROM security_alerts ORDER BY 1"),
+        [
+            "code_scanning acme-demo/payments-api open",
+            "dependabot acme-demo/payments-api fixed",
+            "dependabot acme-demo/web-app open",
+            "secret_scanning acme-demo/infra-terraform resolved"
+        ]
+    );
+    assert_eq!(
+        texts(&store, "SELECT fixed_at::VARCHAR FROM security_alerts WHERE tool = 'secret_scanning'"),
+        ["2026-08-02 13:00:00"],
+        "revoked counts as fixed"
+    );
+
+    // What the token could not see is recorded with the permission that would fix it, never as a fact.
+    let hidden = texts(&store, "SELECT kind || ': ' || reason FROM api_coverage WHERE subject = 'acme-demo/ml-pipeline' AND state = 'not_visible' ORDER BY 1");
+    assert_eq!(hidden.len(), 8, "{hidden:?}");
+    assert!(
+        hidden.iter().any(
+            |r| r.starts_with("github.deploy_keys: GitHub answered HTTP 403") && r.contains("Administration: read")
+        ),
+        "{hidden:?}"
+    );
+    assert_eq!(count(&store, "SELECT count(*) FROM deploy_keys WHERE repo = 'acme-demo/ml-pipeline'"), 0);
+    assert_eq!(summary.not_visible, 8);
+    assert!(summary.facts > 50, "{summary:?}");
+}
+
+#[test]
+fn operating_evidence_is_read_once_and_later_runs_start_from_the_watermark() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(common::demo_cassette(|_, _| {}))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    let first =
+        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    assert_eq!((first.pull_requests, first.workflow_runs, first.deploy_events), (6, 3, 5), "{first:?}");
+    let asked: Vec<String> = server.received().into_iter().map(|r| r.path).collect();
+    assert!(asked.iter().any(|p| p.starts_with("/repositories/") && p.ends_with("&page=2")), "pull pages followed");
+    assert!(asked.iter().any(|p| p.contains("/actions/runs?per_page=4&created=%3E%3D")), "{asked:?}");
+    assert_eq!(asked.iter().filter(|p| p.contains("/reviews")).count(), 6, "reviews of merged pull requests only");
+    assert_eq!(count(&store, "SELECT count(*) FROM merge_requests WHERE number = 103"), 0, "closed unmerged");
+    assert_eq!(count(&store, "SELECT count(*) FROM pr_reviews"), 8);
+    assert_eq!(count(&store, "SELECT count(*) FROM collection_watermarks"), 5, "not for the repository it cannot see");
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM api_coverage WHERE subject = 'acme-demo/ml-pipeline' AND kind = 'github.pull_requests' AND state = 'not_visible'"),
+        1
+    );
+
+    let before = server.received().len();
+    let second =
+        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    let again: Vec<String> = server.received().into_iter().skip(before).map(|r| r.path).collect();
+    assert_eq!(again.iter().filter(|p| p.contains("/reviews") || p.contains("/statuses")).count(), 0, "{again:?}");
+    assert!(!again.iter().any(|p| p.starts_with("/repositories/")), "older pages are not read again");
+    assert_eq!((second.pull_requests, second.deploy_events), (0, 0), "{second:?}");
+    assert_eq!(count(&store, "SELECT count(*) FROM deploy_events WHERE source = 'github'"), 5, "nothing twice");
+    assert_eq!(count(&store, "SELECT count(*) FROM merge_requests"), 6, "earlier pull requests are kept");
 }

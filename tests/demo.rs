@@ -23,9 +23,31 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "SRC-11", "acme-demo/payments-api"), "pass");
     assert_eq!(verdict(&report, "SRC-12", "acme-demo/payments-api"), "pass");
     assert_eq!(verdict(&report, "TST-03", "acme-demo/web-app"), "fail");
-    assert_eq!(verdict(&report, "TST-03", "acme-demo/payments-api"), "pass");
+    assert_eq!(verdict(&report, "TST-03", "acme-demo/payments-api"), "fail", "an open critical code scanning alert");
+    assert_eq!(verdict(&report, "SRC-06", "acme-demo/docs-site"), "fail");
+    assert_eq!(verdict(&report, "SRC-03", "acme-demo/web-app"), "fail", "an outside collaborator is admin");
+    assert_eq!(verdict(&report, "SRC-08", "acme-demo/web-app"), "fail", "CODEOWNERS names an unknown team");
+    assert_eq!(verdict(&report, "SRC-14", "acme-demo/web-app"), "fail", "push protection is off");
+    assert_eq!(verdict(&report, "SRC-15", "acme-demo/payments-api deploy key release-automation"), "fail");
+    assert_eq!(verdict(&report, "SRC-15", "acme-demo/ml-pipeline (deploy_keys)"), "unknown");
+    assert_eq!(verdict(&report, "BLD-02", "acme-demo/web-app"), "fail", "write-all and write defaults");
+    assert_eq!(verdict(&report, "BLD-03", "acme-demo/payments-api"), "pass");
+    assert_eq!(verdict(&report, "BLD-03", "acme-demo/web-app"), "fail");
+    assert_eq!(verdict(&report, "BLD-06", "acme-demo runner build-01"), "fail");
+    assert_eq!(verdict(&report, "DEP-02", "acme-demo/payments-api environment production"), "pass");
+    assert_eq!(verdict(&report, "DEP-02", "acme-demo/web-app environment production"), "fail");
     assert_eq!(verdict(&report, "TST-03", "acme-demo/infra-terraform"), "unknown");
-    assert_eq!(verdict(&report, "BLD-11", "acme-demo/web-app"), "pass", "a critical seen today is within its SLA");
+    assert_eq!(
+        verdict(&report, "BLD-11", "acme-demo/web-app"),
+        "fail",
+        "Trivy's critical, seen today, is within its SLA, but a high Dependabot alert has been open since May"
+    );
+    let bld_11 = report["controls"].as_array().unwrap().iter().find(|c| c["id"] == "BLD-11").unwrap();
+    let reason = bld_11["findings"].as_array().unwrap().iter().find(|f| f["resource"] == "acme-demo/web-app").unwrap()
+        ["reason"]
+        .as_str()
+        .unwrap();
+    assert!(reason.contains("CVE-2021-23337 in npm/lodash (high") && !reason.contains("critical"), "{reason}");
     assert_eq!(verdict(&report, "ART-01", "web-app-1.4.2.tar.gz sha256:5d1f0b2c7a9e"), "fail", "unsigned provenance");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
@@ -104,7 +126,7 @@ fn the_pdf_reads_like_a_report() {
         "Findings",
         "Evidence appendix",
         "acme-demo/infra-terraform",
-        "Administrators are exempt from branch protection",
+        "May bypass the protection of main",
         "Page 1 of",
     ] {
         assert!(text.contains(expected), "PDF text lacks {expected:?}");

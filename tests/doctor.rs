@@ -17,7 +17,10 @@ fn run_doctor(owner_token: bool) -> (Option<i32>, String) {
     let config = dir.path().join("pipeproof.yaml");
     std::fs::write(
         &config,
-        format!("github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DOCTOR_TOKEN\n", server.base_url()),
+        format!(
+            "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DOCTOR_TOKEN\n  per_page: 4\n",
+            server.base_url()
+        ),
     )
     .unwrap();
     let output = pipeproof()

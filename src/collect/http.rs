@@ -129,19 +129,19 @@ impl ApiResponse {
 pub struct ApiClient {
     http: reqwest::Client,
     base_url: String,
-    token: Token,
+    auth: super::auth::Authenticator,
     policy: RetryPolicy,
     cache: std::collections::HashMap<String, CachedPage>,
 }
 
 impl ApiClient {
     /// Creates a client for `base_url` (e.g. `https://api.github.com`) with the default retry policy.
-    pub fn new(base_url: &str, token: Token) -> Result<ApiClient> {
-        Self::with_policy(base_url, token, RetryPolicy::default())
+    pub fn new(base_url: &str, auth: impl Into<super::auth::Auth>) -> Result<ApiClient> {
+        Self::with_policy(base_url, auth, RetryPolicy::default())
     }
 
     /// Creates a client with a chosen retry policy.
-    pub fn with_policy(base_url: &str, token: Token, policy: RetryPolicy) -> Result<ApiClient> {
+    pub fn with_policy(base_url: &str, auth: impl Into<super::auth::Auth>, policy: RetryPolicy) -> Result<ApiClient> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(policy.request_timeout)
@@ -150,7 +150,7 @@ impl ApiClient {
         Ok(ApiClient {
             http,
             base_url: base_url.trim_end_matches('/').to_string(),
-            token,
+            auth: super::auth::Authenticator::new(auth.into()),
             policy,
             cache: std::collections::HashMap::new(),
         })
@@ -172,7 +172,8 @@ impl ApiClient {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let failure = match self.attempt(url, page).await {
+            let token = self.auth.token(&self.http, &self.base_url).await?;
+            let failure = match self.attempt(url, page, &token).await {
                 Ok((response, headers)) => {
                     let now = chrono::Utc::now().timestamp();
                     match self.policy.judge(response.status, &headers, &response.body, attempt, now) {
@@ -212,13 +213,18 @@ impl ApiClient {
         }
     }
 
-    async fn attempt(&self, url: &str, page: u32) -> std::result::Result<(ApiResponse, HeaderMap), reqwest::Error> {
+    async fn attempt(
+        &self,
+        url: &str,
+        page: u32,
+        token: &Token,
+    ) -> std::result::Result<(ApiResponse, HeaderMap), reqwest::Error> {
         let cached = self.cache.get(url);
         let mut request = self
             .http
             .get(url)
             .header(ACCEPT, "application/vnd.github+json")
-            .header(AUTHORIZATION, format!("Bearer {}", self.token.0))
+            .header(AUTHORIZATION, format!("Bearer {}", token.0))
             .header("X-GitHub-Api-Version", GITHUB_API_VERSION)
             .header(USER_AGENT, concat!("pipeproof/", env!("CARGO_PKG_VERSION")));
         if let Some(cached) = cached {
@@ -241,7 +247,7 @@ impl ApiClient {
             },
             page,
             received_at: crate::time::now_utc(),
-            token_kind: self.token.kind(),
+            token_kind: token.kind(),
             scopes: header_text(&headers, "x-oauth-scopes"),
             rate_limit_remaining: header_text(&headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok()),
             not_modified: reused.is_some(),
@@ -251,11 +257,17 @@ impl ApiClient {
 
     /// GETs every page of a listing by following `Link: rel="next"` verbatim; stops at the first non-200 page.
     pub async fn get_all_pages(&self, path: &str) -> Result<Vec<ApiResponse>> {
+        self.get_pages_while(path, |_| true).await
+    }
+
+    /// Like [`ApiClient::get_all_pages`], but stops after a page for which `more` says no (for listings sorted
+    /// newest first, read back only as far as needed).
+    pub async fn get_pages_while(&self, path: &str, more: impl Fn(&ApiResponse) -> bool) -> Result<Vec<ApiResponse>> {
         let mut pages = Vec::new();
         let mut url = self.url(path);
         loop {
             let response = self.get(&url, pages.len() as u32 + 1).await?;
-            let next = if response.status == 200 { response.next.clone() } else { None };
+            let next = if response.status == 200 && more(&response) { response.next.clone() } else { None };
             pages.push(response);
             match next {
                 Some(next_url) => url = next_url,

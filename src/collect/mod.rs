@@ -1,5 +1,6 @@
 //! Collectors: read evidence from APIs into the store.
 
+pub mod auth;
 pub mod cache;
 pub mod github;
 pub mod http;

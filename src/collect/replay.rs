@@ -30,7 +30,8 @@ pub struct Interaction {
     /// The HTTP method.
     #[serde(default = "default_method")]
     pub method: String,
-    /// The path with query, e.g. `/orgs/acme/repos?per_page=100`.
+    /// The path with query, e.g. `/orgs/acme/repos?per_page=100`; a trailing `*` matches any rest (for queries
+    /// that carry a date, such as `created=>=…`).
     pub path: String,
     /// The status to answer with.
     pub status: u16,
@@ -95,7 +96,7 @@ impl Script {
     fn pick(&mut self, method: &str, path: &str, if_none_match: Option<&str>) -> Option<Interaction> {
         let index = self.cassette.interactions.iter().enumerate().position(|(index, i)| {
             i.method.eq_ignore_ascii_case(method)
-                && i.path == path
+                && (i.path == path || i.path.strip_suffix('*').is_some_and(|prefix| path.starts_with(prefix)))
                 && i.if_none_match.as_deref().is_none_or(|tag| Some(tag) == if_none_match)
                 && i.times.is_none_or(|limit| self.served[index] < limit)
         })?;
@@ -231,6 +232,23 @@ fn fill_placeholders(value: &str, base: &str) -> String {
     text
 }
 
+/// Fills `{days_ago:N}` in a recorded body with the UTC time N days (a decimal number) before now, so recorded
+/// events stay inside "the last 90 days" whenever the cassette is replayed.
+fn fill_days_ago(text: &str) -> String {
+    let mut filled = String::with_capacity(text.len());
+    let mut rest = text;
+    while let Some(start) = rest.find("{days_ago:") {
+        let Some(length) = rest[start..].find('}') else { break };
+        let days: f64 = rest[start + 10..start + length].parse().unwrap_or(0.0);
+        let moment = chrono::Utc::now() - chrono::Duration::seconds((days * 86_400.0) as i64);
+        filled.push_str(&rest[..start]);
+        filled.push_str(&moment.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        rest = &rest[start + length + 1..];
+    }
+    filled.push_str(rest);
+    filled
+}
+
 fn json_response(
     status: u16,
     headers: &BTreeMap<String, String>,
@@ -240,7 +258,10 @@ fn json_response(
     let bytes = if status == 204 || status == 304 {
         Vec::new()
     } else {
-        body.map(|value| serde_json::to_vec_pretty(value).expect("JSON value serialises")).unwrap_or_default()
+        body.map(|value| {
+            fill_days_ago(&serde_json::to_string_pretty(value).expect("JSON value serialises")).into_bytes()
+        })
+        .unwrap_or_default()
     };
     let mut builder = Response::builder().status(status).header("content-type", "application/json; charset=utf-8");
     for (name, value) in headers {

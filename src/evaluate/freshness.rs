@@ -8,11 +8,13 @@ use chrono::{Duration, NaiveDateTime};
 use super::{ControlOutcome, Sandbox, Status};
 
 /// Maximum evidence age in days, per kind, when the config sets none.
-/// Scanner reports go stale after 30 days; SBOMs after 90; attestations, VEX, audit and deploy events do not.
+/// Scanner reports go stale after 30 days; SBOMs after 90; GitHub API evidence (`github.*`: any kind) after 7;
+/// attestations, VEX, audit and deploy events do not.
 const DEFAULT_MAX_AGE_DAYS: &[(&str, i64)] = &[
     ("checkov", 30),
     ("cyclonedx", 90),
     ("dependency-snapshot", 90),
+    ("github.*", 7),
     ("github.branch_protection", 7),
     ("github.org", 7),
     ("github.repos", 7),
@@ -49,7 +51,10 @@ impl EvidenceAges {
     /// Why a verdict on this evidence is stale at `as_of`, if it is.
     pub fn stale_reason(&self, evidence_id: i64, as_of: NaiveDateTime) -> Option<String> {
         let (kind, collected_at) = self.items.get(&evidence_id)?;
-        let days = *self.max_age.get(kind)?;
+        let days = *self.max_age.get(kind).or_else(|| {
+            // Every GitHub API kind (people, rulesets, Actions settings, alerts, ...) ages like the settings do.
+            kind.starts_with("github.").then(|| self.max_age.get("github.*")).flatten()
+        })?;
         let stale_since = *collected_at + Duration::days(days);
         (as_of > stale_since).then(|| {
             format!(

@@ -239,7 +239,10 @@ pub fn store_facts(conn: &Connection, origin: &Origin, facts: &Facts) -> Result<
             m.created_at,
             m.merged_at,
             m.merged_by,
-            m.url
+            m.url,
+            None::<String>,
+            None::<String>,
+            None::<String>
         ])?;
     }
     appender.flush()?;

@@ -19,6 +19,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/008_evaluation_organisations.sql"),
     include_str!("schema/009_evaluation_frameworks.sql"),
     include_str!("schema/010_file_evidence.sql"),
+    include_str!("schema/011_github_evidence.sql"),
+    include_str!("schema/012_github_operations.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -4,6 +4,8 @@
 use anyhow::{anyhow, Result};
 use serde_json::Value;
 
+use super::endpoint_facts::{judge, Seen};
+use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, REPO_ENDPOINTS};
 use crate::collect::http::ApiClient;
 
 /// One kind of evidence and whether the token can read it.
@@ -69,6 +71,15 @@ pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32) -> Result<Di
         ["public_repos", "total_private_repos"].iter().filter_map(|k| org_body.get(*k)?.as_i64()).sum::<i64>();
     let listing = client.get(&client.url(&format!("/orgs/{org}/repos?type=all&per_page=1")), 1).await?;
     let first = listing.json().ok().and_then(|v| v.as_array()?.first().cloned());
+    let empty = Default::default();
+    let mut follow_ups = 0;
+    for endpoint in ORG_ENDPOINTS {
+        let scope = Scope { org, repo: None, branch: None, bypass: &empty };
+        let (check, items) = probe(client, endpoint, &scope, per_page).await?;
+        follow_ups += items;
+        checks.push(check);
+    }
+    let mut follow_ups_per_repo = 0;
     checks.push(Check {
         evidence: "repository inventory".into(),
         visible: listing.status == 200,
@@ -97,13 +108,50 @@ pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32) -> Result<Di
                 )
             },
         });
+        let scope = Scope { org, repo: Some(name), branch: Some(branch), bypass: &empty };
+        for endpoint in REPO_ENDPOINTS {
+            let (check, items) = probe(client, endpoint, &scope, per_page).await?;
+            follow_ups_per_repo += items;
+            checks.push(check);
+        }
     }
     let pages = (repo_count + i64::from(per_page) - 1) / i64::from(per_page.max(1));
     Ok(Diagnosis {
         token_kind: org_response.token_kind.to_string(),
         scopes: org_response.scopes.clone(),
         rate_limit,
-        requests_needed: 1 + pages.max(1) + repo_count,
+        requests_needed: 1
+            + pages.max(1)
+            + ORG_ENDPOINTS.len() as i64
+            + follow_ups
+            + repo_count * (1 + REPO_ENDPOINTS.len() as i64 + follow_ups_per_repo),
         checks,
     })
+}
+
+/// Asks one endpoint for one page and says whether its evidence is visible; also how many follow-up requests its
+/// items would cause (one per ruleset, one per workflow file), to estimate the budget.
+async fn probe(client: &ApiClient, endpoint: &Endpoint, scope: &Scope<'_>, per_page: u32) -> Result<(Check, i64)> {
+    let path = endpoint.path_for(scope);
+    let path = if endpoint.paginated() {
+        format!("{path}{}per_page={}", if path.contains('?') { '&' } else { '?' }, per_page.clamp(1, 100))
+    } else {
+        path
+    };
+    let response = client.get(&client.url(&path), 1).await?;
+    let seen = judge(endpoint, std::slice::from_ref(&response));
+    let follow_ups = match (&seen, &endpoint.follow, response.json()) {
+        (Seen::Visible, Some(follow), Ok(body)) => {
+            endpoint.items(&body).into_iter().filter(|item| (follow.path)(scope, item).is_some()).count() as i64
+        }
+        _ => 0,
+    };
+    let on = scope.repo.map(|repo| format!(" (probed on {repo})")).unwrap_or_default();
+    let (visible, detail) = match seen {
+        Seen::Visible => (true, format!("readable{on}")),
+        Seen::Absent => (true, format!("readable{on}: GitHub says there is none")),
+        Seen::FeatureOff(reason) => (true, format!("{reason}{on}")),
+        Seen::NotVisible(reason) => (false, format!("{reason}{on}")),
+    };
+    Ok((Check { evidence: endpoint.kind.to_string(), visible, detail }, follow_ups))
 }

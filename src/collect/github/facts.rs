@@ -23,6 +23,18 @@ pub struct CollectSummary {
     pub not_modified: usize,
     /// Listed repositories the config's scope left out.
     pub out_of_scope: usize,
+    /// Fact rows stored from the other endpoints (people, rulesets, Actions, environments, workflows, alerts, ...).
+    pub facts: usize,
+    /// Endpoint answers (per organisation or repository) the token could not see.
+    pub not_visible: usize,
+    /// Endpoint answers saying the feature is off (e.g. secret scanning disabled).
+    pub feature_off: usize,
+    /// Pull requests merged into default branches in the window read.
+    pub pull_requests: usize,
+    /// Workflow runs in the window read.
+    pub workflow_runs: usize,
+    /// Deployment events (creations and statuses) new to the store.
+    pub deploy_events: usize,
 }
 
 fn evidence_of<'a>(
@@ -87,6 +99,12 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GithubSnapshot)
         }
     }
     rules.flush()?;
+    drop(rules);
+    let stored = super::endpoint_facts::store(conn, run_id, org, &snapshot.fetched)?;
+    summary.evidence += stored.evidence;
+    summary.facts = stored.facts;
+    summary.not_visible = stored.not_visible;
+    summary.feature_off = stored.feature_off;
     Ok(summary)
 }
 
@@ -140,6 +158,8 @@ fn append_repositories(
                 .and_then(Value::as_bool)
                 .map(|private| if private { "private" } else { "public" }.to_string())
         });
+        let security = repo.get("security_and_analysis").filter(|value| value.is_object());
+        let status = |feature: &str| security.and_then(|s| s.get(feature)?.get("status")?.as_str().map(str::to_string));
         appender.append_row(params![
             run_id,
             evidence_id,
@@ -151,6 +171,12 @@ fn append_repositories(
             repo.get("fork").and_then(Value::as_bool),
             repo.get("default_branch").and_then(Value::as_str),
             repo.get("pushed_at").and_then(Value::as_str).and_then(crate::time::parse_api_time),
+            security.is_some(),
+            status("advanced_security"),
+            status("secret_scanning"),
+            status("secret_scanning_push_protection"),
+            status("dependabot_security_updates"),
+            repo.get("allow_forking").and_then(Value::as_bool),
         ])?;
     }
     Ok(stored)
@@ -175,6 +201,7 @@ struct BranchRule {
     required_linear_history: Option<bool>,
     required_signatures: Option<bool>,
     required_conversation_resolution: Option<bool>,
+    bypass_actors: Option<Vec<String>>,
 }
 
 fn enabled(body: &Value, key: &str) -> bool {
@@ -224,6 +251,7 @@ fn parse_branch_rule(response: &ApiResponse) -> Result<BranchRule> {
                 required_linear_history: Some(enabled(&body, "required_linear_history")),
                 required_signatures: Some(enabled(&body, "required_signatures")),
                 required_conversation_resolution: Some(enabled(&body, "required_conversation_resolution")),
+                bypass_actors: Some(classic_bypass(&body)),
                 ..BranchRule::default()
             })
         }
@@ -255,6 +283,24 @@ fn parse_branch_rule(response: &ApiResponse) -> Result<BranchRule> {
             ..BranchRule::default()
         }),
     }
+}
+
+/// Who can get past classic protection: administrators unless it is enforced for them, and the users, teams and
+/// apps allowed to bypass the pull-request requirement.
+fn classic_bypass(body: &Value) -> Vec<String> {
+    let mut actors = Vec::new();
+    if !enabled(body, "enforce_admins") {
+        actors.push("repository administrators (enforce_admins off)".to_string());
+    }
+    let allowances = body.pointer("/required_pull_request_reviews/bypass_pull_request_allowances");
+    for (key, label, name) in [("users", "user", "login"), ("teams", "team", "slug"), ("apps", "app", "slug")] {
+        for entry in allowances.and_then(|a| a.get(key)).and_then(Value::as_array).into_iter().flatten() {
+            if let Some(who) = entry.get(name).and_then(Value::as_str) {
+                actors.push(format!("{label} {who} (pull requests)"));
+            }
+        }
+    }
+    actors
 }
 
 fn append_branch_rule(
@@ -294,6 +340,9 @@ fn append_branch_rule(
         rule.required_linear_history,
         rule.required_signatures,
         rule.required_conversation_resolution,
+        rule.bypass_actors
+            .map(|actors| duckdb::types::Value::List(actors.into_iter().map(duckdb::types::Value::Text).collect())),
+        None::<String>,
     ])?;
     Ok(rule.visible)
 }

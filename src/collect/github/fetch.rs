@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 use anyhow::{anyhow, Result};
 use futures_util::StreamExt;
 
+use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, REPO_ENDPOINTS};
 use crate::collect::http::{ApiClient, ApiResponse};
 use crate::config::GithubConfig;
 
@@ -22,6 +23,31 @@ pub struct GithubSnapshot {
     pub in_scope: BTreeSet<String>,
     /// How many listed repositories the config's scope left out.
     pub out_of_scope: usize,
+    /// The answers of every other endpoint (organisation-wide, then per repository, then follow-ups).
+    pub fetched: Vec<Fetched>,
+}
+
+/// The answers of one endpoint for one organisation or repository.
+pub struct Fetched {
+    /// The endpoint asked.
+    pub endpoint: &'static Endpoint,
+    /// `owner/name`, for repository endpoints.
+    pub repo: Option<String>,
+    /// The repository's default branch.
+    pub branch: Option<String>,
+    /// The listing item this request followed from (a ruleset, a workflow).
+    pub parent: Option<serde_json::Value>,
+    /// Every page, the last one possibly an error.
+    pub pages: Vec<ApiResponse>,
+}
+
+/// One request to make: an endpoint at a path, for a subject.
+struct Job {
+    endpoint: &'static Endpoint,
+    repo: Option<String>,
+    branch: Option<String>,
+    parent: Option<serde_json::Value>,
+    path: String,
 }
 
 impl GithubSnapshot {
@@ -30,6 +56,7 @@ impl GithubSnapshot {
         std::iter::once(&self.org_response)
             .chain(&self.repo_pages)
             .chain(self.protections.iter().map(|p| &p.response))
+            .chain(self.fetched.iter().flat_map(|f| &f.pages))
             .collect()
     }
 }
@@ -73,8 +100,8 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GithubConfig) -> Result
     let in_scope: BTreeSet<String> =
         listed.iter().filter(|r| config.in_scope(&r.name, r.archived)).map(|r| r.name.clone()).collect();
     let out_of_scope = listed.len() - in_scope.len();
-    let wanted =
-        listed.into_iter().filter(|r| in_scope.contains(&r.name)).filter_map(|r| Some((r.name, r.default_branch?)));
+    let listed: Vec<Listed> = listed.into_iter().filter(|r| in_scope.contains(&r.name)).collect();
+    let wanted = listed.iter().filter_map(|r| Some((r.name.clone(), r.default_branch.clone()?)));
     let requests = wanted.map(|(repo, branch)| async move {
         let url = client.url(&format!("/repos/{repo}/branches/{}/protection", encode_branch(&branch)));
         let response = client.get(&url, 1).await?;
@@ -87,7 +114,89 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GithubConfig) -> Result
         .await
         .into_iter()
         .collect::<Result<_>>()?;
-    Ok(GithubSnapshot { org: org.to_string(), org_response, repo_pages, protections, in_scope, out_of_scope })
+    let fetched = fetch_endpoints(client, config, &listed).await?;
+    Ok(GithubSnapshot { org: org.to_string(), org_response, repo_pages, protections, in_scope, out_of_scope, fetched })
+}
+
+/// Asks every organisation and repository endpoint, then the follow-up requests their listings call for.
+async fn fetch_endpoints(client: &ApiClient, config: &GithubConfig, repos: &[Listed]) -> Result<Vec<Fetched>> {
+    let org = config.org.as_str();
+    let empty = Default::default();
+    let mut jobs = Vec::new();
+    for endpoint in ORG_ENDPOINTS {
+        let scope = Scope { org, repo: None, branch: None, bypass: &empty };
+        jobs.push(Job { endpoint, repo: None, branch: None, parent: None, path: endpoint.path_for(&scope) });
+    }
+    for repo in repos {
+        for endpoint in REPO_ENDPOINTS {
+            if endpoint.path.contains("{branch}") && repo.default_branch.is_none() {
+                continue;
+            }
+            let scope = Scope { org, repo: Some(&repo.name), branch: repo.default_branch.as_deref(), bypass: &empty };
+            jobs.push(Job {
+                endpoint,
+                repo: Some(repo.name.clone()),
+                branch: repo.default_branch.clone(),
+                parent: None,
+                path: endpoint.path_for(&scope),
+            });
+        }
+    }
+    let mut fetched = run_jobs(client, config, jobs).await?;
+    let mut follow_ups = Vec::new();
+    for answer in &fetched {
+        let Some(follow) = &answer.endpoint.follow else { continue };
+        let scope = Scope { org, repo: answer.repo.as_deref(), branch: answer.branch.as_deref(), bypass: &empty };
+        for page in answer.pages.iter().filter(|page| page.status == 200) {
+            let body = page.json()?;
+            for item in answer.endpoint.items(&body) {
+                if let Some(path) = (follow.path)(&scope, item) {
+                    follow_ups.push(Job {
+                        endpoint: follow.endpoint,
+                        repo: answer.repo.clone(),
+                        branch: answer.branch.clone(),
+                        parent: Some(item.clone()),
+                        path,
+                    });
+                }
+            }
+        }
+    }
+    fetched.extend(run_jobs(client, config, follow_ups).await?);
+    Ok(fetched)
+}
+
+/// Runs the jobs `concurrency` at a time; answers come back in job order.
+async fn run_jobs(client: &ApiClient, config: &GithubConfig, jobs: Vec<Job>) -> Result<Vec<Fetched>> {
+    let per_page = config.per_page.clamp(1, 100);
+    let requests = jobs.into_iter().map(|job| async move {
+        let pages = if job.endpoint.paginated() {
+            let separator = if job.path.contains('?') { '&' } else { '?' };
+            client.get_all_pages(&format!("{}{separator}per_page={per_page}", job.path)).await?
+        } else {
+            vec![client.get(&client.url(&job.path), 1).await?]
+        };
+        tracing::debug!(
+            "{}: {} ({} page(s), HTTP {})",
+            job.endpoint.kind,
+            job.path,
+            pages.len(),
+            pages.last().map_or(0, |p| p.status)
+        );
+        Ok::<_, anyhow::Error>(Fetched {
+            endpoint: job.endpoint,
+            repo: job.repo,
+            branch: job.branch,
+            parent: job.parent,
+            pages,
+        })
+    });
+    futures_util::stream::iter(requests)
+        .buffered(config.concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
 }
 
 /// A repository as listed: enough to decide scope and what to ask next.
@@ -115,7 +224,7 @@ fn listed_repositories(pages: &[ApiResponse]) -> Result<Vec<Listed>> {
 }
 
 /// Percent-encodes the characters of a branch name that cannot stand in a URL path segment.
-fn encode_branch(branch: &str) -> String {
+pub fn encode_branch(branch: &str) -> String {
     let mut encoded = String::with_capacity(branch.len());
     for byte in branch.bytes() {
         match byte {

@@ -1,28 +1,63 @@
-//! The GitHub collector: organisation settings, repositories and classic branch protection.
+//! The GitHub collector: organisation settings and people, repositories, effective branch protection (classic and
+//! rulesets), Actions settings and workflows, environments, integrations and security alerts.
 
+mod access_rows;
+mod actions_rows;
+mod alert_rows;
+mod cells;
 pub mod doctor;
+pub mod endpoint_facts;
+pub mod endpoints;
 mod facts;
 mod fetch;
+mod operating;
+mod ruleset_rows;
+mod workflow_files;
 
 pub use facts::{store_snapshot, CollectSummary};
 pub use fetch::{fetch_snapshot, GithubSnapshot};
 
 use anyhow::Result;
 
-use crate::collect::http::{ApiClient, Token};
+use crate::collect::auth::Auth;
+use crate::collect::http::ApiClient;
 use crate::config::GithubConfig;
 use crate::store::{RunStatus, Store};
 
 /// Collects one organisation into the store as one run: all of it is committed, or the run is marked failed.
-pub fn collect(store: &Store, config: &GithubConfig, token: Token) -> Result<CollectSummary> {
+pub fn collect(store: &Store, config: &GithubConfig, auth: impl Into<Auth>) -> Result<CollectSummary> {
     let cached = crate::collect::cache::load(store.conn())?;
-    let client = ApiClient::new(&config.api_url, token)?.with_cache(cached);
+    let client = ApiClient::new(&config.api_url, auth)?.with_cache(cached);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let run_id = store.start_run("collect github")?;
-    let stored = runtime.block_on(fetch_snapshot(&client, config)).and_then(|snapshot| {
+    let now = crate::time::now_utc();
+    let starts = operating::starting_points(store.conn(), &config.org, config.operating_days, now)?;
+    let fetched = runtime.block_on(async {
+        let snapshot = fetch_snapshot(&client, config).await?;
+        let repos = snapshot.protections.iter().map(|p| (p.repo.clone(), p.branch.clone())).collect();
+        let operations = if config.operating_days > 0 {
+            operating::fetch(&client, config, repos, &starts, now).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, anyhow::Error>((snapshot, operations))
+    });
+    let stored = fetched.and_then(|(snapshot, operations)| {
         store.in_transaction(|conn| {
-            let summary = store_snapshot(conn, run_id, &snapshot)?;
-            crate::collect::cache::remember(conn, &snapshot.responses())?;
+            let mut summary = store_snapshot(conn, run_id, &snapshot)?;
+            let stored = operating::store(conn, run_id, &config.org, &operations, now)?;
+            summary.evidence += stored.evidence;
+            summary.pull_requests = stored.pull_requests;
+            summary.workflow_runs = stored.workflow_runs;
+            summary.deploy_events = stored.deploy_events;
+            summary.not_visible += stored.not_visible;
+            summary.not_modified += operations.iter().flat_map(|o| o.responses()).filter(|r| r.not_modified).count();
+            let responses: Vec<&crate::collect::http::ApiResponse> = snapshot
+                .responses()
+                .into_iter()
+                .chain(operations.iter().flat_map(operating::OperatingAnswers::responses))
+                .collect();
+            crate::collect::cache::remember(conn, &responses)?;
             Ok(summary)
         })
     });

@@ -1,0 +1,185 @@
+//! Stores the answers of the organisation and repository endpoints: each page as evidence, a coverage row saying
+//! whether the token could see it (and if not, why), and the fact rows its items make.
+
+use std::collections::{BTreeMap, HashMap};
+
+use anyhow::{Context, Result};
+use duckdb::types::Value as Cell;
+use duckdb::{params, Appender, Connection};
+
+use super::endpoints::{Endpoint, Fact, Scope};
+use super::fetch::Fetched;
+use crate::collect::http::ApiResponse;
+use crate::store::{add_evidence_batch, NewEvidence};
+
+/// What storing the endpoint answers added.
+#[derive(Debug, Default)]
+pub struct Stored {
+    /// Evidence items (pages).
+    pub evidence: usize,
+    /// Fact rows.
+    pub facts: usize,
+    /// Answers the token could not see.
+    pub not_visible: usize,
+    /// Answers saying the feature is off.
+    pub feature_off: usize,
+}
+
+/// Whether an answer could be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Seen {
+    /// Read.
+    Visible,
+    /// GitHub says there is nothing (a 404 the endpoint defines as absence).
+    Absent,
+    /// The token cannot see it; why and what would fix it.
+    NotVisible(String),
+    /// The feature is off; GitHub's words.
+    FeatureOff(String),
+}
+
+/// Judges an endpoint's pages: the first page that is not `200`/`204` decides.
+pub fn judge(endpoint: &Endpoint, pages: &[ApiResponse]) -> Seen {
+    let Some(failed) = pages.iter().find(|page| page.status != 200 && page.status != 204) else {
+        return Seen::Visible;
+    };
+    let message = failed.error_message().unwrap_or_default();
+    if failed.status == 404 && endpoint.absent.is_some() {
+        return Seen::Absent;
+    }
+    let lower = message.to_ascii_lowercase();
+    let feature_off = ["disabled", "must be enabled", "not enabled", "no analysis found", "not available"]
+        .iter()
+        .any(|phrase| lower.contains(phrase));
+    let quoted = if message.is_empty() { String::new() } else { format!(" \"{message}\"") };
+    if feature_off && matches!(failed.status, 403 | 404 | 422) {
+        return Seen::FeatureOff(format!("GitHub answered HTTP {}{quoted}: the feature is off", failed.status));
+    }
+    Seen::NotVisible(format!(
+        "GitHub answered HTTP {}{quoted} for {}: needs {}",
+        failed.status, endpoint.kind, endpoint.needs
+    ))
+}
+
+/// Stores every answer, its coverage rows and its facts (in bulk through Appenders).
+pub fn store(conn: &Connection, run_id: i64, org: &str, fetched: &[Fetched]) -> Result<Stored> {
+    let mut items = Vec::new();
+    for answer in fetched {
+        let subject = answer.repo.as_deref().unwrap_or(org);
+        let last = answer.pages.len();
+        for (index, page) in answer.pages.iter().enumerate() {
+            let complete = answer.endpoint.paginated().then_some(index + 1 == last && page.status == 200);
+            items.push(NewEvidence {
+                source: "github",
+                kind: answer.endpoint.kind,
+                subject,
+                collected_at: page.received_at,
+                provenance: page.provenance(complete),
+                body: &page.body,
+            });
+        }
+    }
+    let ids = add_evidence_batch(conn, run_id, &items)?;
+    let mut stored = Stored { evidence: ids.len(), ..Stored::default() };
+    let bypass = ruleset_bypass(fetched)?;
+    let mut appenders: HashMap<&'static str, Appender<'_>> = HashMap::new();
+    let mut coverage = conn.appender("api_coverage_history")?;
+    let mut next_id = ids.iter();
+    for answer in fetched {
+        let page_ids: Vec<i64> = next_id.by_ref().take(answer.pages.len()).copied().collect();
+        let subject = answer.repo.as_deref().unwrap_or(org);
+        let scope = Scope { org, repo: answer.repo.as_deref(), branch: answer.branch.as_deref(), bypass: &bypass };
+        let seen = judge(answer.endpoint, &answer.pages);
+        let (state, reason) = match &seen {
+            Seen::Visible | Seen::Absent => ("visible", None),
+            Seen::NotVisible(reason) => ("not_visible", Some(reason.as_str())),
+            Seen::FeatureOff(reason) => ("feature_off", Some(reason.as_str())),
+        };
+        stored.not_visible += usize::from(state == "not_visible");
+        stored.feature_off += usize::from(state == "feature_off");
+        let observed_at = answer.pages.first().map(|p| p.received_at).unwrap_or_else(crate::time::now_utc);
+        let complete = answer.pages.last().is_some_and(|p| p.status == 200 || p.status == 204 || seen == Seen::Absent);
+        for table in answer.endpoint.tables {
+            coverage.append_row(params![
+                run_id,
+                page_ids.first(),
+                observed_at,
+                org,
+                subject,
+                answer.endpoint.kind,
+                table,
+                answer.endpoint.part,
+                state,
+                reason,
+                complete,
+            ])?;
+        }
+        let facts = match &seen {
+            Seen::Visible => visible_facts(answer, &scope, &page_ids)?,
+            Seen::Absent => {
+                let absent = answer.endpoint.absent.map(|rows| rows(&scope)).unwrap_or_default();
+                absent.into_iter().map(|fact| (page_ids[0], observed_at, fact)).collect()
+            }
+            Seen::NotVisible(reason) | Seen::FeatureOff(reason) => {
+                let unseen = answer.endpoint.unseen.map(|rows| rows(&scope, reason)).unwrap_or_default();
+                unseen.into_iter().map(|fact| (page_ids[0], observed_at, fact)).collect()
+            }
+        };
+        for (evidence_id, observed_at, fact) in facts {
+            let appender = match appenders.entry(fact.table) {
+                std::collections::hash_map::Entry::Occupied(entry) => entry.into_mut(),
+                std::collections::hash_map::Entry::Vacant(entry) => {
+                    entry.insert(conn.appender(&format!("{}_history", fact.table))?)
+                }
+            };
+            let mut row = vec![
+                Cell::BigInt(run_id),
+                Cell::BigInt(evidence_id),
+                super::cells::timestamp(observed_at),
+                Cell::Text(org.to_string()),
+            ];
+            row.extend(fact.cells);
+            appender
+                .append_row(duckdb::appender_params_from_iter(row))
+                .with_context(|| format!("cannot store a {} row from {}", fact.table, answer.endpoint.kind))?;
+            stored.facts += 1;
+        }
+    }
+    coverage.flush()?;
+    for appender in appenders.values_mut() {
+        appender.flush()?;
+    }
+    Ok(stored)
+}
+
+/// The facts of a visible answer, each with the evidence id of the page it came from.
+fn visible_facts(answer: &Fetched, scope: &Scope, page_ids: &[i64]) -> Result<Vec<(i64, chrono::NaiveDateTime, Fact)>> {
+    let bodies: Vec<(i64, &ApiResponse, serde_json::Value)> =
+        answer.pages.iter().zip(page_ids).map(|(page, id)| Ok((*id, page, page.json()?))).collect::<Result<_>>()?;
+    let mut facts = Vec::new();
+    if let Some(whole) = answer.endpoint.whole {
+        let items: Vec<&serde_json::Value> =
+            bodies.iter().flat_map(|(_, _, body)| answer.endpoint.items(body)).collect();
+        let (id, page, _) = &bodies[0];
+        facts.extend(whole(scope, &items)?.into_iter().map(|fact| (*id, page.received_at, fact)));
+    }
+    for (id, page, body) in &bodies {
+        for item in answer.endpoint.items(body) {
+            let rows = (answer.endpoint.extract)(scope, item, answer.parent.as_ref())
+                .with_context(|| format!("{}: cannot read an item", page.url))?;
+            facts.extend(rows.into_iter().map(|fact| (*id, page.received_at, fact)));
+        }
+    }
+    Ok(facts)
+}
+
+/// Bypass actors per ruleset id, from the ruleset definitions this collection read.
+fn ruleset_bypass(fetched: &[Fetched]) -> Result<BTreeMap<i64, Vec<String>>> {
+    let mut definitions = Vec::new();
+    for answer in fetched.iter().filter(|answer| answer.endpoint.kind == "github.ruleset") {
+        for page in answer.pages.iter().filter(|page| page.status == 200) {
+            definitions.push(page.json()?);
+        }
+    }
+    Ok(super::ruleset_rows::bypass_by_ruleset(definitions.iter()))
+}

@@ -1,0 +1,474 @@
+//! Operating evidence for a period: pull requests merged into each default branch with their reviews, workflow runs,
+//! and deployments with their statuses. Each collection reads back to where the previous successful one stopped
+//! (less a day of overlap, for reviews and statuses that arrive late), or `operating_days` on the first run.
+
+use std::collections::BTreeMap;
+
+use anyhow::Result;
+use chrono::{Duration, NaiveDateTime};
+use duckdb::types::Value as Cell;
+use duckdb::{params, Connection};
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::cells::{int, text, time, timestamp};
+use crate::collect::http::{ApiClient, ApiResponse};
+use crate::config::GithubConfig;
+use crate::store::{add_evidence_batch, NewEvidence};
+
+/// How far back a later collection re-reads, so reviews and statuses added after the last one are not missed.
+const OVERLAP_HOURS: i64 = 24;
+
+/// What one repository's operating evidence answered.
+pub struct OperatingAnswers {
+    /// `owner/name`.
+    pub repo: String,
+    /// The moment reading started from.
+    pub since: NaiveDateTime,
+    /// Closed pull requests into the default branch, newest update first, read back to `since`.
+    pub pulls: Vec<ApiResponse>,
+    /// Reviews per merged pull request number.
+    pub reviews: Vec<(i64, Vec<ApiResponse>)>,
+    /// Workflow runs created since `since`.
+    pub runs: Vec<ApiResponse>,
+    /// Deployments, newest first, read back to `since`.
+    pub deployments: Vec<ApiResponse>,
+    /// Statuses per deployment id.
+    pub statuses: Vec<(i64, Vec<ApiResponse>)>,
+}
+
+impl OperatingAnswers {
+    /// Every response, for the conditional-request cache.
+    pub fn responses(&self) -> impl Iterator<Item = &ApiResponse> {
+        self.pulls
+            .iter()
+            .chain(self.reviews.iter().flat_map(|(_, pages)| pages))
+            .chain(&self.runs)
+            .chain(&self.deployments)
+            .chain(self.statuses.iter().flat_map(|(_, pages)| pages))
+    }
+}
+
+/// Where each repository's reading starts: the last successful collection's end (less the overlap), or
+/// `operating_days` ago.
+pub fn starting_points(
+    conn: &Connection,
+    org: &str,
+    days: u32,
+    now: NaiveDateTime,
+) -> Result<BTreeMap<String, NaiveDateTime>> {
+    let mut statement = conn.prepare(
+        "SELECT w.subject, max(w.read_until) FROM collection_watermarks w JOIN runs r USING (run_id)
+         WHERE r.status = 'succeeded' AND w.org = ? AND w.kind = 'github.operating' GROUP BY ALL",
+    )?;
+    let rows = statement.query_map([org], |row| Ok((row.get::<_, String>(0)?, row.get::<_, NaiveDateTime>(1)?)))?;
+    let floor = now - Duration::days(i64::from(days));
+    let mut starts = BTreeMap::new();
+    for row in rows {
+        let (subject, until) = row?;
+        starts.insert(subject, (until - Duration::hours(OVERLAP_HOURS)).max(floor));
+    }
+    Ok(starts)
+}
+
+fn newest_time(page: &ApiResponse, field: &str) -> Option<NaiveDateTime> {
+    let body = page.json().ok()?;
+    let last = body.as_array()?.last()?.clone();
+    last.get(field)?.as_str().and_then(crate::time::parse_api_time)
+}
+
+fn items(pages: &[ApiResponse], key: Option<&str>) -> Vec<Value> {
+    pages
+        .iter()
+        .filter(|page| page.status == 200)
+        .filter_map(|page| page.json().ok())
+        .flat_map(|body| {
+            let list = match key {
+                Some(key) => body.get(key).cloned().unwrap_or(Value::Null),
+                None => body,
+            };
+            list.as_array().cloned().unwrap_or_default()
+        })
+        .collect()
+}
+
+fn is_at_or_after(item: &Value, field: &str, since: NaiveDateTime) -> bool {
+    item.get(field).and_then(Value::as_str).and_then(crate::time::parse_api_time).is_some_and(|at| at >= since)
+}
+
+/// Reads one repository's operating evidence since `since`.
+async fn fetch_repo(
+    client: &ApiClient,
+    per_page: u32,
+    repo: String,
+    branch: String,
+    since: NaiveDateTime,
+) -> Result<OperatingAnswers> {
+    let still_recent =
+        |field: &'static str| move |page: &ApiResponse| newest_time(page, field).is_some_and(|at| at >= since);
+    let pulls = client
+        .get_pages_while(
+            &format!(
+                "/repos/{repo}/pulls?state=closed&base={}&sort=updated&direction=desc&per_page={per_page}",
+                super::fetch::encode_branch(&branch)
+            ),
+            still_recent("updated_at"),
+        )
+        .await?;
+    let mut reviews = Vec::new();
+    for pull in items(&pulls, None).iter().filter(|p| is_at_or_after(p, "merged_at", since)) {
+        let Some(number) = pull.get("number").and_then(Value::as_i64) else { continue };
+        reviews.push((
+            number,
+            client.get_all_pages(&format!("/repos/{repo}/pulls/{number}/reviews?per_page={per_page}")).await?,
+        ));
+    }
+    let created = since.format("%Y-%m-%d");
+    let runs = client
+        .get_all_pages(&format!("/repos/{repo}/actions/runs?per_page={per_page}&created=%3E%3D{created}"))
+        .await?;
+    let deployments = client
+        .get_pages_while(&format!("/repos/{repo}/deployments?per_page={per_page}"), still_recent("created_at"))
+        .await?;
+    let mut statuses = Vec::new();
+    for deployment in items(&deployments, None).iter().filter(|d| is_at_or_after(d, "created_at", since)) {
+        let Some(id) = deployment.get("id").and_then(Value::as_i64) else { continue };
+        statuses.push((
+            id,
+            client.get_all_pages(&format!("/repos/{repo}/deployments/{id}/statuses?per_page={per_page}")).await?,
+        ));
+    }
+    Ok(OperatingAnswers { repo, since, pulls, reviews, runs, deployments, statuses })
+}
+
+/// Reads the operating evidence of every repository (`concurrency` repositories at a time, in listing order).
+pub async fn fetch(
+    client: &ApiClient,
+    config: &GithubConfig,
+    repos: Vec<(String, String)>,
+    starts: &BTreeMap<String, NaiveDateTime>,
+    now: NaiveDateTime,
+) -> Result<Vec<OperatingAnswers>> {
+    let per_page = config.per_page.clamp(1, 100);
+    let floor = now - Duration::days(i64::from(config.operating_days));
+    let requests = repos.into_iter().map(|(repo, branch)| {
+        let since = starts.get(&repo).copied().unwrap_or(floor);
+        fetch_repo(client, per_page, repo, branch, since)
+    });
+    futures_util::stream::iter(requests)
+        .buffered(config.concurrency.max(1))
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect()
+}
+
+/// What storing operating evidence added.
+#[derive(Debug, Default)]
+pub struct StoredOperations {
+    /// Evidence items.
+    pub evidence: usize,
+    /// Merged pull requests.
+    pub pull_requests: usize,
+    /// Workflow runs.
+    pub workflow_runs: usize,
+    /// Deployment events new to the store.
+    pub deploy_events: usize,
+    /// Answers the token could not see.
+    pub not_visible: usize,
+}
+
+/// One answer group to store as evidence: kind, subject and its pages.
+struct Group<'a> {
+    kind: &'static str,
+    table: &'static str,
+    subject: String,
+    pages: &'a [ApiResponse],
+}
+
+fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
+    let mut groups = vec![Group {
+        kind: "github.pull_requests",
+        table: "merge_requests",
+        subject: answer.repo.clone(),
+        pages: &answer.pulls,
+    }];
+    for (number, pages) in &answer.reviews {
+        groups.push(Group {
+            kind: "github.pull_request_reviews",
+            table: "pr_reviews",
+            subject: format!("{}#{number}", answer.repo),
+            pages,
+        });
+    }
+    groups.push(Group {
+        kind: "github.workflow_runs",
+        table: "workflow_runs",
+        subject: answer.repo.clone(),
+        pages: &answer.runs,
+    });
+    groups.push(Group {
+        kind: "github.deployments",
+        table: "deploy_events",
+        subject: answer.repo.clone(),
+        pages: &answer.deployments,
+    });
+    for (id, pages) in &answer.statuses {
+        groups.push(Group {
+            kind: "github.deployment_statuses",
+            table: "deploy_events",
+            subject: format!("{}/deployments/{id}", answer.repo),
+            pages,
+        });
+    }
+    groups
+}
+
+fn visible(pages: &[ApiResponse]) -> bool {
+    pages.iter().all(|page| page.status == 200 || page.status == 204)
+}
+
+/// Stores the answers as evidence, coverage, facts and the watermark the next collection starts from.
+pub fn store(
+    conn: &Connection,
+    run_id: i64,
+    org: &str,
+    answers: &[OperatingAnswers],
+    now: NaiveDateTime,
+) -> Result<StoredOperations> {
+    let all: Vec<(usize, Group)> =
+        answers.iter().enumerate().flat_map(|(i, a)| groups(a).into_iter().map(move |g| (i, g))).collect();
+    let mut items = Vec::new();
+    for (_, group) in &all {
+        for page in group.pages {
+            items.push(NewEvidence {
+                source: "github",
+                kind: group.kind,
+                subject: &group.subject,
+                collected_at: page.received_at,
+                provenance: page.provenance(Some(page.status == 200)),
+                body: &page.body,
+            });
+        }
+    }
+    let ids = add_evidence_batch(conn, run_id, &items)?;
+    let mut stored = StoredOperations { evidence: ids.len(), ..StoredOperations::default() };
+    let mut next_id = ids.iter();
+    let mut coverage = conn.appender("api_coverage_history")?;
+    let mut pulls = conn.appender("merge_requests_history")?;
+    let mut reviews = conn.appender("pr_reviews_history")?;
+    let mut runs = conn.appender("workflow_runs_history")?;
+    let mut deploys = conn.appender("deploy_events_history")?;
+    let mut deployment_of: BTreeMap<(String, i64), Value> = BTreeMap::new();
+    for (index, group) in &all {
+        let answer = &answers[*index];
+        let page_ids: Vec<i64> = next_id.by_ref().take(group.pages.len()).copied().collect();
+        let seen = visible(group.pages);
+        let failed = group.pages.iter().find(|page| page.status != 200 && page.status != 204);
+        let reason = failed.map(|page| {
+            format!(
+                "GitHub answered HTTP {}{} for {}: needs read access to the repository (Pull requests, Actions and Deployments: read for an App)",
+                page.status,
+                page.error_message().map(|m| format!(" \"{m}\"")).unwrap_or_default(),
+                group.kind
+            )
+        });
+        let observed_at = group.pages.first().map(|p| p.received_at).unwrap_or(now);
+        coverage.append_row(params![
+            run_id,
+            page_ids.first(),
+            observed_at,
+            org,
+            group.subject,
+            group.kind,
+            group.table,
+            "",
+            if seen { "visible" } else { "not_visible" },
+            reason,
+            seen,
+        ])?;
+        if !seen {
+            stored.not_visible += 1;
+            continue;
+        }
+        for (page, evidence_id) in group.pages.iter().zip(&page_ids) {
+            let body = page.json()?;
+            let received = timestamp(page.received_at);
+            let list = match group.kind {
+                "github.workflow_runs" => {
+                    body.get("workflow_runs").and_then(Value::as_array).cloned().unwrap_or_default()
+                }
+                _ => body.as_array().cloned().unwrap_or_default(),
+            };
+            let head = || {
+                vec![Cell::BigInt(run_id), Cell::BigInt(*evidence_id), received.clone(), Cell::Text(org.to_string())]
+            };
+            for item in &list {
+                match group.kind {
+                    "github.pull_requests" => {
+                        if !is_at_or_after(item, "merged_at", answer.since) {
+                            continue;
+                        }
+                        let mut row = head();
+                        row.truncate(3);
+                        row.extend([
+                            Cell::Text("github".into()),
+                            Cell::Text(answer.repo.clone()),
+                            int(item, "/number"),
+                            text(item, "/title"),
+                            text(item, "/user/login"),
+                            Cell::Text("merged".into()),
+                            text(item, "/base/ref"),
+                            time(item, "/created_at"),
+                            time(item, "/merged_at"),
+                            text(item, "/merged_by/login"),
+                            text(item, "/html_url"),
+                            Cell::Text(org.to_string()),
+                            text(item, "/head/sha"),
+                            text(item, "/merge_commit_sha"),
+                        ]);
+                        pulls.append_row(duckdb::appender_params_from_iter(row))?;
+                        stored.pull_requests += 1;
+                    }
+                    "github.pull_request_reviews" => {
+                        let number =
+                            group.subject.rsplit('#').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or_default();
+                        let mut row = head();
+                        row.extend([
+                            Cell::Text(answer.repo.clone()),
+                            Cell::BigInt(number),
+                            int(item, "/id"),
+                            text(item, "/user/login"),
+                            text(item, "/state"),
+                            time(item, "/submitted_at"),
+                            text(item, "/commit_id"),
+                        ]);
+                        reviews.append_row(duckdb::appender_params_from_iter(row))?;
+                    }
+                    "github.workflow_runs" => {
+                        let mut row = head();
+                        row.extend([
+                            Cell::Text(answer.repo.clone()),
+                            int(item, "/id"),
+                            int(item, "/run_attempt"),
+                            text(item, "/name"),
+                            text(item, "/path"),
+                            text(item, "/event"),
+                            text(item, "/status"),
+                            text(item, "/conclusion"),
+                            text(item, "/actor/login"),
+                            text(item, "/triggering_actor/login"),
+                            text(item, "/head_branch"),
+                            text(item, "/head_sha"),
+                            time(item, "/created_at"),
+                            time(item, "/run_started_at"),
+                            time(item, "/updated_at"),
+                        ]);
+                        runs.append_row(duckdb::appender_params_from_iter(row))?;
+                        stored.workflow_runs += 1;
+                    }
+                    "github.deployments" => {
+                        let Some(id) = item.get("id").and_then(Value::as_i64) else { continue };
+                        deployment_of.insert((answer.repo.clone(), id), item.clone());
+                        if !is_at_or_after(item, "created_at", answer.since) {
+                            continue;
+                        }
+                        deploys.append_row(duckdb::appender_params_from_iter(deploy_row(
+                            run_id,
+                            *evidence_id,
+                            page.received_at,
+                            &answer.repo,
+                            item,
+                            None,
+                        )))?;
+                    }
+                    _ => {
+                        let id =
+                            group.subject.rsplit('/').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or_default();
+                        let deployment = deployment_of.get(&(answer.repo.clone(), id)).cloned().unwrap_or(Value::Null);
+                        deploys.append_row(duckdb::appender_params_from_iter(deploy_row(
+                            run_id,
+                            *evidence_id,
+                            page.received_at,
+                            &answer.repo,
+                            &deployment,
+                            Some(item),
+                        )))?;
+                    }
+                }
+            }
+        }
+    }
+    coverage.flush()?;
+    pulls.flush()?;
+    reviews.flush()?;
+    runs.flush()?;
+    deploys.flush()?;
+    drop((coverage, pulls, reviews, runs, deploys));
+    stored.deploy_events = conn.query_row(
+        "SELECT count(*) FROM deploy_events_history WHERE run_id = ? AND source = 'github'",
+        [run_id],
+        |row| row.get::<_, i64>(0),
+    )? as usize;
+    let removed = conn.execute(
+        "DELETE FROM deploy_events_history d WHERE d.run_id = ? AND d.source = 'github'
+           AND EXISTS (SELECT 1 FROM deploy_events_history e
+                       WHERE e.source = 'github' AND e.event_key = d.event_key AND e.run_id < d.run_id)",
+        [run_id],
+    )?;
+    stored.deploy_events -= removed;
+    let mut watermarks = conn.appender("collection_watermarks")?;
+    for answer in answers {
+        if groups(answer).iter().all(|group| visible(group.pages)) {
+            watermarks.append_row(params![run_id, org, answer.repo, "github.operating", answer.since, now])?;
+        }
+    }
+    watermarks.flush()?;
+    Ok(stored)
+}
+
+/// A deploy event: the deployment's creation, or one of its statuses.
+fn deploy_row(
+    run_id: i64,
+    evidence_id: i64,
+    received: NaiveDateTime,
+    repo: &str,
+    deployment: &Value,
+    status: Option<&Value>,
+) -> Vec<Cell> {
+    let id = deployment.get("id").and_then(Value::as_i64).unwrap_or_default();
+    let (event_time, event_type, outcome, actor, key) = match status {
+        Some(status) => (
+            time(status, "/created_at"),
+            Cell::Text(format!("deployment.{}", status.get("state").and_then(Value::as_str).unwrap_or("unknown"))),
+            text(status, "/state"),
+            text(status, "/creator/login"),
+            format!(
+                "{repo}/deployments/{id}/statuses/{}",
+                status.get("id").and_then(Value::as_i64).unwrap_or_default()
+            ),
+        ),
+        None => (
+            time(deployment, "/created_at"),
+            Cell::Text("deployment.created".into()),
+            Cell::Null,
+            text(deployment, "/creator/login"),
+            format!("{repo}/deployments/{id}"),
+        ),
+    };
+    vec![
+        Cell::BigInt(run_id),
+        Cell::BigInt(evidence_id),
+        timestamp(received),
+        Cell::Text("github".into()),
+        event_time,
+        event_type,
+        text(deployment, "/environment"),
+        Cell::Text(repo.to_string()),
+        Cell::Null,
+        text(deployment, "/sha"),
+        outcome,
+        actor,
+        Cell::Text(key),
+    ]
+}
