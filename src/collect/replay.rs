@@ -90,15 +90,39 @@ impl InFlight {
 struct Script {
     cassette: Cassette,
     served: Vec<usize>,
+    /// Interaction indexes per exact path, in cassette order.
+    by_path: std::collections::HashMap<String, Vec<usize>>,
+    /// Interactions whose path ends in `*`, in cassette order.
+    by_prefix: Vec<usize>,
 }
 
 impl Script {
+    fn new(cassette: Cassette) -> Script {
+        let mut by_path: std::collections::HashMap<String, Vec<usize>> = std::collections::HashMap::new();
+        let mut by_prefix = Vec::new();
+        for (index, interaction) in cassette.interactions.iter().enumerate() {
+            if interaction.path.ends_with('*') {
+                by_prefix.push(index);
+            } else {
+                by_path.entry(interaction.path.clone()).or_default().push(index);
+            }
+        }
+        Script { served: vec![0; cassette.interactions.len()], cassette, by_path, by_prefix }
+    }
+
     fn pick(&mut self, method: &str, path: &str, if_none_match: Option<&str>) -> Option<Interaction> {
-        let index = self.cassette.interactions.iter().enumerate().position(|(index, i)| {
+        let mut candidates: Vec<usize> = self.by_path.get(path).cloned().unwrap_or_default();
+        candidates.extend(
+            self.by_prefix
+                .iter()
+                .filter(|i| path.starts_with(self.cassette.interactions[**i].path.trim_end_matches('*'))),
+        );
+        candidates.sort_unstable();
+        let index = candidates.into_iter().find(|index| {
+            let i = &self.cassette.interactions[*index];
             i.method.eq_ignore_ascii_case(method)
-                && (i.path == path || i.path.strip_suffix('*').is_some_and(|prefix| path.starts_with(prefix)))
                 && i.if_none_match.as_deref().is_none_or(|tag| Some(tag) == if_none_match)
-                && i.times.is_none_or(|limit| self.served[index] < limit)
+                && i.times.is_none_or(|limit| self.served[*index] < limit)
         })?;
         self.served[index] += 1;
         Some(self.cassette.interactions[index].clone())
@@ -128,8 +152,7 @@ impl ReplayServer {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("cannot bind 127.0.0.1")?;
         let address = listener.local_addr()?;
         let base = format!("http://{address}");
-        let served = vec![0; cassette.interactions.len()];
-        let script = Arc::new(Mutex::new(Script { cassette, served }));
+        let script = Arc::new(Mutex::new(Script::new(cassette)));
         let received = Arc::new(Mutex::new(Vec::new()));
         let log = Arc::clone(&received);
         let in_flight = Arc::new(InFlight::default());
