@@ -132,6 +132,7 @@ pub struct ApiClient {
     auth: super::auth::Authenticator,
     policy: RetryPolicy,
     cache: std::collections::HashMap<String, CachedPage>,
+    progress: crate::progress::Collection,
 }
 
 impl ApiClient {
@@ -153,6 +154,7 @@ impl ApiClient {
             auth: super::auth::Authenticator::new(auth.into()),
             policy,
             cache: std::collections::HashMap::new(),
+            progress: crate::progress::Collection::default(),
         })
     }
 
@@ -160,6 +162,17 @@ impl ApiClient {
     pub fn with_cache(mut self, cache: std::collections::HashMap<String, CachedPage>) -> ApiClient {
         self.cache = cache;
         self
+    }
+
+    /// Shows a progress bar (on a terminal) while this client collects.
+    pub fn with_progress(mut self, progress: crate::progress::Collection) -> ApiClient {
+        self.progress = progress;
+        self
+    }
+
+    /// The collection's progress bar.
+    pub fn progress(&self) -> &crate::progress::Collection {
+        &self.progress
     }
 
     /// The absolute URL for an API path such as `/orgs/acme`.
@@ -173,6 +186,7 @@ impl ApiClient {
         loop {
             attempt += 1;
             let token = self.auth.token(&self.http, &self.base_url).await?;
+            self.progress.request();
             let failure = match self.attempt(url, page, &token).await {
                 Ok((response, headers)) => {
                     let now = chrono::Utc::now().timestamp();
@@ -209,6 +223,7 @@ impl ApiClient {
                 failure.why,
                 failure.wait.as_secs_f64()
             );
+            self.progress.waiting(&failure.why, failure.wait);
             tokio::time::sleep(failure.wait).await;
         }
     }

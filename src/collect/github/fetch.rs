@@ -101,10 +101,13 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GithubConfig) -> Result
         listed.iter().filter(|r| config.in_scope(&r.name, r.archived)).map(|r| r.name.clone()).collect();
     let out_of_scope = listed.len() - in_scope.len();
     let listed: Vec<Listed> = listed.into_iter().filter(|r| in_scope.contains(&r.name)).collect();
-    let wanted = listed.iter().filter_map(|r| Some((r.name.clone(), r.default_branch.clone()?)));
-    let requests = wanted.map(|(repo, branch)| async move {
+    let wanted: Vec<(String, String)> =
+        listed.iter().filter_map(|r| Some((r.name.clone(), r.default_branch.clone()?))).collect();
+    client.progress().plan(wanted.len());
+    let requests = wanted.into_iter().map(|(repo, branch)| async move {
         let url = client.url(&format!("/repos/{repo}/branches/{}/protection", encode_branch(&branch)));
         let response = client.get(&url, 1).await?;
+        client.progress().done();
         tracing::debug!("{repo}@{branch}: branch protection HTTP {}", response.status);
         Ok::<_, anyhow::Error>(BranchProtectionResponse { repo, branch, response })
     });
@@ -169,6 +172,7 @@ async fn fetch_endpoints(client: &ApiClient, config: &GithubConfig, repos: &[Lis
 /// Runs the jobs `concurrency` at a time; answers come back in job order.
 async fn run_jobs(client: &ApiClient, config: &GithubConfig, jobs: Vec<Job>) -> Result<Vec<Fetched>> {
     let per_page = config.per_page.clamp(1, 100);
+    client.progress().plan(jobs.len());
     let requests = jobs.into_iter().map(|job| async move {
         let pages = if job.endpoint.paginated() {
             let separator = if job.path.contains('?') { '&' } else { '?' };
@@ -183,6 +187,7 @@ async fn run_jobs(client: &ApiClient, config: &GithubConfig, jobs: Vec<Job>) -> 
             pages.len(),
             pages.last().map_or(0, |p| p.status)
         );
+        client.progress().done();
         Ok::<_, anyhow::Error>(Fetched {
             endpoint: job.endpoint,
             repo: job.repo,

@@ -27,7 +27,8 @@ use crate::store::{RunStatus, Store};
 /// Collects one organisation into the store as one run: all of it is committed, or the run is marked failed.
 pub fn collect(store: &Store, config: &GithubConfig, auth: impl Into<Auth>) -> Result<CollectSummary> {
     let cached = crate::collect::cache::load(store.conn())?;
-    let client = ApiClient::new(&config.api_url, auth)?.with_cache(cached);
+    let progress = crate::progress::Collection::on_terminal(&format!("collecting {}", config.org));
+    let client = ApiClient::new(&config.api_url, auth)?.with_cache(cached).with_progress(progress);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let run_id = store.start_run("collect github")?;
     let now = crate::time::now_utc();
@@ -42,6 +43,7 @@ pub fn collect(store: &Store, config: &GithubConfig, auth: impl Into<Auth>) -> R
         };
         Ok::<_, anyhow::Error>((snapshot, operations))
     });
+    client.progress().finish();
     let stored = fetched.and_then(|(snapshot, operations)| {
         store.in_transaction(|conn| {
             let mut summary = store_snapshot(conn, run_id, &snapshot)?;

@@ -151,9 +151,12 @@ pub async fn fetch(
 ) -> Result<Vec<OperatingAnswers>> {
     let per_page = config.per_page.clamp(1, 100);
     let floor = now - Duration::days(i64::from(config.operating_days));
-    let requests = repos.into_iter().map(|(repo, branch)| {
+    client.progress().plan(repos.len());
+    let requests = repos.into_iter().map(|(repo, branch)| async move {
         let since = starts.get(&repo).copied().unwrap_or(floor);
-        fetch_repo(client, per_page, repo, branch, since)
+        let answers = fetch_repo(client, per_page, repo, branch, since).await;
+        client.progress().done();
+        answers
     });
     futures_util::stream::iter(requests)
         .buffered(config.concurrency.max(1))
