@@ -127,6 +127,12 @@ fn org_endpoints() -> Vec<serde_json::Value> {
             "rules": [{"type": "pull_request", "parameters": {"required_approving_review_count": 1}}]}),
         ),
         ("/orgs/bench/hooks?per_page=100", serde_json::json!([])),
+        ("/orgs/bench/teams?per_page=100", serde_json::json!([])),
+        (
+            "/orgs/bench/actions/permissions/fork-pr-contributor-approval",
+            serde_json::json!({"approval_policy": "all_external_contributors"}),
+        ),
+        ("/orgs/bench/audit-log?include=all&order=asc&per_page=100&phrase=*", serde_json::json!([])),
         ("/orgs/bench/installations?per_page=100", serde_json::json!({"total_count": 0, "installations": []})),
         ("/orgs/bench/actions/secrets?per_page=100", serde_json::json!({"total_count": 0, "secrets": []})),
         ("/orgs/bench/actions/runners?per_page=100", serde_json::json!({"total_count": 0, "runners": []})),
@@ -176,6 +182,11 @@ fn repo_endpoints(repo: &str, i: usize) -> Vec<serde_json::Value> {
         ),
         (format!("/repos/{repo}/codeowners/errors"), serde_json::json!({"errors": []})),
         (
+            format!("/repos/{repo}/actions/permissions/fork-pr-contributor-approval"),
+            serde_json::json!({"approval_policy": "all_external_contributors"}),
+        ),
+        (format!("/repos/{repo}/code-scanning/analyses?ref=refs/heads/main&per_page=100"), serde_json::json!([])),
+        (
             format!("/repos/{repo}/pulls?state=closed&base=main&sort=updated&direction=desc&per_page=100"),
             serde_json::json!([]),
         ),
@@ -208,8 +219,12 @@ fn main() -> anyhow::Result<()> {
     let first = pipeproof::collect::github::collect(&store, &config, Token::new("ghs_bench".into()))?;
     let first_time = started.elapsed();
     let first_requests = server.received().len();
-    let operating =
-        |path: &str| path.contains("/pulls") || path.contains("/actions/runs") || path.contains("/deployments");
+    let operating = |path: &str| {
+        path.contains("/pulls")
+            || path.contains("/actions/runs")
+            || path.contains("/deployments")
+            || path.contains("/audit-log")
+    };
     let state_requests = server.received().iter().filter(|r| !operating(&r.path)).count();
     println!(
         "first run:  {first_requests} requests, {:.2} per repository for state evidence (organisation-wide ones included) \

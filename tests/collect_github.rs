@@ -139,18 +139,18 @@ fn an_unchanged_second_run_is_answered_304_and_reuses_stored_evidence() {
     assert!(untagged.is_empty(), "{untagged:?}");
     assert!(asked_again_with_tag > 60, "state evidence is asked again: {asked_again_with_tag}");
     assert_eq!(conditional, asked_again_with_tag, "every URL that answered with an ETag is asked conditionally");
-    // Only the workflow-run listings are new requests (their `created>=` window moved to the watermark); the
-    // replay fills their times afresh, so they are new bytes. Every other answer is stored once.
+    // Only the workflow-run listings and the audit log are new requests (their `created>=` window moved to the
+    // watermark); the replay fills their times afresh, so they are new bytes. Every other answer is stored once.
     assert_eq!(
         count(
             &store,
-            "SELECT count(*) FROM evidence e WHERE run_id = 2 AND kind <> 'github.workflow_runs'
+            "SELECT count(*) FROM evidence e WHERE run_id = 2 AND kind NOT IN ('github.workflow_runs', 'github.audit_log')
              AND NOT EXISTS (SELECT 1 FROM evidence f WHERE f.run_id = 1 AND f.sha256 = e.sha256)"
         ),
         0,
         "nothing stored twice"
     );
-    assert!(count(&store, "SELECT count(*) FROM blobs") <= blobs_after_first + 2);
+    assert!(count(&store, "SELECT count(*) FROM blobs") <= blobs_after_first + 4);
     assert_eq!(
         count(&store, "SELECT count(*) FROM evidence WHERE run_id = 2 AND provenance->>'observed_unchanged' = 'true'"),
         second.not_modified as i64
@@ -328,9 +328,27 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
         "revoked counts as fixed"
     );
 
+    // Teams, fork pull-request approval, code scanning analyses (feature off is not the same as not visible).
+    assert_eq!(
+        texts(
+            &store,
+            "SELECT team || ':' || permission FROM team_repos WHERE repo = 'acme-demo/payments-api' ORDER BY 1"
+        ),
+        ["developers:write", "release-managers:maintain"]
+    );
+    assert_eq!(
+        texts(&store, "SELECT approval_policy FROM fork_pr_approval WHERE repo IS NULL"),
+        ["first_time_contributors"]
+    );
+    assert_eq!(
+        texts(&store, "SELECT subject || ' ' || state FROM api_coverage WHERE kind = 'github.code_scanning_analyses' AND state <> 'visible' ORDER BY 1"),
+        ["acme-demo/docs-site feature_off", "acme-demo/infra-terraform feature_off", "acme-demo/ml-pipeline not_visible"]
+    );
+    assert_eq!(summary.feature_off, 2);
+
     // What the token could not see is recorded with the permission that would fix it, never as a fact.
     let hidden = texts(&store, "SELECT kind || ': ' || reason FROM api_coverage WHERE subject = 'acme-demo/ml-pipeline' AND state = 'not_visible' ORDER BY 1");
-    assert_eq!(hidden.len(), 8, "{hidden:?}");
+    assert_eq!(hidden.len(), 10, "{hidden:?}");
     assert!(
         hidden.iter().any(
             |r| r.starts_with("github.deploy_keys: GitHub answered HTTP 403") && r.contains("Administration: read")
@@ -338,7 +356,7 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
         "{hidden:?}"
     );
     assert_eq!(count(&store, "SELECT count(*) FROM deploy_keys WHERE repo = 'acme-demo/ml-pipeline'"), 0);
-    assert_eq!(summary.not_visible, 8);
+    assert_eq!(summary.not_visible, 10);
     assert!(summary.facts > 50, "{summary:?}");
 }
 
@@ -351,13 +369,19 @@ fn operating_evidence_is_read_once_and_later_runs_start_from_the_watermark() {
     let first =
         pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
     assert_eq!((first.pull_requests, first.workflow_runs, first.deploy_events), (6, 3, 5), "{first:?}");
+    assert_eq!(first.audit_events, 6, "two cursor pages of the organisation audit log");
+    assert_eq!(count(&store, "SELECT count(*) FROM audit_events WHERE action = 'protected_branch.policy_override'"), 1);
     let asked: Vec<String> = server.received().into_iter().map(|r| r.path).collect();
     assert!(asked.iter().any(|p| p.starts_with("/repositories/") && p.ends_with("&page=2")), "pull pages followed");
     assert!(asked.iter().any(|p| p.contains("/actions/runs?per_page=4&created=%3E%3D")), "{asked:?}");
     assert_eq!(asked.iter().filter(|p| p.contains("/reviews")).count(), 6, "reviews of merged pull requests only");
     assert_eq!(count(&store, "SELECT count(*) FROM merge_requests WHERE number = 103"), 0, "closed unmerged");
     assert_eq!(count(&store, "SELECT count(*) FROM pr_reviews"), 8);
-    assert_eq!(count(&store, "SELECT count(*) FROM collection_watermarks"), 5, "not for the repository it cannot see");
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM collection_watermarks WHERE kind = 'github.operating'"),
+        5,
+        "not for the repository it cannot see"
+    );
     assert_eq!(
         count(&store, "SELECT count(*) FROM api_coverage WHERE subject = 'acme-demo/ml-pipeline' AND kind = 'github.pull_requests' AND state = 'not_visible'"),
         1
@@ -369,7 +393,9 @@ fn operating_evidence_is_read_once_and_later_runs_start_from_the_watermark() {
     let again: Vec<String> = server.received().into_iter().skip(before).map(|r| r.path).collect();
     assert_eq!(again.iter().filter(|p| p.contains("/reviews") || p.contains("/statuses")).count(), 0, "{again:?}");
     assert!(!again.iter().any(|p| p.starts_with("/repositories/")), "older pages are not read again");
-    assert_eq!((second.pull_requests, second.deploy_events), (0, 0), "{second:?}");
+    assert_eq!((second.pull_requests, second.deploy_events, second.audit_events), (0, 0, 0), "{second:?}");
+    assert!(again.iter().any(|p| p.contains("/audit-log?") && p.contains("phrase=created%3A%3E%3D")), "{again:?}");
+    assert_eq!(count(&store, "SELECT count(*) FROM audit_events"), 6, "events are stored once per _document_id");
     assert_eq!(count(&store, "SELECT count(*) FROM deploy_events WHERE source = 'github'"), 5, "nothing twice");
     assert_eq!(count(&store, "SELECT count(*) FROM merge_requests"), 6, "earlier pull requests are kept");
 }

@@ -30,6 +30,8 @@ pub struct SarifLog {
     pub warnings: Vec<String>,
     /// The SARIF version the log declares.
     pub version: String,
+    /// When the analysis finished: the latest `endTimeUtc` (else `startTimeUtc`) of the runs' invocations.
+    pub finished: Option<chrono::NaiveDateTime>,
 }
 
 /// Parses SARIF bytes; `origin` (the file name) and the position of any problem are named in errors.
@@ -60,8 +62,13 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<SarifLog> {
         .get("runs")
         .and_then(Value::as_array)
         .ok_or_else(|| input_error(format!("{origin}: no \"runs\" array: expected a SARIF 2.1.0 log")))?;
-    let mut log =
-        SarifLog { runs: Vec::new(), repository: None, warnings, version: version.unwrap_or_default().to_string() };
+    let mut log = SarifLog {
+        runs: Vec::new(),
+        repository: None,
+        warnings,
+        version: version.unwrap_or_default().to_string(),
+        finished: invocation_time(runs),
+    };
     if runs.is_empty() {
         log.warnings.push(format!(
             "{origin}: the log has no runs: the scanner may never have run, so it proves no scan took place"
@@ -74,6 +81,18 @@ pub fn parse(bytes: &[u8], origin: &str) -> Result<SarifLog> {
         }
     }
     Ok(log)
+}
+
+/// The latest time any run's invocation says it ended (or started, when it gives no end).
+fn invocation_time(runs: &[Value]) -> Option<chrono::NaiveDateTime> {
+    runs.iter()
+        .flat_map(|run| run.get("invocations").and_then(Value::as_array).into_iter().flatten())
+        .filter_map(|invocation| {
+            ["endTimeUtc", "startTimeUtc"]
+                .iter()
+                .find_map(|key| invocation.get(*key)?.as_str().and_then(crate::time::parse_api_time))
+        })
+        .max()
 }
 
 fn parse_run(run: &Value, origin: &str, index: usize) -> Result<Run> {
@@ -207,6 +226,7 @@ fn repository_of(run: &Value) -> Option<String> {
 pub fn into_facts(log: SarifLog) -> Facts {
     let mut facts = Facts::new("sarif", format!("sarif-{}", log.version));
     facts.repository = log.repository;
+    facts.document_time = log.finished;
     facts.warnings = log.warnings;
     if log.runs.is_empty() {
         facts.scans.push(Scan { category: "code", tool: "(no runs)".into(), tool_version: None, result_count: 0 });
@@ -290,5 +310,18 @@ mod tests {
         .unwrap();
         assert!(log.runs[0].findings[0].suppressed);
         assert!(!log.runs[0].findings[1].suppressed);
+    }
+
+    #[test]
+    fn the_analysis_time_is_when_the_last_invocation_ended() {
+        let log = parse(
+            br#"{"version":"2.1.0","runs":[
+                {"tool":{"driver":{"name":"A"}},"invocations":[{"startTimeUtc":"2026-10-01T10:00:00Z","endTimeUtc":"2026-10-01T10:05:00Z"}]},
+                {"tool":{"driver":{"name":"B"}},"invocations":[{"startTimeUtc":"2026-10-02T08:00:00Z"}]}]}"#,
+            "s.sarif",
+        )
+        .unwrap();
+        assert_eq!(log.finished, crate::time::parse_api_time("2026-10-02T08:00:00Z"));
+        assert_eq!(into_facts(log).document_time, crate::time::parse_api_time("2026-10-02T08:00:00Z"));
     }
 }

@@ -49,9 +49,9 @@ pub fn outside_collaborator_without_2fa(_: &Scope, item: &Value, _: Option<&Valu
     person("outside_collaborator_2fa_disabled", item)
 }
 
-/// A repository collaborator and the role they hold.
-pub fn collaborator(scope: &Scope, item: &Value, _: Option<&Value>) -> Result<Vec<Fact>> {
-    let permission = item.get("role_name").and_then(Value::as_str).map(str::to_string).or_else(|| {
+/// The role an answer grants: its `role_name`, else the highest of its `permissions` flags, in GitHub's words.
+fn role(item: &Value) -> Option<String> {
+    item.get("role_name").and_then(Value::as_str).map(str::to_string).or_else(|| {
         let granted = item.get("permissions")?;
         ["admin", "maintain", "push", "triage", "pull"]
             .into_iter()
@@ -62,7 +62,12 @@ pub fn collaborator(scope: &Scope, item: &Value, _: Option<&Value>) -> Result<Ve
                 other => other,
             })
             .map(str::to_string)
-    });
+    })
+}
+
+/// A repository collaborator and the role they hold.
+pub fn collaborator(scope: &Scope, item: &Value, _: Option<&Value>) -> Result<Vec<Fact>> {
+    let permission = role(item);
     Ok(vec![Fact {
         table: "repo_collaborators",
         cells: vec![
@@ -142,6 +147,24 @@ pub fn installation(_: &Scope, item: &Value, _: Option<&Value>) -> Result<Vec<Fa
             texts(writes.collect::<Vec<_>>()),
             Cell::Boolean(item.get("suspended_at").is_some_and(|at| !at.is_null())),
             time(item, "/created_at"),
+        ],
+    }])
+}
+
+/// The path listing a team's repositories, from the team listing item.
+pub fn team_repos_path(scope: &Scope, team: &Value) -> Option<String> {
+    Some(format!("/orgs/{}/teams/{}/repos", scope.org, team.get("slug")?.as_str()?))
+}
+
+/// A repository a team can reach, with the team's role on it.
+pub fn team_repo(_: &Scope, item: &Value, team: Option<&Value>) -> Result<Vec<Fact>> {
+    let permission = role(item);
+    Ok(vec![Fact {
+        table: "team_repos",
+        cells: vec![
+            text(item, "/full_name"),
+            team.map(|t| text(t, "/slug")).unwrap_or(Cell::Null),
+            maybe_text(permission.as_deref()),
         ],
     }])
 }

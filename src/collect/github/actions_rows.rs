@@ -39,6 +39,11 @@ pub fn workflow_token_permissions(scope: &Scope, body: &Value, _: Option<&Value>
     }])
 }
 
+/// Which outside contributors' pull-request workflows wait for approval before they run.
+pub fn fork_pr_approval(scope: &Scope, body: &Value, _: Option<&Value>) -> Result<Vec<Fact>> {
+    Ok(vec![Fact { table: "fork_pr_approval", cells: vec![maybe_text(scope.repo), text(body, "/approval_policy")] }])
+}
+
 /// An Actions secret's name, visibility and dates (GitHub never returns values).
 pub fn secret(scope: &Scope, item: &Value, _: Option<&Value>) -> Result<Vec<Fact>> {
     Ok(vec![Fact {

@@ -1,4 +1,4 @@
-//! Dependabot, code scanning and secret scanning alerts as fact rows (never the secret itself: secret scanning is
+//! Dependabot, code scanning and secret scanning alerts, and code scanning analyses, as fact rows (never the secret itself: secret scanning is
 //! always asked with `hide_secret=true`, and no secret field is copied).
 
 use anyhow::Result;
@@ -118,6 +118,27 @@ pub fn secret_scanning(scope: &Scope, item: &Value, _: Option<&Value>) -> Result
             text(item, "/resolution_comment"),
             flag(item, "/push_protection_bypassed"),
             text(item, "/html_url"),
+        ],
+    }])
+}
+
+/// A code scanning analysis (one upload of results for a ref, tool and category).
+pub fn code_scanning_analysis(scope: &Scope, item: &Value, _: Option<&Value>) -> Result<Vec<Fact>> {
+    Ok(vec![Fact {
+        table: "code_scanning_analyses",
+        cells: vec![
+            maybe_text(scope.repo),
+            int(item, "/id"),
+            text(item, "/tool/name"),
+            text(item, "/tool/version"),
+            text(item, "/ref"),
+            text(item, "/category"),
+            time(item, "/created_at"),
+            int(item, "/results_count"),
+            match item.get("error").and_then(Value::as_str) {
+                Some("") | None => Cell::Null,
+                Some(error) => Cell::Text(error.to_string()),
+            },
         ],
     }])
 }

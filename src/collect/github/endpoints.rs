@@ -117,6 +117,15 @@ const ORG_RULESET: Endpoint = Endpoint {
 
 const REPO_RULESET: Endpoint = Endpoint { needs: "read access to the repository (Metadata: read)", ..ORG_RULESET };
 
+const TEAM_REPOS: Endpoint = Endpoint {
+    kind: "github.team_repos",
+    tables: &["team_repos"],
+    shape: Shape::List,
+    needs: "read:org (Members: read for an App)",
+    extract: access_rows::team_repo,
+    ..BASE
+};
+
 const WORKFLOW_FILE: Endpoint = Endpoint {
     kind: "github.workflow_file",
     tables: &["workflows", "workflow_actions"],
@@ -194,6 +203,24 @@ pub static ORG_ENDPOINTS: &[Endpoint] = &[
         shape: Shape::Object,
         needs: ORG_ADMIN,
         extract: actions_rows::workflow_token_permissions,
+        ..BASE
+    },
+    Endpoint {
+        kind: "github.teams",
+        tables: &["team_repos"],
+        path: "/orgs/{org}/teams",
+        shape: Shape::List,
+        needs: "read:org (Members: read for an App)",
+        follow: Some(Follow { endpoint: &TEAM_REPOS, path: access_rows::team_repos_path }),
+        ..BASE
+    },
+    Endpoint {
+        kind: "github.org_fork_pr_approval",
+        tables: &["fork_pr_approval"],
+        path: "/orgs/{org}/actions/permissions/fork-pr-contributor-approval",
+        shape: Shape::Object,
+        needs: ORG_ADMIN,
+        extract: actions_rows::fork_pr_approval,
         ..BASE
     },
     Endpoint {
@@ -340,6 +367,24 @@ pub static REPO_ENDPOINTS: &[Endpoint] = &[
         shape: Shape::Object,
         needs: REPO_ADMIN,
         extract: actions_rows::workflow_token_permissions,
+        ..BASE
+    },
+    Endpoint {
+        kind: "github.fork_pr_approval",
+        tables: &["fork_pr_approval"],
+        path: "/repos/{repo}/actions/permissions/fork-pr-contributor-approval",
+        shape: Shape::Object,
+        needs: REPO_ADMIN,
+        extract: actions_rows::fork_pr_approval,
+        ..BASE
+    },
+    Endpoint {
+        kind: "github.code_scanning_analyses",
+        tables: &["code_scanning_analyses"],
+        path: "/repos/{repo}/code-scanning/analyses?ref=refs/heads/{branch}",
+        shape: Shape::List,
+        needs: "security_events (Code scanning alerts: read for an App)",
+        extract: alert_rows::code_scanning_analysis,
         ..BASE
     },
     Endpoint {

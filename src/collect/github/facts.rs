@@ -35,6 +35,8 @@ pub struct CollectSummary {
     pub workflow_runs: usize,
     /// Deployment events (creations and statuses) new to the store.
     pub deploy_events: usize,
+    /// Organisation audit-log events new to the store.
+    pub audit_events: usize,
 }
 
 fn evidence_of<'a>(
@@ -120,16 +122,21 @@ fn insert_org_settings(
     let reason = two_factor
         .is_none()
         .then_some("two_factor_requirement_enabled was not returned: GitHub shows it only to organisation owners");
-    conn.prepare_cached("INSERT INTO org_settings_history VALUES (?, ?, ?, ?, true, ?, ?, ?, ?)")?.execute(params![
-        run_id,
-        evidence_id,
-        response.received_at,
-        org,
-        reason,
-        two_factor,
-        body.get("default_repository_permission").and_then(Value::as_str),
-        body.get("members_can_create_repositories").and_then(Value::as_bool),
-    ])?;
+    conn.prepare_cached("INSERT INTO org_settings_history VALUES (?, ?, ?, ?, true, ?, ?, ?, ?, ?, ?, ?)")?.execute(
+        params![
+            run_id,
+            evidence_id,
+            response.received_at,
+            org,
+            reason,
+            two_factor,
+            body.get("default_repository_permission").and_then(Value::as_str),
+            body.get("members_can_create_repositories").and_then(Value::as_bool),
+            body.get("members_can_create_public_repositories").and_then(Value::as_bool),
+            body.get("members_can_fork_private_repositories").and_then(Value::as_bool),
+            body.get("web_commit_signoff_required").and_then(Value::as_bool),
+        ],
+    )?;
     Ok(())
 }
 

@@ -4,6 +4,7 @@
 mod access_rows;
 mod actions_rows;
 mod alert_rows;
+mod audit_log_api;
 mod cells;
 pub mod doctor;
 pub mod endpoint_facts;
@@ -33,18 +34,22 @@ pub fn collect(store: &Store, config: &GithubConfig, auth: impl Into<Auth>) -> R
     let run_id = store.start_run("collect github")?;
     let now = crate::time::now_utc();
     let starts = operating::starting_points(store.conn(), &config.org, config.operating_days, now)?;
+    let audit_since = audit_log_api::starting_point(store.conn(), &config.org, config.operating_days, now)?;
     let fetched = runtime.block_on(async {
         let snapshot = fetch_snapshot(&client, config).await?;
         let repos = snapshot.protections.iter().map(|p| (p.repo.clone(), p.branch.clone())).collect();
-        let operations = if config.operating_days > 0 {
-            operating::fetch(&client, config, repos, &starts, now).await?
+        let (operations, audit_log) = if config.operating_days > 0 {
+            (
+                operating::fetch(&client, config, repos, &starts, now).await?,
+                Some(audit_log_api::fetch(&client, &config.org, config.per_page, audit_since).await?),
+            )
         } else {
-            Vec::new()
+            (Vec::new(), None)
         };
-        Ok::<_, anyhow::Error>((snapshot, operations))
+        Ok::<_, anyhow::Error>((snapshot, operations, audit_log))
     });
     client.progress().finish();
-    let stored = fetched.and_then(|(snapshot, operations)| {
+    let stored = fetched.and_then(|(snapshot, operations, audit_log)| {
         store.in_transaction(|conn| {
             let mut summary = store_snapshot(conn, run_id, &snapshot)?;
             let stored = operating::store(conn, run_id, &config.org, &operations, now)?;
@@ -54,10 +59,18 @@ pub fn collect(store: &Store, config: &GithubConfig, auth: impl Into<Auth>) -> R
             summary.deploy_events = stored.deploy_events;
             summary.not_visible += stored.not_visible;
             summary.not_modified += operations.iter().flat_map(|o| o.responses()).filter(|r| r.not_modified).count();
+            if let Some(audit_log) = &audit_log {
+                let stored = audit_log_api::store(conn, run_id, &config.org, audit_log, now)?;
+                summary.evidence += stored.evidence;
+                summary.audit_events = stored.events;
+                summary.not_modified += audit_log.pages.iter().filter(|r| r.not_modified).count();
+                summary.not_visible += usize::from(!stored.visible);
+            }
             let responses: Vec<&crate::collect::http::ApiResponse> = snapshot
                 .responses()
                 .into_iter()
                 .chain(operations.iter().flat_map(operating::OperatingAnswers::responses))
+                .chain(audit_log.iter().flat_map(|a| &a.pages))
                 .collect();
             crate::collect::cache::remember(conn, &responses)?;
             Ok(summary)

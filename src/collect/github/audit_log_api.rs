@@ -1,0 +1,120 @@
+//! The organisation audit log (GitHub Enterprise Cloud), read from where the last successful collection stopped
+//! (less a day) or `operating_days` back, into `audit_events` once per `_document_id`.
+
+use anyhow::Result;
+use chrono::{Duration, NaiveDateTime};
+use duckdb::{params, Connection};
+
+use crate::collect::http::{ApiClient, ApiResponse};
+use crate::ingest::audit_log::{event, AuditSource};
+use crate::ingest::{Facts, Origin};
+use crate::store::{add_evidence_batch, NewEvidence};
+
+/// The evidence kind, also the watermark's kind.
+const KIND: &str = "github.audit_log";
+
+/// What the audit log answered.
+pub struct AuditLogAnswers {
+    /// The moment reading started from.
+    pub since: NaiveDateTime,
+    /// Every page, oldest events first.
+    pub pages: Vec<ApiResponse>,
+}
+
+/// Where reading starts: the last successful collection's end less a day, or `days` back.
+pub fn starting_point(conn: &Connection, org: &str, days: u32, now: NaiveDateTime) -> Result<NaiveDateTime> {
+    let until: Option<NaiveDateTime> = conn.query_row(
+        "SELECT max(w.read_until) FROM collection_watermarks w JOIN runs r USING (run_id)
+         WHERE r.status = 'succeeded' AND w.org = ? AND w.kind = ?",
+        params![org, KIND],
+        |row| row.get(0),
+    )?;
+    let floor = now - Duration::days(i64::from(days));
+    Ok(until.map(|until| (until - Duration::days(1)).max(floor)).unwrap_or(floor))
+}
+
+/// Reads every event since `since` (the API pages with a cursor; the `Link` header is followed as given).
+pub async fn fetch(client: &ApiClient, org: &str, per_page: u32, since: NaiveDateTime) -> Result<AuditLogAnswers> {
+    let phrase = format!("created%3A%3E%3D{}", since.format("%Y-%m-%d"));
+    let pages = client
+        .get_all_pages(&format!(
+            "/orgs/{org}/audit-log?include=all&order=asc&per_page={}&phrase={phrase}",
+            per_page.clamp(1, 100)
+        ))
+        .await?;
+    Ok(AuditLogAnswers { since, pages })
+}
+
+/// What storing the audit log added.
+#[derive(Debug, Default)]
+pub struct StoredAuditLog {
+    /// Evidence items (pages).
+    pub evidence: usize,
+    /// Events new to the store.
+    pub events: usize,
+    /// Whether the token could read it.
+    pub visible: bool,
+}
+
+/// Stores the pages as evidence, their events (once per event key), coverage, and the watermark.
+pub fn store(
+    conn: &Connection,
+    run_id: i64,
+    org: &str,
+    answers: &AuditLogAnswers,
+    now: NaiveDateTime,
+) -> Result<StoredAuditLog> {
+    let items: Vec<NewEvidence> = answers
+        .pages
+        .iter()
+        .map(|page| NewEvidence {
+            source: "github",
+            kind: KIND,
+            subject: org,
+            collected_at: page.received_at,
+            provenance: page.provenance(Some(page.status == 200)),
+            body: &page.body,
+        })
+        .collect();
+    let ids = add_evidence_batch(conn, run_id, &items)?;
+    let failed = answers.pages.iter().find(|page| page.status != 200 && page.status != 204);
+    let reason = failed.map(|page| {
+        format!(
+            "GitHub answered HTTP {}{} for {KIND}: the organisation audit log API needs GitHub Enterprise Cloud and an \
+             owner's token with read:audit_log (Administration: read on the organisation for an App)",
+            page.status,
+            page.error_message().map(|m| format!(" \"{m}\"")).unwrap_or_default()
+        )
+    });
+    conn.appender("api_coverage_history")?.append_row(params![
+        run_id,
+        ids.first(),
+        answers.pages.first().map(|p| p.received_at).unwrap_or(now),
+        org,
+        org,
+        KIND,
+        "audit_events",
+        "",
+        if failed.is_none() { "visible" } else { "not_visible" },
+        reason,
+        failed.is_none(),
+    ])?;
+    let mut stored = StoredAuditLog { evidence: ids.len(), visible: failed.is_none(), ..StoredAuditLog::default() };
+    if failed.is_some() {
+        return Ok(stored);
+    }
+    for (page, evidence_id) in answers.pages.iter().zip(&ids) {
+        let body = page.json()?;
+        let records = body.as_array().cloned().unwrap_or_default();
+        let mut facts = Facts { kind: "github-audit-log", format: "github-audit-log-api".into(), ..Facts::default() };
+        for (index, record) in records.iter().enumerate() {
+            let raw = serde_json::to_vec(record)?;
+            facts.audit_events.push(event(AuditSource::Github, record, index + 1, &raw, &page.url)?);
+        }
+        let origin =
+            Origin { run_id, evidence_id: *evidence_id, observed_at: page.received_at, subject: org, repo: None };
+        stored.events += crate::ingest::store_facts(conn, &origin, &facts)?.rows;
+    }
+    conn.appender("collection_watermarks")?.append_row(params![run_id, org, org, KIND, answers.since, now])?;
+    Ok(stored)
+}
