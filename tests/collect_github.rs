@@ -317,6 +317,7 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
         texts(&store, "SELECT tool || ' ' || repo || ' ' || state FROM security_alerts ORDER BY 1"),
         [
             "code_scanning acme-demo/payments-api open",
+            "code_scanning acme-demo/web-app dismissed",
             "dependabot acme-demo/payments-api fixed",
             "dependabot acme-demo/web-app open",
             "secret_scanning acme-demo/infra-terraform resolved"
@@ -377,6 +378,8 @@ fn operating_evidence_is_read_once_and_later_runs_start_from_the_watermark() {
     assert_eq!(asked.iter().filter(|p| p.contains("/reviews")).count(), 6, "reviews of merged pull requests only");
     assert_eq!(count(&store, "SELECT count(*) FROM merge_requests WHERE number = 103"), 0, "closed unmerged");
     assert_eq!(count(&store, "SELECT count(*) FROM pr_reviews"), 8);
+    assert_eq!(count(&store, "SELECT count(*) FROM check_runs"), 13, "the checks on each merged head commit");
+    assert_eq!(asked.iter().filter(|p| p.contains("/check-runs")).count(), 6);
     assert_eq!(
         count(&store, "SELECT count(*) FROM collection_watermarks WHERE kind = 'github.operating'"),
         5,
@@ -391,7 +394,11 @@ fn operating_evidence_is_read_once_and_later_runs_start_from_the_watermark() {
     let second =
         pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
     let again: Vec<String> = server.received().into_iter().skip(before).map(|r| r.path).collect();
-    assert_eq!(again.iter().filter(|p| p.contains("/reviews") || p.contains("/statuses")).count(), 0, "{again:?}");
+    assert_eq!(
+        again.iter().filter(|p| p.contains("/reviews") || p.contains("/statuses") || p.contains("/check-runs")).count(),
+        0,
+        "{again:?}"
+    );
     assert!(!again.iter().any(|p| p.starts_with("/repositories/")), "older pages are not read again");
     assert_eq!((second.pull_requests, second.deploy_events, second.audit_events), (0, 0, 0), "{second:?}");
     assert!(again.iter().any(|p| p.contains("/audit-log?") && p.contains("phrase=created%3A%3E%3D")), "{again:?}");

@@ -22,6 +22,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/011_github_evidence.sql"),
     include_str!("schema/012_github_operations.sql"),
     include_str!("schema/013_github_teams_and_analyses.sql"),
+    include_str!("schema/014_github_check_runs.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -27,6 +27,7 @@ pub const FACT_VIEWS: &[&str] = &[
     "attestations",
     "audit_events",
     "branch_rules",
+    "check_runs",
     "code_findings",
     "code_scanning_analyses",
     "code_scans",

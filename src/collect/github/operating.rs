@@ -29,6 +29,8 @@ pub struct OperatingAnswers {
     pub pulls: Vec<ApiResponse>,
     /// Reviews per merged pull request number.
     pub reviews: Vec<(i64, Vec<ApiResponse>)>,
+    /// Check runs per merged pull request's head commit.
+    pub checks: Vec<(String, Vec<ApiResponse>)>,
     /// Workflow runs created since `since`.
     pub runs: Vec<ApiResponse>,
     /// Deployments, newest first, read back to `since`.
@@ -43,6 +45,7 @@ impl OperatingAnswers {
         self.pulls
             .iter()
             .chain(self.reviews.iter().flat_map(|(_, pages)| pages))
+            .chain(self.checks.iter().flat_map(|(_, pages)| pages))
             .chain(&self.runs)
             .chain(&self.deployments)
             .chain(self.statuses.iter().flat_map(|(_, pages)| pages))
@@ -116,8 +119,14 @@ async fn fetch_repo(
         )
         .await?;
     let mut reviews = Vec::new();
+    let mut checks = Vec::new();
     for pull in items(&pulls, None).iter().filter(|p| is_at_or_after(p, "merged_at", since)) {
         let Some(number) = pull.get("number").and_then(Value::as_i64) else { continue };
+        if let Some(sha) = pull.pointer("/head/sha").and_then(Value::as_str) {
+            let pages =
+                client.get_all_pages(&format!("/repos/{repo}/commits/{sha}/check-runs?per_page={per_page}")).await?;
+            checks.push((sha.to_string(), pages));
+        }
         reviews.push((
             number,
             client.get_all_pages(&format!("/repos/{repo}/pulls/{number}/reviews?per_page={per_page}")).await?,
@@ -138,7 +147,7 @@ async fn fetch_repo(
             client.get_all_pages(&format!("/repos/{repo}/deployments/{id}/statuses?per_page={per_page}")).await?,
         ));
     }
-    Ok(OperatingAnswers { repo, since, pulls, reviews, runs, deployments, statuses })
+    Ok(OperatingAnswers { repo, since, pulls, reviews, checks, runs, deployments, statuses })
 }
 
 /// Reads the operating evidence of every repository (`concurrency` repositories at a time, in listing order).
@@ -204,6 +213,14 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
             pages,
         });
     }
+    for (sha, pages) in &answer.checks {
+        groups.push(Group {
+            kind: "github.check_runs",
+            table: "check_runs",
+            subject: format!("{}@{sha}", answer.repo),
+            pages,
+        });
+    }
     groups.push(Group {
         kind: "github.workflow_runs",
         table: "workflow_runs",
@@ -261,6 +278,7 @@ pub fn store(
     let mut pulls = conn.appender("merge_requests_history")?;
     let mut reviews = conn.appender("pr_reviews_history")?;
     let mut runs = conn.appender("workflow_runs_history")?;
+    let mut checks = conn.appender("check_runs_history")?;
     let mut deploys = conn.appender("deploy_events_history")?;
     let mut deployment_of: BTreeMap<(String, i64), Value> = BTreeMap::new();
     for (index, group) in &all {
@@ -301,6 +319,7 @@ pub fn store(
                 "github.workflow_runs" => {
                     body.get("workflow_runs").and_then(Value::as_array).cloned().unwrap_or_default()
                 }
+                "github.check_runs" => body.get("check_runs").and_then(Value::as_array).cloned().unwrap_or_default(),
                 _ => body.as_array().cloned().unwrap_or_default(),
             };
             let head = || {
@@ -347,6 +366,21 @@ pub fn store(
                             text(item, "/commit_id"),
                         ]);
                         reviews.append_row(duckdb::appender_params_from_iter(row))?;
+                    }
+                    "github.check_runs" => {
+                        let sha = group.subject.rsplit('@').next().unwrap_or_default().to_string();
+                        let mut row = head();
+                        row.extend([
+                            Cell::Text(answer.repo.clone()),
+                            Cell::Text(sha),
+                            int(item, "/id"),
+                            text(item, "/name"),
+                            text(item, "/status"),
+                            text(item, "/conclusion"),
+                            text(item, "/app/slug"),
+                            time(item, "/completed_at"),
+                        ]);
+                        checks.append_row(duckdb::appender_params_from_iter(row))?;
                     }
                     "github.workflow_runs" => {
                         let mut row = head();
@@ -406,8 +440,9 @@ pub fn store(
     pulls.flush()?;
     reviews.flush()?;
     runs.flush()?;
+    checks.flush()?;
     deploys.flush()?;
-    drop((coverage, pulls, reviews, runs, deploys));
+    drop((coverage, pulls, reviews, runs, checks, deploys));
     stored.deploy_events = conn.query_row(
         "SELECT count(*) FROM deploy_events_history WHERE run_id = ? AND source = 'github'",
         [run_id],
