@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, ControlsCommand, EvaluateArgs, FailOn, IngestArgs, ReportArgs, WaiversCommand};
-use crate::config::Config;
+use crate::config::{Config, GithubConfig};
 use crate::controls::Catalogue;
 use crate::error::{EXIT_GATE_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::evaluate::{Evaluation, Scope, Status};
@@ -74,7 +74,8 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
         )));
     }
     let store = Store::open(store_path)?;
-    if let Some(github) = &config.github {
+    for github in config.github.iter().flat_map(GithubConfig::per_organisation) {
+        let github = &github;
         let summary = crate::collect::github::collect(&store, github, github.auth()?)?;
         println!(
             "collected GitHub organisation {}: {} repositories in scope ({} left out), {} evidence items ({} unchanged since \
@@ -281,6 +282,19 @@ fn doctor(config_path: &Path) -> Result<u8> {
     let github = config.github.as_ref().ok_or_else(|| {
         crate::error::input_error(format!("{} has no `github:` section to check", config_path.display()))
     })?;
+    let organisations = github.per_organisation();
+    let mut code = EXIT_OK;
+    for one in &organisations {
+        if organisations.len() > 1 {
+            println!("organisation {}:", one.org);
+        }
+        code = code.max(doctor_one(one)?);
+    }
+    Ok(code)
+}
+
+/// The preflight for one organisation.
+fn doctor_one(github: &GithubConfig) -> Result<u8> {
     let client = crate::collect::http::ApiClient::new(&github.api_url, github.auth()?)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let diagnosis =

@@ -84,6 +84,10 @@ fn default_password_env() -> String {
 pub struct GithubConfig {
     /// The organisation login.
     pub org: String,
+    /// More organisations collected with the same settings, each as its own run (token authentication only: a
+    /// GitHub App installation covers one organisation).
+    #[serde(default)]
+    pub orgs: Vec<String>,
     /// The REST API base URL (GitHub Enterprise Server: `https://HOST/api/v3`).
     #[serde(default = "default_api_url")]
     pub api_url: String,
@@ -128,6 +132,17 @@ pub struct GithubAppConfig {
 }
 
 impl GithubConfig {
+    /// One configuration per organisation to collect: `org`, then each of `orgs` (duplicates dropped).
+    pub fn per_organisation(&self) -> Vec<GithubConfig> {
+        let mut logins = vec![self.org.clone()];
+        for login in &self.orgs {
+            if !logins.contains(login) {
+                logins.push(login.clone());
+            }
+        }
+        logins.into_iter().map(|org| GithubConfig { org, orgs: Vec::new(), ..self.clone() }).collect()
+    }
+
     /// The credentials to collect with: the app's when configured, else the token from `token_env`.
     pub fn auth(&self) -> Result<crate::collect::auth::Auth> {
         match &self.app {
@@ -150,6 +165,7 @@ impl GithubConfig {
     pub fn for_org(org: &str, api_url: &str) -> GithubConfig {
         GithubConfig {
             org: org.to_string(),
+            orgs: Vec::new(),
             api_url: api_url.to_string(),
             token_env: default_token_env(),
             per_page: default_per_page(),
@@ -237,6 +253,14 @@ impl Config {
             if root.is_relative() {
                 *root = base.join(&*root);
             }
+        }
+        if let Some(github) = config.github.as_ref().filter(|github| github.app.is_some() && !github.orgs.is_empty()) {
+            return Err(input_error(format!(
+                "{}: github.orgs ({}) cannot be combined with github.app: an app installation covers one organisation; \
+                 use a token for several, or one config per organisation",
+                path.display(),
+                github.orgs.join(", ")
+            )));
         }
         if let Some(key) = config.github.as_mut().and_then(|github| github.app.as_mut()).map(|app| &mut app.private_key)
         {

@@ -406,3 +406,58 @@ fn operating_evidence_is_read_once_and_later_runs_start_from_the_watermark() {
     assert_eq!(count(&store, "SELECT count(*) FROM deploy_events WHERE source = 'github'"), 5, "nothing twice");
     assert_eq!(count(&store, "SELECT count(*) FROM merge_requests"), 6, "earlier pull requests are kept");
 }
+
+#[test]
+fn several_organisations_are_collected_each_as_its_own_run() {
+    let mut cassette = common::demo_cassette_edited(|_, _| {});
+    let second = serde_json::json!([
+        { "path": "/orgs/acme-labs", "status": 200,
+          "body": { "login": "acme-labs", "two_factor_requirement_enabled": false, "default_repository_permission": "write",
+                    "members_can_create_repositories": true } },
+        { "path": "/orgs/acme-labs/repos?type=all&per_page=4", "status": 200,
+          "body": [ { "full_name": "acme-labs/prototype", "default_branch": "main", "archived": false, "visibility": "private" } ] },
+        { "path": "/repos/acme-labs/prototype/branches/main/protection", "status": 404, "body": { "message": "Branch not protected" } }
+    ]);
+    cassette["interactions"].as_array_mut().unwrap().extend(second.as_array().unwrap().iter().cloned());
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server =
+        runtime.block_on(ReplayServer::start(Cassette::parse(&cassette.to_string(), "two orgs").unwrap())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config_path = dir.path().join("pipeproof.yaml");
+    std::fs::write(
+        &config_path,
+        format!(
+            "github:\n  org: acme-demo\n  orgs: [acme-labs, acme-demo]\n  api_url: {}\n  token_env: PIPEPROOF_ORGS_TOKEN\n  per_page: 4\n",
+            server.base_url()
+        ),
+    )
+    .unwrap();
+    let store_path = dir.path().join("s.duckdb");
+    common::pipeproof()
+        .env("PIPEPROOF_ORGS_TOKEN", TOKEN)
+        .arg("--store")
+        .arg(&store_path)
+        .arg("--config")
+        .arg(&config_path)
+        .arg("collect")
+        .assert()
+        .success();
+    let store = Store::open(&store_path).unwrap();
+    assert_eq!(count(&store, "SELECT count(*) FROM runs WHERE command = 'collect github' AND status = 'succeeded'"), 2);
+    assert_eq!(texts(&store, "SELECT org FROM org_settings ORDER BY 1"), ["acme-demo", "acme-labs"]);
+    assert_eq!(count(&store, "SELECT count(*) FROM repositories WHERE org = 'acme-labs'"), 1);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM repositories WHERE org = 'acme-demo'"),
+        6,
+        "each keeps its snapshot"
+    );
+
+    std::fs::write(
+        &config_path,
+        "github:\n  org: a\n  orgs: [b]\n  app: { app_id: '1', installation_id: 2, private_key: k.pem }\n",
+    )
+    .unwrap();
+    let output = common::pipeproof().arg("--config").arg(&config_path).arg("doctor").output().unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be combined with github.app"));
+}
