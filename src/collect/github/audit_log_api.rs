@@ -2,16 +2,21 @@
 //! (less a day) or `operating_days` back, into `audit_events` once per `_document_id`.
 
 use anyhow::Result;
-use chrono::{Duration, NaiveDateTime};
-use duckdb::{params, Connection};
+use chrono::NaiveDateTime;
+use duckdb::Connection;
 
+use super::coverage::{judge, Coverage, Seen};
 use crate::collect::http::{ApiClient, ApiResponse};
 use crate::ingest::audit_log::{event, AuditSource};
 use crate::ingest::{Facts, Origin};
 use crate::store::{add_evidence_batch, NewEvidence};
 
 /// The evidence kind, also the watermark's kind.
-const KIND: &str = "github.audit_log";
+pub const KIND: &str = "github.audit_log";
+
+/// What the audit log needs to be visible.
+const NEEDS: &str = "GitHub Enterprise Cloud and an owner's token with read:audit_log (Administration: read on the \
+                     organisation for an App)";
 
 /// What the audit log answered.
 pub struct AuditLogAnswers {
@@ -19,18 +24,6 @@ pub struct AuditLogAnswers {
     pub since: NaiveDateTime,
     /// Every page, oldest events first.
     pub pages: Vec<ApiResponse>,
-}
-
-/// Where reading starts: the last successful collection's end less a day, or `days` back.
-pub fn starting_point(conn: &Connection, org: &str, days: u32, now: NaiveDateTime) -> Result<NaiveDateTime> {
-    let until: Option<NaiveDateTime> = conn.query_row(
-        "SELECT max(w.read_until) FROM collection_watermarks w JOIN runs r USING (run_id)
-         WHERE r.status = 'succeeded' AND w.org = ? AND w.kind = ?",
-        params![org, KIND],
-        |row| row.get(0),
-    )?;
-    let floor = now - Duration::days(i64::from(days));
-    Ok(until.map(|until| (until - Duration::days(1)).max(floor)).unwrap_or(floor))
 }
 
 /// Reads every event since `since` (the API pages with a cursor; the `Link` header is followed as given).
@@ -77,30 +70,23 @@ pub fn store(
         })
         .collect();
     let ids = add_evidence_batch(conn, run_id, &items)?;
-    let failed = answers.pages.iter().find(|page| page.status != 200 && page.status != 204);
-    let reason = failed.map(|page| {
-        format!(
-            "GitHub answered HTTP {}{} for {KIND}: the organisation audit log API needs GitHub Enterprise Cloud and an \
-             owner's token with read:audit_log (Administration: read on the organisation for an App)",
-            page.status,
-            page.error_message().map(|m| format!(" \"{m}\"")).unwrap_or_default()
-        )
-    });
-    conn.appender("api_coverage_history")?.append_row(params![
-        run_id,
-        ids.first(),
-        answers.pages.first().map(|p| p.received_at).unwrap_or(now),
+    let seen = judge(KIND, NEEDS, false, &answers.pages);
+    let visible = seen == Seen::Visible;
+    let row = Coverage {
         org,
-        org,
-        KIND,
-        "audit_events",
-        "",
-        if failed.is_none() { "visible" } else { "not_visible" },
-        reason,
-        failed.is_none(),
-    ])?;
-    let mut stored = StoredAuditLog { evidence: ids.len(), visible: failed.is_none(), ..StoredAuditLog::default() };
-    if failed.is_some() {
+        subject: org,
+        kind: KIND,
+        table: "audit_events",
+        part: "",
+        evidence_id: ids.first().copied(),
+        observed_at: answers.pages.first().map(|p| p.received_at).unwrap_or(now),
+        complete: visible,
+    };
+    let mut coverage = conn.appender("api_coverage_history")?;
+    row.append(&mut coverage, run_id, &seen)?;
+    coverage.flush()?;
+    let mut stored = StoredAuditLog { evidence: ids.len(), visible, ..StoredAuditLog::default() };
+    if !visible {
         return Ok(stored);
     }
     for (page, evidence_id) in answers.pages.iter().zip(&ids) {
@@ -115,6 +101,6 @@ pub fn store(
             Origin { run_id, evidence_id: *evidence_id, observed_at: page.received_at, subject: org, repo: None };
         stored.events += crate::ingest::store_facts(conn, &origin, &facts)?.rows;
     }
-    conn.appender("collection_watermarks")?.append_row(params![run_id, org, org, KIND, answers.since, now])?;
+    super::watermarks::record(conn, run_id, org, KIND, &[(org, answers.since, now)])?;
     Ok(stored)
 }

@@ -4,7 +4,7 @@
 use anyhow::{anyhow, Result};
 use serde_json::Value;
 
-use super::endpoint_facts::{judge, Seen};
+use super::coverage::{judge, Seen};
 use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, REPO_ENDPOINTS};
 use crate::collect::http::ApiClient;
 
@@ -139,7 +139,7 @@ async fn probe(client: &ApiClient, endpoint: &Endpoint, scope: &Scope<'_>, per_p
         path
     };
     let response = client.get(&client.url(&path), 1).await?;
-    let seen = judge(endpoint, std::slice::from_ref(&response));
+    let seen = judge(endpoint.kind, endpoint.needs, endpoint.absent.is_some(), std::slice::from_ref(&response));
     let follow_ups = match (&seen, &endpoint.follow, response.json()) {
         (Seen::Visible, Some(follow), Ok(body)) => {
             endpoint.items(&body).into_iter().filter(|item| (follow.path)(scope, item).is_some()).count() as i64

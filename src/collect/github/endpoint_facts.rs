@@ -5,9 +5,10 @@ use std::collections::{BTreeMap, HashMap};
 
 use anyhow::{Context, Result};
 use duckdb::types::Value as Cell;
-use duckdb::{params, Appender, Connection};
+use duckdb::{Appender, Connection};
 
-use super::endpoints::{Endpoint, Fact, Scope};
+use super::coverage::{judge, Coverage, Seen};
+use super::endpoints::{Fact, Scope};
 use super::fetch::Fetched;
 use crate::collect::http::ApiResponse;
 use crate::store::{add_evidence_batch, NewEvidence};
@@ -23,42 +24,6 @@ pub struct Stored {
     pub not_visible: usize,
     /// Answers saying the feature is off.
     pub feature_off: usize,
-}
-
-/// Whether an answer could be read.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Seen {
-    /// Read.
-    Visible,
-    /// GitHub says there is nothing (a 404 the endpoint defines as absence).
-    Absent,
-    /// The token cannot see it; why and what would fix it.
-    NotVisible(String),
-    /// The feature is off; GitHub's words.
-    FeatureOff(String),
-}
-
-/// Judges an endpoint's pages: the first page that is not `200`/`204` decides.
-pub fn judge(endpoint: &Endpoint, pages: &[ApiResponse]) -> Seen {
-    let Some(failed) = pages.iter().find(|page| page.status != 200 && page.status != 204) else {
-        return Seen::Visible;
-    };
-    let message = failed.error_message().unwrap_or_default();
-    if failed.status == 404 && endpoint.absent.is_some() {
-        return Seen::Absent;
-    }
-    let lower = message.to_ascii_lowercase();
-    let feature_off = ["disabled", "must be enabled", "not enabled", "no analysis found", "not available"]
-        .iter()
-        .any(|phrase| lower.contains(phrase));
-    let quoted = if message.is_empty() { String::new() } else { format!(" \"{message}\"") };
-    if feature_off && matches!(failed.status, 403 | 404 | 422) {
-        return Seen::FeatureOff(format!("GitHub answered HTTP {}{quoted}: the feature is off", failed.status));
-    }
-    Seen::NotVisible(format!(
-        "GitHub answered HTTP {}{quoted} for {}: needs {}",
-        failed.status, endpoint.kind, endpoint.needs
-    ))
 }
 
 /// Stores every answer, its coverage rows and its facts (in bulk through Appenders).
@@ -89,30 +54,23 @@ pub fn store(conn: &Connection, run_id: i64, org: &str, fetched: &[Fetched]) -> 
         let page_ids: Vec<i64> = next_id.by_ref().take(answer.pages.len()).copied().collect();
         let subject = answer.repo.as_deref().unwrap_or(org);
         let scope = Scope { org, repo: answer.repo.as_deref(), branch: answer.branch.as_deref(), bypass: &bypass };
-        let seen = judge(answer.endpoint, &answer.pages);
-        let (state, reason) = match &seen {
-            Seen::Visible | Seen::Absent => ("visible", None),
-            Seen::NotVisible(reason) => ("not_visible", Some(reason.as_str())),
-            Seen::FeatureOff(reason) => ("feature_off", Some(reason.as_str())),
-        };
-        stored.not_visible += usize::from(state == "not_visible");
-        stored.feature_off += usize::from(state == "feature_off");
+        let seen = judge(answer.endpoint.kind, answer.endpoint.needs, answer.endpoint.absent.is_some(), &answer.pages);
+        stored.not_visible += usize::from(matches!(seen, Seen::NotVisible(_)));
+        stored.feature_off += usize::from(matches!(seen, Seen::FeatureOff(_)));
         let observed_at = answer.pages.first().map(|p| p.received_at).unwrap_or_else(crate::time::now_utc);
         let complete = answer.pages.last().is_some_and(|p| p.status == 200 || p.status == 204 || seen == Seen::Absent);
         for table in answer.endpoint.tables {
-            coverage.append_row(params![
-                run_id,
-                page_ids.first(),
-                observed_at,
+            let row = Coverage {
                 org,
                 subject,
-                answer.endpoint.kind,
+                kind: answer.endpoint.kind,
                 table,
-                answer.endpoint.part,
-                state,
-                reason,
+                part: answer.endpoint.part,
+                evidence_id: page_ids.first().copied(),
+                observed_at,
                 complete,
-            ])?;
+            };
+            row.append(&mut coverage, run_id, &seen)?;
         }
         let facts = match &seen {
             Seen::Visible => visible_facts(answer, &scope, &page_ids)?,

@@ -6,13 +6,15 @@ mod actions_rows;
 mod alert_rows;
 mod audit_log_api;
 mod cells;
+mod coverage;
 pub mod doctor;
-pub mod endpoint_facts;
+mod endpoint_facts;
 pub mod endpoints;
 mod facts;
 mod fetch;
 mod operating;
 mod ruleset_rows;
+mod watermarks;
 mod workflow_files;
 
 pub use facts::{store_snapshot, CollectSummary};
@@ -33,8 +35,11 @@ pub fn collect(store: &Store, config: &GithubConfig, auth: impl Into<Auth>) -> R
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let run_id = store.start_run("collect github")?;
     let now = crate::time::now_utc();
-    let starts = operating::starting_points(store.conn(), &config.org, config.operating_days, now)?;
-    let audit_since = audit_log_api::starting_point(store.conn(), &config.org, config.operating_days, now)?;
+    let starts = watermarks::starting_points(store.conn(), &config.org, operating::KIND, config.operating_days, now)?;
+    let audit_since =
+        watermarks::starting_points(store.conn(), &config.org, audit_log_api::KIND, config.operating_days, now)?
+            .remove(&config.org)
+            .unwrap_or_else(|| watermarks::floor(config.operating_days, now));
     let fetched = runtime.block_on(async {
         let snapshot = fetch_snapshot(&client, config).await?;
         let repos = snapshot.protections.iter().map(|p| (p.repo.clone(), p.branch.clone())).collect();

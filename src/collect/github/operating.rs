@@ -5,19 +5,17 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use duckdb::types::Value as Cell;
-use duckdb::{params, Connection};
+use duckdb::Connection;
 use futures_util::StreamExt;
 use serde_json::Value;
 
 use super::cells::{int, text, time, timestamp};
+use super::coverage::{judge, Coverage, Seen};
 use crate::collect::http::{ApiClient, ApiResponse};
 use crate::config::GithubConfig;
 use crate::store::{add_evidence_batch, NewEvidence};
-
-/// How far back a later collection re-reads, so reviews and statuses added after the last one are not missed.
-const OVERLAP_HOURS: i64 = 24;
 
 /// What one repository's operating evidence answered.
 pub struct OperatingAnswers {
@@ -52,27 +50,11 @@ impl OperatingAnswers {
     }
 }
 
-/// Where each repository's reading starts: the last successful collection's end (less the overlap), or
-/// `operating_days` ago.
-pub fn starting_points(
-    conn: &Connection,
-    org: &str,
-    days: u32,
-    now: NaiveDateTime,
-) -> Result<BTreeMap<String, NaiveDateTime>> {
-    let mut statement = conn.prepare(
-        "SELECT w.subject, max(w.read_until) FROM collection_watermarks w JOIN runs r USING (run_id)
-         WHERE r.status = 'succeeded' AND w.org = ? AND w.kind = 'github.operating' GROUP BY ALL",
-    )?;
-    let rows = statement.query_map([org], |row| Ok((row.get::<_, String>(0)?, row.get::<_, NaiveDateTime>(1)?)))?;
-    let floor = now - Duration::days(i64::from(days));
-    let mut starts = BTreeMap::new();
-    for row in rows {
-        let (subject, until) = row?;
-        starts.insert(subject, (until - Duration::hours(OVERLAP_HOURS)).max(floor));
-    }
-    Ok(starts)
-}
+/// The watermark kind of operating evidence.
+pub const KIND: &str = "github.operating";
+
+/// What operating evidence needs to be visible.
+const NEEDS: &str = "read access to the repository (Pull requests, Checks, Actions and Deployments: read for an App)";
 
 fn newest_time(page: &ApiResponse, field: &str) -> Option<NaiveDateTime> {
     let body = page.json().ok()?;
@@ -159,7 +141,7 @@ pub async fn fetch(
     now: NaiveDateTime,
 ) -> Result<Vec<OperatingAnswers>> {
     let per_page = config.per_page.clamp(1, 100);
-    let floor = now - Duration::days(i64::from(config.operating_days));
+    let floor = super::watermarks::floor(config.operating_days, now);
     client.progress().plan(repos.len());
     let requests = repos.into_iter().map(|(repo, branch)| async move {
         let since = starts.get(&repo).copied().unwrap_or(floor);
@@ -284,30 +266,19 @@ pub fn store(
     for (index, group) in &all {
         let answer = &answers[*index];
         let page_ids: Vec<i64> = next_id.by_ref().take(group.pages.len()).copied().collect();
-        let seen = visible(group.pages);
-        let failed = group.pages.iter().find(|page| page.status != 200 && page.status != 204);
-        let reason = failed.map(|page| {
-            format!(
-                "GitHub answered HTTP {}{} for {}: needs read access to the repository (Pull requests, Actions and Deployments: read for an App)",
-                page.status,
-                page.error_message().map(|m| format!(" \"{m}\"")).unwrap_or_default(),
-                group.kind
-            )
-        });
-        let observed_at = group.pages.first().map(|p| p.received_at).unwrap_or(now);
-        coverage.append_row(params![
-            run_id,
-            page_ids.first(),
-            observed_at,
+        let judged = judge(group.kind, NEEDS, false, group.pages);
+        let seen = judged == Seen::Visible;
+        let row = Coverage {
             org,
-            group.subject,
-            group.kind,
-            group.table,
-            "",
-            if seen { "visible" } else { "not_visible" },
-            reason,
-            seen,
-        ])?;
+            subject: &group.subject,
+            kind: group.kind,
+            table: group.table,
+            part: "",
+            evidence_id: page_ids.first().copied(),
+            observed_at: group.pages.first().map(|p| p.received_at).unwrap_or(now),
+            complete: seen,
+        };
+        row.append(&mut coverage, run_id, &judged)?;
         if !seen {
             stored.not_visible += 1;
             continue;
@@ -455,13 +426,12 @@ pub fn store(
         [run_id],
     )?;
     stored.deploy_events -= removed;
-    let mut watermarks = conn.appender("collection_watermarks")?;
-    for answer in answers {
-        if groups(answer).iter().all(|group| visible(group.pages)) {
-            watermarks.append_row(params![run_id, org, answer.repo, "github.operating", answer.since, now])?;
-        }
-    }
-    watermarks.flush()?;
+    let windows: Vec<(&str, NaiveDateTime, NaiveDateTime)> = answers
+        .iter()
+        .filter(|answer| groups(answer).iter().all(|group| visible(group.pages)))
+        .map(|answer| (answer.repo.as_str(), answer.since, now))
+        .collect();
+    super::watermarks::record(conn, run_id, org, KIND, &windows)?;
     Ok(stored)
 }
 
