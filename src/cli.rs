@@ -63,9 +63,19 @@ pub enum Command {
     /// evaluation and notify; exit 1 on regression.
     Run(RunArgs),
     /// Collect evidence from the APIs named in the config (GitHub) into the store.
+    ///
+    /// Per organisation (github.org and github.orgs): settings, people, teams, apps, rulesets, Actions settings,
+    /// secrets (names only), runners, alerts and the audit log; per repository: effective branch protection, rulesets,
+    /// collaborators, deploy keys, webhooks, Actions settings, environments, workflow files, CODEOWNERS and code
+    /// scanning analyses; and, since the last successful collection (or github.operating_days back), merged pull
+    /// requests with reviews and checks, workflow runs and deployments. What the token cannot see is recorded with
+    /// the permission that would show it. Unchanged answers cost nothing against the rate limit (ETags). Files listed
+    /// under `files:` are ingested too.
     Collect(CollectArgs),
     /// Check, before a long run, what the configured token can see and whether the rate limit covers a full run.
-    /// Exit 1 when some evidence is not visible.
+    ///
+    /// Asks each kind of evidence once (repository kinds on the first repository) and says which are visible, which
+    /// are not and the permission that would fix it. Exit 1 when some evidence is not visible.
     Doctor,
     /// Read evidence files (scanner reports, SBOMs, attestations, VEX, audit logs, deploy events) into the store;
     /// the format is recognised from the content (docs/ingest.md lists them).

@@ -77,17 +77,7 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
     for github in config.github.iter().flat_map(GithubConfig::per_organisation) {
         let github = &github;
         let summary = crate::collect::github::collect(&store, github, github.auth()?)?;
-        println!(
-            "collected GitHub organisation {}: {} repositories in scope ({} left out), {} evidence items ({} unchanged since \
-             the last run); branch protection visible on {}, not visible on {}",
-            github.org,
-            summary.repositories,
-            summary.out_of_scope,
-            summary.evidence,
-            summary.not_modified,
-            summary.branches_visible,
-            summary.branches_not_visible
-        );
+        println!("collected GitHub {}", summary.describe(&github.org));
     }
     let mut code = EXIT_OK;
     let sigstore = config.sigstore.clone().unwrap_or_default();

@@ -50,10 +50,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     github.api_url = server.base_url();
     println!("demo: replaying recorded GitHub API responses on {}", server.base_url());
     let summary = crate::collect::github::collect(&store, &github, Token::new(DEMO_TOKEN.to_string()))?;
-    println!(
-        "collect: organisation {}: {} repositories; branch protection visible on {}, not visible on {}",
-        github.org, summary.repositories, summary.branches_visible, summary.branches_not_visible
-    );
+    println!("collect: {}", summary.describe(&github.org));
     drop(server);
     drop(runtime);
 

@@ -39,6 +39,31 @@ pub struct CollectSummary {
     pub audit_events: usize,
 }
 
+impl CollectSummary {
+    /// One paragraph saying what a collection of `org` stored and what it could not see.
+    pub fn describe(&self, org: &str) -> String {
+        format!(
+            "organisation {org}: {} repositories in scope ({} left out), {} evidence items ({} unchanged since the last \
+             run), {} facts; branch protection visible on {}, not visible on {}; {} answers not visible to the token, {} \
+             saying a feature is off; since the last run: {} merged pull requests, {} workflow runs, {} deployment events, \
+             {} audit-log events",
+            self.repositories,
+            self.out_of_scope,
+            self.evidence,
+            self.not_modified,
+            self.facts,
+            self.branches_visible,
+            self.branches_not_visible,
+            self.not_visible,
+            self.feature_off,
+            self.pull_requests,
+            self.workflow_runs,
+            self.deploy_events,
+            self.audit_events
+        )
+    }
+}
+
 fn evidence_of<'a>(
     kind: &'a str,
     subject: &'a str,
