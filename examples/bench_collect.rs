@@ -118,6 +118,10 @@ fn org_endpoints() -> Vec<serde_json::Value> {
             serde_json::json!({"default_workflow_permissions": "read", "can_approve_pull_request_reviews": false}),
         ),
         (
+            "/orgs/bench/actions/permissions/artifact-and-log-retention",
+            serde_json::json!({"days": 90, "maximum_allowed_days": 400}),
+        ),
+        (
             "/orgs/bench/rulesets?per_page=100",
             serde_json::json!([{"id": 1, "name": "default", "enforcement": "active"}]),
         ),
@@ -145,8 +149,17 @@ fn org_endpoints() -> Vec<serde_json::Value> {
     all
 }
 
-/// Every per-repository endpoint for one repository: one workflow file, no keys, hooks or rulesets of its own.
+/// Every per-repository endpoint for one repository: one workflow file, no keys, hooks or rulesets of its own; every
+/// tenth repository ran its workflow in the window, so its artifact and log retention is read too.
 fn repo_endpoints(repo: &str, i: usize) -> Vec<serde_json::Value> {
+    let runs: Vec<serde_json::Value> = i
+        .is_multiple_of(10)
+        .then(|| {
+            serde_json::json!({"id": i, "run_attempt": 1, "name": "ci", "event": "push", "status": "completed",
+                                    "conclusion": "success", "created_at": "2026-11-20T10:00:00Z"})
+        })
+        .into_iter()
+        .collect();
     let workflow = "name: ci\non: [push]\npermissions: read-all\njobs:\n  test:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: actions/checkout@v4\n";
     let content = base64_encode(workflow.as_bytes());
     let mut all = Vec::new();
@@ -192,7 +205,11 @@ fn repo_endpoints(repo: &str, i: usize) -> Vec<serde_json::Value> {
         ),
         (
             format!("/repos/{repo}/actions/runs?per_page=100&created=*"),
-            serde_json::json!({"total_count": 0, "workflow_runs": []}),
+            serde_json::json!({"total_count": runs.len(), "workflow_runs": runs}),
+        ),
+        (
+            format!("/repos/{repo}/actions/permissions/artifact-and-log-retention"),
+            serde_json::json!({"days": 90, "maximum_allowed_days": 90}),
         ),
         (format!("/repos/{repo}/deployments?per_page=100"), serde_json::json!([])),
     ] {
@@ -224,6 +241,7 @@ fn main() -> anyhow::Result<()> {
             || path.contains("/actions/runs")
             || path.contains("/deployments")
             || path.contains("/audit-log")
+            || (path.starts_with("/repos/") && path.ends_with("/artifact-and-log-retention"))
     };
     let state_requests = server.received().iter().filter(|r| !operating(&r.path)).count();
     println!(

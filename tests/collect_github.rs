@@ -357,7 +357,7 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
         "{hidden:?}"
     );
     assert_eq!(count(&store, "SELECT count(*) FROM deploy_keys WHERE repo = 'acme-demo/ml-pipeline'"), 0);
-    assert_eq!(summary.not_visible, 10);
+    assert_eq!(summary.not_visible, 11, "ml-pipeline's ten, and payments-api's log retention (needs admin)");
     assert!(summary.facts > 50, "{summary:?}");
 }
 
@@ -460,4 +460,93 @@ fn several_organisations_are_collected_each_as_its_own_run() {
     let output = common::pipeproof().arg("--config").arg(&config_path).arg("doctor").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("cannot be combined with github.app"));
+}
+
+#[test]
+fn workflow_runs_beyond_githubs_result_cap_are_read_day_by_day_and_hour_by_hour() {
+    // web-app's listing says 1,500 runs match: more than GitHub returns for a filtered listing. The collector reads
+    // each day of the window instead; yesterday alone exceeds the cap too, so it is read hour by hour.
+    let now = pipeproof::time::now_utc();
+    let day = |back: i64| (now - chrono::Duration::days(back)).format("%Y-%m-%d").to_string();
+    let listing = "/repos/acme-demo/web-app/actions/runs?per_page=4&created=";
+    let run = |id: i64, created: String| {
+        serde_json::json!({ "id": id, "run_attempt": 1, "name": "CI", "event": "push", "status": "completed",
+                            "conclusion": "success", "created_at": created })
+    };
+    let page =
+        |total: i64, runs: Vec<serde_json::Value>| serde_json::json!({ "total_count": total, "workflow_runs": runs });
+    let mut cassette = common::demo_cassette_edited(|path, interaction| {
+        if path.starts_with(listing) {
+            interaction["path"] = format!("{listing}%3E%3D*").into();
+            interaction["body"]["total_count"] = 1500.into();
+        }
+    });
+    let yesterday = day(1);
+    let mut slices = vec![
+        serde_json::json!({ "path": format!("{listing}{}", day(2)), "status": 200,
+                            "body": page(1, vec![run(1, format!("{}T09:00:00Z", day(2)))]) }),
+        serde_json::json!({ "path": format!("{listing}{yesterday}"), "status": 200, "body": page(1200, vec![]) }),
+        serde_json::json!({ "path": format!("{listing}{}", day(0)), "status": 200, "body": page(0, vec![]) }),
+    ];
+    for hour in 0..24 {
+        let runs = if hour == 13 {
+            vec![run(2, format!("{yesterday}T13:05:00Z")), run(3, format!("{yesterday}T13:45:00Z"))]
+        } else {
+            vec![]
+        };
+        slices.push(serde_json::json!({
+            "path": format!("{listing}{yesterday}T{hour:02}:00:00Z..{yesterday}T{hour:02}:59:59Z"), "status": 200,
+            "body": page(runs.len() as i64, runs) }));
+    }
+    cassette["interactions"].as_array_mut().unwrap().extend(slices);
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server =
+        runtime.block_on(ReplayServer::start(Cassette::parse(&cassette.to_string(), "capped runs").unwrap())).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    let config = GithubConfig { operating_days: 2, ..config(server.base_url(), 4) };
+    pipeproof::collect::github::collect(&store, &config, Token::new(TOKEN.into())).unwrap();
+
+    let asked: Vec<String> = server.received().into_iter().map(|r| r.path).filter(|p| p.starts_with(listing)).collect();
+    assert_eq!(asked.len(), 1 + 3 + 24, "{asked:#?}");
+    assert_eq!(
+        texts(&store, "SELECT workflow_run_id::VARCHAR FROM workflow_runs WHERE repo = 'acme-demo/web-app' ORDER BY 1"),
+        ["1", "2", "3"],
+        "the capped listing's own runs are not kept: only the slices, each run once"
+    );
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM collection_watermarks WHERE subject = 'acme-demo/web-app'"),
+        1,
+        "every slice was read, so the window counts as read"
+    );
+}
+
+#[test]
+fn deployment_reviews_are_read_from_the_run_each_deployment_links_to() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(common::demo_cassette(|_, _| {}))).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+
+    // payments-api's status links the run itself; web-app's older status links a job, looked up for its run.
+    let paths: Vec<String> = server.received().into_iter().map(|r| r.path).collect();
+    assert!(paths.contains(&"/repos/acme-demo/web-app/actions/jobs/88001".to_string()), "{paths:?}");
+    assert_eq!(paths.iter().filter(|p| p.ends_with("/approvals")).count(), 2, "{paths:?}");
+    assert_eq!(
+        texts(
+            &store,
+            "SELECT format('{} {} run {} {} {} by {}', repo, deployment_id, workflow_run_id, environment, state, reviewer)
+             FROM deployment_approvals ORDER BY 1"
+        ),
+        [
+            "acme-demo/payments-api 4401 run 9001 production approved by erin-sre",
+            "acme-demo/web-app 4501 run 9100 production approved by zoe-contractor"
+        ]
+    );
+    let hidden = texts(
+        &store,
+        "SELECT subject FROM api_coverage WHERE fact_table = 'deployment_approvals' AND state <> 'visible'",
+    );
+    assert!(hidden.is_empty(), "{hidden:?}");
 }

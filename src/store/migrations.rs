@@ -23,6 +23,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/012_github_operations.sql"),
     include_str!("schema/013_github_teams_and_analyses.sql"),
     include_str!("schema/014_github_check_runs.sql"),
+    include_str!("schema/015_source_retention.sql"),
+    include_str!("schema/016_deployment_approvals.sql"),
 ];
 
 /// The schema version this binary writes.

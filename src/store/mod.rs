@@ -21,6 +21,7 @@ pub use runs::RunStatus;
 /// The fact views controls may query, each backed by a `<name>_history` table.
 pub const FACT_VIEWS: &[&str] = &[
     "actions_permissions",
+    "actions_retention",
     "actions_secrets",
     "api_coverage",
     "app_installations",
@@ -34,6 +35,7 @@ pub const FACT_VIEWS: &[&str] = &[
     "codeowners",
     "dast_findings",
     "deploy_events",
+    "deployment_approvals",
     "deploy_keys",
     "environments",
     "fork_pr_approval",

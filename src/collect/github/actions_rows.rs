@@ -1,5 +1,5 @@
-//! GitHub Actions settings as fact rows: allowed actions, the workflow token's default permissions, secrets (names
-//! only), self-hosted runners and deployment environments.
+//! GitHub Actions settings as fact rows: allowed actions, the workflow token's default permissions, log and artifact
+//! retention, secrets (names only), self-hosted runners and deployment environments.
 
 use anyhow::Result;
 use duckdb::types::Value as Cell;
@@ -42,6 +42,14 @@ pub fn workflow_token_permissions(scope: &Scope, body: &Value, _: Option<&Value>
 /// Which outside contributors' pull-request workflows wait for approval before they run.
 pub fn fork_pr_approval(scope: &Scope, body: &Value, _: Option<&Value>) -> Result<Vec<Fact>> {
     Ok(vec![Fact { table: "fork_pr_approval", cells: vec![maybe_text(scope.repo), text(body, "/approval_policy")] }])
+}
+
+/// How many days GitHub keeps workflow run logs and artifacts (repository or organisation level).
+pub fn artifact_log_retention(scope: &Scope, body: &Value, _: Option<&Value>) -> Result<Vec<Fact>> {
+    Ok(vec![Fact {
+        table: "actions_retention",
+        cells: vec![maybe_text(scope.repo), int(body, "/days"), int(body, "/maximum_allowed_days")],
+    }])
 }
 
 /// An Actions secret's name, visibility and dates (GitHub never returns values).

@@ -206,6 +206,15 @@ pub static ORG_ENDPOINTS: &[Endpoint] = &[
         ..BASE
     },
     Endpoint {
+        kind: "github.org_actions_retention",
+        tables: &["actions_retention"],
+        path: "/orgs/{org}/actions/permissions/artifact-and-log-retention",
+        shape: Shape::Object,
+        needs: ORG_ADMIN,
+        extract: actions_rows::artifact_log_retention,
+        ..BASE
+    },
+    Endpoint {
         kind: "github.teams",
         tables: &["team_repos"],
         path: "/orgs/{org}/teams",

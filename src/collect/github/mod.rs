@@ -1,5 +1,6 @@
 //! The GitHub collector: organisation settings and people, repositories, effective branch protection (classic and
-//! rulesets), Actions settings and workflows, environments, integrations and security alerts.
+//! rulesets), Actions settings and workflows, environments, integrations and security alerts; operating evidence
+//! (merged pull requests, workflow runs, deployments and who approved them) and the audit log.
 
 mod access_rows;
 mod actions_rows;
@@ -7,6 +8,7 @@ mod alert_rows;
 mod audit_log_api;
 mod cells;
 mod coverage;
+mod deployment_approvals;
 pub mod doctor;
 mod endpoint_facts;
 pub mod endpoints;

@@ -1,6 +1,7 @@
 //! Operating evidence for a period: pull requests merged into each default branch with their reviews, workflow runs,
 //! and deployments with their statuses. Each collection reads back to where the previous successful one stopped
-//! (less a day of overlap, for reviews and statuses that arrive late), or `operating_days` on the first run.
+//! (less a day of overlap, for reviews and statuses that arrive late), or `operating_days` on the first run. Where
+//! the window had workflow runs, the repository's artifact and log retention says when GitHub deletes their logs.
 
 use std::collections::BTreeMap;
 
@@ -13,6 +14,7 @@ use serde_json::Value;
 
 use super::cells::{int, text, time, timestamp};
 use super::coverage::{judge, Coverage, Seen};
+use super::deployment_approvals::{self, DeploymentApprovals};
 use crate::collect::http::{ApiClient, ApiResponse};
 use crate::config::GithubConfig;
 use crate::store::{add_evidence_batch, NewEvidence};
@@ -35,6 +37,11 @@ pub struct OperatingAnswers {
     pub deployments: Vec<ApiResponse>,
     /// Statuses per deployment id.
     pub statuses: Vec<(i64, Vec<ApiResponse>)>,
+    /// The repository's artifact and log retention, read only when the window had workflow runs (their logs and
+    /// artifacts are deleted by it).
+    pub retention: Vec<ApiResponse>,
+    /// Per deployment made by GitHub Actions: its workflow run's deployment reviews.
+    pub approvals: Vec<DeploymentApprovals>,
 }
 
 impl OperatingAnswers {
@@ -47,6 +54,8 @@ impl OperatingAnswers {
             .chain(&self.runs)
             .chain(&self.deployments)
             .chain(self.statuses.iter().flat_map(|(_, pages)| pages))
+            .chain(&self.retention)
+            .chain(self.approvals.iter().flat_map(|a| a.job.iter().chain(&a.approvals)))
     }
 }
 
@@ -55,6 +64,9 @@ pub const KIND: &str = "github.operating";
 
 /// What operating evidence needs to be visible.
 const NEEDS: &str = "read access to the repository (Pull requests, Checks, Actions and Deployments: read for an App)";
+
+/// What the repository's artifact and log retention needs to be visible.
+const RETENTION_NEEDS: &str = "admin on the repository (Administration: read for an App)";
 
 fn newest_time(page: &ApiResponse, field: &str) -> Option<NaiveDateTime> {
     let body = page.json().ok()?;
@@ -81,6 +93,45 @@ fn is_at_or_after(item: &Value, field: &str, since: NaiveDateTime) -> bool {
     item.get(field).and_then(Value::as_str).and_then(crate::time::parse_api_time).is_some_and(|at| at >= since)
 }
 
+/// GitHub answers at most this many workflow runs for a listing filtered by creation time.
+const RUNS_SEARCH_CAP: i64 = 1000;
+
+fn over_the_cap(page: &ApiResponse) -> bool {
+    page.json().ok().and_then(|body| body.get("total_count").and_then(Value::as_i64)).unwrap_or(0) > RUNS_SEARCH_CAP
+}
+
+/// Workflow runs created since `since`: one listing, or, where GitHub's cap on filtered listings would cut it short,
+/// one listing per day, and per hour within a day that alone exceeds the cap.
+async fn workflow_runs(
+    client: &ApiClient,
+    per_page: u32,
+    repo: &str,
+    since: NaiveDateTime,
+    now: NaiveDateTime,
+) -> Result<Vec<ApiResponse>> {
+    let path = |created: String| format!("/repos/{repo}/actions/runs?per_page={per_page}&created={created}");
+    let within_cap = |page: &ApiResponse| !over_the_cap(page);
+    let whole = client.get_pages_while(&path(format!("%3E%3D{}", since.format("%Y-%m-%d"))), within_cap).await?;
+    if !whole.first().is_some_and(over_the_cap) {
+        return Ok(whole);
+    }
+    let mut pages = Vec::new();
+    for day in since.date().iter_days().take_while(|day| *day <= now.date()) {
+        let daily = client.get_pages_while(&path(day.format("%Y-%m-%d").to_string()), within_cap).await?;
+        if !daily.first().is_some_and(over_the_cap) {
+            pages.extend(daily);
+            continue;
+        }
+        for hour in 0..24 {
+            let at = |minute, second| day.and_hms_opt(hour, minute, second).expect("a valid hour");
+            let range =
+                format!("{}..{}", at(0, 0).format("%Y-%m-%dT%H:%M:%SZ"), at(59, 59).format("%Y-%m-%dT%H:%M:%SZ"));
+            pages.extend(client.get_all_pages(&path(range)).await?);
+        }
+    }
+    Ok(pages)
+}
+
 /// Reads one repository's operating evidence since `since`.
 async fn fetch_repo(
     client: &ApiClient,
@@ -88,6 +139,7 @@ async fn fetch_repo(
     repo: String,
     branch: String,
     since: NaiveDateTime,
+    now: NaiveDateTime,
 ) -> Result<OperatingAnswers> {
     let still_recent =
         |field: &'static str| move |page: &ApiResponse| newest_time(page, field).is_some_and(|at| at >= since);
@@ -114,22 +166,26 @@ async fn fetch_repo(
             client.get_all_pages(&format!("/repos/{repo}/pulls/{number}/reviews?per_page={per_page}")).await?,
         ));
     }
-    let created = since.format("%Y-%m-%d");
-    let runs = client
-        .get_all_pages(&format!("/repos/{repo}/actions/runs?per_page={per_page}&created=%3E%3D{created}"))
-        .await?;
+    let runs = workflow_runs(client, per_page, &repo, since, now).await?;
+    let retention = if items(&runs, Some("workflow_runs")).is_empty() {
+        Vec::new()
+    } else {
+        let path = format!("/repos/{repo}/actions/permissions/artifact-and-log-retention");
+        vec![client.get(&client.url(&path), 1).await?]
+    };
     let deployments = client
         .get_pages_while(&format!("/repos/{repo}/deployments?per_page={per_page}"), still_recent("created_at"))
         .await?;
     let mut statuses = Vec::new();
+    let mut approvals = Vec::new();
     for deployment in items(&deployments, None).iter().filter(|d| is_at_or_after(d, "created_at", since)) {
         let Some(id) = deployment.get("id").and_then(Value::as_i64) else { continue };
-        statuses.push((
-            id,
-            client.get_all_pages(&format!("/repos/{repo}/deployments/{id}/statuses?per_page={per_page}")).await?,
-        ));
+        let pages =
+            client.get_all_pages(&format!("/repos/{repo}/deployments/{id}/statuses?per_page={per_page}")).await?;
+        approvals.extend(deployment_approvals::fetch(client, &repo, id, &pages).await?);
+        statuses.push((id, pages));
     }
-    Ok(OperatingAnswers { repo, since, pulls, reviews, checks, runs, deployments, statuses })
+    Ok(OperatingAnswers { repo, since, pulls, reviews, checks, runs, deployments, statuses, retention, approvals })
 }
 
 /// Reads the operating evidence of every repository (`concurrency` repositories at a time, in listing order).
@@ -145,7 +201,7 @@ pub async fn fetch(
     client.progress().plan(repos.len());
     let requests = repos.into_iter().map(|(repo, branch)| async move {
         let since = starts.get(&repo).copied().unwrap_or(floor);
-        let answers = fetch_repo(client, per_page, repo, branch, since).await;
+        let answers = fetch_repo(client, per_page, repo, branch, since, now).await;
         client.progress().done();
         answers
     });
@@ -178,6 +234,10 @@ struct Group<'a> {
     table: &'static str,
     subject: String,
     pages: &'a [ApiResponse],
+    /// What makes it visible, for the not-visible reason.
+    needs: &'static str,
+    /// Whether it holds the window's events, so the watermark may move only when it was read.
+    events: bool,
 }
 
 fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
@@ -186,6 +246,8 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
         table: "merge_requests",
         subject: answer.repo.clone(),
         pages: &answer.pulls,
+        needs: NEEDS,
+        events: true,
     }];
     for (number, pages) in &answer.reviews {
         groups.push(Group {
@@ -193,6 +255,8 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
             table: "pr_reviews",
             subject: format!("{}#{number}", answer.repo),
             pages,
+            needs: NEEDS,
+            events: true,
         });
     }
     for (sha, pages) in &answer.checks {
@@ -201,6 +265,8 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
             table: "check_runs",
             subject: format!("{}@{sha}", answer.repo),
             pages,
+            needs: NEEDS,
+            events: true,
         });
     }
     groups.push(Group {
@@ -208,12 +274,16 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
         table: "workflow_runs",
         subject: answer.repo.clone(),
         pages: &answer.runs,
+        needs: NEEDS,
+        events: true,
     });
     groups.push(Group {
         kind: "github.deployments",
         table: "deploy_events",
         subject: answer.repo.clone(),
         pages: &answer.deployments,
+        needs: NEEDS,
+        events: true,
     });
     for (id, pages) in &answer.statuses {
         groups.push(Group {
@@ -221,6 +291,41 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
             table: "deploy_events",
             subject: format!("{}/deployments/{id}", answer.repo),
             pages,
+            needs: NEEDS,
+            events: true,
+        });
+    }
+    for approvals in &answer.approvals {
+        let subject = format!("{}/deployments/{}", answer.repo, approvals.deployment_id);
+        if !approvals.job.is_empty() {
+            groups.push(Group {
+                kind: "github.actions_job",
+                table: "deployment_approvals",
+                subject: subject.clone(),
+                pages: &approvals.job,
+                needs: NEEDS,
+                events: true,
+            });
+        }
+        if !approvals.approvals.is_empty() {
+            groups.push(Group {
+                kind: "github.deployment_approvals",
+                table: "deployment_approvals",
+                subject,
+                pages: &approvals.approvals,
+                needs: NEEDS,
+                events: true,
+            });
+        }
+    }
+    if !answer.retention.is_empty() {
+        groups.push(Group {
+            kind: "github.actions_retention",
+            table: "actions_retention",
+            subject: answer.repo.clone(),
+            pages: &answer.retention,
+            needs: RETENTION_NEEDS,
+            events: false,
         });
     }
     groups
@@ -262,11 +367,13 @@ pub fn store(
     let mut runs = conn.appender("workflow_runs_history")?;
     let mut checks = conn.appender("check_runs_history")?;
     let mut deploys = conn.appender("deploy_events_history")?;
+    let mut retention = conn.appender("actions_retention_history")?;
+    let mut approvals = conn.appender("deployment_approvals_history")?;
     let mut deployment_of: BTreeMap<(String, i64), Value> = BTreeMap::new();
     for (index, group) in &all {
         let answer = &answers[*index];
         let page_ids: Vec<i64> = next_id.by_ref().take(group.pages.len()).copied().collect();
-        let judged = judge(group.kind, NEEDS, false, group.pages);
+        let judged = judge(group.kind, group.needs, false, group.pages);
         let seen = judged == Seen::Visible;
         let row = Coverage {
             org,
@@ -291,6 +398,8 @@ pub fn store(
                     body.get("workflow_runs").and_then(Value::as_array).cloned().unwrap_or_default()
                 }
                 "github.check_runs" => body.get("check_runs").and_then(Value::as_array).cloned().unwrap_or_default(),
+                "github.actions_retention" => vec![body.clone()],
+                "github.actions_job" => Vec::new(),
                 _ => body.as_array().cloned().unwrap_or_default(),
             };
             let head = || {
@@ -375,6 +484,25 @@ pub fn store(
                         runs.append_row(duckdb::appender_params_from_iter(row))?;
                         stored.workflow_runs += 1;
                     }
+                    "github.actions_retention" => {
+                        let mut row = head();
+                        row.extend([
+                            Cell::Text(answer.repo.clone()),
+                            int(item, "/days"),
+                            int(item, "/maximum_allowed_days"),
+                        ]);
+                        retention.append_row(duckdb::appender_params_from_iter(row))?;
+                    }
+                    "github.deployment_approvals" => {
+                        let deployment =
+                            group.subject.rsplit('/').next().and_then(|n| n.parse::<i64>().ok()).unwrap_or_default();
+                        let run = deployment_approvals::run_of(page);
+                        for cells in deployment_approvals::rows(&answer.repo, deployment, run, item) {
+                            let mut row = head();
+                            row.extend(cells);
+                            approvals.append_row(duckdb::appender_params_from_iter(row))?;
+                        }
+                    }
                     "github.deployments" => {
                         let Some(id) = item.get("id").and_then(Value::as_i64) else { continue };
                         deployment_of.insert((answer.repo.clone(), id), item.clone());
@@ -413,7 +541,9 @@ pub fn store(
     runs.flush()?;
     checks.flush()?;
     deploys.flush()?;
-    drop((coverage, pulls, reviews, runs, checks, deploys));
+    retention.flush()?;
+    approvals.flush()?;
+    drop((coverage, pulls, reviews, runs, checks, deploys, retention, approvals));
     stored.deploy_events = conn.query_row(
         "SELECT count(*) FROM deploy_events_history WHERE run_id = ? AND source = 'github'",
         [run_id],
@@ -428,7 +558,7 @@ pub fn store(
     stored.deploy_events -= removed;
     let windows: Vec<(&str, NaiveDateTime, NaiveDateTime)> = answers
         .iter()
-        .filter(|answer| groups(answer).iter().all(|group| visible(group.pages)))
+        .filter(|answer| groups(answer).iter().filter(|group| group.events).all(|group| visible(group.pages)))
         .map(|answer| (answer.repo.as_str(), answer.since, now))
         .collect();
     super::watermarks::record(conn, run_id, org, KIND, &windows)?;
