@@ -46,6 +46,37 @@ pub struct Config {
     /// What attestation signatures in `files:` are checked against (as `ingest --trusted-root/--signer`).
     #[serde(default)]
     pub sigstore: Option<SigstoreConfig>,
+    /// When a period's evidence is archived, and how long sources keep it: evaluations warn about evidence a source
+    /// deletes before then.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// Source-retention warnings: what a period depends on that its source deletes before the period is archived.
+#[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days after a period ends by which its evidence bundle is made (the archive date the warnings aim at).
+    #[serde(default = "default_archive_after_days")]
+    pub archive_after_days: u32,
+    /// Days a source keeps what pipeproof reads from it, where pipeproof cannot read the setting:
+    /// `github.actions_logs` (workflow run logs and artifacts, when neither the repository's nor the organisation's
+    /// setting was visible; default 90, GitHub's), `github.audit_log` (default 180, GitHub Enterprise Cloud), and
+    /// event logs ingested from files, by table and source: `audit_events.kubernetes`, `audit_events.gitlab`,
+    /// `audit_events.github`, `audit_events.generic`, `deploy_events.cdevents`, `deploy_events.argocd` (no default:
+    /// no warning until set).
+    #[serde(default)]
+    pub source_days: BTreeMap<String, u32>,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> RetentionConfig {
+        RetentionConfig { archive_after_days: default_archive_after_days(), source_days: BTreeMap::new() }
+    }
+}
+
+fn default_archive_after_days() -> u32 {
+    30
 }
 
 /// The Sigstore trust `collect` checks provenance and other attestations against.

@@ -60,6 +60,17 @@ impl Period {
         })
     }
 
+    /// The calendar quarter a moment falls in.
+    pub fn quarter_of(moment: NaiveDateTime) -> Period {
+        let quarter = (moment.month() - 1) / 3 + 1;
+        Period::parse(&format!("{}-Q{quarter}", moment.year())).expect("a quarter of a valid date")
+    }
+
+    /// Whole days from the period's start to its end (92 for a quarter of 92 days).
+    pub fn days(&self) -> i64 {
+        (self.end - self.start).num_days() + 1
+    }
+
     /// The period for people: `2026-Q3 (2026-07-01 to 2026-09-30, UTC)`.
     pub fn describe(&self) -> String {
         format!("{} ({} to {}, UTC)", self.label, self.start.format("%Y-%m-%d"), self.end.format("%Y-%m-%d"))
@@ -77,6 +88,9 @@ mod tests {
         assert_eq!(q3.end.format("%H:%M:%S").to_string(), "23:59:59");
         assert_eq!(Period::parse("2026-Q4").unwrap().end.format("%Y-%m-%d").to_string(), "2026-12-31");
         assert_eq!(Period::parse("2028-02").unwrap().end.format("%Y-%m-%d").to_string(), "2028-02-29");
+        let moment = crate::time::parse_as_of("2026-11-26T10:00:00Z").unwrap();
+        assert_eq!(Period::quarter_of(moment), Period::parse("2026-Q4").unwrap());
+        assert_eq!(Period::parse("2026-Q4").unwrap().days(), 92);
         let range = Period::parse("2026-07-15..2026-08-14").unwrap();
         assert_eq!(range.start.format("%Y-%m-%d").to_string(), "2026-07-15");
     }

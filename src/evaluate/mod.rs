@@ -4,6 +4,7 @@ pub mod attestations;
 mod control_tests;
 mod freshness;
 pub mod history;
+pub mod retention;
 mod sandbox;
 pub mod throughout;
 mod verdict;
@@ -121,6 +122,8 @@ pub struct Evaluation {
     pub attestations: Vec<attestations::JudgedAttestation>,
     /// Per-control outcomes, sorted by control id.
     pub outcomes: Vec<ControlOutcome>,
+    /// Evidence the period depends on that its source deletes before the period can be archived.
+    pub retention: Vec<retention::RetentionRisk>,
 }
 
 fn same_type(a: &serde_json::Value, b: &serde_json::Value) -> bool {
@@ -317,6 +320,7 @@ pub fn evaluate_with_limit(
     time_limit: Duration,
 ) -> Result<Evaluation> {
     let as_of = scope.as_of;
+    retention::check_config(&config.retention)?;
     let judged_waivers = match &config.waivers {
         Some(path) => waivers::load(path, as_of)?,
         None => Vec::new(),
@@ -349,8 +353,9 @@ pub fn evaluate_with_limit(
         .map(|control| resolve_params(control, config).map(|params| (control, params)))
         .collect::<Result<_>>()?;
     drop(Store::open(store_path)?);
-    let (organisations, outcomes): (Option<String>, Vec<ControlOutcome>) = {
+    let (organisations, outcomes, risks): (Option<String>, Vec<ControlOutcome>, Vec<retention::RetentionRisk>) = {
         let sandbox = Sandbox::open(store_path, scope, time_limit)?;
+        let risks = retention::assess(sandbox.conn(), scope, &config.retention)?;
         let ages = freshness::EvidenceAges::load(&sandbox, &config.max_evidence_age_days)?;
         let organisations = sandbox.organisations()?;
         let outcomes = resolved
@@ -376,8 +381,18 @@ pub fn evaluate_with_limit(
                 outcome
             })
             .collect();
-        (organisations, outcomes)
+        (organisations, outcomes, risks)
     };
+    for risk in &risks {
+        tracing::warn!(
+            source = risk.source.as_str(),
+            subject = risk.subject.as_str(),
+            expires_from = %risk.expires_from,
+            archive_by = %risk.archive_by,
+            "source retention: {}",
+            risk.summary()
+        );
+    }
     let store = Store::open(store_path)?;
     let run_id = store.start_run("evaluate")?;
     let stored = store.in_transaction(|conn| {
@@ -438,6 +453,7 @@ pub fn evaluate_with_limit(
         drop(result_rows);
         history::record(conn, evaluation_id)?;
         record_framework_results(conn, evaluation_id)?;
+        retention::record(conn, evaluation_id, &risks)?;
         Ok(evaluation_id)
     });
     match stored {
@@ -449,6 +465,7 @@ pub fn evaluate_with_limit(
                 waivers: judged_waivers,
                 attestations: judged_attestations,
                 outcomes,
+                retention: risks,
             })
         }
         Err(error) => {

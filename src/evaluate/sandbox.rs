@@ -42,6 +42,11 @@ impl Sandbox {
         Ok(Sandbox { conn, time_limit })
     }
 
+    /// The connection, for pipeproof's own queries (never a control's SQL: that goes through [`Sandbox::run`]).
+    pub fn conn(&self) -> &Connection {
+        &self.conn
+    }
+
     /// Moves the moment the as-of views show.
     pub fn set_as_of(&self, moment: NaiveDateTime) -> Result<()> {
         self.conn.execute("SET VARIABLE pp_as_of = ?::TIMESTAMP", [moment.format("%Y-%m-%d %H:%M:%S").to_string()])?;

@@ -52,6 +52,8 @@ pub struct ReportModel {
     pub controls: Vec<ControlSection>,
     /// What could not be observed, and why.
     pub unobserved: Vec<Unobserved>,
+    /// Evidence its source deletes before the period can be archived: what to archive, and by when.
+    pub retention: Vec<RetentionRow>,
     /// Per control, the population of resources or events it judged, for auditors to sample from.
     pub populations: Vec<PopulationRow>,
     /// Every waiver entry and its state at the evaluation's moment.
@@ -417,6 +419,39 @@ pub struct Unobserved {
     pub reason: String,
 }
 
+/// Evidence its source deletes before the period can be archived.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct RetentionRow {
+    /// The source, in words.
+    pub source: String,
+    /// The repository, organisation or log source.
+    pub subject: String,
+    /// What is at risk.
+    pub what: String,
+    /// How long the source keeps it, and where that figure comes from.
+    pub retention: String,
+    /// The day the source starts deleting it (UTC).
+    pub deleted_from: String,
+    /// The archive date aimed at: the period's end plus the configured delay (UTC).
+    pub archive_by: String,
+    /// What to do, and by when.
+    pub action: String,
+}
+
+impl RetentionRow {
+    fn from_risk(risk: &crate::evaluate::retention::RetentionRisk) -> RetentionRow {
+        RetentionRow {
+            source: risk.source_label(),
+            subject: risk.subject.clone(),
+            what: risk.what(),
+            retention: format!("{} days: {}", risk.retention_days, risk.retention_origin),
+            deleted_from: risk.expires_from.format("%Y-%m-%d").to_string(),
+            archive_by: risk.archive_by.format("%Y-%m-%d").to_string(),
+            action: risk.action(),
+        }
+    }
+}
+
 /// An evidence item cited by findings.
 #[derive(Debug, Clone, Serialize, JsonSchema)]
 pub struct EvidenceRow {
@@ -548,6 +583,8 @@ impl ReportModel {
             evidence,
         });
         model.trend = trend;
+        model.retention =
+            crate::evaluate::retention::load(conn, evaluation_id)?.iter().map(RetentionRow::from_risk).collect();
         Ok(model)
     }
 
@@ -830,6 +867,7 @@ fn build(input: BuildInput) -> ReportModel {
             .collect(),
         controls,
         unobserved,
+        retention: Vec::new(),
         attestations: attestation_rows,
         waivers,
         evidence,

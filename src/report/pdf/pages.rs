@@ -51,6 +51,7 @@ pub fn compose(layout: &mut Layout<'_>, model: &ReportModel, contents: &[(String
     waivers(layout, model);
     attestations(layout, model);
     unobserved(layout, model);
+    retention(layout, model);
     populations(layout, model);
     evidence(layout, model);
 }
@@ -574,6 +575,51 @@ fn unobserved(layout: &mut Layout<'_>, model: &ReportModel) {
             Column { title: "Control", share: 0.12 },
             Column { title: "Resource", share: 0.25 },
             Column { title: "Why", share: 0.63 },
+        ],
+        &rows,
+        8.5,
+    );
+}
+
+fn retention(layout: &mut Layout<'_>, model: &ReportModel) {
+    layout.heading("Evidence its source will delete", 1);
+    layout.paragraph(
+        "What this period depends on that its source deletes before the period can be archived (its end plus the \
+         configured delay), with what to archive and by when. pipeproof keeps what it collected; these are the records \
+         it points to but does not hold, or has not read yet.",
+        Weight::Regular,
+        9.0,
+        MUTED,
+    );
+    if model.retention.is_empty() {
+        layout.paragraph(
+            "Nothing this period depends on is deleted at its source before the archive date.",
+            Weight::Regular,
+            10.0,
+            INK,
+        );
+        return;
+    }
+    let rows: Vec<Vec<Cell>> = model
+        .retention
+        .iter()
+        .map(|r| {
+            vec![
+                Cell::bold(format!("{}: {}", r.source, r.subject)),
+                Cell::plain(format!("{} ({})", r.what, r.retention)),
+                Cell::bold(&r.deleted_from),
+                Cell::plain(&r.archive_by),
+                Cell::plain(&r.action),
+            ]
+        })
+        .collect();
+    layout.table(
+        &[
+            Column { title: "Source", share: 0.16 },
+            Column { title: "At risk", share: 0.27 },
+            Column { title: "Deleted from", share: 0.125 },
+            Column { title: "Archive by", share: 0.125 },
+            Column { title: "What to do", share: 0.32 },
         ],
         &rows,
         8.5,
