@@ -40,6 +40,10 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
             "OK-01",
             "SELECT repo AS resource, 'pass' AS status, 'listed' AS reason, evidence_id FROM repositories",
         ),
+        control(
+            "OK-02",
+            "SELECT repo AS resource, 'pass' AS status, NULL AS reason, NULL AS evidence_id FROM repositories",
+        ),
     ]);
     let catalogue = Catalogue::from_files(files).unwrap();
     let evaluation = pipeproof::evaluate::evaluate_with_limit(
@@ -65,6 +69,9 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
     let ok = evaluation.outcomes.iter().find(|o| o.control_id == "OK-01").unwrap();
     assert_eq!(ok.status, Status::Pass);
     assert_eq!(ok.results.len(), 6);
+    let untyped = evaluation.outcomes.iter().find(|o| o.control_id == "OK-02").unwrap();
+    assert_eq!((untyped.status, untyped.results.len()), (Status::Pass, 6), "bare NULL columns are read as absent");
+    assert_eq!((untyped.results[0].reason.as_str(), untyped.results[0].evidence_id), ("", None));
 
     assert!(!escape.exists());
     assert!(!other.exists());

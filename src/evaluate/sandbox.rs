@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use anyhow::{anyhow, Result};
 use chrono::NaiveDateTime;
+use duckdb::arrow::datatypes::DataType;
 use duckdb::{AccessMode, Connection};
 
 /// One row a control query returned.
@@ -147,13 +148,25 @@ impl Sandbox {
                 ));
             }
         }
+        // A column written as a bare `NULL` has no type, and the driver cannot read such a column: it is NULL on
+        // every row, so it is read as absent without asking the driver.
+        let untyped = |name: &str| {
+            rows.as_ref()
+                .and_then(|s| s.column_index(name).ok().map(|index| s.column_type(index) == DataType::Null))
+                .unwrap_or(false)
+        };
+        let [resource_null, status_null, reason_null, evidence_null] =
+            ["resource", "status", "reason", "evidence_id"].map(untyped);
+        let text = |row: &duckdb::Row, name: &str, null: bool| -> duckdb::Result<String> {
+            Ok(if null { None } else { row.get::<_, Option<String>>(name)? }.unwrap_or_default())
+        };
         let mut found = Vec::new();
         while let Some(row) = rows.next()? {
             found.push(RawRow {
-                resource: row.get::<_, Option<String>>("resource")?.unwrap_or_default(),
-                status: row.get::<_, Option<String>>("status")?.unwrap_or_default(),
-                reason: row.get::<_, Option<String>>("reason")?.unwrap_or_default(),
-                evidence_id: row.get("evidence_id")?,
+                resource: text(row, "resource", resource_null)?,
+                status: text(row, "status", status_null)?,
+                reason: text(row, "reason", reason_null)?,
+                evidence_id: if evidence_null { None } else { row.get("evidence_id")? },
             });
         }
         Ok(found)
