@@ -198,3 +198,83 @@ fn an_ingest_killed_at_any_point_stores_nothing_and_the_next_one_stores_each_eve
         .unwrap_or(0);
     assert!(partials >= 1, "the log is kept beside the store");
 }
+
+/// Starts `pipeproof --store STORE ARGS…` with debug logs, waits until it logs `marker`, lets it work for `after`,
+/// and kills it with SIGKILL.
+fn kill_once_it_logs(store: &std::path::Path, args: &[&str], marker: &str, after: Duration) {
+    use std::io::BufRead;
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pipeproof"))
+        .env("PIPEPROOF_LOG", "pipeproof=debug")
+        .arg("--store")
+        .arg(store)
+        .args(args)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
+    assert!(lines.any(|line| line.unwrap().contains(marker)), "{args:?} never logged {marker:?}");
+    std::thread::sleep(after);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
+#[test]
+fn an_evaluation_killed_while_it_is_stored_keeps_all_of_it_or_none() {
+    let dir = tempfile::tempdir().unwrap();
+    run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    // A control judging 300,000 resources: storing its results and their history takes seconds, so each kill below
+    // lands inside the transaction that stores the evaluation (or, at worst, after it committed).
+    let many = dir.path().join("many-controls");
+    std::fs::create_dir_all(&many).unwrap();
+    std::fs::write(
+        many.join("MANY-01.yaml"),
+        "id: MANY-01\ntitle: many\ndomain: governance\nkind: operation\nseverity: low\nstatement: s\nrationale: r\n\
+         remediation: m\nrequires: [repositories]\nquery: |\n  SELECT 'resource-' || range AS resource, 'pass' AS status, \
+         NULL AS reason, NULL AS evidence_id FROM range(300000)\n",
+    )
+    .unwrap();
+    let many_arg = many.display().to_string();
+    let stored = |store: &std::path::Path| -> Vec<(i64, i64)> {
+        let conn = pipeproof::store::Store::open_read_only(store).unwrap();
+        let mut statement = conn
+            .prepare(
+                "SELECT e.evaluation_id, (SELECT count(*) FROM control_results r
+                                          WHERE r.evaluation_id = e.evaluation_id AND r.control_id = 'MANY-01')
+                 FROM evaluations e ORDER BY 1",
+            )
+            .unwrap();
+        statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().map(Result::unwrap).collect()
+    };
+    let mut before = stored(&store);
+    for after in [500, 2_000, 4_000].map(Duration::from_millis) {
+        kill_once_it_logs(&store, &["evaluate", "--controls", &many_arg], "storing the evaluation", after);
+        let now = stored(&store);
+        assert!(
+            now == before || (now.len() == before.len() + 1 && now.last().unwrap().1 == 300_000),
+            "after {after:?}: the killed evaluation is stored whole or not at all: {now:?}"
+        );
+        before = now;
+    }
+    let statuses = |store: &std::path::Path| -> Vec<String> {
+        let conn = pipeproof::store::Store::open(store).unwrap();
+        let mut statement =
+            conn.conn().prepare("SELECT status FROM runs WHERE command = 'evaluate' ORDER BY run_id").unwrap();
+        statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    let killed = statuses(&store);
+    assert!(!killed.iter().any(|s| s == "running"), "killed runs are marked failed: {killed:?}");
+    assert!(killed.iter().any(|s| s == "failed"), "a kill landed inside the storing transaction: {killed:?}");
+    let evaluations = before.len();
+    assert_eq!(evaluations, killed.iter().filter(|s| *s == "succeeded").count(), "stored exactly when it succeeded");
+
+    let again = pipeproof().arg("--store").arg(&store).args(["evaluate", "--controls", &many_arg]).output().unwrap();
+    assert!(again.status.success(), "{}", String::from_utf8_lossy(&again.stderr));
+    assert_eq!(stored(&store).last().unwrap().1, 300_000, "the next evaluation stores everything");
+    let conn = pipeproof::store::Store::open_read_only(&store).unwrap();
+    let history: i64 = conn
+        .query_row("SELECT count(*) FROM finding_history WHERE control_id = 'MANY-01'", [], |row| row.get(0))
+        .unwrap();
+    assert_eq!(history, 300_000, "one history row per resource, however many evaluations were killed");
+}

@@ -393,6 +393,7 @@ pub fn evaluate_with_limit(
             risk.summary()
         );
     }
+    tracing::debug!(controls = outcomes.len(), "storing the evaluation");
     let store = Store::open(store_path)?;
     let run_id = store.start_run("evaluate")?;
     let stored = store.in_transaction(|conn| {
