@@ -1,16 +1,18 @@
-//! Drift: what changed between two evaluations, per control and resource and per framework requirement, and
-//! whether that is a regression a scheduled job should fail on.
+//! Drift: what changed between two evaluations, per control and resource and per framework requirement, which
+//! waivers are about to expire, and whether that is a regression a scheduled job should fail on.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
+use chrono::NaiveDateTime;
 use duckdb::Connection;
 use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::controls::Severity;
 use crate::error::input_error;
+use crate::evaluate::waivers::{JudgedWaiver, WaiverState, EXPIRING_WITHIN_DAYS};
 use crate::report::ReportModel;
 
 /// What kind of change a finding went through.
@@ -102,6 +104,57 @@ pub struct Drift {
     pub changes: Vec<Change>,
     /// Requirement status changes per framework.
     pub requirements: Vec<RequirementChange>,
+    /// Waivers in force at the later evaluation that expire within 30 days of it (their findings then fail again).
+    pub expiring_waivers: Vec<ExpiringWaiver>,
+}
+
+/// A waiver about to expire.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct ExpiringWaiver {
+    /// The control it applies to.
+    pub control: String,
+    /// The resources it covers (a name or pattern).
+    pub resource: String,
+    /// When it expires, as written in the waivers file (UTC).
+    pub expires: String,
+    /// Whole days from the later evaluation's as-of to the expiry.
+    pub days_left: i64,
+    /// Who approved it.
+    pub approver: String,
+    /// Its ticket, if any.
+    pub ticket: String,
+}
+
+/// The waivers an evaluation applied that expire within [`EXPIRING_WITHIN_DAYS`] of its as-of, soonest first.
+pub fn expiring_waivers(conn: &Connection, evaluation_id: i64) -> Result<Vec<ExpiringWaiver>> {
+    let (as_of, stored): (NaiveDateTime, Option<String>) = conn.query_row(
+        "SELECT as_of, waivers::VARCHAR FROM evaluations WHERE evaluation_id = ?",
+        [evaluation_id],
+        |row| Ok((row.get(0)?, row.get(1)?)),
+    )?;
+    let judged: Vec<JudgedWaiver> = match stored {
+        Some(text) => serde_json::from_str(&text).context("the evaluation's stored waivers are unreadable")?,
+        None => Vec::new(),
+    };
+    let mut expiring: Vec<ExpiringWaiver> = judged
+        .into_iter()
+        .filter(|j| j.state == WaiverState::Active)
+        .filter_map(|j| j.waiver)
+        .filter_map(|waiver| {
+            let end = crate::time::parse_as_of(&waiver.expires).ok()?;
+            let days_left = (end - as_of).num_days();
+            (days_left <= EXPIRING_WITHIN_DAYS).then(|| ExpiringWaiver {
+                control: waiver.control,
+                resource: waiver.resource,
+                expires: waiver.expires,
+                days_left,
+                approver: waiver.approver,
+                ticket: waiver.ticket.unwrap_or_default(),
+            })
+        })
+        .collect();
+    expiring.sort_by(|a, b| (a.days_left, &a.control, &a.resource).cmp(&(b.days_left, &b.control, &b.resource)));
+    Ok(expiring)
 }
 
 /// What counts as a regression.
@@ -160,6 +213,22 @@ impl Drift {
         if self.changes.is_empty() && self.requirements.is_empty() {
             out.push_str("no changes\n");
         }
+        if !self.expiring_waivers.is_empty() {
+            let _ =
+                writeln!(out, "Waivers expiring within {EXPIRING_WITHIN_DAYS} days ({}):", self.expiring_waivers.len());
+            for w in &self.expiring_waivers {
+                let _ = writeln!(
+                    out,
+                    "  {:<8} {:<32} expires {} (in {} days; approved by {}{})",
+                    w.control,
+                    w.resource,
+                    w.expires,
+                    w.days_left,
+                    w.approver,
+                    if w.ticket.is_empty() { String::new() } else { format!(", {}", w.ticket) }
+                );
+            }
+        }
         out
     }
 
@@ -192,6 +261,24 @@ impl Drift {
             out.push_str("### Requirement changes\n\n| Framework | Requirement | Was | Now |\n|---|---|---|---|\n");
             for r in &self.requirements {
                 let _ = writeln!(out, "| {} | {} | {} | {} |", cell(&r.framework), r.requirement, r.from, r.to);
+            }
+        }
+        if !self.expiring_waivers.is_empty() {
+            let _ = writeln!(
+                out,
+                "\n### Waivers expiring within {EXPIRING_WITHIN_DAYS} days\n\n| Control | Resource | Expires | Days left | Approver | Ticket |\n|---|---|---|---|---|---|"
+            );
+            for w in &self.expiring_waivers {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} | {} | {} | {} |",
+                    cell(&w.control),
+                    cell(&w.resource),
+                    cell(&w.expires),
+                    w.days_left,
+                    cell(&w.approver),
+                    cell(&w.ticket)
+                );
             }
         }
         out
@@ -269,7 +356,8 @@ pub fn compare(conn: &Connection, from_id: i64, to_id: i64) -> Result<Drift> {
             }
         }
     }
-    Ok(Drift { from: (from_id, before.as_of), to: (to_id, after.as_of), changes, requirements })
+    let expiring_waivers = expiring_waivers(conn, to_id)?;
+    Ok(Drift { from: (from_id, before.as_of), to: (to_id, after.as_of), changes, requirements, expiring_waivers })
 }
 
 /// Findings by (control, resource).

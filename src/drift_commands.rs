@@ -69,6 +69,7 @@ fn drift_against_baseline(
         to: (to, current.as_of.clone()),
         changes: crate::drift::finding_changes(&baseline.findings(), &crate::drift::findings_of(&current)),
         requirements: Vec::new(),
+        expiring_waivers: crate::drift::expiring_waivers(conn, to)?,
     };
     match args.format {
         DriftFormat::Text => print!("{}", drift.to_text()),

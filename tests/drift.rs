@@ -133,6 +133,19 @@ fn a_waiver_that_no_longer_applies_shows_as_a_new_failure() {
     assert_eq!(lapsed["kind"], "new_failure");
     assert_eq!(lapsed["from"], "waived");
     assert_eq!(lapsed["to"], "fail");
+    assert_eq!(drift["expiring_waivers"], serde_json::json!([]), "no waiver applied to the later evaluation");
+
+    // Waived again: the waiver expires within 30 days of the later evaluation, so drift says so (and by when).
+    evaluate(&waived.join("pipeproof.yaml"));
+    let output = pipeproof().arg("--store").arg(&store).args(["drift", "--format", "json"]).output().unwrap();
+    let drift: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
+    let expiring = drift["expiring_waivers"].as_array().unwrap();
+    assert_eq!(expiring.len(), 1, "{expiring:?}");
+    assert_eq!((expiring[0]["control"].as_str(), expiring[0]["approver"].as_str()), (Some("SRC-11"), Some("CISO")));
+    assert!(matches!(expiring[0]["days_left"].as_i64(), Some(29..=30)), "{}", expiring[0]);
+    let text = pipeproof().arg("--store").arg(&store).arg("drift").output().unwrap();
+    let text = String::from_utf8(text.stdout).unwrap();
+    assert!(text.contains("Waivers expiring within 30 days (1):") && text.contains("approved by CISO"), "{text}");
 }
 
 #[test]
