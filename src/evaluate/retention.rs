@@ -64,8 +64,16 @@ pub fn check_config(config: &RetentionConfig) -> Result<()> {
 }
 
 /// The period whose archive the warnings aim at: the evaluation's period, else the calendar quarter of its as-of.
-pub fn period_at_risk(scope: &Scope) -> Period {
+fn period_at_risk(scope: &Scope) -> Period {
     scope.period.clone().unwrap_or_else(|| Period::quarter_of(scope.as_of))
+}
+
+/// What the warnings look ahead to: the moment evaluated, the period at risk and its archive date.
+struct Horizon<'a> {
+    as_of: NaiveDateTime,
+    period: Period,
+    archive_by: NaiveDateTime,
+    config: &'a RetentionConfig,
 }
 
 /// Finds what the period depends on that its sources delete before its archive date, soonest deletion first.
@@ -73,21 +81,17 @@ pub fn period_at_risk(scope: &Scope) -> Period {
 pub fn assess(conn: &Connection, scope: &Scope, config: &RetentionConfig) -> Result<Vec<RetentionRisk>> {
     let period = period_at_risk(scope);
     let archive_by = period.end + Duration::days(i64::from(config.archive_after_days));
-    let mut risks = actions_logs(conn, scope, &period, archive_by, config)?;
-    risks.extend(audit_log(conn, scope, &period, archive_by, config)?);
-    risks.extend(event_logs(conn, scope, &period, archive_by, config)?);
+    let horizon = Horizon { as_of: scope.as_of, period, archive_by, config };
+    let mut risks = actions_logs(conn, &horizon)?;
+    risks.extend(audit_log(conn, &horizon)?);
+    risks.extend(event_logs(conn, &horizon)?);
     risks.sort_by(|a, b| (a.expires_from, &a.source, &a.subject).cmp(&(b.expires_from, &b.source, &b.subject)));
     Ok(risks)
 }
 
 /// Workflow runs of the period whose logs and artifacts GitHub deletes before the archive date, per repository.
-fn actions_logs(
-    conn: &Connection,
-    scope: &Scope,
-    period: &Period,
-    archive_by: NaiveDateTime,
-    config: &RetentionConfig,
-) -> Result<Vec<RetentionRisk>> {
+fn actions_logs(conn: &Connection, horizon: &Horizon) -> Result<Vec<RetentionRisk>> {
+    let Horizon { as_of, ref period, archive_by, config } = *horizon;
     let configured = config.source_days.get(ACTIONS_LOGS).copied();
     let mut statement = conn.prepare(
         "WITH runs AS (
@@ -106,10 +110,9 @@ fn actions_logs(
          FROM kept GROUP BY repo HAVING at_risk > 0 ORDER BY repo",
     )?;
     let default_days = configured.unwrap_or(ACTIONS_DEFAULT_DAYS);
-    let until = scope.as_of.min(period.end);
-    let rows = statement.query_map(
-        params![period.start, until, default_days, archive_by, scope.as_of, archive_by],
-        |row| {
+    let until = as_of.min(period.end);
+    let rows =
+        statement.query_map(params![period.start, until, default_days, archive_by, as_of, archive_by], |row| {
             Ok((
                 row.get::<_, String>(0)?,
                 row.get::<_, Option<i64>>(1)?,
@@ -119,8 +122,7 @@ fn actions_logs(
                 row.get::<_, i64>(5)?,
                 row.get::<_, NaiveDateTime>(6)?,
             ))
-        },
-    )?;
+        })?;
     let mut risks = Vec::new();
     for row in rows {
         let (repo, repo_days, org_days, days, items, expired, first_at) = row?;
@@ -151,13 +153,8 @@ fn actions_logs(
 }
 
 /// Organisations whose audit log was last read so long ago that events after it are deleted before the archive date.
-fn audit_log(
-    conn: &Connection,
-    scope: &Scope,
-    period: &Period,
-    archive_by: NaiveDateTime,
-    config: &RetentionConfig,
-) -> Result<Vec<RetentionRisk>> {
+fn audit_log(conn: &Connection, horizon: &Horizon) -> Result<Vec<RetentionRisk>> {
+    let Horizon { as_of, config, .. } = *horizon;
     let (days, origin) = match config.source_days.get(AUDIT_LOG) {
         Some(days) => (*days, format!("retention.source_days.{AUDIT_LOG} in the config")),
         None => (AUDIT_LOG_DEFAULT_DAYS, "GitHub Enterprise Cloud's audit-log retention".to_string()),
@@ -166,13 +163,12 @@ fn audit_log(
         "SELECT w.org, max(w.read_until) FROM collection_watermarks w JOIN runs r USING (run_id)
          WHERE r.status = 'succeeded' AND w.kind = ? AND w.read_until <= ? GROUP BY w.org ORDER BY w.org",
     )?;
-    let rows = statement.query_map(params![AUDIT_LOG, scope.as_of], |row| {
-        Ok((row.get::<_, String>(0)?, row.get::<_, NaiveDateTime>(1)?))
-    })?;
+    let rows = statement
+        .query_map(params![AUDIT_LOG, as_of], |row| Ok((row.get::<_, String>(0)?, row.get::<_, NaiveDateTime>(1)?)))?;
     let mut risks = Vec::new();
     for row in rows {
         let (org, read_until) = row?;
-        if let Some(risk) = unread_events(period, archive_by, AUDIT_LOG, &org, read_until, days, &origin) {
+        if let Some(risk) = unread_events(horizon, AUDIT_LOG, &org, read_until, days, &origin) {
             risks.push(risk);
         }
     }
@@ -181,13 +177,8 @@ fn audit_log(
 
 /// Event logs ingested from files whose retention the config declares, where the newest event held is so old that
 /// the events after it are deleted before the archive date.
-fn event_logs(
-    conn: &Connection,
-    scope: &Scope,
-    period: &Period,
-    archive_by: NaiveDateTime,
-    config: &RetentionConfig,
-) -> Result<Vec<RetentionRisk>> {
+fn event_logs(conn: &Connection, horizon: &Horizon) -> Result<Vec<RetentionRisk>> {
+    let Horizon { as_of, ref period, config, .. } = *horizon;
     let mut risks = Vec::new();
     for (key, days) in &config.source_days {
         let Some((table, source)) = key.split_once('.').filter(|(table, _)| EVENT_TABLES.contains(table)) else {
@@ -195,12 +186,12 @@ fn event_logs(
         };
         let newest: Option<NaiveDateTime> = conn.query_row(
             &format!("SELECT max(event_time) FROM {table} WHERE source = ? AND event_time <= ?"),
-            params![source, scope.as_of],
+            params![source, as_of],
             |row| row.get(0),
         )?;
         let origin = format!("retention.source_days.{key} in the config");
         let read_until = newest.unwrap_or(period.start).max(period.start);
-        if let Some(risk) = unread_events(period, archive_by, key, source, read_until, *days, &origin) {
+        if let Some(risk) = unread_events(horizon, key, source, read_until, *days, &origin) {
             risks.push(risk);
         }
     }
@@ -210,14 +201,14 @@ fn event_logs(
 /// The risk to a period's events after `read_until`, which a source keeping `days` days starts deleting at
 /// `read_until + days`, when that comes before the archive date and the period goes on past `read_until`.
 fn unread_events(
-    period: &Period,
-    archive_by: NaiveDateTime,
+    horizon: &Horizon,
     source: &str,
     subject: &str,
     read_until: NaiveDateTime,
     days: u32,
     origin: &str,
 ) -> Option<RetentionRisk> {
+    let Horizon { ref period, archive_by, .. } = *horizon;
     let expires_from = read_until + Duration::days(i64::from(days));
     (expires_from < archive_by && read_until < period.end).then(|| RetentionRisk {
         period: period.label.clone(),

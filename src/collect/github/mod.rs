@@ -36,6 +36,7 @@ pub fn collect(store: &Store, config: &GithubConfig, auth: impl Into<Auth>) -> R
     let client = ApiClient::new(&config.api_url, auth)?.with_cache(cached).with_progress(progress);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let run_id = store.start_run("collect github")?;
+    tracing::debug!(run = run_id, "collecting {} as run {run_id}", config.org);
     let now = crate::time::now_utc();
     let starts = watermarks::starting_points(store.conn(), &config.org, operating::KIND, config.operating_days, now)?;
     let audit_since =
