@@ -7,6 +7,7 @@ use std::time::Instant;
 use pipeproof::collect::http::Token;
 use pipeproof::collect::replay::{Cassette, ReplayServer};
 use pipeproof::config::GithubConfig;
+use pipeproof::ingest::TrustPolicy;
 use pipeproof::store::Store;
 
 const REPOS: usize = 1_000;
@@ -212,6 +213,7 @@ fn repo_endpoints(repo: &str, i: usize) -> Vec<serde_json::Value> {
             serde_json::json!({"days": 90, "maximum_allowed_days": 90}),
         ),
         (format!("/repos/{repo}/deployments?per_page=100"), serde_json::json!([])),
+        (format!("/repos/{repo}/releases?per_page=100"), serde_json::json!([])),
     ] {
         all.extend(ok(path, body));
     }
@@ -233,13 +235,16 @@ fn main() -> anyhow::Result<()> {
     println!("synthetic organisation: {REPOS} repositories (60 % protected, 30 % unprotected, 10 % not visible); concurrency {}", config.concurrency);
 
     let started = Instant::now();
-    let first = pipeproof::collect::github::collect(&store, &config, Token::new("ghs_bench".into()))?;
+    let first =
+        pipeproof::collect::github::collect(&store, &config, Token::new("ghs_bench".into()), &TrustPolicy::default())?;
     let first_time = started.elapsed();
     let first_requests = server.received().len();
     let operating = |path: &str| {
         path.contains("/pulls")
             || path.contains("/actions/runs")
             || path.contains("/deployments")
+            || path.contains("/releases")
+            || path.contains("/attestations/")
             || path.contains("/audit-log")
             || (path.starts_with("/repos/") && path.ends_with("/artifact-and-log-retention"))
     };
@@ -255,7 +260,8 @@ fn main() -> anyhow::Result<()> {
     );
 
     let started = Instant::now();
-    let second = pipeproof::collect::github::collect(&store, &config, Token::new("ghs_bench".into()))?;
+    let second =
+        pipeproof::collect::github::collect(&store, &config, Token::new("ghs_bench".into()), &TrustPolicy::default())?;
     let second_time = started.elapsed();
     let second_requests = server.received().len() - first_requests;
     println!(

@@ -74,14 +74,14 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
         )));
     }
     let store = Store::open(store_path)?;
+    let sigstore = config.sigstore.clone().unwrap_or_default();
+    let trust = TrustPolicy::load(sigstore.trusted_root.as_deref(), &sigstore.signers)?;
     for github in config.github.iter().flat_map(GithubConfig::per_organisation) {
         let github = &github;
-        let summary = crate::collect::github::collect(&store, github, github.auth()?)?;
+        let summary = crate::collect::github::collect(&store, github, github.auth()?, &trust)?;
         println!("collected GitHub {}", summary.describe(&github.org));
     }
     let mut code = EXIT_OK;
-    let sigstore = config.sigstore.clone().unwrap_or_default();
-    let trust = TrustPolicy::load(sigstore.trusted_root.as_deref(), &sigstore.signers)?;
     for file in &config.files {
         let options = IngestOptions {
             kind: file.kind,

@@ -43,7 +43,8 @@ pub struct Config {
     /// Webhook URLs `run` and `drift` POST a summary to; write secrets as `${ENV_VAR}`.
     #[serde(default)]
     pub notify: Vec<String>,
-    /// What attestation signatures in `files:` are checked against (as `ingest --trusted-root/--signer`).
+    /// What attestation signatures are checked against: those in `files:` (as `ingest --trusted-root/--signer`) and
+    /// GitHub's attestations of release assets.
     #[serde(default)]
     pub sigstore: Option<SigstoreConfig>,
     /// When a period's evidence is archived, and how long sources keep it: evaluations warn about evidence a source

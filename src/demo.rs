@@ -49,7 +49,9 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     let mut github = config.github.clone().context("the demo config has no github section")?;
     github.api_url = server.base_url();
     println!("demo: replaying recorded GitHub API responses on {}", server.base_url());
-    let summary = crate::collect::github::collect(&store, &github, Token::new(DEMO_TOKEN.to_string()))?;
+    let sigstore = config.sigstore.clone().unwrap_or_default();
+    let trust = crate::ingest::TrustPolicy::load(sigstore.trusted_root.as_deref(), &sigstore.signers)?;
+    let summary = crate::collect::github::collect(&store, &github, Token::new(DEMO_TOKEN.to_string()), &trust)?;
     println!("collect: {}", summary.describe(&github.org));
     drop(server);
     drop(runtime);

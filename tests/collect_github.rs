@@ -5,6 +5,7 @@ mod common;
 use pipeproof::collect::http::Token;
 use pipeproof::collect::replay::{Cassette, ReplayServer};
 use pipeproof::config::GithubConfig;
+use pipeproof::ingest::TrustPolicy;
 use pipeproof::store::Store;
 
 const TOKEN: &str = "ghs_0123456789abcdefSECRET";
@@ -24,8 +25,13 @@ fn collects_org_repositories_and_protection_following_links() {
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
 
-    let summary =
-        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    let summary = pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 4),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap();
     assert_eq!(summary.repositories, 6);
     assert_eq!(summary.branches_visible, 5);
     assert_eq!(summary.branches_not_visible, 1);
@@ -79,8 +85,13 @@ fn a_rejected_token_fails_the_run_without_storing_or_leaking() {
     let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
-    let error = pipeproof::collect::github::collect(&store, &config(server.base_url(), 100), Token::new(TOKEN.into()))
-        .unwrap_err();
+    let error = pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 100),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap_err();
     let message = format!("{error:#}");
     assert!(message.contains("HTTP 401"), "{message}");
     assert!(!message.contains(TOKEN), "{message}");
@@ -108,14 +119,24 @@ fn an_unchanged_second_run_is_answered_304_and_reuses_stored_evidence() {
     let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
-    let first =
-        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    let first = pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 4),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap();
     assert_eq!(first.not_modified, 0);
     let blobs_after_first = count(&store, "SELECT count(*) FROM blobs");
     let requests_after_first = server.received().len();
 
-    let second =
-        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    let second = pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 4),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap();
     let second_requests: Vec<_> = server.received().into_iter().skip(requests_after_first).collect();
     let conditional = second_requests.iter().filter(|r| r.headers.contains_key("if-none-match")).count();
     assert_eq!(second.repositories, 6, "facts are rebuilt from the stored bodies");
@@ -177,7 +198,7 @@ fn protection_is_fetched_concurrently_within_the_limit_and_stored_in_order() {
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
     let mut limited = config(server.base_url(), 4);
     limited.concurrency = 3;
-    pipeproof::collect::github::collect(&store, &limited, Token::new(TOKEN.into())).unwrap();
+    pipeproof::collect::github::collect(&store, &limited, Token::new(TOKEN.into()), &TrustPolicy::default()).unwrap();
     assert_eq!(server.most_in_flight(), 3, "the limit is used and never exceeded");
     let mut statement = store
         .conn()
@@ -200,7 +221,9 @@ fn the_scope_limits_facts_and_requests_but_keeps_the_listing_whole() {
         archived: false,
         ..config(server.base_url(), 4)
     };
-    let summary = pipeproof::collect::github::collect(&store, &scoped, Token::new(TOKEN.into())).unwrap();
+    let summary =
+        pipeproof::collect::github::collect(&store, &scoped, Token::new(TOKEN.into()), &TrustPolicy::default())
+            .unwrap();
     assert_eq!(summary.repositories, 4, "docs-site excluded, legacy-tools archived");
     assert_eq!(summary.out_of_scope, 2);
     let asked: Vec<String> =
@@ -225,8 +248,13 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
     let server = runtime.block_on(ReplayServer::start(common::demo_cassette(|_, _| {}))).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
-    let summary =
-        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    let summary = pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 4),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap();
 
     let paths: Vec<String> = server.received().into_iter().map(|r| r.path).collect();
     let unique: std::collections::BTreeSet<&String> = paths.iter().collect();
@@ -349,7 +377,7 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
 
     // What the token could not see is recorded with the permission that would fix it, never as a fact.
     let hidden = texts(&store, "SELECT kind || ': ' || reason FROM api_coverage WHERE subject = 'acme-demo/ml-pipeline' AND state = 'not_visible' ORDER BY 1");
-    assert_eq!(hidden.len(), 10, "{hidden:?}");
+    assert_eq!(hidden.len(), 11, "{hidden:?}");
     assert!(
         hidden.iter().any(
             |r| r.starts_with("github.deploy_keys: GitHub answered HTTP 403") && r.contains("Administration: read")
@@ -357,7 +385,7 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
         "{hidden:?}"
     );
     assert_eq!(count(&store, "SELECT count(*) FROM deploy_keys WHERE repo = 'acme-demo/ml-pipeline'"), 0);
-    assert_eq!(summary.not_visible, 11, "ml-pipeline's ten, and payments-api's log retention (needs admin)");
+    assert_eq!(summary.not_visible, 12, "ml-pipeline's eleven, and payments-api's log retention (needs admin)");
     assert!(summary.facts > 50, "{summary:?}");
 }
 
@@ -367,8 +395,13 @@ fn operating_evidence_is_read_once_and_later_runs_start_from_the_watermark() {
     let server = runtime.block_on(ReplayServer::start(common::demo_cassette(|_, _| {}))).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
-    let first =
-        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    let first = pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 4),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap();
     assert_eq!((first.pull_requests, first.workflow_runs, first.deploy_events), (6, 3, 5), "{first:?}");
     assert_eq!(first.audit_events, 6, "two cursor pages of the organisation audit log");
     assert_eq!(count(&store, "SELECT count(*) FROM audit_events WHERE action = 'protected_branch.policy_override'"), 1);
@@ -391,8 +424,13 @@ fn operating_evidence_is_read_once_and_later_runs_start_from_the_watermark() {
     );
 
     let before = server.received().len();
-    let second =
-        pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    let second = pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 4),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap();
     let again: Vec<String> = server.received().into_iter().skip(before).map(|r| r.path).collect();
     assert_eq!(
         again.iter().filter(|p| p.contains("/reviews") || p.contains("/statuses") || p.contains("/check-runs")).count(),
@@ -505,7 +543,7 @@ fn workflow_runs_beyond_githubs_result_cap_are_read_day_by_day_and_hour_by_hour(
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
     let config = GithubConfig { operating_days: 2, ..config(server.base_url(), 4) };
-    pipeproof::collect::github::collect(&store, &config, Token::new(TOKEN.into())).unwrap();
+    pipeproof::collect::github::collect(&store, &config, Token::new(TOKEN.into()), &TrustPolicy::default()).unwrap();
 
     let asked: Vec<String> = server.received().into_iter().map(|r| r.path).filter(|p| p.starts_with(listing)).collect();
     assert_eq!(asked.len(), 1 + 3 + 24, "{asked:#?}");
@@ -527,7 +565,13 @@ fn deployment_reviews_are_read_from_the_run_each_deployment_links_to() {
     let server = runtime.block_on(ReplayServer::start(common::demo_cassette(|_, _| {}))).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
-    pipeproof::collect::github::collect(&store, &config(server.base_url(), 4), Token::new(TOKEN.into())).unwrap();
+    pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 4),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap();
 
     // payments-api's status links the run itself; web-app's older status links a job, looked up for its run.
     let paths: Vec<String> = server.received().into_iter().map(|r| r.path).collect();

@@ -49,6 +49,12 @@ fn demo_verdicts_follow_the_recorded_evidence() {
         .unwrap();
     assert!(reason.contains("CVE-2021-23337 in npm/lodash (high") && !reason.contains("critical"), "{reason}");
     assert_eq!(verdict(&report, "ART-01", "web-app-1.4.2.tar.gz sha256:5d1f0b2c7a9e"), "fail", "unsigned provenance");
+    assert_eq!(verdict(&report, "ART-03", "acme-demo/web-app v1.4.2 web-app-1.4.2.tar.gz"), "fail", "only unsigned");
+    assert_eq!(verdict(&report, "ART-05", "acme-demo/payments-api v2.3.0"), "pass");
+    assert_eq!(verdict(&report, "ART-05", "acme-demo/web-app v1.4.2"), "fail", "a mutable release");
+    assert_eq!(verdict(&report, "BLD-12", "acme-demo/web-app v1.4.2"), "pass", "ships an SPDX asset");
+    assert_eq!(verdict(&report, "BLD-12", "acme-demo/payments-api v2.3.0"), "fail");
+    assert_eq!(control_status(&report, "DEP-01"), "pass", "both production deployments were made by runs");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 

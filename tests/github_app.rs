@@ -9,6 +9,7 @@ use base64::Engine;
 use pipeproof::collect::auth::{AppCredentials, Auth};
 use pipeproof::collect::replay::{Cassette, ReplayServer};
 use pipeproof::config::GithubConfig;
+use pipeproof::ingest::TrustPolicy;
 use pipeproof::store::Store;
 
 fn pem(der: &[u8]) -> String {
@@ -43,7 +44,8 @@ fn an_app_installation_token_is_obtained_renewed_and_never_stored() {
     let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
     let config = GithubConfig { per_page: 4, concurrency: 1, ..GithubConfig::for_org("acme-demo", &server.base_url()) };
     let credentials = AppCredentials::load("4242", 77, &key_path).unwrap();
-    let summary = pipeproof::collect::github::collect(&store, &config, Auth::App(credentials)).unwrap();
+    let summary =
+        pipeproof::collect::github::collect(&store, &config, Auth::App(credentials), &TrustPolicy::default()).unwrap();
     assert_eq!(summary.repositories, 6);
 
     let received = server.received();
@@ -98,6 +100,7 @@ fn a_rejected_app_says_what_to_check_without_showing_the_jwt() {
         &store,
         &config,
         Auth::App(AppCredentials::load("4242", 77, &key_path).unwrap()),
+        &TrustPolicy::default(),
     )
     .unwrap_err();
     let message = format!("{error:#}");

@@ -11,6 +11,7 @@ use pipeproof::config::{Config, GithubConfig};
 use pipeproof::controls::Catalogue;
 use pipeproof::evaluate::retention::RetentionRisk;
 use pipeproof::evaluate::{evaluate, Scope};
+use pipeproof::ingest::TrustPolicy;
 use pipeproof::period::Period;
 use pipeproof::store::Store;
 
@@ -21,7 +22,8 @@ fn collected_demo(dir: &Path) -> std::path::PathBuf {
     let path = dir.join("s.duckdb");
     let store = Store::open(&path).unwrap();
     let config = GithubConfig { per_page: 4, ..GithubConfig::for_org("acme-demo", &server.base_url()) };
-    pipeproof::collect::github::collect(&store, &config, Token::new("ghs_demo".into())).unwrap();
+    pipeproof::collect::github::collect(&store, &config, Token::new("ghs_demo".into()), &TrustPolicy::default())
+        .unwrap();
     path
 }
 

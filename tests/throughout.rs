@@ -7,6 +7,7 @@ use pipeproof::collect::replay::{Cassette, ReplayServer};
 use pipeproof::config::{Config, GithubConfig};
 use pipeproof::controls::Catalogue;
 use pipeproof::evaluate::{Scope, Status};
+use pipeproof::ingest::TrustPolicy;
 use pipeproof::period::Period;
 use pipeproof::store::Store;
 
@@ -22,7 +23,7 @@ fn collect(store: &Store, cassette: Cassette) {
     let runtime = tokio::runtime::Runtime::new().unwrap();
     let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
     let config = GithubConfig { per_page: 4, ..GithubConfig::for_org("acme-demo", &server.base_url()) };
-    pipeproof::collect::github::collect(store, &config, Token::new("t".into())).unwrap();
+    pipeproof::collect::github::collect(store, &config, Token::new("t".into()), &TrustPolicy::default()).unwrap();
 }
 
 fn throughout(

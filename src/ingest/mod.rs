@@ -38,6 +38,7 @@ use anyhow::Result;
 pub use facts::Facts;
 pub use generic::LogMapping;
 pub use signature_check::TrustPolicy;
+pub(crate) use sigstore::parse as parse_attestations;
 pub(crate) use write::{store_facts, Origin};
 
 /// What happened to one file.

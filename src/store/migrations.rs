@@ -25,6 +25,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/014_github_check_runs.sql"),
     include_str!("schema/015_source_retention.sql"),
     include_str!("schema/016_deployment_approvals.sql"),
+    include_str!("schema/017_releases.sql"),
 ];
 
 /// The schema version this binary writes.

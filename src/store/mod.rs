@@ -43,6 +43,8 @@ pub const FACT_VIEWS: &[&str] = &[
     "org_people",
     "org_settings",
     "pr_reviews",
+    "release_assets",
+    "releases",
     "repo_collaborators",
     "repositories",
     "rulesets",

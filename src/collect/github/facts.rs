@@ -37,6 +37,10 @@ pub struct CollectSummary {
     pub deploy_events: usize,
     /// Organisation audit-log events new to the store.
     pub audit_events: usize,
+    /// Releases created or published in the window read.
+    pub releases: usize,
+    /// Attestations of those releases' assets, checked against the configured Sigstore trust.
+    pub attestations: usize,
 }
 
 impl CollectSummary {
@@ -46,7 +50,7 @@ impl CollectSummary {
             "organisation {org}: {} repositories in scope ({} left out), {} evidence items ({} unchanged since the last \
              run), {} facts; branch protection visible on {}, not visible on {}; {} answers not visible to the token, {} \
              saying a feature is off; since the last run: {} merged pull requests, {} workflow runs, {} deployment events, \
-             {} audit-log events",
+             {} audit-log events, {} releases with {} asset attestations",
             self.repositories,
             self.out_of_scope,
             self.evidence,
@@ -59,7 +63,9 @@ impl CollectSummary {
             self.pull_requests,
             self.workflow_runs,
             self.deploy_events,
-            self.audit_events
+            self.audit_events,
+            self.releases,
+            self.attestations
         )
     }
 }

@@ -1,6 +1,7 @@
 //! The GitHub collector: organisation settings and people, repositories, effective branch protection (classic and
 //! rulesets), Actions settings and workflows, environments, integrations and security alerts; operating evidence
-//! (merged pull requests, workflow runs, deployments and who approved them) and the audit log.
+//! (merged pull requests, workflow runs, deployments and who approved them, releases and the attestations of their
+//! assets) and the audit log.
 
 mod access_rows;
 mod actions_rows;
@@ -15,6 +16,7 @@ pub mod endpoints;
 mod facts;
 mod fetch;
 mod operating;
+mod releases;
 mod ruleset_rows;
 mod watermarks;
 mod workflow_files;
@@ -27,10 +29,17 @@ use anyhow::Result;
 use crate::collect::auth::Auth;
 use crate::collect::http::ApiClient;
 use crate::config::GithubConfig;
+use crate::ingest::TrustPolicy;
 use crate::store::{RunStatus, Store};
 
 /// Collects one organisation into the store as one run: all of it is committed, or the run is marked failed.
-pub fn collect(store: &Store, config: &GithubConfig, auth: impl Into<Auth>) -> Result<CollectSummary> {
+/// Attestations of release assets are checked against `trust`.
+pub fn collect(
+    store: &Store,
+    config: &GithubConfig,
+    auth: impl Into<Auth>,
+    trust: &TrustPolicy,
+) -> Result<CollectSummary> {
     let cached = crate::collect::cache::load(store.conn())?;
     let progress = crate::progress::Collection::on_terminal(&format!("collecting {}", config.org));
     let client = ApiClient::new(&config.api_url, auth)?.with_cache(cached).with_progress(progress);
@@ -60,11 +69,13 @@ pub fn collect(store: &Store, config: &GithubConfig, auth: impl Into<Auth>) -> R
     let stored = fetched.and_then(|(snapshot, operations, audit_log)| {
         store.in_transaction(|conn| {
             let mut summary = store_snapshot(conn, run_id, &snapshot)?;
-            let stored = operating::store(conn, run_id, &config.org, &operations, now)?;
+            let stored = operating::store(conn, run_id, &config.org, &operations, trust, now)?;
             summary.evidence += stored.evidence;
             summary.pull_requests = stored.pull_requests;
             summary.workflow_runs = stored.workflow_runs;
             summary.deploy_events = stored.deploy_events;
+            summary.releases = stored.releases;
+            summary.attestations = stored.attestations;
             summary.not_visible += stored.not_visible;
             summary.not_modified += operations.iter().flat_map(|o| o.responses()).filter(|r| r.not_modified).count();
             if let Some(audit_log) = &audit_log {

@@ -2,6 +2,7 @@
 //! and deployments with their statuses. Each collection reads back to where the previous successful one stopped
 //! (less a day of overlap, for reviews and statuses that arrive late), or `operating_days` on the first run. Where
 //! the window had workflow runs, the repository's artifact and log retention says when GitHub deletes their logs.
+//! Releases and the attestations of their assets are read in the same window (`releases.rs`).
 
 use std::collections::BTreeMap;
 
@@ -15,8 +16,10 @@ use serde_json::Value;
 use super::cells::{int, text, time, timestamp};
 use super::coverage::{judge, Coverage, Seen};
 use super::deployment_approvals::{self, DeploymentApprovals};
+use super::releases::{self, ReleaseAnswers};
 use crate::collect::http::{ApiClient, ApiResponse};
 use crate::config::GithubConfig;
+use crate::ingest::{store_facts, Origin, TrustPolicy};
 use crate::store::{add_evidence_batch, NewEvidence};
 
 /// What one repository's operating evidence answered.
@@ -42,6 +45,8 @@ pub struct OperatingAnswers {
     pub retention: Vec<ApiResponse>,
     /// Per deployment made by GitHub Actions: its workflow run's deployment reviews.
     pub approvals: Vec<DeploymentApprovals>,
+    /// Releases and the attestations of their assets' digests.
+    pub releases: ReleaseAnswers,
 }
 
 impl OperatingAnswers {
@@ -56,6 +61,7 @@ impl OperatingAnswers {
             .chain(self.statuses.iter().flat_map(|(_, pages)| pages))
             .chain(&self.retention)
             .chain(self.approvals.iter().flat_map(|a| a.job.iter().chain(&a.approvals)))
+            .chain(self.releases.responses())
     }
 }
 
@@ -68,13 +74,15 @@ const NEEDS: &str = "read access to the repository (Pull requests, Checks, Actio
 /// What the repository's artifact and log retention needs to be visible.
 const RETENTION_NEEDS: &str = "admin on the repository (Administration: read for an App)";
 
-fn newest_time(page: &ApiResponse, field: &str) -> Option<NaiveDateTime> {
+/// The time `field` of the last item on a page (listings are newest first, so the oldest on it).
+pub(super) fn newest_time(page: &ApiResponse, field: &str) -> Option<NaiveDateTime> {
     let body = page.json().ok()?;
     let last = body.as_array()?.last()?.clone();
     last.get(field)?.as_str().and_then(crate::time::parse_api_time)
 }
 
-fn items(pages: &[ApiResponse], key: Option<&str>) -> Vec<Value> {
+/// The items of the answered pages (under `key` for wrapped listings).
+pub(super) fn items(pages: &[ApiResponse], key: Option<&str>) -> Vec<Value> {
     pages
         .iter()
         .filter(|page| page.status == 200)
@@ -89,7 +97,8 @@ fn items(pages: &[ApiResponse], key: Option<&str>) -> Vec<Value> {
         .collect()
 }
 
-fn is_at_or_after(item: &Value, field: &str, since: NaiveDateTime) -> bool {
+/// Whether the item's time `field` is at or after `since`.
+pub(super) fn is_at_or_after(item: &Value, field: &str, since: NaiveDateTime) -> bool {
     item.get(field).and_then(Value::as_str).and_then(crate::time::parse_api_time).is_some_and(|at| at >= since)
 }
 
@@ -185,7 +194,20 @@ async fn fetch_repo(
         approvals.extend(deployment_approvals::fetch(client, &repo, id, &pages).await?);
         statuses.push((id, pages));
     }
-    Ok(OperatingAnswers { repo, since, pulls, reviews, checks, runs, deployments, statuses, retention, approvals })
+    let releases = releases::fetch(client, per_page, &repo, since).await?;
+    Ok(OperatingAnswers {
+        repo,
+        since,
+        pulls,
+        reviews,
+        checks,
+        runs,
+        deployments,
+        statuses,
+        retention,
+        approvals,
+        releases,
+    })
 }
 
 /// Reads the operating evidence of every repository (`concurrency` repositories at a time, in listing order).
@@ -224,6 +246,10 @@ pub struct StoredOperations {
     pub workflow_runs: usize,
     /// Deployment events new to the store.
     pub deploy_events: usize,
+    /// Releases read in the window.
+    pub releases: usize,
+    /// Attestations of release assets, checked.
+    pub attestations: usize,
     /// Answers the token could not see.
     pub not_visible: usize,
 }
@@ -238,6 +264,8 @@ struct Group<'a> {
     needs: &'static str,
     /// Whether it holds the window's events, so the watermark may move only when it was read.
     events: bool,
+    /// Whether GitHub answers 404 for "there is none".
+    absent_on_404: bool,
 }
 
 fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
@@ -248,6 +276,7 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
         pages: &answer.pulls,
         needs: NEEDS,
         events: true,
+        absent_on_404: false,
     }];
     for (number, pages) in &answer.reviews {
         groups.push(Group {
@@ -257,6 +286,7 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
             pages,
             needs: NEEDS,
             events: true,
+            absent_on_404: false,
         });
     }
     for (sha, pages) in &answer.checks {
@@ -267,6 +297,7 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
             pages,
             needs: NEEDS,
             events: true,
+            absent_on_404: false,
         });
     }
     groups.push(Group {
@@ -276,6 +307,7 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
         pages: &answer.runs,
         needs: NEEDS,
         events: true,
+        absent_on_404: false,
     });
     groups.push(Group {
         kind: "github.deployments",
@@ -284,6 +316,7 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
         pages: &answer.deployments,
         needs: NEEDS,
         events: true,
+        absent_on_404: false,
     });
     for (id, pages) in &answer.statuses {
         groups.push(Group {
@@ -293,6 +326,7 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
             pages,
             needs: NEEDS,
             events: true,
+            absent_on_404: false,
         });
     }
     for approvals in &answer.approvals {
@@ -305,6 +339,7 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
                 pages: &approvals.job,
                 needs: NEEDS,
                 events: true,
+                absent_on_404: false,
             });
         }
         if !approvals.approvals.is_empty() {
@@ -315,6 +350,7 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
                 pages: &approvals.approvals,
                 needs: NEEDS,
                 events: true,
+                absent_on_404: false,
             });
         }
     }
@@ -326,13 +362,34 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
             pages: &answer.retention,
             needs: RETENTION_NEEDS,
             events: false,
+            absent_on_404: false,
+        });
+    }
+    groups.push(Group {
+        kind: releases::RELEASES_KIND,
+        table: "releases",
+        subject: answer.repo.clone(),
+        pages: &answer.releases.pages,
+        needs: releases::RELEASES_NEEDS,
+        events: true,
+        absent_on_404: false,
+    });
+    for lookup in &answer.releases.attestations {
+        groups.push(Group {
+            kind: releases::ATTESTATIONS_KIND,
+            table: "attestations",
+            subject: format!("{}@{}", answer.repo, lookup.digest),
+            pages: &lookup.pages,
+            needs: releases::ATTESTATIONS_NEEDS,
+            events: true,
+            absent_on_404: true,
         });
     }
     groups
 }
 
-fn visible(pages: &[ApiResponse]) -> bool {
-    pages.iter().all(|page| page.status == 200 || page.status == 204)
+fn visible(group: &Group) -> bool {
+    matches!(judge(group.kind, group.needs, group.absent_on_404, group.pages), Seen::Visible | Seen::Absent)
 }
 
 /// Stores the answers as evidence, coverage, facts and the watermark the next collection starts from.
@@ -341,6 +398,7 @@ pub fn store(
     run_id: i64,
     org: &str,
     answers: &[OperatingAnswers],
+    trust: &TrustPolicy,
     now: NaiveDateTime,
 ) -> Result<StoredOperations> {
     let all: Vec<(usize, Group)> =
@@ -369,12 +427,14 @@ pub fn store(
     let mut deploys = conn.appender("deploy_events_history")?;
     let mut retention = conn.appender("actions_retention_history")?;
     let mut approvals = conn.appender("deployment_approvals_history")?;
+    let mut release_rows = conn.appender("releases_history")?;
+    let mut asset_rows = conn.appender("release_assets_history")?;
     let mut deployment_of: BTreeMap<(String, i64), Value> = BTreeMap::new();
     for (index, group) in &all {
         let answer = &answers[*index];
         let page_ids: Vec<i64> = next_id.by_ref().take(group.pages.len()).copied().collect();
-        let judged = judge(group.kind, group.needs, false, group.pages);
-        let seen = judged == Seen::Visible;
+        let judged = judge(group.kind, group.needs, group.absent_on_404, group.pages);
+        let seen = matches!(judged, Seen::Visible | Seen::Absent);
         let row = Coverage {
             org,
             subject: &group.subject,
@@ -390,9 +450,28 @@ pub fn store(
             stored.not_visible += 1;
             continue;
         }
+        if judged == Seen::Absent {
+            continue;
+        }
         for (page, evidence_id) in group.pages.iter().zip(&page_ids) {
             let body = page.json()?;
             let received = timestamp(page.received_at);
+            if group.kind == releases::ATTESTATIONS_KIND {
+                let facts = releases::attestation_facts(&body, &group.subject, trust)?;
+                for warning in &facts.warnings {
+                    tracing::warn!("{warning}");
+                }
+                let origin = Origin {
+                    run_id,
+                    evidence_id: *evidence_id,
+                    observed_at: page.received_at,
+                    subject: &group.subject,
+                    repo: Some(&answer.repo),
+                };
+                store_facts(conn, &origin, &facts)?;
+                stored.attestations += facts.attestations.len();
+                continue;
+            }
             let list = match group.kind {
                 "github.workflow_runs" => {
                     body.get("workflow_runs").and_then(Value::as_array).cloned().unwrap_or_default()
@@ -503,6 +582,20 @@ pub fn store(
                             approvals.append_row(duckdb::appender_params_from_iter(row))?;
                         }
                     }
+                    releases::RELEASES_KIND => {
+                        if !releases::in_window(item, answer.since) {
+                            continue;
+                        }
+                        let mut row = head();
+                        row.extend(releases::release_cells(&answer.repo, item));
+                        release_rows.append_row(duckdb::appender_params_from_iter(row))?;
+                        for cells in releases::asset_cells(&answer.repo, item) {
+                            let mut row = head();
+                            row.extend(cells);
+                            asset_rows.append_row(duckdb::appender_params_from_iter(row))?;
+                        }
+                        stored.releases += 1;
+                    }
                     "github.deployments" => {
                         let Some(id) = item.get("id").and_then(Value::as_i64) else { continue };
                         deployment_of.insert((answer.repo.clone(), id), item.clone());
@@ -543,7 +636,9 @@ pub fn store(
     deploys.flush()?;
     retention.flush()?;
     approvals.flush()?;
-    drop((coverage, pulls, reviews, runs, checks, deploys, retention, approvals));
+    release_rows.flush()?;
+    asset_rows.flush()?;
+    drop((coverage, pulls, reviews, runs, checks, deploys, retention, approvals, release_rows, asset_rows));
     stored.deploy_events = conn.query_row(
         "SELECT count(*) FROM deploy_events_history WHERE run_id = ? AND source = 'github'",
         [run_id],
@@ -558,7 +653,7 @@ pub fn store(
     stored.deploy_events -= removed;
     let windows: Vec<(&str, NaiveDateTime, NaiveDateTime)> = answers
         .iter()
-        .filter(|answer| groups(answer).iter().filter(|group| group.events).all(|group| visible(group.pages)))
+        .filter(|answer| groups(answer).iter().filter(|group| group.events).all(visible))
         .map(|answer| (answer.repo.as_str(), answer.since, now))
         .collect();
     super::watermarks::record(conn, run_id, org, KIND, &windows)?;
