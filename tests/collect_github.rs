@@ -324,6 +324,7 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
             "actions/checkout@v4",
             "actions/deploy-pages@v4",
             "actions/setup-node@v4",
+            "aquasecurity/trivy-action@0.28.0",
             "docker://python:3.12"
         ]
     );

@@ -54,6 +54,8 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "ART-05", "acme-demo/web-app v1.4.2"), "fail", "a mutable release");
     assert_eq!(verdict(&report, "BLD-12", "acme-demo/web-app v1.4.2"), "pass", "ships an SPDX asset");
     assert_eq!(verdict(&report, "BLD-12", "acme-demo/payments-api v2.3.0"), "fail");
+    assert_eq!(verdict(&report, "TST-06", "acme-demo/web-app"), "fail", "Trivy may fail without failing the run");
+    assert_eq!(verdict(&report, "TST-06", "acme-demo/payments-api"), "pass");
     assert_eq!(control_status(&report, "DEP-01"), "pass", "both production deployments were made by runs");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");

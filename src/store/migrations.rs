@@ -26,6 +26,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/015_source_retention.sql"),
     include_str!("schema/016_deployment_approvals.sql"),
     include_str!("schema/017_releases.sql"),
+    include_str!("schema/018_workflow_continue_on_error.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -1,5 +1,6 @@
 //! Reads GitHub Actions workflow files: their triggers, the token permissions they ask for, and every action or
-//! reusable workflow they use with whether it is pinned to a full commit SHA.
+//! reusable workflow they use with whether it is pinned to a full commit SHA and whether it may fail unnoticed
+//! (`continue-on-error`).
 
 use anyhow::Result;
 use base64::Engine;
@@ -59,7 +60,7 @@ pub fn workflow_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Res
     };
     let summary = summarise(&workflow);
     let mut facts = Vec::new();
-    for (job, uses) in uses_of(&workflow) {
+    for (job, uses, continue_on_error) in uses_of(&workflow) {
         let used = Used::parse(&uses);
         facts.push(Fact {
             table: "workflow_actions",
@@ -72,6 +73,7 @@ pub fn workflow_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Res
                 maybe_text(used.reference.as_deref()),
                 Cell::Text(used.kind.to_string()),
                 Cell::Boolean(used.pinned),
+                maybe_text(continue_on_error.as_deref()),
             ],
         });
     }
@@ -141,17 +143,28 @@ fn summarise(workflow: &Value) -> Summary {
     }
 }
 
-/// `(job, uses)` for every job-level reusable workflow and step-level action, in file order.
-fn uses_of(workflow: &Value) -> Vec<(String, String)> {
+/// `continue-on-error` as written (`true`, `false` or an expression), when set.
+fn continue_on_error(item: &Value) -> Option<String> {
+    match item.get("continue-on-error")? {
+        Value::Bool(flag) => Some(flag.to_string()),
+        Value::String(text) => Some(text.trim().to_string()),
+        _ => None,
+    }
+}
+
+/// `(job, uses, continue-on-error)` for every job-level reusable workflow and step-level action, jobs by name and
+/// steps in order; a step's own `continue-on-error` wins over its job's.
+fn uses_of(workflow: &Value) -> Vec<(String, String, Option<String>)> {
     let mut found = Vec::new();
     let Some(jobs) = workflow.get("jobs").and_then(Value::as_object) else { return found };
     for (name, job) in jobs {
+        let job_continues = continue_on_error(job);
         if let Some(uses) = job.get("uses").and_then(Value::as_str) {
-            found.push((name.clone(), uses.to_string()));
+            found.push((name.clone(), uses.to_string(), job_continues.clone()));
         }
         for step in job.get("steps").and_then(Value::as_array).into_iter().flatten() {
             if let Some(uses) = step.get("uses").and_then(Value::as_str) {
-                found.push((name.clone(), uses.to_string()));
+                found.push((name.clone(), uses.to_string(), continue_on_error(step).or_else(|| job_continues.clone())));
             }
         }
     }
@@ -233,6 +246,24 @@ mod tests {
         assert_eq!(workflow[11], Cell::Boolean(true), "pull_request_target");
         assert_eq!(facts[1].cells[7], Cell::Boolean(false));
         assert_eq!(facts[2].cells[7], Cell::Boolean(true));
+        assert_eq!(facts[1].cells[8], Cell::Null, "continue-on-error not set");
+    }
+
+    #[test]
+    fn continue_on_error_is_read_from_the_step_else_its_job() {
+        let yaml = "on: push\njobs:\n  scan:\n    continue-on-error: true\n    steps:\n      - uses: aquasecurity/trivy-action@v1\n      - uses: github/codeql-action/analyze@v3\n        continue-on-error: false\n  lint:\n    steps:\n      - uses: zizmorcore/zizmor-action@v1\n        continue-on-error: ${{ github.event_name == 'pull_request' }}\n      - uses: actions/checkout@v4\n";
+        let workflow: Value = serde_saphyr::from_str(yaml).unwrap();
+        let found: Vec<Option<String>> = uses_of(&workflow).into_iter().map(|(_, _, c)| c).collect();
+        assert_eq!(
+            found,
+            vec![
+                Some("${{ github.event_name == 'pull_request' }}".into()),
+                None,
+                Some("true".into()),
+                Some("false".into()),
+            ],
+            "jobs by name (lint, scan), steps in order"
+        );
     }
 
     #[test]
