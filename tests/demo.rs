@@ -57,6 +57,7 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "TST-06", "acme-demo/web-app"), "fail", "Trivy may fail without failing the run");
     assert_eq!(verdict(&report, "TST-06", "acme-demo/payments-api"), "pass");
     assert_eq!(control_status(&report, "DEP-01"), "pass", "both production deployments were made by runs");
+    assert_eq!(verdict(&report, "ART-06", "acme-demo"), "fail", "NPM_TOKEN is an organisation secret");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 
