@@ -58,6 +58,12 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "TST-06", "acme-demo/payments-api"), "pass");
     assert_eq!(control_status(&report, "DEP-01"), "pass", "both production deployments were made by runs");
     assert_eq!(verdict(&report, "ART-06", "acme-demo"), "fail", "NPM_TOKEN is an organisation secret");
+    assert_eq!(verdict(&report, "BLD-04", "acme-demo/web-app"), "fail", "no pipeline scanner");
+    assert_eq!(verdict(&report, "GOV-03", "acme-demo/payments-api"), "pass", "an organisation ruleset");
+    assert_eq!(verdict(&report, "GOV-03", "acme-demo/infra-terraform"), "fail", "classic protection only");
+    assert_eq!(verdict(&report, "GOV-06", "acme-demo"), "pass", "selected actions");
+    assert_eq!(verdict(&report, "GOV-06", "acme-demo/web-app"), "fail", "all actions allowed");
+    assert_eq!(control_status(&report, "TST-04"), "fail", "no dynamic scan before either production deployment");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 
