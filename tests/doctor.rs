@@ -44,6 +44,13 @@ fn an_owner_token_sees_everything_and_the_budget_suffices() {
     assert!(text.contains("readable on acme-demo/payments-api@main"), "{text}");
     assert!(text.contains("4997 of 5000 requests left") && text.contains("(enough)"), "{text}");
     assert!(text.contains("the organisation reports 6 repositories"), "{text}");
+    for operating in ["github.pull_requests", "github.workflow_runs", "github.deployments", "github.releases"] {
+        assert!(
+            text.contains(&format!("visible      {operating:<40} readable (probed on acme-demo/payments-api)")),
+            "{operating}: {text}"
+        );
+    }
+    assert!(text.contains("visible      github.audit_log"), "{text}");
 }
 
 #[test]

@@ -15,7 +15,8 @@ use crate::store::{add_evidence_batch, NewEvidence};
 pub const KIND: &str = "github.audit_log";
 
 /// What the audit log needs to be visible.
-const NEEDS: &str = "GitHub Enterprise Cloud and an owner's token with read:audit_log (Administration: read on the \
+pub(super) const NEEDS: &str =
+    "GitHub Enterprise Cloud and an owner's token with read:audit_log (Administration: read on the \
                      organisation for an App)";
 
 /// What the audit log answered.
@@ -26,15 +27,15 @@ pub struct AuditLogAnswers {
     pub pages: Vec<ApiResponse>,
 }
 
+/// The audit log's first page of events since `since`, oldest first.
+pub(super) fn path(org: &str, per_page: u32, since: NaiveDateTime) -> String {
+    let phrase = format!("created%3A%3E%3D{}", since.format("%Y-%m-%d"));
+    format!("/orgs/{org}/audit-log?include=all&order=asc&per_page={}&phrase={phrase}", per_page.clamp(1, 100))
+}
+
 /// Reads every event since `since` (the API pages with a cursor; the `Link` header is followed as given).
 pub async fn fetch(client: &ApiClient, org: &str, per_page: u32, since: NaiveDateTime) -> Result<AuditLogAnswers> {
-    let phrase = format!("created%3A%3E%3D{}", since.format("%Y-%m-%d"));
-    let pages = client
-        .get_all_pages(&format!(
-            "/orgs/{org}/audit-log?include=all&order=asc&per_page={}&phrase={phrase}",
-            per_page.clamp(1, 100)
-        ))
-        .await?;
+    let pages = client.get_all_pages(&path(org, per_page, since)).await?;
     Ok(AuditLogAnswers { since, pages })
 }
 

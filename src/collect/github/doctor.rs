@@ -1,11 +1,13 @@
 //! `pipeproof doctor`: before a long run, what the token can see, what it cannot (and what would fix that),
-//! and whether the rate-limit budget covers a full collection.
+//! and whether the rate-limit budget covers a full collection: state evidence, and the listings operating evidence
+//! starts from (pull requests, workflow runs, deployments, releases, the audit log).
 
 use anyhow::{anyhow, Result};
 use serde_json::Value;
 
 use super::coverage::{judge, Seen};
 use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, REPO_ENDPOINTS};
+use super::{audit_log_api, operating, releases};
 use crate::collect::http::ApiClient;
 
 /// One kind of evidence and whether the token can read it.
@@ -34,8 +36,12 @@ pub struct Diagnosis {
     pub checks: Vec<Check>,
 }
 
-/// Asks GitHub, with the configured token, what a collection of `org` would be able to see.
-pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32) -> Result<Diagnosis> {
+/// The operating listings probed per repository (the audit log is one more per organisation).
+const OPERATING_LISTINGS_PER_REPO: i64 = 4;
+
+/// Asks GitHub, with the configured token, what a collection of `org` would be able to see; with `operating_days`
+/// above 0, operating evidence too, read that far back.
+pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32, operating_days: u32) -> Result<Diagnosis> {
     let rate = client.get(&client.url("/rate_limit"), 1).await?;
     let rate_limit = rate.json().ok().and_then(|body| {
         let core = body.pointer("/resources/core")?;
@@ -114,7 +120,12 @@ pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32) -> Result<Di
             follow_ups_per_repo += items;
             checks.push(check);
         }
+        if operating_days > 0 {
+            let since = super::watermarks::floor(operating_days, crate::time::now_utc());
+            checks.extend(probe_operating(client, org, name, branch, per_page.clamp(1, 100), since).await?);
+        }
     }
+    let operating = if operating_days > 0 { 1 + repo_count * OPERATING_LISTINGS_PER_REPO } else { 0 };
     let pages = (repo_count + i64::from(per_page) - 1) / i64::from(per_page.max(1));
     Ok(Diagnosis {
         token_kind: org_response.token_kind.to_string(),
@@ -124,7 +135,8 @@ pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32) -> Result<Di
             + pages.max(1)
             + ORG_ENDPOINTS.len() as i64
             + follow_ups
-            + repo_count * (1 + REPO_ENDPOINTS.len() as i64 + follow_ups_per_repo),
+            + repo_count * (1 + REPO_ENDPOINTS.len() as i64 + follow_ups_per_repo)
+            + operating,
         checks,
     })
 }
@@ -146,12 +158,47 @@ async fn probe(client: &ApiClient, endpoint: &Endpoint, scope: &Scope<'_>, per_p
         }
         _ => 0,
     };
-    let on = scope.repo.map(|repo| format!(" (probed on {repo})")).unwrap_or_default();
+    Ok((check(endpoint.kind, seen, scope.repo), follow_ups))
+}
+
+/// A check from what GitHub answered about `kind`, naming the repository it was probed on.
+fn check(kind: &str, seen: Seen, repo: Option<&str>) -> Check {
+    let on = repo.map(|repo| format!(" (probed on {repo})")).unwrap_or_default();
     let (visible, detail) = match seen {
         Seen::Visible => (true, format!("readable{on}")),
         Seen::Absent => (true, format!("readable{on}: GitHub says there is none")),
         Seen::FeatureOff(reason) => (true, format!("{reason}{on}")),
         Seen::NotVisible(reason) => (false, format!("{reason}{on}")),
     };
-    Ok((Check { evidence: endpoint.kind.to_string(), visible, detail }, follow_ups))
+    Check { evidence: kind.to_string(), visible, detail }
+}
+
+/// Asks for the first page of each listing operating evidence starts from, as the collector asks for it: pull
+/// requests, workflow runs, deployments and releases of `repo`, and the organisation's audit log.
+async fn probe_operating(
+    client: &ApiClient,
+    org: &str,
+    repo: &str,
+    branch: &str,
+    per_page: u32,
+    since: chrono::NaiveDateTime,
+) -> Result<Vec<Check>> {
+    let listings = [
+        ("github.pull_requests", operating::NEEDS, operating::pulls_path(repo, branch, per_page), Some(repo)),
+        (
+            "github.workflow_runs",
+            operating::NEEDS,
+            operating::runs_path(repo, per_page, &operating::created_since(since)),
+            Some(repo),
+        ),
+        ("github.deployments", operating::NEEDS, operating::deployments_path(repo, per_page), Some(repo)),
+        (releases::RELEASES_KIND, releases::RELEASES_NEEDS, releases::releases_path(repo, per_page), Some(repo)),
+        (audit_log_api::KIND, audit_log_api::NEEDS, audit_log_api::path(org, per_page, since), None),
+    ];
+    let mut checks = Vec::new();
+    for (kind, needs, path, on) in listings {
+        let response = client.get(&client.url(&path), 1).await?;
+        checks.push(check(kind, judge(kind, needs, false, std::slice::from_ref(&response)), on));
+    }
+    Ok(checks)
 }

@@ -69,7 +69,8 @@ impl OperatingAnswers {
 pub const KIND: &str = "github.operating";
 
 /// What operating evidence needs to be visible.
-const NEEDS: &str = "read access to the repository (Pull requests, Checks, Actions and Deployments: read for an App)";
+pub(super) const NEEDS: &str =
+    "read access to the repository (Pull requests, Checks, Actions and Deployments: read for an App)";
 
 /// What the repository's artifact and log retention needs to be visible.
 const RETENTION_NEEDS: &str = "admin on the repository (Administration: read for an App)";
@@ -102,6 +103,29 @@ pub(super) fn is_at_or_after(item: &Value, field: &str, since: NaiveDateTime) ->
     item.get(field).and_then(Value::as_str).and_then(crate::time::parse_api_time).is_some_and(|at| at >= since)
 }
 
+/// The listing of pull requests closed into `branch`, most recently updated first.
+pub(super) fn pulls_path(repo: &str, branch: &str, per_page: u32) -> String {
+    format!(
+        "/repos/{repo}/pulls?state=closed&base={}&sort=updated&direction=desc&per_page={per_page}",
+        super::fetch::encode_branch(branch)
+    )
+}
+
+/// The listing of workflow runs whose creation matches `created` (GitHub's search syntax, URL-encoded).
+pub(super) fn runs_path(repo: &str, per_page: u32, created: &str) -> String {
+    format!("/repos/{repo}/actions/runs?per_page={per_page}&created={created}")
+}
+
+/// The `created` filter for runs created on or after `since`'s day.
+pub(super) fn created_since(since: NaiveDateTime) -> String {
+    format!("%3E%3D{}", since.format("%Y-%m-%d"))
+}
+
+/// The listing of deployments, newest first.
+pub(super) fn deployments_path(repo: &str, per_page: u32) -> String {
+    format!("/repos/{repo}/deployments?per_page={per_page}")
+}
+
 /// GitHub answers at most this many workflow runs for a listing filtered by creation time.
 const RUNS_SEARCH_CAP: i64 = 1000;
 
@@ -118,9 +142,9 @@ async fn workflow_runs(
     since: NaiveDateTime,
     now: NaiveDateTime,
 ) -> Result<Vec<ApiResponse>> {
-    let path = |created: String| format!("/repos/{repo}/actions/runs?per_page={per_page}&created={created}");
+    let path = |created: String| runs_path(repo, per_page, &created);
     let within_cap = |page: &ApiResponse| !over_the_cap(page);
-    let whole = client.get_pages_while(&path(format!("%3E%3D{}", since.format("%Y-%m-%d"))), within_cap).await?;
+    let whole = client.get_pages_while(&path(created_since(since)), within_cap).await?;
     if !whole.first().is_some_and(over_the_cap) {
         return Ok(whole);
     }
@@ -152,15 +176,7 @@ async fn fetch_repo(
 ) -> Result<OperatingAnswers> {
     let still_recent =
         |field: &'static str| move |page: &ApiResponse| newest_time(page, field).is_some_and(|at| at >= since);
-    let pulls = client
-        .get_pages_while(
-            &format!(
-                "/repos/{repo}/pulls?state=closed&base={}&sort=updated&direction=desc&per_page={per_page}",
-                super::fetch::encode_branch(&branch)
-            ),
-            still_recent("updated_at"),
-        )
-        .await?;
+    let pulls = client.get_pages_while(&pulls_path(&repo, &branch, per_page), still_recent("updated_at")).await?;
     let mut reviews = Vec::new();
     let mut checks = Vec::new();
     for pull in items(&pulls, None).iter().filter(|p| is_at_or_after(p, "merged_at", since)) {
@@ -182,9 +198,7 @@ async fn fetch_repo(
         let path = format!("/repos/{repo}/actions/permissions/artifact-and-log-retention");
         vec![client.get(&client.url(&path), 1).await?]
     };
-    let deployments = client
-        .get_pages_while(&format!("/repos/{repo}/deployments?per_page={per_page}"), still_recent("created_at"))
-        .await?;
+    let deployments = client.get_pages_while(&deployments_path(&repo, per_page), still_recent("created_at")).await?;
     let mut statuses = Vec::new();
     let mut approvals = Vec::new();
     for deployment in items(&deployments, None).iter().filter(|d| is_at_or_after(d, "created_at", since)) {

@@ -60,10 +60,15 @@ fn asset_digest(asset: &Value) -> Option<String> {
     (hex.len() == 64 && hex.bytes().all(|b| b.is_ascii_hexdigit())).then(|| format!("sha256:{}", hex.to_lowercase()))
 }
 
+/// The listing of a repository's releases, newest first.
+pub fn releases_path(repo: &str, per_page: u32) -> String {
+    format!("/repos/{repo}/releases?per_page={per_page}")
+}
+
 /// Reads the releases of `repo` back to `since`, then the attestations of each asset digest published since.
 pub async fn fetch(client: &ApiClient, per_page: u32, repo: &str, since: NaiveDateTime) -> Result<ReleaseAnswers> {
     let pages = client
-        .get_pages_while(&format!("/repos/{repo}/releases?per_page={per_page}"), |page| {
+        .get_pages_while(&releases_path(repo, per_page), |page| {
             newest_time(page, "created_at").is_some_and(|at| at >= since)
         })
         .await?;
