@@ -82,6 +82,28 @@ fn synthetic_org() -> Cassette {
             _ => interactions.extend(interaction(path, 403, serde_json::json!({ "message": "Resource not accessible by integration" }), None, None)),
         }
     }
+    for page in 1..=pages {
+        let values: Vec<serde_json::Value> = ((page - 1) * PER_PAGE..page * PER_PAGE)
+            .map(|i| serde_json::json!({ "repository_full_name": format!("bench/repo-{i:04}"),
+                                         "properties": [{ "property_name": "owner", "value": format!("team-{}", i % 40) },
+                                                        { "property_name": "tier", "value": format!("tier-{}", i % 3 + 1) }] }))
+            .collect();
+        let path = if page == 1 {
+            format!("/orgs/bench/properties/values?per_page={PER_PAGE}")
+        } else {
+            format!("/organizations/1/properties/values?per_page={PER_PAGE}&page={page}")
+        };
+        let link = (page < pages).then(|| {
+            format!("<{{base}}/organizations/1/properties/values?per_page={PER_PAGE}&page={}>; rel=\"next\"", page + 1)
+        });
+        interactions.extend(interaction(
+            path,
+            200,
+            serde_json::Value::Array(values),
+            Some(format!("W/\"values-{page}\"")),
+            link,
+        ));
+    }
     interactions.extend(org_endpoints());
     for i in 0..REPOS {
         interactions.extend(repo_endpoints(&format!("bench/repo-{i:04}"), i));

@@ -287,12 +287,7 @@ fn doctor(config_path: &Path) -> Result<u8> {
 fn doctor_one(github: &GithubConfig) -> Result<u8> {
     let client = crate::collect::http::ApiClient::new(&github.api_url, github.auth()?)?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    let diagnosis = runtime.block_on(crate::collect::github::doctor::diagnose(
-        &client,
-        &github.org,
-        github.per_page,
-        github.operating_days,
-    ))?;
+    let diagnosis = runtime.block_on(crate::collect::github::doctor::diagnose(&client, github))?;
     println!(
         "token: {}{}",
         diagnosis.token_kind,

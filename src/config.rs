@@ -141,6 +141,11 @@ pub struct GithubConfig {
     /// Whether archived repositories are in scope (they are read-only; controls mark them not applicable).
     #[serde(default = "default_true")]
     pub archived: bool,
+    /// Release branches whose protection is read beside the default branch's: patterns on the branch name, e.g.
+    /// `release/*` (`*` also crosses `/`). Each pattern costs at most one listing per repository, and each branch found two
+    /// requests (classic protection and the rules that apply to it).
+    #[serde(default)]
+    pub release_branches: Vec<String>,
     /// Authenticate as a GitHub App installation (recommended for organisations: read-only permissions an owner
     /// grants, its own rate limit, no personal seat) instead of with the token in `token_env`.
     #[serde(default)]
@@ -205,6 +210,7 @@ impl GithubConfig {
             include: Vec::new(),
             exclude: Vec::new(),
             archived: true,
+            release_branches: Vec::new(),
             app: None,
             operating_days: default_operating_days(),
         }

@@ -161,17 +161,18 @@ fn an_unchanged_second_run_is_answered_304_and_reuses_stored_evidence() {
     assert!(asked_again_with_tag > 60, "state evidence is asked again: {asked_again_with_tag}");
     assert_eq!(conditional, asked_again_with_tag, "every URL that answered with an ETag is asked conditionally");
     // Only the workflow-run listings and the audit log are new requests (their `created>=` window moved to the
-    // watermark); the replay fills their times afresh, so they are new bytes. Every other answer is stored once.
+    // watermark); the replay fills their times afresh, so they are new bytes; and each run's own manifest is new.
+    // Every other answer is stored once.
     assert_eq!(
         count(
             &store,
-            "SELECT count(*) FROM evidence e WHERE run_id = 2 AND kind NOT IN ('github.workflow_runs', 'github.audit_log')
+            "SELECT count(*) FROM evidence e WHERE run_id = 2 AND kind NOT IN ('github.workflow_runs', 'github.audit_log', 'pipeproof.collection')
              AND NOT EXISTS (SELECT 1 FROM evidence f WHERE f.run_id = 1 AND f.sha256 = e.sha256)"
         ),
         0,
         "nothing stored twice"
     );
-    assert!(count(&store, "SELECT count(*) FROM blobs") <= blobs_after_first + 4);
+    assert!(count(&store, "SELECT count(*) FROM blobs") <= blobs_after_first + 5, "four new answers and the manifest");
     assert_eq!(
         count(&store, "SELECT count(*) FROM evidence WHERE run_id = 2 AND provenance->>'observed_unchanged' = 'true'"),
         second.not_modified as i64

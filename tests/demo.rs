@@ -16,6 +16,16 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "SRC-05", "acme-demo/docs-site"), "fail");
     assert_eq!(verdict(&report, "SRC-05", "acme-demo/ml-pipeline"), "unknown");
     assert_eq!(verdict(&report, "SRC-05", "acme-demo/legacy-tools"), "not_applicable");
+    assert_eq!(verdict(&report, "SRC-05", "acme-demo/web-app"), "fail", "release/1.4 is not protected");
+    assert_eq!(verdict(&report, "GOV-02", "acme-demo/payments-api"), "pass", "owner and tier set");
+    assert_eq!(verdict(&report, "GOV-02", "acme-demo/infra-terraform"), "fail", "no tier");
+    assert_eq!(verdict(&report, "GOV-02", "acme-demo/legacy-tools"), "not_applicable");
+    assert_eq!(verdict(&report, "GOV-01", "acme-demo"), "pass", "collected just now, with no period");
+    assert_eq!(
+        verdict(&report, "MON-05", "acme-demo/web-app .github/workflows/deploy.yml deploy"),
+        "fail",
+        "a self-hosted job with neither a time limit nor a runtime monitor"
+    );
     assert_eq!(verdict(&report, "SRC-06", "acme-demo/web-app"), "pass");
     assert_eq!(verdict(&report, "SRC-06", "acme-demo/infra-terraform"), "fail");
     assert_eq!(verdict(&report, "SRC-10", "acme-demo/infra-terraform"), "fail");

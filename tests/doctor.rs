@@ -18,7 +18,8 @@ fn run_doctor(owner_token: bool) -> (Option<i32>, String) {
     std::fs::write(
         &config,
         format!(
-            "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DOCTOR_TOKEN\n  per_page: 4\n",
+            "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DOCTOR_TOKEN\n  per_page: 4\n  \
+             release_branches: [\"release/*\"]\n",
             server.base_url()
         ),
     )
@@ -51,6 +52,10 @@ fn an_owner_token_sees_everything_and_the_budget_suffices() {
         );
     }
     assert!(text.contains("visible      github.audit_log"), "{text}");
+    assert!(
+        text.contains("readable (probed on acme-demo/payments-api); 2 branch(es) there match release/*"),
+        "the release branches are listed as the collector lists them: {text}"
+    );
 }
 
 #[test]

@@ -4,5 +4,6 @@ pub mod auth;
 pub mod cache;
 pub mod github;
 pub mod http;
+pub mod manifest;
 pub mod replay;
 pub mod retry;

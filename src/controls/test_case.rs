@@ -24,6 +24,10 @@ pub struct TestCase {
     /// Parameter values for this case (others keep the control's defaults).
     #[serde(default)]
     pub params: BTreeMap<String, serde_json::Value>,
+    /// The period evaluated, as `--period` takes it (`2026-Q2`, `2026-05`, `2026-05-01..2026-05-31`); without one
+    /// the case is evaluated as of 2100-01-01, with no period.
+    #[serde(default)]
+    pub period: Option<String>,
     /// Fact rows per fact table (e.g. `branch_rules`); bookkeeping columns (run, evidence, time) are filled in.
     pub facts: BTreeMap<String, Vec<BTreeMap<String, serde_json::Value>>>,
     /// Every resource the control must judge, with its status; no other resource may appear.

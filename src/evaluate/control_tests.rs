@@ -86,9 +86,13 @@ fn run_case(control: &Control, case: &TestCase) -> Result<Vec<String>> {
             .ok_or_else(|| input_error(format!("sets {name:?}, which is not a parameter of {}", control.id)))?;
         *slot = ParamUse { value: value.clone(), origin: "test case".into() };
     }
-    let as_of = chrono::NaiveDate::from_ymd_opt(2100, 1, 1).expect("date").and_hms_opt(0, 0, 0).expect("time");
-    let sandbox = Sandbox::open(&path, &super::Scope::at(as_of), QUERY_TIME_LIMIT)?;
-    let outcome = evaluate_control(&sandbox, control, params, &as_of);
+    let now = chrono::NaiveDate::from_ymd_opt(2100, 1, 1).expect("date").and_hms_opt(0, 0, 0).expect("time");
+    let scope = match &case.period {
+        Some(text) => super::Scope::for_period(crate::period::Period::parse(text)?, None, now)?,
+        None => super::Scope::at(now),
+    };
+    let sandbox = Sandbox::open(&path, &scope, QUERY_TIME_LIMIT)?;
+    let outcome = evaluate_control(&sandbox, control, params, &scope.as_of);
 
     let mut failures = Vec::new();
     if let Some(error) = &outcome.error {

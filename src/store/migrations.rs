@@ -27,6 +27,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/016_deployment_approvals.sql"),
     include_str!("schema/017_releases.sql"),
     include_str!("schema/018_workflow_continue_on_error.sql"),
+    include_str!("schema/019_repo_properties.sql"),
+    include_str!("schema/020_workflow_jobs.sql"),
+    include_str!("schema/021_collection_runs.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -1,14 +1,16 @@
 //! `pipeproof doctor`: before a long run, what the token can see, what it cannot (and what would fix that),
 //! and whether the rate-limit budget covers a full collection: state evidence, and the listings operating evidence
-//! starts from (pull requests, workflow runs, deployments, releases, the audit log).
+//! starts from (pull requests, workflow runs, deployments, releases, the audit log) and the release branches.
 
 use anyhow::{anyhow, Result};
 use serde_json::Value;
 
 use super::coverage::{judge, Seen};
-use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, REPO_ENDPOINTS};
-use super::{audit_log_api, operating, releases};
+use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, RELEASE_REFS, REPO_ENDPOINTS};
+use super::fetch::Fetched;
+use super::{audit_log_api, operating, release_branches, releases};
 use crate::collect::http::ApiClient;
+use crate::config::GithubConfig;
 
 /// One kind of evidence and whether the token can read it.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,9 +41,12 @@ pub struct Diagnosis {
 /// The operating listings probed per repository (the audit log is one more per organisation).
 const OPERATING_LISTINGS_PER_REPO: i64 = 4;
 
-/// Asks GitHub, with the configured token, what a collection of `org` would be able to see; with `operating_days`
-/// above 0, operating evidence too, read that far back.
-pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32, operating_days: u32) -> Result<Diagnosis> {
+/// Asks GitHub, with the configured token, what a collection of the configured organisation would be able to see;
+/// with `operating_days` above 0, operating evidence too, read that far back; with `release_branches`, the listing
+/// of release branches.
+pub async fn diagnose(client: &ApiClient, config: &GithubConfig) -> Result<Diagnosis> {
+    let (org, per_page, operating_days) = (config.org.as_str(), config.per_page, config.operating_days);
+    let prefixes = release_branches::prefixes(&config.release_branches);
     let rate = client.get(&client.url("/rate_limit"), 1).await?;
     let rate_limit = rate.json().ok().and_then(|body| {
         let core = body.pointer("/resources/core")?;
@@ -86,6 +91,7 @@ pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32, operating_da
         checks.push(check);
     }
     let mut follow_ups_per_repo = 0;
+    let mut release_per_repo = prefixes.len() as i64;
     checks.push(Check {
         evidence: "repository inventory".into(),
         visible: listing.status == 200,
@@ -120,6 +126,11 @@ pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32, operating_da
             follow_ups_per_repo += items;
             checks.push(check);
         }
+        if !prefixes.is_empty() {
+            let (check, found) = probe_release_branches(client, config, name, branch, &prefixes).await?;
+            release_per_repo += 2 * found;
+            checks.push(check);
+        }
         if operating_days > 0 {
             let since = super::watermarks::floor(operating_days, crate::time::now_utc());
             checks.extend(probe_operating(client, org, name, branch, per_page.clamp(1, 100), since).await?);
@@ -135,7 +146,7 @@ pub async fn diagnose(client: &ApiClient, org: &str, per_page: u32, operating_da
             + pages.max(1)
             + ORG_ENDPOINTS.len() as i64
             + follow_ups
-            + repo_count * (1 + REPO_ENDPOINTS.len() as i64 + follow_ups_per_repo)
+            + repo_count * (1 + REPO_ENDPOINTS.len() as i64 + follow_ups_per_repo + release_per_repo)
             + operating,
         checks,
     })
@@ -159,6 +170,38 @@ async fn probe(client: &ApiClient, endpoint: &Endpoint, scope: &Scope<'_>, per_p
         _ => 0,
     };
     Ok((check(endpoint.kind, seen, scope.repo), follow_ups))
+}
+
+/// Lists `repo`'s release branches as the collector does and says whether they are visible; also how many it has
+/// (each costs two requests: classic protection and the rules on it), to estimate the budget from.
+async fn probe_release_branches(
+    client: &ApiClient,
+    config: &GithubConfig,
+    repo: &str,
+    branch: &str,
+    prefixes: &[String],
+) -> Result<(Check, i64)> {
+    let mut pages = Vec::new();
+    for prefix in prefixes {
+        let path =
+            format!("{}?per_page={}", release_branches::listing_path(repo, prefix), config.per_page.clamp(1, 100));
+        pages.push(client.get(&client.url(&path), 1).await?);
+    }
+    let seen = judge(RELEASE_REFS.kind, RELEASE_REFS.needs, false, &pages);
+    let listing = Fetched {
+        endpoint: &RELEASE_REFS,
+        repo: Some(repo.to_string()),
+        branch: Some(branch.to_string()),
+        parent: None,
+        pages,
+    };
+    let found = release_branches::found(std::slice::from_ref(&listing), &config.release_branches)?.len() as i64;
+    let mut check = check(RELEASE_REFS.kind, seen, Some(repo));
+    if check.visible {
+        check.detail =
+            format!("{}; {found} branch(es) there match {}", check.detail, config.release_branches.join(", "));
+    }
+    Ok((check, found))
 }
 
 /// A check from what GitHub answered about `kind`, naming the repository it was probed on.

@@ -7,7 +7,7 @@ use anyhow::Result;
 use duckdb::types::Value as Cell;
 use serde_json::Value;
 
-use super::{access_rows, actions_rows, alert_rows, ruleset_rows, workflow_files};
+use super::{access_rows, actions_rows, alert_rows, property_rows, ruleset_rows, workflow_files};
 
 /// One fact row: the table it goes to and its cells after the common `run_id, evidence_id, observed_at, org` (the
 /// first cell is the repository, NULL for organisation-level rows).
@@ -128,7 +128,7 @@ const TEAM_REPOS: Endpoint = Endpoint {
 
 const WORKFLOW_FILE: Endpoint = Endpoint {
     kind: "github.workflow_file",
-    tables: &["workflows", "workflow_actions"],
+    tables: &["workflows", "workflow_actions", "workflow_jobs"],
     shape: Shape::Object,
     needs: "read access to the repository's contents (Contents: read)",
     extract: workflow_files::workflow_file,
@@ -270,6 +270,15 @@ pub static ORG_ENDPOINTS: &[Endpoint] = &[
         ..BASE
     },
     Endpoint {
+        kind: "github.custom_properties",
+        tables: &["repo_properties"],
+        path: "/orgs/{org}/properties/values",
+        shape: Shape::List,
+        needs: "an organisation member's token (read:org; Custom properties: read on the organisation for an App)",
+        extract: property_rows::repository_values,
+        ..BASE
+    },
+    Endpoint {
         kind: "github.org_runners",
         tables: &["runners"],
         path: "/orgs/{org}/actions/runners",
@@ -407,7 +416,7 @@ pub static REPO_ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         kind: "github.workflows",
-        tables: &["workflows", "workflow_actions"],
+        tables: &["workflows", "workflow_actions", "workflow_jobs"],
         path: "/repos/{repo}/actions/workflows",
         shape: Shape::Wrapped("workflows"),
         needs: "read access to the repository (Actions: read for an App)",
@@ -426,6 +435,28 @@ pub static REPO_ENDPOINTS: &[Endpoint] = &[
         ..BASE
     },
 ];
+
+/// The branches matching a release-branch pattern's literal prefix (`/git/matching-refs/heads/{prefix}`), per
+/// repository; the branches found get their classic protection and [`RELEASE_BRANCH_RULES`] read.
+pub static RELEASE_REFS: Endpoint = Endpoint {
+    kind: "github.release_branches",
+    tables: &["branch_rules"],
+    part: "release_branches",
+    shape: Shape::List,
+    needs: "read access to the repository (Contents: read for an App)",
+    ..BASE
+};
+
+/// The rules GitHub applies to a release branch, as one `branch_rules` row that is not the default branch's.
+pub static RELEASE_BRANCH_RULES: Endpoint = Endpoint {
+    kind: "github.branch_rules",
+    path: "/repos/{repo}/rules/branches/{branch}",
+    shape: Shape::List,
+    needs: "read access to the repository (Metadata: read)",
+    unseen: Some(ruleset_rows::release_rules_not_visible),
+    whole: Some(ruleset_rows::release_branch_rules),
+    ..BASE
+};
 
 impl Endpoint {
     /// The endpoint's path for a scope.

@@ -15,9 +15,9 @@ pub struct CollectSummary {
     pub evidence: usize,
     /// Repositories observed.
     pub repositories: usize,
-    /// Default branches whose protection could be read.
+    /// Default and release branches whose protection could be read.
     pub branches_visible: usize,
-    /// Default branches whose protection the token could not read.
+    /// Default and release branches whose protection the token could not read.
     pub branches_not_visible: usize,
     /// Answers that were `304 Not Modified` (free against the primary rate limit) and reused stored evidence.
     pub not_modified: usize,
@@ -360,7 +360,7 @@ fn append_branch_rule(
         org,
         protection.repo,
         protection.branch,
-        true,
+        protection.default_branch,
         "classic",
         rule.visible,
         rule.not_visible_reason,

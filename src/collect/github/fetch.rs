@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use anyhow::{anyhow, Result};
 use futures_util::StreamExt;
 
-use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, REPO_ENDPOINTS};
+use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, RELEASE_BRANCH_RULES, RELEASE_REFS, REPO_ENDPOINTS};
 use crate::collect::http::{ApiClient, ApiResponse};
 use crate::config::GithubConfig;
 
@@ -17,13 +17,14 @@ pub struct GithubSnapshot {
     pub org_response: ApiResponse,
     /// `GET /orgs/{org}/repos`, every page.
     pub repo_pages: Vec<ApiResponse>,
-    /// `GET /repos/{owner}/{repo}/branches/{default}/protection`, per in-scope repository with a default branch.
+    /// `GET /repos/{owner}/{repo}/branches/{branch}/protection`, per in-scope repository's default branch, then per
+    /// release branch found.
     pub protections: Vec<BranchProtectionResponse>,
     /// The repositories in scope (`owner/name`); the listing pages are kept whole as evidence regardless.
     pub in_scope: BTreeSet<String>,
     /// How many listed repositories the config's scope left out.
     pub out_of_scope: usize,
-    /// The answers of every other endpoint (organisation-wide, then per repository, then follow-ups).
+    /// The answers of every other endpoint (release-branch listings, organisation-wide, per repository, follow-ups).
     pub fetched: Vec<Fetched>,
 }
 
@@ -61,18 +62,20 @@ impl GithubSnapshot {
     }
 }
 
-/// The protection answer for one repository's default branch.
+/// The protection answer for one repository's default branch or one of its release branches.
 pub struct BranchProtectionResponse {
     /// `owner/name`.
     pub repo: String,
     /// The branch asked about.
     pub branch: String,
+    /// Whether it is the repository's default branch (else a release branch).
+    pub default_branch: bool,
     /// The answer, whatever its status.
     pub response: ApiResponse,
 }
 
-/// Fetches the organisation, its repositories and each in-scope default branch's protection (`concurrency` at a
-/// time, results kept in repository order).
+/// Fetches the organisation, its repositories, the release branches of each in-scope repository and the protection
+/// of its default and release branches (`concurrency` at a time, results kept in repository order).
 pub async fn fetch_snapshot(client: &ApiClient, config: &GithubConfig) -> Result<GithubSnapshot> {
     let org = config.org.as_str();
     let per_page = config.per_page.clamp(1, 100);
@@ -101,15 +104,20 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GithubConfig) -> Result
         listed.iter().filter(|r| config.in_scope(&r.name, r.archived)).map(|r| r.name.clone()).collect();
     let out_of_scope = listed.len() - in_scope.len();
     let listed: Vec<Listed> = listed.into_iter().filter(|r| in_scope.contains(&r.name)).collect();
-    let wanted: Vec<(String, String)> =
-        listed.iter().filter_map(|r| Some((r.name.clone(), r.default_branch.clone()?))).collect();
+    let release_listings = run_jobs(client, config, release_listing_jobs(config, &listed)).await?;
+    let release_branches = super::release_branches::found(&release_listings, &config.release_branches)?;
+    let wanted: Vec<(String, String, bool)> = listed
+        .iter()
+        .filter_map(|r| Some((r.name.clone(), r.default_branch.clone()?, true)))
+        .chain(release_branches.iter().map(|(repo, branch)| (repo.clone(), branch.clone(), false)))
+        .collect();
     client.progress().plan(wanted.len());
-    let requests = wanted.into_iter().map(|(repo, branch)| async move {
+    let requests = wanted.into_iter().map(|(repo, branch, default_branch)| async move {
         let url = client.url(&format!("/repos/{repo}/branches/{}/protection", encode_branch(&branch)));
         let response = client.get(&url, 1).await?;
         client.progress().done();
         tracing::debug!("{repo}@{branch}: branch protection HTTP {}", response.status);
-        Ok::<_, anyhow::Error>(BranchProtectionResponse { repo, branch, response })
+        Ok::<_, anyhow::Error>(BranchProtectionResponse { repo, branch, default_branch, response })
     });
     let protections: Vec<BranchProtectionResponse> = futures_util::stream::iter(requests)
         .buffered(config.concurrency.max(1))
@@ -117,12 +125,38 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GithubConfig) -> Result
         .await
         .into_iter()
         .collect::<Result<_>>()?;
-    let fetched = fetch_endpoints(client, config, &listed).await?;
+    let mut fetched = release_listings;
+    fetched.extend(fetch_endpoints(client, config, &listed, &release_branches).await?);
     Ok(GithubSnapshot { org: org.to_string(), org_response, repo_pages, protections, in_scope, out_of_scope, fetched })
 }
 
-/// Asks every organisation and repository endpoint, then the follow-up requests their listings call for.
-async fn fetch_endpoints(client: &ApiClient, config: &GithubConfig, repos: &[Listed]) -> Result<Vec<Fetched>> {
+/// The listings of each repository's branches under the release-branch patterns' prefixes (none when no pattern
+/// is configured).
+fn release_listing_jobs(config: &GithubConfig, repos: &[Listed]) -> Vec<Job> {
+    let prefixes = super::release_branches::prefixes(&config.release_branches);
+    let mut jobs = Vec::new();
+    for repo in repos {
+        for prefix in &prefixes {
+            jobs.push(Job {
+                endpoint: &RELEASE_REFS,
+                repo: Some(repo.name.clone()),
+                branch: repo.default_branch.clone(),
+                parent: None,
+                path: super::release_branches::listing_path(&repo.name, prefix),
+            });
+        }
+    }
+    jobs
+}
+
+/// Asks every organisation and repository endpoint and the rules on each release branch, then the follow-up
+/// requests their listings call for.
+async fn fetch_endpoints(
+    client: &ApiClient,
+    config: &GithubConfig,
+    repos: &[Listed],
+    release_branches: &[(String, String)],
+) -> Result<Vec<Fetched>> {
     let org = config.org.as_str();
     let empty = Default::default();
     let mut jobs = Vec::new();
@@ -144,6 +178,16 @@ async fn fetch_endpoints(client: &ApiClient, config: &GithubConfig, repos: &[Lis
                 path: endpoint.path_for(&scope),
             });
         }
+    }
+    for (repo, branch) in release_branches {
+        let scope = Scope { org, repo: Some(repo), branch: Some(branch), bypass: &empty };
+        jobs.push(Job {
+            endpoint: &RELEASE_BRANCH_RULES,
+            repo: Some(repo.clone()),
+            branch: Some(branch.clone()),
+            parent: None,
+            path: RELEASE_BRANCH_RULES.path_for(&scope),
+        });
     }
     let mut fetched = run_jobs(client, config, jobs).await?;
     let mut follow_ups = Vec::new();

@@ -1,7 +1,7 @@
-//! The GitHub collector: organisation settings and people, repositories, effective branch protection (classic and
-//! rulesets), Actions settings and workflows, environments, integrations and security alerts; operating evidence
-//! (merged pull requests, workflow runs, deployments and who approved them, releases and the attestations of their
-//! assets) and the audit log.
+//! The GitHub collector: organisation settings and people, repositories, effective branch protection of default and
+//! release branches (classic and rulesets), Actions settings and workflows, environments, integrations and security
+//! alerts; operating evidence (merged pull requests, workflow runs, deployments and who approved them, releases and
+//! the attestations of their assets) and the audit log.
 
 mod access_rows;
 mod actions_rows;
@@ -16,10 +16,13 @@ pub mod endpoints;
 mod facts;
 mod fetch;
 mod operating;
+mod property_rows;
+mod release_branches;
 mod releases;
 mod ruleset_rows;
 mod watermarks;
 mod workflow_files;
+mod workflow_jobs;
 
 pub use facts::{store_snapshot, CollectSummary};
 pub use fetch::{fetch_snapshot, GithubSnapshot};
@@ -54,7 +57,12 @@ pub fn collect(
             .unwrap_or_else(|| watermarks::floor(config.operating_days, now));
     let fetched = runtime.block_on(async {
         let snapshot = fetch_snapshot(&client, config).await?;
-        let repos = snapshot.protections.iter().map(|p| (p.repo.clone(), p.branch.clone())).collect();
+        let repos = snapshot
+            .protections
+            .iter()
+            .filter(|p| p.default_branch)
+            .map(|p| (p.repo.clone(), p.branch.clone()))
+            .collect();
         let (operations, audit_log) = if config.operating_days > 0 {
             (
                 operating::fetch(&client, config, repos, &starts, now).await?,
@@ -92,6 +100,18 @@ pub fn collect(
                 .chain(audit_log.iter().flat_map(|a| &a.pages))
                 .collect();
             crate::collect::cache::remember(conn, &responses)?;
+            let manifest = crate::collect::manifest::Manifest {
+                source: "github",
+                org: &config.org,
+                started_at: now,
+                finished_at: crate::time::now_utc(),
+                repositories: summary.repositories,
+                out_of_scope: summary.out_of_scope,
+                not_visible: summary.not_visible,
+                summary: serde_json::to_value(&summary)?,
+            };
+            manifest.record(conn, run_id)?;
+            summary.evidence += 1;
             Ok(summary)
         })
     });

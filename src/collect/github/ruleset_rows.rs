@@ -93,6 +93,15 @@ const PROTECTIVE: &[&str] = &[
 
 /// The active rules on the default branch, merged into one `branch_rules` row.
 pub fn branch_rules(scope: &Scope, rules: &[&Value]) -> Result<Vec<Fact>> {
+    Ok(vec![rules_row(scope, rules, true)])
+}
+
+/// The active rules on a release branch, merged into one `branch_rules` row.
+pub fn release_branch_rules(scope: &Scope, rules: &[&Value]) -> Result<Vec<Fact>> {
+    Ok(vec![rules_row(scope, rules, false)])
+}
+
+fn rules_row(scope: &Scope, rules: &[&Value], is_default_branch: bool) -> Fact {
     fn of_kind<'a>(rules: &'a [&'a Value], kind: &'static str) -> impl Iterator<Item = &'a &'a Value> + 'a {
         rules.iter().filter(move |r| r.get("type").and_then(Value::as_str) == Some(kind))
     }
@@ -135,12 +144,12 @@ pub fn branch_rules(scope: &Scope, rules: &[&Value]) -> Result<Vec<Fact>> {
     } else {
         Cell::Null
     };
-    Ok(vec![Fact {
+    Fact {
         table: "branch_rules",
         cells: vec![
             maybe_text(scope.repo),
             maybe_text(scope.branch),
-            Cell::Boolean(true),
+            Cell::Boolean(is_default_branch),
             Cell::Text("rulesets".into()),
             Cell::Boolean(true),
             Cell::Null,
@@ -161,21 +170,30 @@ pub fn branch_rules(scope: &Scope, rules: &[&Value]) -> Result<Vec<Fact>> {
             texts(bypass),
             Cell::List(ids.into_iter().map(Cell::BigInt).collect()),
         ],
-    }])
+    }
 }
 
-/// A `branch_rules` row saying the rules on the branch could not be read, and why.
+/// A `branch_rules` row saying the rules on the default branch could not be read, and why.
 pub fn rules_not_visible(scope: &Scope, reason: &str) -> Vec<Fact> {
+    vec![unseen_row(scope, reason, true)]
+}
+
+/// A `branch_rules` row saying the rules on a release branch could not be read, and why.
+pub fn release_rules_not_visible(scope: &Scope, reason: &str) -> Vec<Fact> {
+    vec![unseen_row(scope, reason, false)]
+}
+
+fn unseen_row(scope: &Scope, reason: &str, is_default_branch: bool) -> Fact {
     let mut cells = vec![
         maybe_text(scope.repo),
         maybe_text(scope.branch),
-        Cell::Boolean(true),
+        Cell::Boolean(is_default_branch),
         Cell::Text("rulesets".into()),
         Cell::Boolean(false),
         Cell::Text(reason.to_string()),
     ];
     cells.resize(22, Cell::Null);
-    vec![Fact { table: "branch_rules", cells }]
+    Fact { table: "branch_rules", cells }
 }
 
 /// Bypass actors per ruleset id from every ruleset definition answered.

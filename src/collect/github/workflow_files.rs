@@ -1,6 +1,6 @@
-//! Reads GitHub Actions workflow files: their triggers, the token permissions they ask for, and every action or
+//! Reads GitHub Actions workflow files: their triggers, the token permissions they ask for, every action or
 //! reusable workflow they use with whether it is pinned to a full commit SHA and whether it may fail unnoticed
-//! (`continue-on-error`).
+//! (`continue-on-error`), and their jobs (see `workflow_jobs`).
 
 use anyhow::Result;
 use base64::Engine;
@@ -21,7 +21,7 @@ pub fn file_path(scope: &Scope, item: &Value) -> Option<String> {
     Some(format!("/repos/{}/contents/{}{reference}", scope.repo?, super::fetch::encode_branch(path)))
 }
 
-/// A workflow file's row and one row per action or reusable workflow it uses.
+/// A workflow file's row, one row per action or reusable workflow it uses, and one per job.
 pub fn workflow_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Result<Vec<Fact>> {
     let path = listed
         .and_then(|item| item.get("path"))
@@ -77,6 +77,7 @@ pub fn workflow_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Res
             ],
         });
     }
+    facts.extend(super::workflow_jobs::job_rows(scope, &path, &workflow));
     facts.insert(0, row(true, None, Some(summary)));
     Ok(facts)
 }
@@ -236,7 +237,7 @@ mod tests {
         static EMPTY: std::collections::BTreeMap<i64, Vec<String>> = std::collections::BTreeMap::new();
         let scope = Scope { org: "o", repo: Some("o/r"), branch: Some("main"), bypass: &EMPTY };
         let facts = workflow_file(&scope, &body, None).unwrap();
-        assert_eq!(facts.len(), 3);
+        assert_eq!(facts.len(), 5, "the workflow, two uses, two jobs");
         let workflow = &facts[0].cells;
         assert_eq!(workflow[4], Cell::Boolean(true));
         assert_eq!(workflow[6], texts(vec!["pull_request_target".to_string(), "push".to_string()]));
