@@ -33,7 +33,8 @@ impl Nightly {
         std::fs::write(
             dir.path().join("fixtures/nightly.yaml"),
             format!(
-                "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DRIFT_TOKEN\n  per_page: 4\n",
+                "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DRIFT_TOKEN\n  per_page: 4\n  \
+                 release_branches: [\"release/*\"]\n",
                 server.base_url()
             ),
         )
