@@ -41,7 +41,8 @@ fn synthetic_org() -> Cassette {
         "/orgs/bench".into(),
         200,
         serde_json::json!({ "login": "bench", "two_factor_requirement_enabled": true, "default_repository_permission": "read",
-                            "members_can_create_repositories": false, "public_repos": REPOS, "total_private_repos": 0 }),
+                            "members_can_create_repositories": false, "public_repos": REPOS / 10,
+                            "total_private_repos": REPOS - REPOS / 10 }),
         Some("W/\"org\"".into()),
         None,
     ));
@@ -49,7 +50,8 @@ fn synthetic_org() -> Cassette {
     for page in 1..=pages {
         let repos: Vec<serde_json::Value> = ((page - 1) * PER_PAGE..page * PER_PAGE)
             .map(|i| serde_json::json!({ "full_name": format!("bench/repo-{i:04}"), "default_branch": "main", "archived": false,
-                                         "visibility": "private", "fork": false, "pushed_at": "2026-11-01T10:00:00Z" }))
+                                         "visibility": if is_public(i) { "public" } else { "private" }, "fork": false,
+                                         "pushed_at": "2026-11-01T10:00:00Z" }))
             .collect();
         let path = if page == 1 {
             format!("/orgs/bench/repos?type=all&per_page={PER_PAGE}")
@@ -173,7 +175,8 @@ fn org_endpoints() -> Vec<serde_json::Value> {
 }
 
 /// Every per-repository endpoint for one repository: one workflow file, no keys, hooks or rulesets of its own; every
-/// tenth repository ran its workflow in the window, so its artifact and log retention is read too.
+/// tenth repository ran its workflow in the window, so its artifact and log retention is read too, and every tenth is
+/// public, so its private vulnerability reporting is read.
 fn repo_endpoints(repo: &str, i: usize) -> Vec<serde_json::Value> {
     let runs: Vec<serde_json::Value> = i
         .is_multiple_of(10)
@@ -239,7 +242,16 @@ fn repo_endpoints(repo: &str, i: usize) -> Vec<serde_json::Value> {
     ] {
         all.extend(ok(path, body));
     }
+    if is_public(i) {
+        let path = format!("/repos/{repo}/private-vulnerability-reporting");
+        all.extend(ok(path, serde_json::json!({"enabled": i % 20 == 3})));
+    }
     all
+}
+
+/// Every tenth repository is public, so private vulnerability reporting is read for it.
+fn is_public(i: usize) -> bool {
+    i % 10 == 3
 }
 
 /// Standard base64 (the bench keeps to the crate's own dependencies).

@@ -53,6 +53,13 @@ fn an_owner_token_sees_everything_and_the_budget_suffices() {
     }
     assert!(text.contains("visible      github.audit_log"), "{text}");
     assert!(
+        text.contains(&format!(
+            "visible      {:<40} readable (probed on acme-demo/web-app)",
+            "github.vulnerability_reporting"
+        )),
+        "probed on the first public repository: {text}"
+    );
+    assert!(
         text.contains("readable (probed on acme-demo/payments-api); 2 branch(es) there match release/*"),
         "the release branches are listed as the collector lists them: {text}"
     );

@@ -4,13 +4,13 @@
 
 mod common;
 
+use common::{evaluate_now, evaluated_verdict, store_texts};
+
 use std::path::{Path, PathBuf};
 
 use pipeproof::collect::http::Token;
 use pipeproof::collect::replay::{ReceivedRequest, ReplayServer};
-use pipeproof::config::{Config, GithubConfig};
-use pipeproof::controls::Catalogue;
-use pipeproof::evaluate::{evaluate, Evaluation, Scope};
+use pipeproof::config::GithubConfig;
 use pipeproof::ingest::TrustPolicy;
 use pipeproof::store::Store;
 
@@ -41,24 +41,6 @@ fn collect(
     (path, summaries, server.received())
 }
 
-fn rows(store: &Path, sql: &str) -> Vec<String> {
-    let conn = Store::open_read_only(store).unwrap();
-    let mut statement = conn.prepare(sql).unwrap();
-    statement.query_map([], |row| row.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
-}
-
-fn evaluation(store: &Path) -> Evaluation {
-    let scope = Scope::at(pipeproof::time::now_utc());
-    evaluate(store, &Catalogue::load(&[] as &[&Path]).unwrap(), &Config::default(), &scope).unwrap()
-}
-
-fn verdict(evaluation: &Evaluation, control: &str, resource: &str) -> (String, String) {
-    let outcome = evaluation.outcomes.iter().find(|o| o.control_id == control).expect("the control ran");
-    assert!(outcome.error.is_none(), "{control}: {:?}", outcome.error);
-    let result = outcome.results.iter().find(|r| r.resource == resource).expect("the resource was judged");
-    (result.status.as_str().to_string(), result.reason.clone())
-}
-
 #[test]
 fn release_branches_are_protected_like_default_branches_and_judged_with_them() {
     let dir = tempfile::tempdir().unwrap();
@@ -66,7 +48,7 @@ fn release_branches_are_protected_like_default_branches_and_judged_with_them() {
     let paths: Vec<&str> = received.iter().map(|r| r.path.as_str()).collect();
 
     assert_eq!(
-        rows(
+        store_texts(
             &store,
             "SELECT format('{} {} protected={} signatures={} force={}', repo, branch, protected, required_signatures, \
              allow_force_pushes) FROM branch_rules WHERE NOT is_default_branch ORDER BY repo, branch"
@@ -78,12 +60,12 @@ fn release_branches_are_protected_like_default_branches_and_judged_with_them() {
         ]
     );
     assert_eq!(
-        rows(&store, "SELECT rule_source FROM branch_rules WHERE branch = 'release/2.3'"),
+        store_texts(&store, "SELECT rule_source FROM branch_rules WHERE branch = 'release/2.3'"),
         ["classic + rulesets"],
         "classic protection and the rules on the branch merge into one effective row"
     );
     assert_eq!(
-        rows(
+        store_texts(
             &store,
             "SELECT count(*)::VARCHAR FROM api_coverage WHERE kind = 'github.release_branches' AND state = 'visible'"
         ),
@@ -103,22 +85,22 @@ fn release_branches_are_protected_like_default_branches_and_judged_with_them() {
         .count();
     assert_eq!(conditional, 6, "the second run asks for each listing with its ETag");
     assert_eq!(
-        rows(&store, "SELECT count(*)::VARCHAR FROM branch_rules WHERE NOT is_default_branch"),
+        store_texts(&store, "SELECT count(*)::VARCHAR FROM branch_rules WHERE NOT is_default_branch"),
         ["3"],
         "a second run stores nothing twice"
     );
 
-    let evaluation = evaluation(&store);
-    let (status, reason) = verdict(&evaluation, "SRC-05", "acme-demo/web-app");
+    let evaluation = evaluate_now(&store);
+    let (status, reason) = evaluated_verdict(&evaluation, "SRC-05", "acme-demo/web-app");
     assert_eq!(status, "fail");
     assert!(reason.contains("release/1.4") && !reason.contains("main"), "{reason}");
-    let (status, reason) = verdict(&evaluation, "SRC-12", "acme-demo/payments-api");
+    let (status, reason) = evaluated_verdict(&evaluation, "SRC-12", "acme-demo/payments-api");
     assert_eq!(status, "pass", "{reason}");
     assert!(reason.contains("main (default), release/2.2, release/2.3"), "{reason}");
-    let (status, reason) = verdict(&evaluation, "SRC-10", "acme-demo/web-app");
+    let (status, reason) = evaluated_verdict(&evaluation, "SRC-10", "acme-demo/web-app");
     assert_eq!(status, "fail");
     assert!(reason.contains("release/1.4: not protected"), "{reason}");
-    let (status, reason) = verdict(&evaluation, "SRC-05", "acme-demo/infra-terraform");
+    let (status, reason) = evaluated_verdict(&evaluation, "SRC-05", "acme-demo/infra-terraform");
     assert_eq!((status.as_str(), reason.contains("no release branches match")), ("pass", true), "{reason}");
 }
 
@@ -134,13 +116,14 @@ fn release_branches_the_token_cannot_list_or_read_make_unknown_never_pass() {
             interaction["body"] = forbidden;
         }
     });
-    let evaluation = evaluation(&store);
-    let (status, reason) = verdict(&evaluation, "SRC-05", "acme-demo/infra-terraform");
+    let evaluation = evaluate_now(&store);
+    let (status, reason) = evaluated_verdict(&evaluation, "SRC-05", "acme-demo/infra-terraform");
     assert_eq!(status, "unknown");
     assert!(reason.contains("could not be listed") && reason.contains("HTTP 403"), "{reason}");
-    let (status, reason) = verdict(&evaluation, "SRC-12", "acme-demo/payments-api");
+    let (status, reason) = evaluated_verdict(&evaluation, "SRC-12", "acme-demo/payments-api");
     assert_eq!(status, "unknown");
     assert!(reason.starts_with("release/2.2: GitHub answered HTTP 403"), "{reason}");
-    let leaked = rows(&store, "SELECT count(*)::VARCHAR FROM evidence WHERE provenance::VARCHAR LIKE '%SECRET%'");
+    let leaked =
+        store_texts(&store, "SELECT count(*)::VARCHAR FROM evidence WHERE provenance::VARCHAR LIKE '%SECRET%'");
     assert_eq!(leaked, ["0"], "the token is never in provenance");
 }

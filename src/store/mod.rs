@@ -59,6 +59,7 @@ pub const FACT_VIEWS: &[&str] = &[
     "team_repos",
     "vex_statements",
     "vulnerabilities",
+    "vulnerability_reporting",
     "webhooks",
     "workflow_actions",
     "workflow_jobs",

@@ -124,3 +124,29 @@ pub fn report_json(store: &Path, config: Option<&Path>, out: &Path) -> serde_jso
     command.args(["report", "--format", "json", "--output"]).arg(out).assert().success();
     serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap()
 }
+
+/// The first column of each row `sql` returns from a store, as text (opened read-only).
+pub fn store_texts(store: &Path, sql: &str) -> Vec<String> {
+    let conn = pipeproof::store::Store::open_read_only(store).unwrap();
+    let mut statement = conn.prepare(sql).unwrap();
+    statement.query_map([], |row| row.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
+}
+
+/// Evaluates the built-in catalogue on a store now, with the default config.
+pub fn evaluate_now(store: &Path) -> pipeproof::evaluate::Evaluation {
+    let scope = pipeproof::evaluate::Scope::at(pipeproof::time::now_utc());
+    let catalogue = pipeproof::controls::Catalogue::load(&[] as &[&Path]).unwrap();
+    pipeproof::evaluate::evaluate(store, &catalogue, &pipeproof::config::Config::default(), &scope).unwrap()
+}
+
+/// A control's status and reason for a resource in an evaluation; panics when the control erred or did not judge it.
+pub fn evaluated_verdict(
+    evaluation: &pipeproof::evaluate::Evaluation,
+    control: &str,
+    resource: &str,
+) -> (String, String) {
+    let outcome = evaluation.outcomes.iter().find(|o| o.control_id == control).expect("the control ran");
+    assert!(outcome.error.is_none(), "{control}: {:?}", outcome.error);
+    let result = outcome.results.iter().find(|r| r.resource == resource).expect("the resource was judged");
+    (result.status.as_str().to_string(), result.reason.clone())
+}

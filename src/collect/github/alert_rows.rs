@@ -1,5 +1,6 @@
-//! Dependabot, code scanning and secret scanning alerts, and code scanning analyses, as fact rows (never the secret itself: secret scanning is
-//! always asked with `hide_secret=true`, and no secret field is copied).
+//! Dependabot, code scanning and secret scanning alerts, code scanning analyses and private vulnerability reporting,
+//! as fact rows (never the secret itself: secret scanning is always asked with `hide_secret=true`, and no secret
+//! field is copied).
 
 use anyhow::Result;
 use duckdb::types::Value as Cell;
@@ -141,6 +142,11 @@ pub fn code_scanning_analysis(scope: &Scope, item: &Value, _: Option<&Value>) ->
             },
         ],
     }])
+}
+
+/// Whether a public repository accepts private vulnerability reports.
+pub fn vulnerability_reporting(scope: &Scope, body: &Value, _: Option<&Value>) -> Result<Vec<Fact>> {
+    Ok(vec![Fact { table: "vulnerability_reporting", cells: vec![maybe_text(scope.repo), flag(body, "/enabled")] }])
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@ use anyhow::{anyhow, Result};
 use serde_json::Value;
 
 use super::coverage::{judge, Seen};
-use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, RELEASE_REFS, REPO_ENDPOINTS};
+use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, PUBLIC_REPO_ENDPOINTS, RELEASE_REFS, REPO_ENDPOINTS};
 use super::fetch::Fetched;
 use super::{audit_log_api, operating, release_branches, releases};
 use crate::collect::http::ApiClient;
@@ -136,6 +136,10 @@ pub async fn diagnose(client: &ApiClient, config: &GithubConfig) -> Result<Diagn
             checks.extend(probe_operating(client, org, name, branch, per_page.clamp(1, 100), since).await?);
         }
     }
+    let public_count = org_body.get("public_repos").and_then(Value::as_i64).unwrap_or(0);
+    if public_count > 0 {
+        checks.extend(probe_public(client, org, per_page).await?);
+    }
     let operating = if operating_days > 0 { 1 + repo_count * OPERATING_LISTINGS_PER_REPO } else { 0 };
     let pages = (repo_count + i64::from(per_page) - 1) / i64::from(per_page.max(1));
     Ok(Diagnosis {
@@ -147,9 +151,26 @@ pub async fn diagnose(client: &ApiClient, config: &GithubConfig) -> Result<Diagn
             + ORG_ENDPOINTS.len() as i64
             + follow_ups
             + repo_count * (1 + REPO_ENDPOINTS.len() as i64 + follow_ups_per_repo + release_per_repo)
+            + public_count * PUBLIC_REPO_ENDPOINTS.len() as i64
             + operating,
         checks,
     })
+}
+
+/// Probes the endpoints read only for public repositories on the organisation's first public repository.
+async fn probe_public(client: &ApiClient, org: &str, per_page: u32) -> Result<Vec<Check>> {
+    let listing = client.get(&client.url(&format!("/orgs/{org}/repos?type=public&per_page=1")), 1).await?;
+    let first = listing.json().ok().and_then(|v| v.as_array()?.first().cloned());
+    let Some(name) = first.as_ref().and_then(|repo| repo.get("full_name")?.as_str()) else {
+        return Ok(Vec::new());
+    };
+    let empty = Default::default();
+    let scope = Scope { org, repo: Some(name), branch: None, bypass: &empty };
+    let mut checks = Vec::new();
+    for endpoint in PUBLIC_REPO_ENDPOINTS {
+        checks.push(probe(client, endpoint, &scope, per_page).await?.0);
+    }
+    Ok(checks)
 }
 
 /// Asks one endpoint for one page and says whether its evidence is visible; also how many follow-up requests its

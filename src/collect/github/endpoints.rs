@@ -436,6 +436,17 @@ pub static REPO_ENDPOINTS: &[Endpoint] = &[
     },
 ];
 
+/// Endpoints read only for public repositories: what outside reporters and users see.
+pub static PUBLIC_REPO_ENDPOINTS: &[Endpoint] = &[Endpoint {
+    kind: "github.vulnerability_reporting",
+    tables: &["vulnerability_reporting"],
+    path: "/repos/{repo}/private-vulnerability-reporting",
+    shape: Shape::Object,
+    needs: "read access to the repository (Administration: read for an App)",
+    extract: alert_rows::vulnerability_reporting,
+    ..BASE
+}];
+
 /// The branches matching a release-branch pattern's literal prefix (`/git/matching-refs/heads/{prefix}`), per
 /// repository; the branches found get their classic protection and [`RELEASE_BRANCH_RULES`] read.
 pub static RELEASE_REFS: Endpoint = Endpoint {

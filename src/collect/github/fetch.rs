@@ -4,8 +4,11 @@ use std::collections::BTreeSet;
 
 use anyhow::{anyhow, Result};
 use futures_util::StreamExt;
+use serde_json::Value;
 
-use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, RELEASE_BRANCH_RULES, RELEASE_REFS, REPO_ENDPOINTS};
+use super::endpoints::{
+    Endpoint, Scope, ORG_ENDPOINTS, PUBLIC_REPO_ENDPOINTS, RELEASE_BRANCH_RULES, RELEASE_REFS, REPO_ENDPOINTS,
+};
 use crate::collect::http::{ApiClient, ApiResponse};
 use crate::config::GithubConfig;
 
@@ -178,6 +181,18 @@ async fn fetch_endpoints(
                 path: endpoint.path_for(&scope),
             });
         }
+        if repo.public {
+            for endpoint in PUBLIC_REPO_ENDPOINTS {
+                let scope = Scope { org, repo: Some(&repo.name), branch: None, bypass: &empty };
+                jobs.push(Job {
+                    endpoint,
+                    repo: Some(repo.name.clone()),
+                    branch: None,
+                    parent: None,
+                    path: endpoint.path_for(&scope),
+                });
+            }
+        }
     }
     for (repo, branch) in release_branches {
         let scope = Scope { org, repo: Some(repo), branch: Some(branch), bypass: &empty };
@@ -253,6 +268,7 @@ struct Listed {
     name: String,
     default_branch: Option<String>,
     archived: bool,
+    public: bool,
 }
 
 fn listed_repositories(pages: &[ApiResponse]) -> Result<Vec<Listed>> {
@@ -266,10 +282,19 @@ fn listed_repositories(pages: &[ApiResponse]) -> Result<Vec<Listed>> {
                 name: name.to_string(),
                 default_branch: repo.get("default_branch").and_then(|v| v.as_str()).map(str::to_string),
                 archived: repo.get("archived").and_then(|v| v.as_bool()).unwrap_or(false),
+                public: is_public(repo),
             });
         }
     }
     Ok(found)
+}
+
+/// Whether a listed repository is public (`visibility`, or `private: false` from servers that predate it).
+pub fn is_public(repo: &Value) -> bool {
+    match repo.get("visibility").and_then(Value::as_str) {
+        Some(visibility) => visibility == "public",
+        None => repo.get("private").and_then(Value::as_bool) == Some(false),
+    }
 }
 
 /// Percent-encodes the characters of a branch name that cannot stand in a URL path segment.
