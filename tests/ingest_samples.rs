@@ -434,3 +434,65 @@ fn collect_checks_attestations_against_the_configured_sigstore_trust() {
         .unwrap();
     assert_eq!(verified, [true, false], "the expected signer verifies; the other never counts as signed");
 }
+
+#[test]
+fn provenance_signed_by_an_approved_reusable_workflow_meets_slsa_build_level_3() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    let trusted_root = samples().join("sigstore/gh-cli-trusted_root.json").display().to_string();
+    let bcr = samples().join("in-toto/slsa-verifier-bcr-MODULE.bazel.intoto.jsonl");
+    let output =
+        ingest(&store, &["--trusted-root", &trusted_root, "--signer", "https://github.com/bazel-contrib/*"], &[bcr]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let art_02 = |config: Option<&Path>, out: &str| -> (String, String) {
+        let mut evaluate = pipeproof();
+        evaluate.arg("--store").arg(&store);
+        if let Some(config) = config {
+            evaluate.arg("--config").arg(config);
+        }
+        evaluate.arg("evaluate").output().unwrap();
+        let report = common::report_json(&store, config, &dir.path().join(out));
+        let control = report["controls"].as_array().unwrap().iter().find(|c| c["id"] == "ART-02").unwrap();
+        let findings = control["findings"].as_array().unwrap();
+        assert_eq!(findings.len(), 1, "{findings:?}");
+        (findings[0]["status"].as_str().unwrap().into(), findings[0]["reason"].as_str().unwrap().into())
+    };
+    // By default only the SLSA GitHub generator is an approved builder.
+    let (status, reason) = art_02(None, "default");
+    assert_eq!(status, "fail");
+    assert!(reason.contains("bazel-contrib/publish-to-bcr/.github/workflows/publish.yaml@refs/tags/v0.0.1, which is not an approved builder"), "{reason}");
+    // The organisation's policy approves the publishing workflow it keeps in its own repository.
+    let config = dir.path().join("pipeproof.yaml");
+    std::fs::write(
+        &config,
+        "policy:\n  ART-02:\n    trusted_builders: '^https://github\\.com/bazel-contrib/publish-to-bcr/\\.github/workflows/publish\\.yaml@refs/tags/v'\n",
+    )
+    .unwrap();
+    let (status, reason) = art_02(Some(&config), "approved");
+    assert_eq!(status, "pass", "{reason}");
+    assert!(
+        reason.contains("Signed by the approved builder https://github.com/bazel-contrib/publish-to-bcr/"),
+        "{reason}"
+    );
+}
+
+#[test]
+fn scans_keep_what_was_scanned_when_the_repository_is_the_subject() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    let image = samples().join("trivy-json/trivy-alpine-310.json");
+    let output = ingest(&store, &["--repo", "o/a"], &[image]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let output = ingest(&store, &[], &[samples().join("grype/grype-json-dir-source.json")]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let mut statement = conn
+        .prepare("SELECT subject || ' | ' || artifact || ' | ' || artifact_type FROM scans_history ORDER BY tool")
+        .unwrap();
+    let rows: Vec<String> = statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(
+        rows,
+        ["/some/path | /some/path | filesystem", "o/a | testdata/fixtures/images/alpine-310.tar.gz | image"]
+    );
+}
+

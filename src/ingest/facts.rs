@@ -281,6 +281,9 @@ pub struct Facts {
     pub format: String,
     /// What the document is about (image, repository), when it says.
     pub subject: Option<String>,
+    /// What kind of thing was scanned, when the document says: `image`, `filesystem`, `repository`, `sbom`,
+    /// `cluster` or `vm`.
+    pub artifact_type: Option<&'static str>,
     /// The repository (owner/name) the document names, when it does.
     pub repository: Option<String>,
     /// The time the document states it was made (scan time, SBOM creation).

@@ -24,6 +24,12 @@ pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
         Some(target) => first_text(target, &["/userInput", "/path", "/name"]),
         None => None,
     };
+    facts.artifact_type = match text(document, "/source/type").as_deref() {
+        Some("image") => Some("image"),
+        Some("directory" | "file") => Some("filesystem"),
+        Some("sbom") => Some("sbom"),
+        _ => None,
+    };
     facts.document_time = time(document, "/descriptor/timestamp");
     let found = array(document, "/matches");
     facts.scans.push(Scan {

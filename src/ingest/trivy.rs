@@ -55,6 +55,7 @@ pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
         }
         reader.facts.format = "trivy-json-2".into();
         reader.facts.subject = text(document, "/ArtifactName");
+        reader.facts.artifact_type = text(document, "/ArtifactType").and_then(|kind| artifact_type(&kind));
         reader.facts.document_time = time(document, "/CreatedAt");
         reader.results(array(document, "/Results"), None);
         if document.get("Results").is_none() {
@@ -66,6 +67,7 @@ pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
     } else if document.get("ClusterName").is_some() {
         reader.facts.format = "trivy-k8s".into();
         reader.facts.subject = text(document, "/ClusterName").map(|name| format!("cluster:{name}"));
+        reader.facts.artifact_type = Some("cluster");
         for resource in array(document, "/Resources")
             .iter()
             .chain(array(document, "/Vulnerabilities"))
@@ -87,6 +89,18 @@ pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
         return Err(input_error(format!("{origin}: not a Trivy report: expected {EXPECTED}")));
     }
     Ok(facts)
+}
+
+/// Our name for Trivy's `ArtifactType` (`container_image`, `filesystem`, `repository`, `cyclonedx`, `spdx`, `vm`).
+fn artifact_type(kind: &str) -> Option<&'static str> {
+    match kind {
+        "container_image" => Some("image"),
+        "filesystem" => Some("filesystem"),
+        "repository" => Some("repository"),
+        "cyclonedx" | "spdx" => Some("sbom"),
+        "vm" => Some("vm"),
+        _ => None,
+    }
 }
 
 struct Reader<'a> {
@@ -180,6 +194,7 @@ impl Reader<'_> {
                     (repository, _) => repository,
                 };
                 self.facts.subject = self.facts.subject.take().or(image);
+                self.facts.artifact_type = Some("image");
                 self.facts.document_time = time(report, "/updateTimestamp");
                 let vulnerabilities = array(report, "/vulnerabilities");
                 self.scan("vulnerability", vulnerabilities.len());

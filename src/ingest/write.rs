@@ -62,7 +62,9 @@ pub fn store_facts(conn: &Connection, origin: &Origin, facts: &Facts) -> Result<
                 scan.tool_version,
                 facts.format,
                 facts.document_time,
-                scan.result_count as i64
+                scan.result_count as i64,
+                facts.subject,
+                facts.artifact_type
             ])?;
         }
     }
