@@ -74,6 +74,14 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "GOV-06", "acme-demo"), "pass", "selected actions");
     assert_eq!(verdict(&report, "GOV-06", "acme-demo/web-app"), "fail", "all actions allowed");
     assert_eq!(control_status(&report, "TST-04"), "fail", "no dynamic scan before either production deployment");
+    assert_eq!(verdict(&report, "TST-05", "acme-demo/web-app"), "pass", "its image scanned by Trivy");
+    assert_eq!(verdict(&report, "TST-05", "acme-demo/payments-api"), "fail", "deploys, and nothing scans its images");
+    assert_eq!(verdict(&report, "TST-05", "acme-demo/docs-site"), "not_applicable", "no production environment");
+    assert_eq!(verdict(&report, "ART-02", "web-app-1.4.2.tar.gz sha256:5d1f0b2c7a9e"), "fail", "unsigned provenance");
+    assert_eq!(verdict(&report, "BLD-08", "acme-demo"), "fail", "self-hosted runners, no runner image scanned");
+    assert_eq!(verdict(&report, "GOV-05", "acme-demo/web-app"), "pass", "private vulnerability reporting on");
+    assert_eq!(verdict(&report, "GOV-05", "acme-demo/docs-site"), "fail", "public, reporting off");
+    assert_eq!(verdict(&report, "GOV-05", "acme-demo/payments-api"), "not_applicable", "private");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 

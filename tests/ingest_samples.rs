@@ -496,3 +496,45 @@ fn scans_keep_what_was_scanned_when_the_repository_is_the_subject() {
     );
 }
 
+#[test]
+fn argo_cd_applications_keep_their_sync_policy_and_state() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    let files = [
+        samples().join("deploy-events/argocd-diff-cache.application.json"),
+        samples().join("deploy-events/argocd-live-child-application.application.json"),
+    ];
+    let output = ingest(&store, &[], &files);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let mut statement = conn
+        .prepare(
+            "SELECT concat_ws(' | ', application, automated, self_heal, prune, coalesce(sync_status, '-'), \
+             coalesce(destination, '-')) FROM gitops_applications_history ORDER BY application",
+        )
+        .unwrap();
+    let rows: Vec<String> = statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
+    drop(statement);
+    drop(conn);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    assert!(
+        rows.iter().any(|r| r.ends_with("| false | false | false | Synced | gke-alpha-01-europe-west1/test-lla")),
+        "{rows:?}"
+    );
+    assert!(
+        rows.contains(&"argocd/argo-workflows | true | false | true | - | in-cluster/argo-workflows".to_string()),
+        "{rows:?}"
+    );
+    pipeproof().arg("--store").arg(&store).arg("evaluate").output().unwrap();
+    let report = common::report_json(&store, None, &dir.path().join("out"));
+    let control = report["controls"].as_array().unwrap().iter().find(|c| c["id"] == "DEP-06").unwrap();
+    let reasons: Vec<String> = control["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| format!("{} {}", f["status"].as_str().unwrap(), f["reason"].as_str().unwrap()))
+        .collect();
+    assert_eq!(reasons.len(), 2, "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.starts_with("fail Manual sync")), "{reasons:?}");
+    assert!(reasons.iter().any(|r| r.starts_with("fail Automated sync without selfHeal")), "{reasons:?}");
+}

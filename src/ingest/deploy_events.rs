@@ -1,9 +1,10 @@
-//! Delivery events: CDEvents (any `dev.cdevents.*` type) and Argo CD Application status (sync history).
+//! Delivery events: CDEvents (any `dev.cdevents.*` type) and Argo CD Applications (sync history as events; sync
+//! policy and live sync state as a GitOps application).
 
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{DeployEvent, Facts};
+use super::facts::{DeployEvent, Facts, GitopsApplication};
 use super::json::{array, first_text, text, time};
 
 /// Whether a document is a CDEvent.
@@ -61,7 +62,8 @@ fn short_type(full: &str) -> String {
         .join(".")
 }
 
-/// Reads an Application's sync history (one deploy event per entry) and its last sync operation.
+/// Reads an Application: its sync history (one deploy event per entry), its last sync operation, and its sync policy
+/// and state.
 pub fn parse_argocd(document: &Value, origin: &str) -> Result<Facts> {
     let mut facts = Facts::new("argocd", "argocd-application");
     let name = text(document, "/metadata/name").unwrap_or_default();
@@ -78,6 +80,22 @@ pub fn parse_argocd(document: &Value, origin: &str) -> Result<Facts> {
         }
     });
     let health = text(document, "/status/health/status");
+    let automated = document.pointer("/spec/syncPolicy/automated").filter(|value| value.is_object());
+    let enabled = |flag: &str| automated.and_then(|a| a.get(flag)).and_then(Value::as_bool) == Some(true);
+    facts.gitops_applications.push(GitopsApplication {
+        application: application.clone(),
+        project: text(document, "/spec/project"),
+        destination: environment.clone(),
+        source: first_text(document, &["/spec/source/repoURL", "/spec/sources/0/repoURL"]),
+        target_revision: first_text(document, &["/spec/source/targetRevision", "/spec/sources/0/targetRevision"]),
+        automated: automated.is_some_and(|a| a.get("enabled").and_then(Value::as_bool) != Some(false)),
+        self_heal: enabled("selfHeal"),
+        prune: enabled("prune"),
+        sync_status: text(document, "/status/sync/status"),
+        synced_revision: first_text(document, &["/status/sync/revision", "/status/sync/revisions/0"]),
+        health_status: health.clone(),
+        reconciled_at: time(document, "/status/reconciledAt"),
+    });
     for entry in array(document, "/status/history") {
         facts.deploy_events.push(DeployEvent {
             source: "argocd".into(),

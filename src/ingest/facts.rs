@@ -245,6 +245,35 @@ pub struct DeployEvent {
     pub event_key: String,
 }
 
+/// A GitOps application's configuration and live sync state (`gitops_applications`), e.g. an Argo CD Application.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct GitopsApplication {
+    /// `namespace/name`.
+    pub application: String,
+    /// The Argo CD project.
+    pub project: Option<String>,
+    /// Where it deploys: cluster (name or server) and namespace.
+    pub destination: Option<String>,
+    /// The Git repository or Helm chart repository it deploys from.
+    pub source: Option<String>,
+    /// The revision it tracks (`HEAD`, a branch, a tag, a commit, a chart version).
+    pub target_revision: Option<String>,
+    /// Whether Git changes are applied automatically.
+    pub automated: bool,
+    /// Whether changes made to the live state outside Git are reverted (`selfHeal`).
+    pub self_heal: bool,
+    /// Whether resources removed from Git are removed from the cluster.
+    pub prune: bool,
+    /// `Synced`, `OutOfSync` or `Unknown`; `None` when the manifest carries no status.
+    pub sync_status: Option<String>,
+    /// The revision the live state was compared with.
+    pub synced_revision: Option<String>,
+    /// `Healthy`, `Degraded`, `Progressing`, …
+    pub health_status: Option<String>,
+    /// When Argo CD last compared the live state with Git.
+    pub reconciled_at: Option<NaiveDateTime>,
+}
+
 /// A merge or pull request (`merge_requests`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MergeRequest {
@@ -312,6 +341,8 @@ pub struct Facts {
     pub deploy_events: Vec<DeployEvent>,
     /// Merge requests.
     pub merge_requests: Vec<MergeRequest>,
+    /// GitOps applications.
+    pub gitops_applications: Vec<GitopsApplication>,
     /// Things worth knowing about an accepted file.
     pub warnings: Vec<String>,
 }
@@ -334,6 +365,7 @@ impl Facts {
             + self.audit_events.len()
             + self.deploy_events.len()
             + self.merge_requests.len()
+            + self.gitops_applications.len()
     }
 
     /// A summary of what the file yields, such as `12 vulnerabilities, 3 secret findings`.
@@ -349,6 +381,7 @@ impl Facts {
             (self.audit_events.len(), "audit event"),
             (self.deploy_events.len(), "deploy event"),
             (self.merge_requests.len(), "merge request"),
+            (self.gitops_applications.len(), "GitOps application"),
         ];
         let listed: Vec<String> = parts
             .iter()

@@ -248,6 +248,27 @@ pub fn store_facts(conn: &Connection, origin: &Origin, facts: &Facts) -> Result<
         ])?;
     }
     appender.flush()?;
+    let mut appender = conn.appender("gitops_applications_history")?;
+    for a in &facts.gitops_applications {
+        appender.append_row(params![
+            run_id,
+            evidence_id,
+            observed_at,
+            a.application,
+            a.project,
+            a.destination,
+            a.source,
+            a.target_revision,
+            a.automated,
+            a.self_heal,
+            a.prune,
+            a.sync_status,
+            a.synced_revision,
+            a.health_status,
+            a.reconciled_at
+        ])?;
+    }
+    appender.flush()?;
     create_staging(conn)?;
     stage_events(conn, origin, facts)?;
     let (written, duplicates) = commit_staged(conn)?;

@@ -39,6 +39,7 @@ pub const FACT_VIEWS: &[&str] = &[
     "deployment_approvals",
     "deploy_keys",
     "environments",
+    "gitops_applications",
     "fork_pr_approval",
     "merge_requests",
     "org_people",
