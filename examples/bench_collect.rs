@@ -168,6 +168,11 @@ fn org_endpoints() -> Vec<serde_json::Value> {
         ("/orgs/bench/dependabot/alerts?per_page=100", serde_json::json!([])),
         ("/orgs/bench/code-scanning/alerts?per_page=100", serde_json::json!([])),
         ("/orgs/bench/secret-scanning/alerts?hide_secret=true&per_page=100", serde_json::json!([])),
+        ("/orgs/bench/packages?package_type=container&per_page=100", serde_json::json!([])),
+        ("/orgs/bench/packages?package_type=npm&per_page=100", serde_json::json!([])),
+        ("/orgs/bench/packages?package_type=maven&per_page=100", serde_json::json!([])),
+        ("/orgs/bench/packages?package_type=rubygems&per_page=100", serde_json::json!([])),
+        ("/orgs/bench/packages?package_type=nuget&per_page=100", serde_json::json!([])),
     ] {
         all.extend(ok(path.to_string(), body));
     }

@@ -377,6 +377,20 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
     );
     assert_eq!(summary.feature_off, 2);
 
+    // Packages, each beside the visibility of the repository it is linked to.
+    assert_eq!(
+        texts(
+            &store,
+            "SELECT concat_ws(' ', package_type, name, visibility, repository_visibility) FROM packages ORDER BY 1"
+        ),
+        [
+            "container ml-trainer private internal",
+            "container payments-api public private",
+            "container web-app public public",
+            "npm ui-kit internal public"
+        ]
+    );
+
     // What the token could not see is recorded with the permission that would fix it, never as a fact.
     let hidden = texts(&store, "SELECT kind || ': ' || reason FROM api_coverage WHERE subject = 'acme-demo/ml-pipeline' AND state = 'not_visible' ORDER BY 1");
     assert_eq!(hidden.len(), 11, "{hidden:?}");
@@ -595,4 +609,34 @@ fn deployment_reviews_are_read_from_the_run_each_deployment_links_to() {
         "SELECT subject FROM api_coverage WHERE fact_table = 'deployment_approvals' AND state <> 'visible'",
     );
     assert!(hidden.is_empty(), "{hidden:?}");
+}
+
+#[test]
+fn packages_a_token_may_not_list_are_not_visible_and_the_other_types_are_kept() {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime
+        .block_on(ReplayServer::start(common::demo_cassette(|path, interaction| {
+            if path.starts_with("/orgs/acme-demo/packages?package_type=npm") {
+                interaction["status"] = 403.into();
+                interaction["body"] = serde_json::json!({ "message": "Resource not accessible by integration" });
+            }
+        })))
+        .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 4),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(
+        texts(&store, "SELECT part || ' ' || state FROM api_coverage WHERE fact_table = 'packages' ORDER BY 1"),
+        ["container visible", "maven visible", "npm not_visible", "nuget visible", "rubygems visible"]
+    );
+    let reason = texts(&store, "SELECT reason FROM api_coverage WHERE fact_table = 'packages' AND part = 'npm'");
+    assert!(reason[0].contains("HTTP 403") && reason[0].contains("read:packages"), "{reason:?}");
+    assert_eq!(count(&store, "SELECT count(*) FROM packages WHERE package_type = 'npm'"), 0);
+    assert_eq!(count(&store, "SELECT count(*) FROM packages WHERE package_type = 'container'"), 3);
 }

@@ -82,6 +82,12 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "GOV-05", "acme-demo/web-app"), "pass", "private vulnerability reporting on");
     assert_eq!(verdict(&report, "GOV-05", "acme-demo/docs-site"), "fail", "public, reporting off");
     assert_eq!(verdict(&report, "GOV-05", "acme-demo/payments-api"), "not_applicable", "private");
+    assert_eq!(
+        verdict(&report, "ART-04", "acme-demo container package payments-api"),
+        "fail",
+        "a public image of a private repository"
+    );
+    assert_eq!(verdict(&report, "ART-04", "acme-demo container package ml-trainer"), "pass");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 

@@ -33,6 +33,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/022_vulnerability_reporting.sql"),
     include_str!("schema/023_scan_artifacts.sql"),
     include_str!("schema/024_gitops_applications.sql"),
+    include_str!("schema/025_packages.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -44,6 +44,7 @@ pub const FACT_VIEWS: &[&str] = &[
     "merge_requests",
     "org_people",
     "org_settings",
+    "packages",
     "pr_reviews",
     "release_assets",
     "releases",

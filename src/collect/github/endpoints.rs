@@ -7,7 +7,7 @@ use anyhow::Result;
 use duckdb::types::Value as Cell;
 use serde_json::Value;
 
-use super::{access_rows, actions_rows, alert_rows, property_rows, ruleset_rows, workflow_files};
+use super::{access_rows, actions_rows, alert_rows, package_rows, property_rows, ruleset_rows, workflow_files};
 
 /// One fact row: the table it goes to and its cells after the common `run_id, evidence_id, observed_at, org` (the
 /// first cell is the repository, NULL for organisation-level rows).
@@ -132,6 +132,15 @@ const WORKFLOW_FILE: Endpoint = Endpoint {
     shape: Shape::Object,
     needs: "read access to the repository's contents (Contents: read)",
     extract: workflow_files::workflow_file,
+    ..BASE
+};
+
+/// The organisation's packages of one type (GitHub answers them only to a classic token with `read:packages`).
+const PACKAGES: Endpoint = Endpoint {
+    tables: &["packages"],
+    shape: Shape::List,
+    needs: "a classic personal access token with read:packages (GitHub Apps cannot list packages)",
+    extract: package_rows::package,
     ..BASE
 };
 
@@ -316,6 +325,31 @@ pub static ORG_ENDPOINTS: &[Endpoint] = &[
         needs: "an owner or security manager (security_events; Secret scanning alerts: read for an App)",
         extract: alert_rows::secret_scanning,
         ..BASE
+    },
+    Endpoint {
+        kind: "github.packages.container",
+        part: "container",
+        path: "/orgs/{org}/packages?package_type=container",
+        ..PACKAGES
+    },
+    Endpoint { kind: "github.packages.npm", part: "npm", path: "/orgs/{org}/packages?package_type=npm", ..PACKAGES },
+    Endpoint {
+        kind: "github.packages.maven",
+        part: "maven",
+        path: "/orgs/{org}/packages?package_type=maven",
+        ..PACKAGES
+    },
+    Endpoint {
+        kind: "github.packages.rubygems",
+        part: "rubygems",
+        path: "/orgs/{org}/packages?package_type=rubygems",
+        ..PACKAGES
+    },
+    Endpoint {
+        kind: "github.packages.nuget",
+        part: "nuget",
+        path: "/orgs/{org}/packages?package_type=nuget",
+        ..PACKAGES
     },
 ];
 

@@ -16,6 +16,7 @@ pub mod endpoints;
 mod facts;
 mod fetch;
 mod operating;
+mod package_rows;
 mod property_rows;
 mod release_branches;
 mod releases;
