@@ -538,3 +538,24 @@ fn argo_cd_applications_keep_their_sync_policy_and_state() {
     assert!(reasons.iter().any(|r| r.starts_with("fail Manual sync")), "{reasons:?}");
     assert!(reasons.iter().any(|r| r.starts_with("fail Automated sync without selfHeal")), "{reasons:?}");
 }
+
+#[test]
+fn two_images_of_one_repository_each_keep_their_latest_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    for image in ["trivy-json/trivy-alpine-310.json", "trivy-json/trivy-debian-stretch.json"] {
+        let output = ingest(&store, &["--repo", "o/a"], &[samples().join(image)]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let count = |sql: &str| -> i64 { conn.query_row(sql, [], |row| row.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM scans WHERE subject = 'o/a'"), 2, "one scan per image, not the newest only");
+    assert_eq!(
+        count("SELECT count(*) FROM vulnerabilities WHERE artifact = 'testdata/fixtures/images/alpine-310.tar.gz'"),
+        4
+    );
+    assert_eq!(
+        count("SELECT count(*) FROM vulnerabilities WHERE artifact = 'testdata/fixtures/images/debian-stretch.tar.gz'"),
+        5
+    );
+}

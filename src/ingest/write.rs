@@ -110,7 +110,8 @@ pub fn store_facts(conn: &Connection, origin: &Origin, facts: &Facts) -> Result<
             v.cvss,
             v.fixed_version,
             v.status,
-            v.justification
+            v.justification,
+            facts.subject
         ])?;
     }
     appender.flush()?;
