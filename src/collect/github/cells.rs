@@ -18,6 +18,16 @@ pub fn flag(value: &Value, pointer: &str) -> Cell {
     value.pointer(pointer).and_then(Value::as_bool).map(Cell::Boolean).unwrap_or(Cell::Null)
 }
 
+/// A repository object's visibility: `visibility`, else `private` as `private`/`public` (servers and minimal
+/// repository objects that carry only that); `None` when it says neither.
+pub fn visibility_of(repo: &Value) -> Option<String> {
+    repo.get("visibility").and_then(Value::as_str).map(str::to_string).or_else(|| {
+        repo.get("private")
+            .and_then(Value::as_bool)
+            .map(|private| if private { "private" } else { "public" }.to_string())
+    })
+}
+
 /// The integer at a JSON pointer, else NULL.
 pub fn int(value: &Value, pointer: &str) -> Cell {
     value.pointer(pointer).and_then(Value::as_i64).map(Cell::BigInt).unwrap_or(Cell::Null)

@@ -191,11 +191,7 @@ fn append_repositories(
             continue;
         }
         stored += 1;
-        let visibility = repo.get("visibility").and_then(Value::as_str).map(str::to_string).or_else(|| {
-            repo.get("private")
-                .and_then(Value::as_bool)
-                .map(|private| if private { "private" } else { "public" }.to_string())
-        });
+        let visibility = super::cells::visibility_of(repo);
         let security = repo.get("security_and_analysis").filter(|value| value.is_object());
         let status = |feature: &str| security.and_then(|s| s.get(feature)?.get("status")?.as_str().map(str::to_string));
         appender.append_row(params![

@@ -4,7 +4,6 @@ use std::collections::BTreeSet;
 
 use anyhow::{anyhow, Result};
 use futures_util::StreamExt;
-use serde_json::Value;
 
 use super::endpoints::{
     Endpoint, Scope, ORG_ENDPOINTS, PUBLIC_REPO_ENDPOINTS, RELEASE_BRANCH_RULES, RELEASE_REFS, REPO_ENDPOINTS,
@@ -168,7 +167,8 @@ async fn fetch_endpoints(
         jobs.push(Job { endpoint, repo: None, branch: None, parent: None, path: endpoint.path_for(&scope) });
     }
     for repo in repos {
-        for endpoint in REPO_ENDPOINTS {
+        let public: &[Endpoint] = if repo.public { PUBLIC_REPO_ENDPOINTS } else { &[] };
+        for endpoint in REPO_ENDPOINTS.iter().chain(public) {
             if endpoint.path.contains("{branch}") && repo.default_branch.is_none() {
                 continue;
             }
@@ -180,18 +180,6 @@ async fn fetch_endpoints(
                 parent: None,
                 path: endpoint.path_for(&scope),
             });
-        }
-        if repo.public {
-            for endpoint in PUBLIC_REPO_ENDPOINTS {
-                let scope = Scope { org, repo: Some(&repo.name), branch: None, bypass: &empty };
-                jobs.push(Job {
-                    endpoint,
-                    repo: Some(repo.name.clone()),
-                    branch: None,
-                    parent: None,
-                    path: endpoint.path_for(&scope),
-                });
-            }
         }
     }
     for (repo, branch) in release_branches {
@@ -282,19 +270,11 @@ fn listed_repositories(pages: &[ApiResponse]) -> Result<Vec<Listed>> {
                 name: name.to_string(),
                 default_branch: repo.get("default_branch").and_then(|v| v.as_str()).map(str::to_string),
                 archived: repo.get("archived").and_then(|v| v.as_bool()).unwrap_or(false),
-                public: is_public(repo),
+                public: super::cells::visibility_of(repo).as_deref() == Some("public"),
             });
         }
     }
     Ok(found)
-}
-
-/// Whether a listed repository is public (`visibility`, or `private: false` from servers that predate it).
-pub fn is_public(repo: &Value) -> bool {
-    match repo.get("visibility").and_then(Value::as_str) {
-        Some(visibility) => visibility == "public",
-        None => repo.get("private").and_then(Value::as_bool) == Some(false),
-    }
 }
 
 /// Percent-encodes the characters of a branch name that cannot stand in a URL path segment.

@@ -6,7 +6,7 @@ use anyhow::Result;
 use duckdb::types::Value as Cell;
 use serde_json::Value;
 
-use super::cells::{int, text, time};
+use super::cells::{int, text, time, visibility_of};
 use super::endpoints::{Fact, Scope};
 
 /// One package: its type, name, visibility, linked repository and that repository's visibility.
@@ -18,23 +18,11 @@ pub fn package(_: &Scope, item: &Value, _: Option<&Value>) -> Result<Vec<Fact>> 
             text(item, "/package_type"),
             text(item, "/name"),
             text(item, "/visibility"),
-            repository_visibility(item),
+            item.get("repository").filter(|r| r.is_object()).and_then(visibility_of).map_or(Cell::Null, Cell::Text),
             int(item, "/version_count"),
             time(item, "/updated_at"),
         ],
     }])
-}
-
-/// The linked repository's visibility (`visibility`, or `private` from answers that carry only that); NULL when the
-/// package is linked to no repository.
-fn repository_visibility(item: &Value) -> Cell {
-    let Some(repository) = item.get("repository").filter(|r| r.is_object()) else { return Cell::Null };
-    match (repository.get("visibility").and_then(Value::as_str), repository.get("private").and_then(Value::as_bool)) {
-        (Some(visibility), _) => Cell::Text(visibility.to_string()),
-        (None, Some(true)) => Cell::Text("private".into()),
-        (None, Some(false)) => Cell::Text("public".into()),
-        (None, None) => Cell::Null,
-    }
 }
 
 #[cfg(test)]
