@@ -58,24 +58,36 @@ fn valid_attestations_cover_manual_requirements_and_others_do_not() {
 }
 
 #[test]
-fn an_attestation_for_an_unknown_requirement_is_an_input_error() {
+fn an_attestation_must_name_a_known_requirement_or_a_control_decided_by_sign_off() {
     let dir = tempfile::tempdir().unwrap();
     common::run_demo(dir.path(), None);
-    std::fs::write(
-        dir.path().join("attestations.yaml"),
-        "- { framework: soc2, requirement: CC99.1, statement: s, attested_by: a, attested_at: 2026-01-01, valid_until: 2099-01-01, document: d.md, document_sha256: \"00\" }\n",
-    )
-    .unwrap();
     let config = dir.path().join("pipeproof.yaml");
     std::fs::write(&config, "organisation: Acme\n").unwrap();
-    let output = pipeproof()
-        .arg("--store")
-        .arg(dir.path().join("pipeproof-demo.duckdb"))
-        .arg("--config")
-        .arg(&config)
-        .arg("evaluate")
-        .output()
+    let attempt = |target: &str| {
+        std::fs::write(
+            dir.path().join("attestations.yaml"),
+            format!(
+                "- {{ {target}, statement: s, attested_by: a, attested_at: 2026-01-01, valid_until: 2099-01-01, \
+                 document: d.md, document_sha256: \"00\" }}\n"
+            ),
+        )
         .unwrap();
-    assert_eq!(output.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("soc2 CC99.1 is not a requirement"));
+        let output = pipeproof()
+            .arg("--store")
+            .arg(dir.path().join("pipeproof-demo.duckdb"))
+            .arg("--config")
+            .arg(&config)
+            .arg("evaluate")
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(2), "{target}");
+        String::from_utf8_lossy(&output.stderr).into_owned()
+    };
+    assert!(attempt("framework: soc2, requirement: CC99.1").contains("soc2 CC99.1 is not a requirement"));
+    let automated = attempt("control: SRC-01");
+    assert!(
+        automated.contains("SRC-01 is decided by evidence, not by sign-off") && automated.contains("waiver"),
+        "{automated}"
+    );
+    assert!(attempt("control: MON-99").contains("MON-99 is not a control in the catalogue"));
 }

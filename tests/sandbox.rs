@@ -36,6 +36,11 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
         control("BAD-06", "CREATE TABLE planted AS SELECT 1 AS x"),
         control("BAD-07", "SET enable_external_access = true"),
         control("BAD-08", "SELECT sum(a.range * b.range) AS n FROM range(10000000) a, range(10000000) b"),
+        control("BAD-09", "INSERT INTO manual_attestations (control, resource) VALUES ('MON-04', '*')"),
+        control(
+            "BAD-10",
+            "SELECT repo AS resource, 'pass' AS status, '' AS reason, evidence_id FROM repositories; DELETE FROM evidence",
+        ),
         control(
             "OK-01",
             "SELECT repo AS resource, 'pass' AS status, 'listed' AS reason, evidence_id FROM repositories",
@@ -64,7 +69,9 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
     }
     let error_of = |id: &str| evaluation.outcomes.iter().find(|o| o.control_id == id).unwrap().error.clone().unwrap();
     assert!(error_of("BAD-01").to_lowercase().contains("disabled"), "{}", error_of("BAD-01"));
-    assert!(error_of("BAD-05").to_lowercase().contains("read-only"), "{}", error_of("BAD-05"));
+    for statement in ["BAD-05", "BAD-09", "BAD-10"] {
+        assert!(error_of(statement).contains("must be one SELECT"), "{statement}: {}", error_of(statement));
+    }
     assert!(error_of("BAD-08").contains("longer than"), "{}", error_of("BAD-08"));
     let ok = evaluation.outcomes.iter().find(|o| o.control_id == "OK-01").unwrap();
     assert_eq!(ok.status, Status::Pass);

@@ -7,6 +7,7 @@ use anyhow::{Context, Result};
 
 use super::{is_test_file, Control, ControlTests, Crosswalk, Framework};
 use crate::error::input_error;
+use crate::evaluate::MANUAL_ATTESTATIONS;
 use crate::store::sha256_hex;
 
 /// Every control and framework in force, with the files they came from.
@@ -124,10 +125,10 @@ impl Catalogue {
                 )));
             }
         }
-        if let Some(unknown) = control.requires.iter().find(|table| !crate::store::FACT_VIEWS.contains(&table.as_str()))
-        {
+        let readable = |table: &str| crate::store::FACT_VIEWS.contains(&table) || table == MANUAL_ATTESTATIONS;
+        if let Some(unknown) = control.requires.iter().find(|table| !readable(table)) {
             return Err(input_error(format!(
-                "{origin}: control {} requires {unknown:?}, which is not a fact table (known: {})",
+                "{origin}: control {} requires {unknown:?}, which is not a fact table (known: {}, and {MANUAL_ATTESTATIONS})",
                 control.id,
                 crate::store::FACT_VIEWS.join(", ")
             )));

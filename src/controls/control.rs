@@ -132,11 +132,19 @@ pub struct Control {
     /// Parameters, bound as DuckDB variables (`getvariable('name')`).
     #[serde(default)]
     pub params: BTreeMap<String, Param>,
-    /// Fact tables (views) the query reads; when all are empty the verdict is unknown.
+    /// Fact tables (views) the query reads, and `manual_attestations` when sign-offs decide it; when all are empty
+    /// the verdict is unknown.
     pub requires: Vec<String>,
     /// SQL returning `resource, status, reason, evidence_id` rows.
     pub query: String,
     /// Framework id → requirement ids this control gives evidence for.
     #[serde(default)]
     pub mappings: BTreeMap<String, Vec<String>>,
+}
+
+impl Control {
+    /// Whether manual attestations decide it: its query reads `manual_attestations`.
+    pub fn takes_attestations(&self) -> bool {
+        self.requires.iter().any(|table| table == crate::evaluate::MANUAL_ATTESTATIONS)
+    }
 }

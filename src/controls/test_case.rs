@@ -29,7 +29,11 @@ pub struct TestCase {
     #[serde(default)]
     pub period: Option<String>,
     /// Fact rows per fact table (e.g. `branch_rules`); bookkeeping columns (run, evidence, time) are filled in.
+    #[serde(default)]
     pub facts: BTreeMap<String, Vec<BTreeMap<String, serde_json::Value>>>,
+    /// Manual attestations in force, as written in `attestations.yaml` (documents are not looked up).
+    #[serde(default)]
+    pub attestations: Vec<crate::evaluate::attestations::Attestation>,
     /// Every resource the control must judge, with its status; no other resource may appear.
     pub expect: Vec<Expectation>,
 }

@@ -1,5 +1,6 @@
-//! Manual attestations (`attestations.yaml`): signed-off evidence for framework requirements that no automated
-//! control reaches (access reviews, policies, training). They count only while valid.
+//! Manual attestations (`attestations.yaml`): signed-off evidence for a framework requirement that no automated
+//! control reaches (policies, training), or for a control that is decided by a sign-off (an access review). They
+//! count only while valid.
 
 use std::path::Path;
 
@@ -15,10 +16,18 @@ use crate::store::sha256_hex;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Attestation {
-    /// The framework id (e.g. `soc2`).
-    pub framework: String,
-    /// The requirement id within it (e.g. `CC1.4`).
-    pub requirement: String,
+    /// The framework id (e.g. `soc2`), with `requirement`; not with `control`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub framework: Option<String>,
+    /// The requirement id within the framework (e.g. `CC1.4`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub requirement: Option<String>,
+    /// The control it is evidence for (e.g. `MON-04`): only controls that read `manual_attestations` take one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub control: Option<String>,
+    /// With `control`: the resources it covers, a name or a pattern with `*` and `?` (default: every resource).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resource: Option<String>,
     /// What is attested, in one or two sentences.
     pub statement: String,
     /// Who attests it (name and role).
@@ -37,7 +46,7 @@ pub struct Attestation {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AttestationState {
-    /// Counts for its requirement.
+    /// Counts for what it covers.
     Valid,
     /// Made after the moment evaluated.
     NotYetValid,
@@ -62,6 +71,41 @@ pub struct JudgedAttestation {
     pub note: String,
 }
 
+/// What an attestation covers.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Covers<'a> {
+    /// A framework requirement: (framework id, requirement id).
+    Requirement(&'a str, &'a str),
+    /// A control, for the resources matching the pattern.
+    Control(&'a str, &'a str),
+}
+
+impl Attestation {
+    /// What it covers, or why it names nothing (or too much) to cover.
+    pub fn covers(&self) -> Result<Covers<'_>, &'static str> {
+        match (&self.framework, &self.requirement, &self.control) {
+            (Some(framework), Some(requirement), None) if self.resource.is_none() => {
+                Ok(Covers::Requirement(framework, requirement))
+            }
+            (None, None, Some(control)) => Ok(Covers::Control(control, self.resource.as_deref().unwrap_or("*"))),
+            (Some(_), Some(_), None) => Err("resource applies only to an attestation for a control"),
+            (None, None, None) => Err("name either a control, or a framework and a requirement"),
+            (_, _, Some(_)) => Err("name either a control, or a framework and a requirement, not both"),
+            _ => Err("a framework and a requirement go together"),
+        }
+    }
+
+    /// What it covers, for people: `soc2 CC1.4` or `control MON-04` (with the resources, when limited).
+    pub fn subject(&self) -> String {
+        match self.covers() {
+            Ok(Covers::Requirement(framework, requirement)) => format!("{framework} {requirement}"),
+            Ok(Covers::Control(control, "*")) => format!("control {control}"),
+            Ok(Covers::Control(control, resource)) => format!("control {control} for {resource}"),
+            Err(_) => String::new(),
+        }
+    }
+}
+
 /// Reads an attestations file and judges every entry as of `as_of`; one bad entry never discards the others.
 pub fn load(path: &Path, as_of: NaiveDateTime) -> Result<Vec<JudgedAttestation>> {
     let text =
@@ -69,10 +113,24 @@ pub fn load(path: &Path, as_of: NaiveDateTime) -> Result<Vec<JudgedAttestation>>
     let entries: Vec<serde_json::Value> = serde_saphyr::from_str(&text)
         .map_err(|error| input_error(format!("{}: not a list of attestations: {error}", path.display())))?;
     let base = path.parent().unwrap_or(Path::new("."));
-    Ok(entries.into_iter().enumerate().map(|(index, entry)| judge(index + 1, entry, as_of, base)).collect())
+    Ok(entries.into_iter().enumerate().map(|(index, entry)| judge_entry(index + 1, entry, as_of, base)).collect())
 }
 
-fn judge(entry: usize, value: serde_json::Value, as_of: NaiveDateTime, base: &Path) -> JudgedAttestation {
+fn judge_entry(entry: usize, value: serde_json::Value, as_of: NaiveDateTime, base: &Path) -> JudgedAttestation {
+    match serde_json::from_value(value) {
+        Ok(attestation) => judge(entry, attestation, as_of, base),
+        Err(error) => JudgedAttestation {
+            entry,
+            attestation: None,
+            state: AttestationState::Invalid,
+            document_verified: false,
+            note: format!("entry {entry}: {error}"),
+        },
+    }
+}
+
+/// Judges one attestation as of `as_of`, its document looked up relative to `base`.
+pub fn judge(entry: usize, attestation: Attestation, as_of: NaiveDateTime, base: &Path) -> JudgedAttestation {
     let invalid = |note: String, attestation: Option<Attestation>| JudgedAttestation {
         entry,
         attestation,
@@ -80,10 +138,9 @@ fn judge(entry: usize, value: serde_json::Value, as_of: NaiveDateTime, base: &Pa
         document_verified: false,
         note,
     };
-    let attestation: Attestation = match serde_json::from_value(value) {
-        Ok(attestation) => attestation,
-        Err(error) => return invalid(format!("entry {entry}: {error}"), None),
-    };
+    if let Err(problem) = attestation.covers() {
+        return invalid(format!("entry {entry}: {problem}"), Some(attestation));
+    }
     let (Some(attested_at), Ok(valid_until)) =
         (crate::time::parse_start(&attestation.attested_at), crate::time::parse_as_of(&attestation.valid_until))
     else {
@@ -140,6 +197,14 @@ mod tests {
             entry("CC2.1", "2027-06-30", &"0".repeat(64), "policy.pdf"),
             entry("CC2.2", "2027-06-30", &hash, "elsewhere/training.pdf"),
             "- { framework: soc2 }\n".to_string(),
+            format!(
+                "- {{ control: MON-04, resource: \"acme-*\", statement: s, attested_by: CISO, attested_at: 2026-07-01, \
+                 valid_until: 2026-12-31, document: policy.pdf, document_sha256: \"{hash}\" }}\n"
+            ),
+            format!(
+                "- {{ control: MON-04, framework: soc2, requirement: CC6.2, statement: s, attested_by: CISO, \
+                 attested_at: 2026-07-01, valid_until: 2026-12-31, document: policy.pdf, document_sha256: \"{hash}\" }}\n"
+            ),
         ]
         .concat();
         let path = dir.path().join("attestations.yaml");
@@ -147,7 +212,9 @@ mod tests {
         let judged = load(&path, crate::time::parse_as_of("2026-09-30").unwrap()).unwrap();
         let states: Vec<AttestationState> = judged.iter().map(|j| j.state).collect();
         use AttestationState::*;
-        assert_eq!(states, [Valid, Expired, Invalid, Valid, Invalid]);
+        assert_eq!(states, [Valid, Expired, Invalid, Valid, Invalid, Valid, Invalid]);
+        assert_eq!(judged[5].attestation.as_ref().unwrap().subject(), "control MON-04 for acme-*");
+        assert!(judged[6].note.contains("not both"), "{}", judged[6].note);
         assert!(judged[0].document_verified);
         assert!(judged[2].note.contains("does not match its sha256"), "{}", judged[2].note);
         assert!(!judged[3].document_verified && judged[3].note.contains("not found"), "{}", judged[3].note);

@@ -92,6 +92,15 @@ fn run_case(control: &Control, case: &TestCase) -> Result<Vec<String>> {
         None => super::Scope::at(now),
     };
     let sandbox = Sandbox::open(&path, &scope, QUERY_TIME_LIMIT)?;
+    let mut attestations = Vec::new();
+    for (index, attestation) in case.attestations.iter().enumerate() {
+        let judged = super::attestations::judge(index + 1, attestation.clone(), scope.as_of, dir.path());
+        if judged.state == super::attestations::AttestationState::Invalid {
+            return Err(input_error(format!("attestation {}", judged.note)));
+        }
+        attestations.push(judged);
+    }
+    sandbox.add_attestations(&attestations)?;
     let outcome = evaluate_control(&sandbox, control, params, &scope.as_of);
 
     let mut failures = Vec::new();

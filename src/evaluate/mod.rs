@@ -20,7 +20,7 @@ use duckdb::params;
 use serde::{Deserialize, Serialize};
 
 pub use control_tests::{run_control_tests, CaseResult};
-pub use sandbox::{RawRow, Sandbox};
+pub use sandbox::{RawRow, Sandbox, MANUAL_ATTESTATIONS};
 pub use verdict::Status;
 
 use crate::config::Config;
@@ -306,6 +306,38 @@ pub fn apply_waivers(outcome: &mut ControlOutcome, judged: &[waivers::JudgedWaiv
     }
 }
 
+/// An attestation must name a requirement of the catalogue, or a control that takes attestations: a sign-off
+/// never stands in for an automated control (a waiver, with its expiry and approver, is the way to accept a risk).
+fn check_attestation_target(
+    catalogue: &Catalogue,
+    entry: usize,
+    attestation: &attestations::Attestation,
+) -> Result<()> {
+    match attestation.covers() {
+        Ok(attestations::Covers::Requirement(framework, requirement)) => {
+            let known =
+                catalogue.framework(framework).is_some_and(|f| f.requirements.iter().any(|r| r.id == requirement));
+            if !known {
+                return Err(input_error(format!(
+                    "attestation {entry}: {framework} {requirement} is not a requirement in the catalogue"
+                )));
+            }
+        }
+        Ok(attestations::Covers::Control(id, _)) => match catalogue.controls.iter().find(|c| c.id == id) {
+            None => return Err(input_error(format!("attestation {entry}: {id} is not a control in the catalogue"))),
+            Some(control) if !control.takes_attestations() => {
+                return Err(input_error(format!(
+                    "attestation {entry}: {id} is decided by evidence, not by sign-off (it does not read \
+                     {MANUAL_ATTESTATIONS}); to accept its failures, write a waiver"
+                )))
+            }
+            Some(_) => {}
+        },
+        Err(_) => {}
+    }
+    Ok(())
+}
+
 /// Evaluates the whole catalogue against the store within `scope`, and stores the evaluation.
 pub fn evaluate(store_path: &Path, catalogue: &Catalogue, config: &Config, scope: &Scope) -> Result<Evaluation> {
     evaluate_with_limit(store_path, catalogue, config, scope, QUERY_TIME_LIMIT)
@@ -334,14 +366,7 @@ pub fn evaluate_with_limit(
     };
     for judged in &judged_attestations {
         if let Some(a) = &judged.attestation {
-            let known =
-                catalogue.framework(&a.framework).is_some_and(|f| f.requirements.iter().any(|r| r.id == a.requirement));
-            if !known {
-                return Err(input_error(format!(
-                    "attestation {}: {} {} is not a requirement in the catalogue",
-                    judged.entry, a.framework, a.requirement
-                )));
-            }
+            check_attestation_target(catalogue, judged.entry, a)?;
         }
         if judged.state != attestations::AttestationState::Valid {
             tracing::warn!("attestation {} does not count: {}", judged.entry, judged.note);
@@ -355,6 +380,7 @@ pub fn evaluate_with_limit(
     drop(Store::open(store_path)?);
     let (organisations, outcomes, risks): (Option<String>, Vec<ControlOutcome>, Vec<retention::RetentionRisk>) = {
         let sandbox = Sandbox::open(store_path, scope, time_limit)?;
+        sandbox.add_attestations(&judged_attestations)?;
         let risks = retention::assess(sandbox.conn(), scope, &config.retention)?;
         let ages = freshness::EvidenceAges::load(&sandbox, &config.max_evidence_age_days)?;
         let organisations = sandbox.organisations()?;

@@ -1,5 +1,5 @@
-//! The sandbox control SQL runs in: a read-only database, no external access, configuration locked,
-//! a time limit per query.
+//! The sandbox control SQL runs in: a read-only database, no external access, configuration locked, one SELECT
+//! per control, a time limit per query. Manual attestations for controls are a table of the sandbox alone.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -9,6 +9,11 @@ use anyhow::{anyhow, Result};
 use chrono::NaiveDateTime;
 use duckdb::arrow::datatypes::DataType;
 use duckdb::{AccessMode, Connection};
+
+use super::attestations::{AttestationState, Covers, JudgedAttestation};
+
+/// The sandbox's table of manual attestations naming a control (not a fact table: it lives in no store).
+pub const MANUAL_ATTESTATIONS: &str = "manual_attestations";
 
 /// One row a control query returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -39,8 +44,45 @@ impl Sandbox {
         conn.execute("SET VARIABLE pp_as_of = ?::TIMESTAMP", [timestamp(scope.as_of)])?;
         conn.execute("SET VARIABLE pp_period_start = ?::TIMESTAMP", [timestamp(scope.events_from())])?;
         conn.execute("SET VARIABLE pp_period_end = ?::TIMESTAMP", [timestamp(scope.as_of)])?;
+        conn.execute_batch(&format!(
+            "CREATE TEMP TABLE {MANUAL_ATTESTATIONS} (entry INTEGER, control VARCHAR, resource VARCHAR, \
+             statement VARCHAR, attested_by VARCHAR, attested_at TIMESTAMP, valid_until TIMESTAMP, document VARCHAR, \
+             document_sha256 VARCHAR, document_verified BOOLEAN)"
+        ))?;
         conn.execute_batch("SET lock_configuration = true")?;
         Ok(Sandbox { conn, time_limit })
+    }
+
+    /// Lets control SQL read the attestations that name a control; invalid ones never count and are left out.
+    /// Their validity is left to the query (against `pp_as_of`), so earlier moments of a period judge it right.
+    pub fn add_attestations(&self, judged: &[JudgedAttestation]) -> Result<()> {
+        let mut insert = self.conn.prepare(&format!(
+            "INSERT INTO {MANUAL_ATTESTATIONS} VALUES (?, ?, ?, ?, ?, ?::TIMESTAMP, ?::TIMESTAMP, ?, ?, ?)"
+        ))?;
+        for judged in judged.iter().filter(|judged| judged.state != AttestationState::Invalid) {
+            let Some(attestation) = &judged.attestation else { continue };
+            let Ok(Covers::Control(control, resource)) = attestation.covers() else { continue };
+            let (Some(from), Ok(until)) = (
+                crate::time::parse_start(&attestation.attested_at),
+                crate::time::parse_as_of(&attestation.valid_until),
+            ) else {
+                continue;
+            };
+            let timestamp = |moment: NaiveDateTime| moment.format("%Y-%m-%d %H:%M:%S").to_string();
+            insert.execute(duckdb::params![
+                judged.entry as i64,
+                control,
+                resource,
+                attestation.statement,
+                attestation.attested_by,
+                timestamp(from),
+                timestamp(until),
+                attestation.document,
+                attestation.document_sha256.to_ascii_lowercase(),
+                judged.document_verified
+            ])?;
+        }
+        Ok(())
     }
 
     /// The connection, for pipeproof's own queries (never a control's SQL: that goes through [`Sandbox::run`]).
@@ -137,7 +179,16 @@ impl Sandbox {
     }
 
     fn query_rows(&self, query: &str) -> Result<Vec<RawRow>> {
-        let mut statement = self.conn.prepare(query)?;
+        // As a subquery, the control's SQL can only read: any other statement, or a second one, is a syntax error
+        // (the temporary attestations table is otherwise writable even on a read-only store).
+        let query = query.trim_end().trim_end_matches(';');
+        let mut statement =
+            self.conn.prepare(&format!("SELECT * FROM ({query}\n)")).map_err(|error| match error.to_string() {
+                text if text.contains("Parser Error") => {
+                    anyhow!("the query must be one SELECT (or WITH … SELECT) statement, nothing else: {text}")
+                }
+                text => anyhow!(text),
+            })?;
         let mut rows = statement.query([])?;
         let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
         for required in ["resource", "status", "reason", "evidence_id"] {

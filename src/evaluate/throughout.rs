@@ -61,7 +61,7 @@ fn moments(sandbox: &Sandbox, control: &Control, scope: &Scope) -> Result<(Vec<N
     let Some(period) = &scope.period else { return Ok((Vec::new(), false)) };
     let mut moments = std::collections::BTreeSet::new();
     let mut carried_in = false;
-    for table in &control.requires {
+    for table in control.requires.iter().filter(|table| table.as_str() != super::MANUAL_ATTESTATIONS) {
         carried_in |= sandbox.has_snapshot_at_or_before(table, period.start)?;
         moments.extend(sandbox.snapshot_times(table, period.start, scope.as_of)?);
     }

@@ -10,7 +10,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::controls::{Control, Framework, Severity};
-use crate::evaluate::attestations::{AttestationState, JudgedAttestation};
+use crate::evaluate::attestations::{Attestation, AttestationState, Covers, JudgedAttestation};
 use crate::evaluate::throughout::Throughout;
 use crate::evaluate::waivers::{JudgedWaiver, Waiver};
 use crate::evaluate::{EvaluatedCatalogue, ParamUse, Status};
@@ -227,8 +227,8 @@ pub struct RequirementRow {
 pub struct AttestationRow {
     /// Position in the attestations file.
     pub entry: usize,
-    /// Framework name and requirement id.
-    pub requirement: String,
+    /// What it covers: framework name and requirement id, or the control (and the resources, when limited).
+    pub covers: String,
     /// What is attested.
     pub statement: String,
     /// Who attested, and when.
@@ -736,22 +736,31 @@ fn build(input: BuildInput) -> ReportModel {
         .iter()
         .filter(|judged| judged.state == AttestationState::Valid)
         .filter_map(|judged| judged.attestation.as_ref())
-        .map(|a| {
-            let summary = format!(
-                "{} (attested by {} on {}, valid until {})",
-                a.statement, a.attested_by, a.attested_at, a.valid_until
-            );
-            ((a.framework.clone(), a.requirement.clone()), summary)
+        .filter_map(|a| match a.covers() {
+            Ok(Covers::Requirement(framework, requirement)) => {
+                let summary = format!(
+                    "{} (attested by {} on {}, valid until {})",
+                    a.statement, a.attested_by, a.attested_at, a.valid_until
+                );
+                Some(((framework.to_string(), requirement.to_string()), summary))
+            }
+            _ => None,
         })
         .collect();
     let attestation_rows: Vec<AttestationRow> = attestations
         .iter()
         .map(|judged| {
             let a = judged.attestation.as_ref();
-            let framework = a.map(|a| framework_label(&a.framework, &catalogue.frameworks)).unwrap_or_default();
+            let covers = match a.map(Attestation::covers) {
+                Some(Ok(Covers::Requirement(framework, requirement))) => {
+                    format!("{} {requirement}", framework_label(framework, &catalogue.frameworks))
+                }
+                Some(Ok(Covers::Control(..))) => a.map(Attestation::subject).unwrap_or_default(),
+                _ => String::new(),
+            };
             AttestationRow {
                 entry: judged.entry,
-                requirement: a.map(|a| format!("{framework} {}", a.requirement)).unwrap_or_default(),
+                covers,
                 statement: a.map(|a| a.statement.clone()).unwrap_or_default(),
                 attested: a.map(|a| format!("{} on {}", a.attested_by, a.attested_at)).unwrap_or_default(),
                 state: serde_json::to_value(judged.state)

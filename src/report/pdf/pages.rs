@@ -409,8 +409,8 @@ fn attestations(layout: &mut Layout<'_>, model: &ReportModel) {
         return;
     }
     layout.paragraph(
-        "Signed-off evidence for requirements no automated control reaches, judged at the evaluation's moment. Only valid \
-         attestations count; a document that no longer matches its sha256 invalidates its attestation.",
+        "Signed-off evidence for requirements no automated control reaches, and for controls a sign-off decides (such \
+         as access reviews), judged at the evaluation's moment. Only valid attestations count; a document that no longer matches its sha256 invalidates its attestation.",
         Weight::Regular,
         9.0,
         MUTED,
@@ -421,7 +421,7 @@ fn attestations(layout: &mut Layout<'_>, model: &ReportModel) {
         .map(|a| {
             vec![
                 Cell::plain(a.entry.to_string()),
-                Cell::bold(&a.requirement),
+                Cell::bold(&a.covers),
                 Cell::plain(format!("{} Attested by {}.", a.statement, a.attested)),
                 status_cell(&a.state, &a.state.replace('_', " ")),
                 Cell::plain(format!("{}; {}", a.note, a.document)),
@@ -431,7 +431,7 @@ fn attestations(layout: &mut Layout<'_>, model: &ReportModel) {
     layout.table(
         &[
             Column { title: "#", share: 0.05 },
-            Column { title: "Requirement", share: 0.16 },
+            Column { title: "Covers", share: 0.16 },
             Column { title: "Statement", share: 0.33 },
             Column { title: "State", share: 0.12 },
             Column { title: "Validity and document", share: 0.34 },
