@@ -336,13 +336,14 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     };
     let evaluation = crate::evaluate::evaluate(store_path, &catalogue, &config, &scope)?;
     tracing::info!(evaluation = evaluation.evaluation_id, "evaluated {} controls", evaluation.outcomes.len());
-    let conn = Store::open_read_only(store_path)?;
-    let model = ReportModel::load_with_drift(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
+    let store = Store::open_existing(store_path)?;
+    let conn = store.conn();
+    let model = ReportModel::load_with_drift(conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
     for path in crate::report::write_reports(&model, &args.output, &[], None, crate::cli::Paper::A4)? {
         tracing::info!("wrote {}", path.display());
     }
     if let Some(bundle) = &config.bundle {
-        write_run_bundle(&conn, evaluation.evaluation_id, &config, bundle, &args.output)?;
+        write_run_bundle(&store, evaluation.evaluation_id, &config, bundle, &args.output)?;
     }
     let previous: Option<i64> = conn.query_row(
         "SELECT max(evaluation_id) FROM evaluations WHERE evaluation_id < ?",
@@ -353,11 +354,11 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
         println!("evaluation #{}: first evaluation, nothing to compare with", evaluation.evaluation_id);
         return Ok(code);
     };
-    let drift = crate::drift::compare(&conn, previous, evaluation.evaluation_id)?;
+    let drift = crate::drift::compare(conn, previous, evaluation.evaluation_id)?;
     print!("{}", drift.to_text());
     let rule = crate::drift_commands::regression_rule(args.fail_on);
     let regressions = drift.regressions(rule, crate::controls::Severity::Low);
-    crate::drift_commands::notify(&conn, &config, &args.notify, &drift, &regressions)?;
+    crate::drift_commands::notify(conn, &config, &args.notify, &drift, &regressions)?;
     if !regressions.is_empty() {
         tracing::warn!(regressions = regressions.len(), "regression since evaluation #{previous}");
         return Ok(EXIT_GATE_FAILED);
@@ -367,7 +368,7 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
 
 /// `run`'s bundle: `bundle.zip` in the output folder, chained to the bundle it replaces there.
 fn write_run_bundle(
-    conn: &duckdb::Connection,
+    store: &Store,
     evaluation_id: i64,
     config: &Config,
     settings: &crate::config::BundleConfig,
@@ -383,7 +384,7 @@ fn write_run_bundle(
         previous_root_hash,
     };
     let sign_with = settings.sign.as_deref().map(|key| (key, Password::FromEnv(&settings.password_env)));
-    let (manifest, signed) = crate::bundle::create(conn, evaluation_id, &options, sign_with, &path)?;
+    let (manifest, signed) = crate::bundle::create(store, evaluation_id, &options, sign_with, &path)?;
     tracing::info!(
         root_hash = manifest.root_hash.as_str(),
         previous_root_hash = manifest.previous_root_hash.as_deref().unwrap_or(""),

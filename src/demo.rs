@@ -70,26 +70,22 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     let evaluation = crate::evaluate::evaluate(&store_path, &catalogue, &config, &scope)?;
     crate::commands::print_evaluation(&catalogue, &evaluation);
 
-    let conn = Store::open_read_only(&store_path)?;
-    let model = ReportModel::load_with_drift(&conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
+    let store = Store::open_existing(&store_path)?;
+    let model =
+        ReportModel::load_with_drift(store.conn(), Some(evaluation.evaluation_id), config.organisation.as_deref())?;
     let written = crate::report::write_reports(&model, output, &[], None, crate::cli::Paper::A4)?;
     for path in &written {
         println!("wrote {}", path.display());
     }
-    write_signed_bundle(&conn, evaluation.evaluation_id, config.organisation.as_deref(), output)?;
-    drop(conn);
+    write_signed_bundle(&store, evaluation.evaluation_id, config.organisation.as_deref(), output)?;
+    drop(store);
     println!("demo complete: the reports and the signed bundle are in {}", output.display());
     Ok(EXIT_OK)
 }
 
 /// Writes the embedded demo fixtures into `dir` so the demo reads them like any user's files.
 /// Signs the demo's bundle with a throwaway unencrypted key made for the demo, then verifies it as an auditor would.
-fn write_signed_bundle(
-    conn: &duckdb::Connection,
-    evaluation_id: i64,
-    organisation: Option<&str>,
-    output: &Path,
-) -> Result<()> {
+fn write_signed_bundle(store: &Store, evaluation_id: i64, organisation: Option<&str>, output: &Path) -> Result<()> {
     use crate::bundle::signature::{keygen, Password};
     let key = keygen(&output.join("demo-signing.key"), Password::None, true)?;
     let bundle = output.join("bundle.zip");
@@ -100,7 +96,7 @@ fn write_signed_bundle(
         previous_root_hash: None,
     };
     let (manifest, signed) =
-        crate::bundle::create(conn, evaluation_id, &options, Some((&key.secret, Password::None)), &bundle)?;
+        crate::bundle::create(store, evaluation_id, &options, Some((&key.secret, Password::None)), &bundle)?;
     crate::bundle::commands::print_written(&bundle, &manifest, signed);
     let public_key = crate::bundle::signature::load_public(&key.public.display().to_string())?;
     let verification = crate::bundle::verify(&bundle, Some(&public_key), crate::bundle::DEFAULT_MAX_UNPACKED_BYTES);

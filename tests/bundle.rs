@@ -417,3 +417,54 @@ fn the_manifest_validates_against_its_published_schema() {
     broken["files"][0]["size"] = "large".into();
     assert!(schemas.validate(&broken, index).is_err(), "the schema is not vacuous");
 }
+
+#[test]
+fn every_bundle_written_is_recorded_and_a_later_evaluation_judges_its_custody() {
+    let demo = Demo::new();
+    let recorded = |sql: &str| common::store_texts(&demo.store(), sql);
+    let demo_bundle = recorded("SELECT format('{} {} {}', output, signed, key_id) FROM bundles_history");
+    assert_eq!(demo_bundle.len(), 1, "the demo's signed bundle is recorded");
+    assert!(demo_bundle[0].starts_with("bundle.zip true "), "{demo_bundle:?}");
+    let manifest = entries(&demo.bundle()).into_iter().find(|(name, _)| name == "manifest.json").unwrap().1;
+    assert_eq!(
+        recorded("SELECT e.sha256 FROM evidence e JOIN bundles_history b USING (evidence_id)"),
+        [pipeproof::store::sha256_hex(&manifest)],
+        "the manifest handed over is the evidence kept"
+    );
+
+    let unsigned = demo.path("unsigned.zip");
+    pipeproof().arg("--store").arg(demo.store()).args(["bundle", "--output"]).arg(&unsigned).assert().success();
+    std::fs::write(demo.path("object-lock.json"), "{\"ObjectLockEnabled\": \"Enabled\"}").unwrap();
+    let lock_hash = pipeproof::store::sha256_hex(b"{\"ObjectLockEnabled\": \"Enabled\"}");
+    std::fs::write(
+        demo.path("attestations.yaml"),
+        format!(
+            "- {{ control: GOV-07, resource: \"*.zip\", statement: Bundles kept under S3 Object Lock, attested_by: CISO, \
+             attested_at: 2026-01-01, valid_until: 2099-12-31, document: object-lock.json, document_sha256: \"{lock_hash}\" }}\n"
+        ),
+    )
+    .unwrap();
+    let config = demo.path("pipeproof.yaml");
+    std::fs::write(&config, "organisation: Acme\n").unwrap();
+    pipeproof().arg("--store").arg(demo.store()).arg("--config").arg(&config).arg("evaluate").assert().success();
+    let report = common::report_json(&demo.store(), Some(&config), &demo.path("later"));
+    let gov07 = report["controls"].as_array().unwrap().iter().find(|c| c["id"] == "GOV-07").unwrap().clone();
+    let by_output = |output: &str| {
+        gov07["findings"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["reason"].as_str().unwrap().starts_with(&format!("{output} of evaluation 1")))
+            .unwrap_or_else(|| panic!("GOV-07 judged {output}: {gov07}"))
+            .clone()
+    };
+    let signed = by_output("bundle.zip");
+    assert_eq!(signed["status"], "pass", "{signed}");
+    assert!(
+        signed["reason"].as_str().unwrap().contains("kept immutably: Bundles kept under S3 Object Lock"),
+        "{signed}"
+    );
+    let unsigned = by_output("unsigned.zip");
+    assert_eq!(unsigned["status"], "fail", "{unsigned}");
+    assert!(unsigned["reason"].as_str().unwrap().contains("not signed"), "{unsigned}");
+}

@@ -88,6 +88,13 @@ fn demo_verdicts_follow_the_recorded_evidence() {
         "a public image of a private repository"
     );
     assert_eq!(verdict(&report, "ART-04", "acme-demo container package ml-trainer"), "pass");
+    let review = common::finding(&report, "MON-04", "acme-demo");
+    let reason = review["reason"].as_str().unwrap();
+    assert!(reason.contains("signed off by Dana Okafor (CISO) on 2026-09-28"), "the demo's access review: {reason}");
+    assert!(reason.contains("sha256 checked") && reason.contains("2 owners"), "{reason}");
+    let attested = report["attestations"].as_array().unwrap();
+    assert!(attested.iter().any(|a| a["covers"] == "control MON-04 for acme-demo"), "{attested:?}");
+    assert_eq!(verdict(&report, "GOV-07", "evidence bundles"), "unknown", "the demo bundles after evaluating");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 

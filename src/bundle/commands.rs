@@ -17,8 +17,8 @@ use crate::store::Store;
 /// `pipeproof bundle`.
 pub fn bundle(store_path: &Path, config_path: &Path, args: &BundleArgs) -> Result<u8> {
     let config = Config::load(config_path, false)?;
-    let conn = Store::open_read_only(store_path)?;
-    let evaluation_id = choose_evaluation(&conn, args.evaluation, args.period.as_deref())?;
+    let store = Store::open_existing(store_path)?;
+    let evaluation_id = choose_evaluation(store.conn(), args.evaluation, args.period.as_deref())?;
     let previous_root_hash = args.previous.as_deref().map(previous_root).transpose()?;
     let options = RenderOptions {
         paper: args.paper,
@@ -27,7 +27,7 @@ pub fn bundle(store_path: &Path, config_path: &Path, args: &BundleArgs) -> Resul
         previous_root_hash,
     };
     let sign_with = args.sign.as_deref().map(|key| (key, Password::FromEnv(&args.password_env)));
-    let (manifest, signed) = super::create(&conn, evaluation_id, &options, sign_with, &args.output)?;
+    let (manifest, signed) = super::create(&store, evaluation_id, &options, sign_with, &args.output)?;
     print_written(&args.output, &manifest, signed);
     Ok(EXIT_OK)
 }

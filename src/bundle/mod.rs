@@ -5,6 +5,7 @@ mod archive;
 pub mod commands;
 mod contents;
 pub mod manifest;
+mod record;
 pub mod signature;
 mod verify;
 mod write;
@@ -17,14 +18,16 @@ pub use write::write;
 /// The default bound on a zip's total uncompressed size when verifying (64 GiB).
 pub const DEFAULT_MAX_UNPACKED_BYTES: u64 = 64 << 30;
 
-/// Assembles, optionally signs, and writes the bundle of one evaluation; returns its manifest and whether it was signed.
+/// Assembles, optionally signs, writes and records in the store the bundle of one evaluation; returns its manifest
+/// and whether it was signed.
 pub fn create(
-    conn: &duckdb::Connection,
+    store: &crate::store::Store,
     evaluation_id: i64,
     options: &RenderOptions<'_>,
     sign_with: Option<(&std::path::Path, signature::Password<'_>)>,
     output: &std::path::Path,
 ) -> anyhow::Result<(Manifest, bool)> {
+    let conn = store.conn();
     let contents = assemble(conn, evaluation_id, options)?;
     let manifest = &contents.manifest;
     let signature = match sign_with {
@@ -39,6 +42,7 @@ pub fn create(
         }
         None => None,
     };
-    write(conn, &contents, signature.as_deref(), output)?;
+    write(conn, &contents, signature.as_ref().map(|signed| signed.text.as_str()), output)?;
+    record::record(store, &contents.manifest, signature.as_ref().map(|signed| signed.key_id.as_str()), output)?;
     Ok((contents.manifest, signature.is_some()))
 }

@@ -69,21 +69,30 @@ pub fn keygen(secret: &Path, password: Password<'_>, force: bool) -> Result<KeyF
     Ok(KeyFiles { secret: secret.to_path_buf(), public, key_id })
 }
 
-/// Signs `data` with the secret key in `key_file`, returning the `.minisig` text.
-pub fn sign(data: &[u8], key_file: &Path, password: Password<'_>, trusted_comment: &str) -> Result<String> {
+/// A signature made by [`sign`].
+pub struct Signed {
+    /// The `.minisig` text.
+    pub text: String,
+    /// The id of the key that signed, as minisign prints it.
+    pub key_id: String,
+}
+
+/// Signs `data` with the secret key in `key_file`.
+pub fn sign(data: &[u8], key_file: &Path, password: Password<'_>, trusted_comment: &str) -> Result<Signed> {
     let text = std::fs::read_to_string(key_file)
         .with_context(|| format!("cannot read the secret key {}", key_file.display()))?;
     let secret = load_secret(&text, key_file, password)?;
     let public = PublicKey::from_secret_key(&secret).map_err(|e| anyhow::anyhow!("{e}"))?;
+    let key_id = key_id(public.keynum());
     let signature = minisign::sign(
         Some(&public),
         &secret,
         Cursor::new(data),
         Some(trusted_comment),
-        Some(&format!("signature from pipeproof key {}", key_id(public.keynum()))),
+        Some(&format!("signature from pipeproof key {key_id}")),
     )
     .map_err(|e| anyhow::anyhow!("cannot sign with {}: {e}", key_file.display()))?;
-    Ok(signature.into_string())
+    Ok(Signed { text: signature.into_string(), key_id })
 }
 
 /// Checks a `.minisig` over `data` with a public key.
@@ -167,7 +176,9 @@ mod tests {
     fn a_signature_verifies_with_its_key_and_not_after_a_change() {
         let dir = tempfile::tempdir().unwrap();
         let files = keygen(&dir.path().join("k.key"), Password::None, false).unwrap();
-        let signature = sign(b"manifest", &files.secret, Password::None, "pipeproof test").unwrap();
+        let signed = sign(b"manifest", &files.secret, Password::None, "pipeproof test").unwrap();
+        assert_eq!(signed.key_id, files.key_id);
+        let signature = signed.text;
         let public = load_public(files.public.to_str().unwrap()).unwrap();
         let checked = verify(b"manifest", &signature, &public).unwrap();
         assert_eq!(checked.key_id, files.key_id);

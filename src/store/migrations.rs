@@ -35,6 +35,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/024_gitops_applications.sql"),
     include_str!("schema/025_packages.sql"),
     include_str!("schema/026_artifact_snapshots.sql"),
+    include_str!("schema/027_bundles.sql"),
 ];
 
 /// The schema version this binary writes.

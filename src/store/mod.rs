@@ -28,6 +28,7 @@ pub const FACT_VIEWS: &[&str] = &[
     "attestations",
     "audit_events",
     "branch_rules",
+    "bundles",
     "check_runs",
     "code_findings",
     "code_scanning_analyses",
@@ -87,6 +88,16 @@ pub fn base_config() -> Result<Config> {
     Ok(Config::default().enable_autoload_extension(false)?.with("autoinstall_known_extensions", "false")?)
 }
 
+fn must_exist(path: &Path) -> Result<()> {
+    if path.exists() {
+        return Ok(());
+    }
+    Err(input_error(format!(
+        "store {} does not exist: run `pipeproof collect` or `pipeproof ingest` first",
+        path.display()
+    )))
+}
+
 impl Store {
     /// Opens (creating if needed) the store and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
@@ -102,14 +113,15 @@ impl Store {
         Ok(store)
     }
 
+    /// Opens a store that must already exist (never creating one) and brings its schema up to date.
+    pub fn open_existing(path: &Path) -> Result<Store> {
+        must_exist(path)?;
+        Store::open(path)
+    }
+
     /// Opens an existing store read-only (for reports); it must exist and have a known schema.
     pub fn open_read_only(path: &Path) -> Result<Connection> {
-        if !path.exists() {
-            return Err(input_error(format!(
-                "store {} does not exist: run `pipeproof collect` or `pipeproof ingest` first",
-                path.display()
-            )));
-        }
+        must_exist(path)?;
         let conn = Connection::open_with_flags(path, base_config()?.access_mode(AccessMode::ReadOnly)?)
             .map_err(|error| explain_open_error(path, error))?;
         migrations::check_readable(&conn, path)?;

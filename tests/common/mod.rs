@@ -34,8 +34,8 @@ pub fn run_demo(dir: &Path, fixtures: Option<&Path>) -> serde_json::Value {
     serde_json::from_str(&text).expect("report.json is JSON")
 }
 
-/// The status a control gave a resource in a report model.
-pub fn verdict(report: &serde_json::Value, control: &str, resource: &str) -> String {
+/// A control's finding on a resource in a report model.
+pub fn finding(report: &serde_json::Value, control: &str, resource: &str) -> serde_json::Value {
     let control = report["controls"]
         .as_array()
         .unwrap()
@@ -47,10 +47,13 @@ pub fn verdict(report: &serde_json::Value, control: &str, resource: &str) -> Str
         .unwrap()
         .iter()
         .find(|f| f["resource"] == resource)
-        .unwrap_or_else(|| panic!("{control} has no finding for {resource}"))["status"]
-        .as_str()
-        .unwrap()
-        .to_string()
+        .unwrap_or_else(|| panic!("{control} has no finding for {resource}"))
+        .clone()
+}
+
+/// The status a control gave a resource in a report model.
+pub fn verdict(report: &serde_json::Value, control: &str, resource: &str) -> String {
+    finding(report, control, resource)["status"].as_str().unwrap().to_string()
 }
 
 /// The rolled-up status of a control in a report model.
