@@ -198,7 +198,10 @@ impl<'f> Layout<'f> {
         let leading = size * 1.3;
         let header: Vec<Cell> = columns.iter().map(|c| Cell { fill: Some(HEADER_BG), ..Cell::bold(c.title) }).collect();
         let header_height = self.row_height(&header, &widths, size, leading);
-        self.ensure(header_height + leading * 2.0 + 2.0 * CELL_PAD);
+        // The header never stands alone at a page's foot: it keeps at least the first row with it.
+        let first_row =
+            rows.first().map_or(leading + 2.0 * CELL_PAD, |row| self.row_height(row, &widths, size, leading));
+        self.ensure(header_height + first_row);
         self.draw_row(&header, &widths, size, leading);
         for row in rows {
             let height = self.row_height(row, &widths, size, leading);
