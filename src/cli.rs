@@ -213,6 +213,9 @@ pub enum IngestKind {
     Cdevents,
     /// Argo CD Application with its sync status and history.
     Argocd,
+    /// Kubernetes objects (JSON or YAML, one, a List, or several documents): Kyverno and Sigstore image policies,
+    /// Argo Rollouts, Flagger Canaries, Deployments, role bindings.
+    Kubernetes,
     /// Semgrep JSON.
     Semgrep,
     /// Checkov JSON.

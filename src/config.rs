@@ -27,7 +27,7 @@ pub struct Config {
     pub policy: BTreeMap<String, BTreeMap<String, serde_json::Value>>,
     /// Maximum age in days of evidence per kind before verdicts on it become unknown (stale), e.g.
     /// `github.branch_protection: 7` (`github.*` sets every GitHub kind). Defaults: 7 for GitHub API evidence, 30 for
-    /// scanner reports, 90 for SBOMs.
+    /// scanner reports and Kubernetes exports, 90 for SBOMs.
     #[serde(default)]
     pub max_evidence_age_days: BTreeMap<String, u32>,
     /// The waivers file, relative to the config (default: `waivers.yaml` beside it, when present).

@@ -95,6 +95,15 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     let attested = report["attestations"].as_array().unwrap();
     assert!(attested.iter().any(|a| a["covers"] == "control MON-04 for acme-demo"), "{attested:?}");
     assert_eq!(verdict(&report, "GOV-07", "evidence bundles"), "unknown", "the demo bundles after evaluating");
+    assert_eq!(
+        verdict(&report, "DEP-04", "kyverno ClusterPolicy/verify-release-images rule signed-by-release-workflow"),
+        "pass"
+    );
+    assert_eq!(verdict(&report, "DEP-04", "namespace web-prod"), "fail", "no image rule selects it");
+    assert_eq!(verdict(&report, "DEP-05", "Rollout payments-prod/payments-api"), "pass", "an analysed canary");
+    assert_eq!(verdict(&report, "DEP-05", "Deployment web-prod/web-app"), "fail", "a plain rolling update");
+    assert_eq!(verdict(&report, "DEP-07", "cluster-wide"), "fail", "three people hold standing cluster-admin");
+    assert_eq!(verdict(&report, "DEP-07", "namespace payments-prod"), "pass");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 

@@ -8,8 +8,8 @@ use chrono::{Duration, NaiveDateTime};
 use super::{ControlOutcome, Sandbox, Status};
 
 /// Maximum evidence age in days, per kind, when the config sets none.
-/// Scanner reports go stale after 30 days; SBOMs after 90; GitHub API evidence (`github.*`: any kind) after 7;
-/// attestations, VEX, audit and deploy events do not.
+/// Scanner reports and Kubernetes object exports go stale after 30 days; SBOMs after 90; GitHub API evidence
+/// (`github.*`: any kind) after 7; attestations, VEX, audit and deploy events do not.
 const DEFAULT_MAX_AGE_DAYS: &[(&str, i64)] = &[
     ("checkov", 30),
     ("cyclonedx", 90),
@@ -22,6 +22,7 @@ const DEFAULT_MAX_AGE_DAYS: &[(&str, i64)] = &[
     ("gitlab-security-report", 30),
     ("gitleaks", 30),
     ("grype", 30),
+    ("kubernetes", 30),
     ("legitify", 30),
     ("nuclei", 30),
     ("osv-scanner", 30),

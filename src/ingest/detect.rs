@@ -6,8 +6,8 @@ use serde_json::Value;
 use super::audit_log::{self, AuditSource};
 use super::json::{is_blank, looks_like_lines, parse_document, parse_lines, without_bom};
 use super::{
-    checkov, cyclonedx, dependency_snapshot, deploy_events, gitlab, gitleaks, grype, intoto, legitify, nuclei, osv,
-    semgrep, sigstore, spdx, syft, trivy, vex, zap,
+    checkov, cyclonedx, dependency_snapshot, deploy_events, gitlab, gitleaks, grype, intoto, kubernetes, legitify,
+    nuclei, osv, semgrep, sigstore, spdx, syft, trivy, vex, zap,
 };
 use crate::cli::IngestKind;
 use crate::error::input_error;
@@ -92,6 +92,9 @@ pub fn records(bytes: &[u8], origin: &str, kind: Option<IngestKind>) -> Result<R
         without_bom(bytes).iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'{' || *b == b'[');
     let header = without_bom(bytes).split(|b| *b == b'\n').next().unwrap_or_default();
     let csv_header = header.contains(&b',') && String::from_utf8_lossy(header).split(',').any(|h| h.trim() == "action");
+    if !starts_json && is_yaml_name(origin) {
+        return yaml_records(bytes, origin, expected);
+    }
     if !starts_json && (kind == Some(IngestKind::GithubAuditLog) || (kind.is_none() && csv_header)) {
         let rows = audit_log::csv_records(bytes, origin)?;
         return Ok(Records { items: rows, shape: Shape::Csv });
@@ -120,6 +123,27 @@ pub fn records(bytes: &[u8], origin: &str, kind: Option<IngestKind>) -> Result<R
     }
 }
 
+/// Whether a file is named as YAML (`.yaml`, `.yml`, compressed or not): Kubernetes objects are mostly kept so.
+fn is_yaml_name(origin: &str) -> bool {
+    let name = origin.strip_suffix(".gz").unwrap_or(origin).to_ascii_lowercase();
+    name.ends_with(".yaml") || name.ends_with(".yml")
+}
+
+/// A YAML file: one document, or several (`---`) read as a list of documents.
+fn yaml_records(bytes: &[u8], origin: &str, expected: &str) -> Result<Records> {
+    let text = std::str::from_utf8(without_bom(bytes))
+        .map_err(|error| input_error(format!("{origin}: not UTF-8 text ({error}): expected {expected}")))?;
+    let mut documents: Vec<Value> = serde_saphyr::from_multiple(text)
+        .map_err(|error| input_error(format!("{origin}: invalid YAML: {error}: expected {expected}")))?;
+    documents.retain(|document| !document.is_null());
+    let document = match documents.len() {
+        0 => return Err(input_error(format!("{origin}: the YAML holds no document: expected {expected}"))),
+        1 => documents.remove(0),
+        _ => Value::Array(documents),
+    };
+    Ok(Records { items: vec![(1, document, Vec::new())], shape: Shape::Document })
+}
+
 /// What a file of a kind must contain, for errors.
 pub fn expected(kind: IngestKind) -> &'static str {
     match kind {
@@ -137,6 +161,10 @@ pub fn expected(kind: IngestKind) -> &'static str {
         IngestKind::GitlabAudit => "GitLab audit events or webhook events",
         IngestKind::Cdevents => "CDEvents (context.type dev.cdevents.*)",
         IngestKind::Argocd => "an Argo CD Application (apiVersion argoproj.io/*, kind Application)",
+        IngestKind::Kubernetes => {
+            "Kubernetes objects (Kyverno ClusterPolicy or Policy, ClusterImagePolicy, Argo Rollout, Flagger Canary, \
+             Deployment, ClusterRoleBinding or RoleBinding), as JSON or YAML"
+        }
         IngestKind::Semgrep => "a Semgrep JSON report (\"results\" and \"errors\")",
         IngestKind::Checkov => "a Checkov JSON report (\"check_type\" and \"results\")",
         IngestKind::Gitleaks => "a Gitleaks JSON report (a list of findings with RuleID and File)",
@@ -191,6 +219,7 @@ fn matches(kind: IngestKind, records: &Records) -> bool {
         IngestKind::GitlabAudit => on_first(|v| AuditSource::detect(v) == Some(AuditSource::Gitlab)),
         IngestKind::Cdevents => on_first(deploy_events::is_cdevent),
         IngestKind::Argocd => on_document(deploy_events::is_argocd_application),
+        IngestKind::Kubernetes => on_document(kubernetes::detect),
         IngestKind::Semgrep => on_document(semgrep::detect),
         IngestKind::Checkov => on_document(checkov::detect),
         IngestKind::Gitleaks => on_document(gitleaks::detect),
@@ -237,6 +266,7 @@ const DETECTION_ORDER: &[IngestKind] = &[
     IngestKind::Attestation,
     IngestKind::Cdevents,
     IngestKind::Argocd,
+    IngestKind::Kubernetes,
     IngestKind::Nuclei,
     IngestKind::K8sAudit,
     IngestKind::GitlabAudit,

@@ -274,6 +274,69 @@ pub struct GitopsApplication {
     pub reconciled_at: Option<NaiveDateTime>,
 }
 
+/// A rule of an admission controller that verifies images (`admission_policies`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct AdmissionPolicy {
+    /// `kyverno` or `sigstore-policy-controller`.
+    pub engine: String,
+    /// `ClusterPolicy/<name>`, `Policy/<namespace>/<name>` or `ClusterImagePolicy/<name>`.
+    pub policy: String,
+    /// The rule (with the entry's index when a rule has several).
+    pub rule: String,
+    /// The mode as written: `Enforce`/`Audit` (Kyverno), `enforce`/`warn` (policy-controller).
+    pub mode: Option<String>,
+    /// Whether a failed verification refuses admission.
+    pub enforced: bool,
+    /// The image patterns it verifies.
+    pub images: Vec<String>,
+    /// The namespaces it is limited to; empty when the policy selects none.
+    pub namespaces: Vec<String>,
+    /// Who must have signed, in words: `keyless <issuer> <subject>`, `key`, `static pass`.
+    pub authorities: Vec<String>,
+    /// The attestation predicate types it requires (SLSA provenance, …).
+    pub attestations: Vec<String>,
+    /// Whether an image without a signature is refused (Kyverno's `required`).
+    pub required: bool,
+}
+
+/// How a workload rolls out (`rollouts`): a plain Deployment, an Argo Rollouts Rollout or a Flagger Canary.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Rollout {
+    /// `Deployment`, `Rollout` or `Canary`.
+    pub controller: String,
+    /// Its namespace.
+    pub namespace: Option<String>,
+    /// Its name.
+    pub name: String,
+    /// The Deployment a Rollout (`workloadRef`) or Canary (`targetRef`) drives.
+    pub target: Option<String>,
+    /// `RollingUpdate`, `Recreate`, `canary`, `blueGreen` or `ab-testing`.
+    pub strategy: Option<String>,
+    /// Whether a health analysis decides promotion.
+    pub analysis: bool,
+    /// The analysis templates, metrics or webhooks it runs.
+    pub analysis_templates: Vec<String>,
+    /// Whether a failed analysis rolls back without a person.
+    pub auto_rollback: bool,
+    /// The controller's phase, when exported with its status.
+    pub phase: Option<String>,
+}
+
+/// One subject bound to a Kubernetes role (`role_bindings`).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct RoleBinding {
+    /// `ClusterRoleBinding/<name>` or `RoleBinding/<namespace>/<name>`.
+    pub binding: String,
+    /// The namespace of a `RoleBinding`; `None` for a cluster-wide binding.
+    pub namespace: Option<String>,
+    /// `ClusterRole/<name>` or `Role/<name>`.
+    pub role: String,
+    /// `User`, `Group` or `ServiceAccount`.
+    pub subject_kind: String,
+    /// The user or group name, or `namespace/name` of a service account.
+    pub subject: String,
+}
+
 /// A merge or pull request (`merge_requests`).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct MergeRequest {
@@ -343,6 +406,12 @@ pub struct Facts {
     pub merge_requests: Vec<MergeRequest>,
     /// GitOps applications.
     pub gitops_applications: Vec<GitopsApplication>,
+    /// Admission policy rules that verify images.
+    pub admission_policies: Vec<AdmissionPolicy>,
+    /// How workloads roll out.
+    pub rollouts: Vec<Rollout>,
+    /// Who is bound to which Kubernetes role.
+    pub role_bindings: Vec<RoleBinding>,
     /// Things worth knowing about an accepted file.
     pub warnings: Vec<String>,
 }
@@ -366,6 +435,9 @@ impl Facts {
             + self.deploy_events.len()
             + self.merge_requests.len()
             + self.gitops_applications.len()
+            + self.admission_policies.len()
+            + self.rollouts.len()
+            + self.role_bindings.len()
     }
 
     /// A summary of what the file yields, such as `12 vulnerabilities, 3 secret findings`.
@@ -382,6 +454,9 @@ impl Facts {
             (self.deploy_events.len(), "deploy event"),
             (self.merge_requests.len(), "merge request"),
             (self.gitops_applications.len(), "GitOps application"),
+            (self.admission_policies.len(), "image verification rule"),
+            (self.rollouts.len(), "workload rollout"),
+            (self.role_bindings.len(), "role binding subject"),
         ];
         let listed: Vec<String> = parts
             .iter()

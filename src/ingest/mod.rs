@@ -14,6 +14,7 @@ mod gitleaks;
 mod grype;
 mod intoto;
 pub mod json;
+mod kubernetes;
 mod legitify;
 mod nuclei;
 mod osv;
@@ -204,6 +205,7 @@ fn parse_as(
         }
         IngestKind::Cdevents => deploy_events::parse_cdevents(&records.flattened(), origin),
         IngestKind::Argocd => deploy_events::parse_argocd(single()?, origin),
+        IngestKind::Kubernetes => kubernetes::parse(single()?),
         IngestKind::Semgrep => semgrep::parse(single()?, origin),
         IngestKind::Checkov => checkov::parse(single()?, origin),
         IngestKind::Gitleaks => gitleaks::parse(single()?, origin),

@@ -270,6 +270,57 @@ pub fn store_facts(conn: &Connection, origin: &Origin, facts: &Facts) -> Result<
         ])?;
     }
     appender.flush()?;
+    let mut appender = conn.appender("admission_policies_history")?;
+    for p in &facts.admission_policies {
+        appender.append_row(params![
+            run_id,
+            evidence_id,
+            observed_at,
+            p.engine,
+            p.policy,
+            p.rule,
+            p.mode,
+            p.enforced,
+            list(&p.images),
+            list(&p.namespaces),
+            list(&p.authorities),
+            list(&p.attestations),
+            p.required
+        ])?;
+    }
+    appender.flush()?;
+    let mut appender = conn.appender("rollouts_history")?;
+    for r in &facts.rollouts {
+        appender.append_row(params![
+            run_id,
+            evidence_id,
+            observed_at,
+            r.controller,
+            r.namespace,
+            r.name,
+            r.target,
+            r.strategy,
+            r.analysis,
+            list(&r.analysis_templates),
+            r.auto_rollback,
+            r.phase
+        ])?;
+    }
+    appender.flush()?;
+    let mut appender = conn.appender("role_bindings_history")?;
+    for b in &facts.role_bindings {
+        appender.append_row(params![
+            run_id,
+            evidence_id,
+            observed_at,
+            b.binding,
+            b.namespace,
+            b.role,
+            b.subject_kind,
+            b.subject
+        ])?;
+    }
+    appender.flush()?;
     create_staging(conn)?;
     stage_events(conn, origin, facts)?;
     let (written, duplicates) = commit_staged(conn)?;

@@ -36,6 +36,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/025_packages.sql"),
     include_str!("schema/026_artifact_snapshots.sql"),
     include_str!("schema/027_bundles.sql"),
+    include_str!("schema/028_kubernetes.sql"),
 ];
 
 /// The schema version this binary writes.
