@@ -263,6 +263,26 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
     assert!(paths.contains(&"/organizations/90210001/members?role=all&per_page=4&page=2".to_string()), "{paths:?}");
     assert!(paths.iter().all(|p| !p.contains("secret-scanning") || p.contains("hide_secret=true")));
 
+    // The file tree: manifests and lock files by folder, and each container build file's FROM lines.
+    assert_eq!(
+        texts(&store, "SELECT path || ' ' || role FROM dependency_files WHERE repo = 'acme-demo/web-app' AND role <> 'tree' ORDER BY 1"),
+        ["Dockerfile container", "package-lock.json workspace_lock", "package.json manifest", "packages/ui/package.json manifest", "test/fixtures/legacy/package.json manifest"]
+    );
+    assert_eq!(
+        texts(
+            &store,
+            "SELECT line || ' ' || image || ' ' || base_kind FROM container_bases WHERE repo = 'acme-demo/ml-pipeline'"
+        ),
+        ["2 ${CUDA_IMAGE} unresolved"]
+    );
+    assert_eq!(
+        count(
+            &store,
+            "SELECT count(*) FROM container_bases WHERE repo = 'acme-demo/payments-api' AND digest LIKE 'sha256:%'"
+        ),
+        2
+    );
+
     // People: two pages of members, owners, outside collaborators; the 2FA lists are visible and empty.
     assert_eq!(count(&store, "SELECT count(*) FROM org_people WHERE relation = 'member'"), 6);
     assert_eq!(

@@ -104,6 +104,10 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "DEP-05", "Deployment web-prod/web-app"), "fail", "a plain rolling update");
     assert_eq!(verdict(&report, "DEP-07", "cluster-wide"), "fail", "three people hold standing cluster-admin");
     assert_eq!(verdict(&report, "DEP-07", "namespace payments-prod"), "pass");
+    assert_eq!(verdict(&report, "BLD-09", "acme-demo/payments-api"), "pass", "go.sum and digest-pinned bases");
+    assert_eq!(verdict(&report, "BLD-09", "acme-demo/web-app"), "fail", "node:20-alpine by tag only");
+    assert_eq!(verdict(&report, "BLD-09", "acme-demo/ml-pipeline"), "fail", "pyproject.toml without a lock file");
+    assert_eq!(verdict(&report, "BLD-09", "acme-demo/infra-terraform"), "not_applicable");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 

@@ -37,6 +37,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/026_artifact_snapshots.sql"),
     include_str!("schema/027_bundles.sql"),
     include_str!("schema/028_kubernetes.sql"),
+    include_str!("schema/029_dependency_files.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -7,7 +7,9 @@ use anyhow::Result;
 use duckdb::types::Value as Cell;
 use serde_json::Value;
 
-use super::{access_rows, actions_rows, alert_rows, package_rows, property_rows, ruleset_rows, workflow_files};
+use super::{
+    access_rows, actions_rows, alert_rows, dependency_files, package_rows, property_rows, ruleset_rows, workflow_files,
+};
 
 /// One fact row: the table it goes to and its cells after the common `run_id, evidence_id, observed_at, org` (the
 /// first cell is the repository, NULL for organisation-level rows).
@@ -95,6 +97,9 @@ pub struct Follow {
     pub endpoint: &'static Endpoint,
     /// The path for an item, or `None` to skip it.
     pub path: fn(&Scope, &Value) -> Option<String>,
+    /// The key of the array whose entries are the items, for an object answer (a tree's `tree`); `None`: the
+    /// answer's own items.
+    pub within: Option<&'static str>,
 }
 
 fn nothing(_: &Scope, _: &Value, _: Option<&Value>) -> Result<Vec<Fact>> {
@@ -132,6 +137,15 @@ const WORKFLOW_FILE: Endpoint = Endpoint {
     shape: Shape::Object,
     needs: "read access to the repository's contents (Contents: read)",
     extract: workflow_files::workflow_file,
+    ..BASE
+};
+
+const CONTAINER_FILE: Endpoint = Endpoint {
+    kind: "github.container_file",
+    tables: &["container_bases"],
+    shape: Shape::Object,
+    needs: "read access to the repository's contents (Contents: read)",
+    extract: dependency_files::container_file,
     ..BASE
 };
 
@@ -229,7 +243,7 @@ pub static ORG_ENDPOINTS: &[Endpoint] = &[
         path: "/orgs/{org}/teams",
         shape: Shape::List,
         needs: "read:org (Members: read for an App)",
-        follow: Some(Follow { endpoint: &TEAM_REPOS, path: access_rows::team_repos_path }),
+        follow: Some(Follow { endpoint: &TEAM_REPOS, path: access_rows::team_repos_path, within: None }),
         ..BASE
     },
     Endpoint {
@@ -248,7 +262,7 @@ pub static ORG_ENDPOINTS: &[Endpoint] = &[
         shape: Shape::List,
         needs: ORG_ADMIN,
         extract: nothing,
-        follow: Some(Follow { endpoint: &ORG_RULESET, path: ruleset_rows::org_ruleset_path }),
+        follow: Some(Follow { endpoint: &ORG_RULESET, path: ruleset_rows::org_ruleset_path, within: None }),
         ..BASE
     },
     Endpoint {
@@ -373,7 +387,7 @@ pub static REPO_ENDPOINTS: &[Endpoint] = &[
         shape: Shape::List,
         needs: "read access to the repository (Metadata: read)",
         extract: nothing,
-        follow: Some(Follow { endpoint: &REPO_RULESET, path: ruleset_rows::repo_ruleset_path }),
+        follow: Some(Follow { endpoint: &REPO_RULESET, path: ruleset_rows::repo_ruleset_path, within: None }),
         ..BASE
     },
     Endpoint {
@@ -455,7 +469,21 @@ pub static REPO_ENDPOINTS: &[Endpoint] = &[
         shape: Shape::Wrapped("workflows"),
         needs: "read access to the repository (Actions: read for an App)",
         extract: nothing,
-        follow: Some(Follow { endpoint: &WORKFLOW_FILE, path: workflow_files::file_path }),
+        follow: Some(Follow { endpoint: &WORKFLOW_FILE, path: workflow_files::file_path, within: None }),
+        ..BASE
+    },
+    Endpoint {
+        kind: "github.tree",
+        tables: &["dependency_files", "container_bases"],
+        path: "/repos/{repo}/git/trees/{branch}?recursive=1",
+        shape: Shape::Object,
+        needs: "read access to the repository's contents (Contents: read)",
+        extract: dependency_files::tree,
+        follow: Some(Follow {
+            endpoint: &CONTAINER_FILE,
+            path: dependency_files::container_file_path,
+            within: Some("tree"),
+        }),
         ..BASE
     },
     Endpoint {

@@ -199,7 +199,11 @@ async fn fetch_endpoints(
         let scope = Scope { org, repo: answer.repo.as_deref(), branch: answer.branch.as_deref(), bypass: &empty };
         for page in answer.pages.iter().filter(|page| page.status == 200) {
             let body = page.json()?;
-            for item in answer.endpoint.items(&body) {
+            let items = match follow.within {
+                Some(key) => body.get(key).and_then(serde_json::Value::as_array).map(|a| a.iter().collect()),
+                None => Some(answer.endpoint.items(&body)),
+            };
+            for item in items.unwrap_or_default() {
                 if let Some(path) = (follow.path)(&scope, item) {
                     follow_ups.push(Job {
                         endpoint: follow.endpoint,

@@ -9,6 +9,7 @@ mod alert_rows;
 mod audit_log_api;
 mod cells;
 mod coverage;
+mod dependency_files;
 mod deployment_approvals;
 pub mod doctor;
 mod endpoint_facts;

@@ -82,7 +82,8 @@ pub fn workflow_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Res
     Ok(facts)
 }
 
-fn decode(body: &Value) -> std::result::Result<String, String> {
+/// The text of a contents answer (base64-encoded file), or why it cannot be read.
+pub fn decode(body: &Value) -> std::result::Result<String, String> {
     let content = body.get("content").and_then(Value::as_str).ok_or("the answer has no file content")?;
     if body.get("encoding").and_then(Value::as_str).is_some_and(|e| e != "base64") {
         return Err("the file content is not base64 (GitHub sends files over 1 MB without content)".into());
