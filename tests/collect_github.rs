@@ -282,6 +282,36 @@ fn collects_people_rulesets_actions_environments_workflows_and_alerts() {
         ),
         2
     );
+    // Registry configuration files: where packages resolve from, never the credentials written beside it.
+    assert_eq!(
+        texts(
+            &store,
+            "SELECT repo || ' ' || path || ':' || line || ' ' || setting || ' ' || coalesce(name || ' ', '') || url \
+             FROM registry_configs ORDER BY 1"
+        ),
+        [
+            "acme-demo/ml-pipeline pip.conf:3 extra_index https://pypi.acme-demo.internal/simple",
+            "acme-demo/web-app .npmrc:1 scope_registry @acme-demo https://npm.pkg.github.com",
+        ]
+    );
+
+    // GraphQL: the identity provider and IP allow list, POSTed once, the query kept in the evidence's provenance.
+    assert_eq!(
+        texts(
+            &store,
+            "SELECT saml || ' ' || saml_identities || ' ' || ip_allow_list || ' ' || ip_allow_list_active FROM org_identity"
+        ),
+        ["configured 7 DISABLED 0"]
+    );
+    assert_eq!(
+        texts(
+            &store,
+            "SELECT (provenance->>'method') || ' ' || contains(provenance->>'graphql', 'samlIdentityProvider') \
+             FROM evidence WHERE kind = 'github.org_identity'"
+        ),
+        ["POST true"]
+    );
+    assert!(server.received().iter().any(|r| r.method == "POST" && r.path == "/graphql"));
 
     // People: two pages of members, owners, outside collaborators; the 2FA lists are visible and empty.
     assert_eq!(count(&store, "SELECT count(*) FROM org_people WHERE relation = 'member'"), 6);

@@ -108,6 +108,15 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "BLD-09", "acme-demo/web-app"), "fail", "node:20-alpine by tag only");
     assert_eq!(verdict(&report, "BLD-09", "acme-demo/ml-pipeline"), "fail", "pyproject.toml without a lock file");
     assert_eq!(verdict(&report, "BLD-09", "acme-demo/infra-terraform"), "not_applicable");
+    assert_eq!(verdict(&report, "ART-07", "acme-demo/web-app"), "pass", "@acme-demo from GitHub Packages");
+    assert_eq!(verdict(&report, "ART-07", "acme-demo/ml-pipeline"), "fail", "an extra index beside PyPI");
+    assert_eq!(verdict(&report, "ART-07", "acme-demo/payments-api"), "not_applicable", "Go only");
+    assert_eq!(
+        verdict(&report, "SRC-02", "acme-demo"),
+        "pass",
+        "SAML SSO through Okta, 7 identities for 5 human members"
+    );
+    assert_eq!(verdict(&report, "MON-03", "acme-demo"), "fail", "the IP allow list is disabled");
     assert_eq!(control_status(&report, "SRC-01"), "pass");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 

@@ -1,9 +1,10 @@
-//! The HTTP client for REST APIs: auth, pinned API version, retries, `Link` pagination and provenance.
+//! The HTTP client for GitHub's REST API, and the few GraphQL queries beside it: auth, pinned API version, retries,
+//! `Link` pagination and provenance.
 
 use std::time::Duration;
 
 use anyhow::{anyhow, Context, Result};
-use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, ETAG, IF_NONE_MATCH, LINK, USER_AGENT};
+use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LINK, USER_AGENT};
 
 use super::retry::{RetryPolicy, Verdict};
 
@@ -78,6 +79,8 @@ pub struct ApiResponse {
     pub rate_limit_remaining: Option<i64>,
     /// Whether GitHub answered `304 Not Modified` and the body is the stored one.
     pub not_modified: bool,
+    /// The GraphQL request this answers (query and variables), for a POST to the GraphQL endpoint.
+    pub graphql: Option<String>,
 }
 
 /// What a URL answered last time: sent back as `If-None-Match`, reused on `304 Not Modified`.
@@ -95,8 +98,9 @@ impl ApiResponse {
     /// The provenance recorded with this response's evidence.
     pub fn provenance(&self, pagination_complete: Option<bool>) -> serde_json::Value {
         serde_json::json!({
-            "method": "GET",
+            "method": if self.graphql.is_some() { "POST" } else { "GET" },
             "url": self.url,
+            "graphql": self.graphql,
             "api_version": GITHUB_API_VERSION,
             "api_version_selected": self.api_version_selected,
             "status": if self.not_modified { 304 } else { self.status },
@@ -180,14 +184,36 @@ impl ApiClient {
         format!("{}{}", self.base_url, path)
     }
 
+    /// The GraphQL endpoint beside this REST base URL (`…/api/v3` on GitHub Enterprise Server becomes
+    /// `…/api/graphql`).
+    pub fn graphql_url(&self) -> String {
+        match self.base_url.strip_suffix("/api/v3") {
+            Some(host) => format!("{host}/api/graphql"),
+            None => format!("{}/graphql", self.base_url),
+        }
+    }
+
     /// GETs one URL, retrying rate limits, server errors, timeouts and dropped connections per the policy.
     pub async fn get(&self, url: &str, page: u32) -> Result<ApiResponse> {
+        self.exchange(url, page, None).await
+    }
+
+    /// POSTs one GraphQL query with its variables, retrying as [`ApiClient::get`] does. GraphQL answers `200` with
+    /// an `errors` list for fields the token may not read: the caller reads them.
+    pub async fn graphql(&self, query: &str, variables: serde_json::Value) -> Result<ApiResponse> {
+        let request = serde_json::json!({ "query": query, "variables": variables }).to_string();
+        self.exchange(&self.graphql_url(), 1, Some(&request)).await
+    }
+
+    /// Sends one request (a GET, or a POST of `graphql`) until it is answered or the policy gives up.
+    async fn exchange(&self, url: &str, page: u32, graphql: Option<&str>) -> Result<ApiResponse> {
+        let method = if graphql.is_some() { "POST" } else { "GET" };
         let mut attempt = 0;
         loop {
             attempt += 1;
             let token = self.auth.token(&self.http, &self.base_url).await?;
             self.progress.request();
-            let failure = match self.attempt(url, page, &token).await {
+            let failure = match self.attempt(url, page, &token, graphql).await {
                 Ok((response, headers)) => {
                     let now = chrono::Utc::now().timestamp();
                     match self.policy.judge(response.status, &headers, &response.body, attempt, now) {
@@ -201,7 +227,7 @@ impl ApiClient {
             };
             if failure.wait > self.policy.max_wait {
                 return Err(anyhow!(
-                    "GET {url}: {}; GitHub asks to wait {}s, longer than this run waits ({}s): run again later",
+                    "{method} {url}: {}; GitHub asks to wait {}s, longer than this run waits ({}s): run again later",
                     failure.why,
                     failure.wait.as_secs(),
                     self.policy.max_wait.as_secs()
@@ -210,16 +236,16 @@ impl ApiClient {
             if attempt >= self.policy.max_attempts {
                 return match failure.last {
                     Some(response) if response.status >= 500 => Err(anyhow!(
-                        "GET {url}: HTTP {} after {attempt} attempts {}",
+                        "{method} {url}: HTTP {} after {attempt} attempts {}",
                         response.status,
                         response.error_message().unwrap_or_default()
                     )),
                     Some(response) => Ok(response),
-                    None => Err(anyhow!("GET {url} failed after {attempt} attempts: {}", failure.why)),
+                    None => Err(anyhow!("{method} {url} failed after {attempt} attempts: {}", failure.why)),
                 };
             }
             tracing::warn!(
-                "GET {url}: {}; retrying in {:.1}s (attempt {attempt})",
+                "{method} {url}: {}; retrying in {:.1}s (attempt {attempt})",
                 failure.why,
                 failure.wait.as_secs_f64()
             );
@@ -233,11 +259,14 @@ impl ApiClient {
         url: &str,
         page: u32,
         token: &Token,
+        graphql: Option<&str>,
     ) -> std::result::Result<(ApiResponse, HeaderMap), reqwest::Error> {
-        let cached = self.cache.get(url);
-        let mut request = self
-            .http
-            .get(url)
+        let cached = self.cache.get(url).filter(|_| graphql.is_none());
+        let request = match graphql {
+            Some(body) => self.http.post(url).header(CONTENT_TYPE, "application/json").body(body.to_string()),
+            None => self.http.get(url),
+        };
+        let mut request = request
             .header(ACCEPT, "application/vnd.github+json")
             .header(AUTHORIZATION, format!("Bearer {}", token.0))
             .header("X-GitHub-Api-Version", GITHUB_API_VERSION)
@@ -266,6 +295,7 @@ impl ApiClient {
             scopes: header_text(&headers, "x-oauth-scopes"),
             rate_limit_remaining: header_text(&headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok()),
             not_modified: reused.is_some(),
+            graphql: graphql.map(str::to_string),
         };
         Ok((api_response, headers))
     }

@@ -38,6 +38,8 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/027_bundles.sql"),
     include_str!("schema/028_kubernetes.sql"),
     include_str!("schema/029_dependency_files.sql"),
+    include_str!("schema/030_registry_configs.sql"),
+    include_str!("schema/031_org_identity.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -17,9 +17,11 @@ enum Role {
     Lock,
     /// Pins them for its directory and everything below it (a workspace's lock file).
     WorkspaceLock,
+    /// Declares dependencies in an ecosystem that has no lock file to expect (Maven's `pom.xml`).
+    ManifestOnly,
 }
 
-/// File names, their ecosystem and role. Maven is not listed: it has no lock file to expect.
+/// File names, their ecosystem and role.
 const NAMED_FILES: &[(&str, &str, Role)] = &[
     ("package.json", "npm", Role::Manifest),
     ("package-lock.json", "npm", Role::WorkspaceLock),
@@ -55,6 +57,7 @@ const NAMED_FILES: &[(&str, &str, Role)] = &[
     ("build.gradle.kts", "gradle", Role::Manifest),
     ("gradle.lockfile", "gradle", Role::Lock),
     ("packages.lock.json", "nuget", Role::Lock),
+    ("pom.xml", "maven", Role::ManifestOnly),
 ];
 
 /// File name endings of .NET project files, whose lock file is `packages.lock.json`.
@@ -73,6 +76,7 @@ fn classify(name: &str) -> Option<(&'static str, &'static str)> {
         Role::Manifest => "manifest",
         Role::Lock => "lock",
         Role::WorkspaceLock => "workspace_lock",
+        Role::ManifestOnly => "manifest_only",
     };
     Some((ecosystem, role))
 }
@@ -130,8 +134,7 @@ pub fn container_file_path(scope: &Scope, entry: &Value) -> Option<String> {
     if !is_container_file(split(path).1) {
         return None;
     }
-    let reference = scope.branch.map(|b| format!("?ref={}", super::fetch::encode_branch(b))).unwrap_or_default();
-    Some(format!("/repos/{}/contents/{}{reference}", scope.repo?, super::fetch::encode_branch(path)))
+    super::workflow_files::contents_path(scope, path)
 }
 
 /// One row per `FROM` of a container build file; one `unreadable` row when its text cannot be read.
@@ -285,7 +288,8 @@ mod tests {
         assert_eq!(classify("Api.csproj"), Some(("nuget", "manifest")));
         assert_eq!(classify("Dockerfile.prod"), Some(("container", "container")));
         assert_eq!(classify("worker.Dockerfile"), Some(("container", "container")));
-        assert_eq!(classify("pom.xml"), None);
+        assert_eq!(classify("pom.xml"), Some(("maven", "manifest_only")));
+        assert_eq!(classify("pom.xml.bak"), None);
         assert_eq!(classify("dockerfile-notes.md"), None);
     }
 

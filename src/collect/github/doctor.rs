@@ -182,12 +182,16 @@ async fn probe(client: &ApiClient, endpoint: &Endpoint, scope: &Scope<'_>, per_p
     } else {
         path
     };
-    let response = client.get(&client.url(&path), 1).await?;
+    let response = endpoint.ask_once(client, &path, scope.org).await?;
     let seen = judge(endpoint.kind, endpoint.needs, endpoint.absent.is_some(), std::slice::from_ref(&response));
-    let follow_ups = match (&seen, &endpoint.follow, response.json()) {
-        (Seen::Visible, Some(follow), Ok(body)) => {
-            endpoint.items(&body).into_iter().filter(|item| (follow.path)(scope, item).is_some()).count() as i64
-        }
+    let follow_ups = match (&seen, response.json()) {
+        (Seen::Visible, Ok(body)) => endpoint
+            .follows
+            .iter()
+            .map(|follow| {
+                follow.items(endpoint, &body).into_iter().filter(|item| (follow.path)(scope, item).is_some()).count()
+            })
+            .sum::<usize>() as i64,
         _ => 0,
     };
     Ok((check(endpoint.kind, seen, scope.repo), follow_ups))

@@ -4,11 +4,14 @@
 use std::collections::BTreeMap;
 
 use anyhow::Result;
+
+use crate::collect::http::ApiResponse;
 use duckdb::types::Value as Cell;
 use serde_json::Value;
 
 use super::{
-    access_rows, actions_rows, alert_rows, dependency_files, package_rows, property_rows, ruleset_rows, workflow_files,
+    access_rows, actions_rows, alert_rows, dependency_files, identity_rows, package_rows, property_rows,
+    registry_configs, ruleset_rows, workflow_files,
 };
 
 /// One fact row: the table it goes to and its cells after the common `run_id, evidence_id, observed_at, org` (the
@@ -70,10 +73,12 @@ pub struct Endpoint {
     pub absent: Option<fn(&Scope) -> Vec<Fact>>,
     /// Rows recording that the token could not see it (for tables that keep invisibility in their rows).
     pub unseen: Option<fn(&Scope, &str) -> Vec<Fact>>,
-    /// A request per listed item (ruleset definitions, workflow files).
-    pub follow: Option<Follow>,
+    /// Requests per listed item (ruleset definitions, workflow files, files of a tree).
+    pub follows: &'static [Follow],
     /// Rows from all items at once, for answers that make one row together (the rules on a branch).
     pub whole: Option<ExtractAll>,
+    /// A GraphQL query (the organisation's login as `$login`) POSTed instead of GETting `path`.
+    pub graphql: Option<&'static str>,
 }
 
 /// The fields most endpoints leave at their default.
@@ -87,8 +92,9 @@ const BASE: Endpoint = Endpoint {
     extract: nothing,
     absent: None,
     unseen: None,
-    follow: None,
+    follows: &[],
     whole: None,
+    graphql: None,
 };
 
 /// A request made for each item of a listing.
@@ -100,6 +106,16 @@ pub struct Follow {
     /// The key of the array whose entries are the items, for an object answer (a tree's `tree`); `None`: the
     /// answer's own items.
     pub within: Option<&'static str>,
+}
+
+impl Follow {
+    /// The items of an answer this follows: the entries of its `within` array, or the endpoint's own items.
+    pub fn items<'a>(&self, endpoint: &Endpoint, body: &'a Value) -> Vec<&'a Value> {
+        match self.within {
+            Some(key) => body.get(key).and_then(Value::as_array).map(|a| a.iter().collect()).unwrap_or_default(),
+            None => endpoint.items(body),
+        }
+    }
 }
 
 fn nothing(_: &Scope, _: &Value, _: Option<&Value>) -> Result<Vec<Fact>> {
@@ -149,6 +165,15 @@ const CONTAINER_FILE: Endpoint = Endpoint {
     ..BASE
 };
 
+const REGISTRY_CONFIG: Endpoint = Endpoint {
+    kind: "github.registry_config",
+    tables: &["registry_configs"],
+    shape: Shape::Object,
+    needs: "read access to the repository's contents (Contents: read)",
+    extract: registry_configs::config_file,
+    ..BASE
+};
+
 /// The organisation's packages of one type (GitHub answers them only to a classic token with `read:packages`).
 const PACKAGES: Endpoint = Endpoint {
     tables: &["packages"],
@@ -160,6 +185,16 @@ const PACKAGES: Endpoint = Endpoint {
 
 /// Organisation-wide endpoints, read once per collection.
 pub static ORG_ENDPOINTS: &[Endpoint] = &[
+    Endpoint {
+        kind: "github.org_identity",
+        tables: &["org_identity"],
+        path: "/graphql",
+        shape: Shape::Object,
+        needs: "an organisation owner's token with read:org (Administration: read on the organisation for an App)",
+        extract: identity_rows::org_identity,
+        graphql: Some(identity_rows::QUERY),
+        ..BASE
+    },
     Endpoint {
         kind: "github.members",
         tables: &["org_people"],
@@ -243,7 +278,7 @@ pub static ORG_ENDPOINTS: &[Endpoint] = &[
         path: "/orgs/{org}/teams",
         shape: Shape::List,
         needs: "read:org (Members: read for an App)",
-        follow: Some(Follow { endpoint: &TEAM_REPOS, path: access_rows::team_repos_path, within: None }),
+        follows: &[Follow { endpoint: &TEAM_REPOS, path: access_rows::team_repos_path, within: None }],
         ..BASE
     },
     Endpoint {
@@ -262,7 +297,7 @@ pub static ORG_ENDPOINTS: &[Endpoint] = &[
         shape: Shape::List,
         needs: ORG_ADMIN,
         extract: nothing,
-        follow: Some(Follow { endpoint: &ORG_RULESET, path: ruleset_rows::org_ruleset_path, within: None }),
+        follows: &[Follow { endpoint: &ORG_RULESET, path: ruleset_rows::org_ruleset_path, within: None }],
         ..BASE
     },
     Endpoint {
@@ -387,7 +422,7 @@ pub static REPO_ENDPOINTS: &[Endpoint] = &[
         shape: Shape::List,
         needs: "read access to the repository (Metadata: read)",
         extract: nothing,
-        follow: Some(Follow { endpoint: &REPO_RULESET, path: ruleset_rows::repo_ruleset_path, within: None }),
+        follows: &[Follow { endpoint: &REPO_RULESET, path: ruleset_rows::repo_ruleset_path, within: None }],
         ..BASE
     },
     Endpoint {
@@ -469,21 +504,20 @@ pub static REPO_ENDPOINTS: &[Endpoint] = &[
         shape: Shape::Wrapped("workflows"),
         needs: "read access to the repository (Actions: read for an App)",
         extract: nothing,
-        follow: Some(Follow { endpoint: &WORKFLOW_FILE, path: workflow_files::file_path, within: None }),
+        follows: &[Follow { endpoint: &WORKFLOW_FILE, path: workflow_files::file_path, within: None }],
         ..BASE
     },
     Endpoint {
         kind: "github.tree",
-        tables: &["dependency_files", "container_bases"],
+        tables: &["dependency_files", "container_bases", "registry_configs"],
         path: "/repos/{repo}/git/trees/{branch}?recursive=1",
         shape: Shape::Object,
         needs: "read access to the repository's contents (Contents: read)",
         extract: dependency_files::tree,
-        follow: Some(Follow {
-            endpoint: &CONTAINER_FILE,
-            path: dependency_files::container_file_path,
-            within: Some("tree"),
-        }),
+        follows: &[
+            Follow { endpoint: &CONTAINER_FILE, path: dependency_files::container_file_path, within: Some("tree") },
+            Follow { endpoint: &REGISTRY_CONFIG, path: registry_configs::config_file_path, within: Some("tree") },
+        ],
         ..BASE
     },
     Endpoint {
@@ -538,6 +572,19 @@ impl Endpoint {
             .replace("{org}", scope.org)
             .replace("{repo}", scope.repo.unwrap_or_default())
             .replace("{branch}", &super::fetch::encode_branch(scope.branch.unwrap_or_default()))
+    }
+
+    /// Asks for one answer at `path`: a GET, or this endpoint's GraphQL query for the organisation.
+    pub async fn ask_once(
+        &self,
+        client: &crate::collect::http::ApiClient,
+        path: &str,
+        org: &str,
+    ) -> Result<ApiResponse> {
+        match self.graphql {
+            Some(query) => client.graphql(query, serde_json::json!({ "login": org })).await,
+            None => client.get(&client.url(path), 1).await,
+        }
     }
 
     /// Whether the answer is paginated.

@@ -399,6 +399,7 @@ mod tests {
             scopes: None,
             rate_limit_remaining: None,
             not_modified: false,
+            graphql: None,
         }
     }
 

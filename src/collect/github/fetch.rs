@@ -195,23 +195,20 @@ async fn fetch_endpoints(
     let mut fetched = run_jobs(client, config, jobs).await?;
     let mut follow_ups = Vec::new();
     for answer in &fetched {
-        let Some(follow) = &answer.endpoint.follow else { continue };
         let scope = Scope { org, repo: answer.repo.as_deref(), branch: answer.branch.as_deref(), bypass: &empty };
-        for page in answer.pages.iter().filter(|page| page.status == 200) {
+        for page in answer.pages.iter().filter(|page| page.status == 200 && !answer.endpoint.follows.is_empty()) {
             let body = page.json()?;
-            let items = match follow.within {
-                Some(key) => body.get(key).and_then(serde_json::Value::as_array).map(|a| a.iter().collect()),
-                None => Some(answer.endpoint.items(&body)),
-            };
-            for item in items.unwrap_or_default() {
-                if let Some(path) = (follow.path)(&scope, item) {
-                    follow_ups.push(Job {
-                        endpoint: follow.endpoint,
-                        repo: answer.repo.clone(),
-                        branch: answer.branch.clone(),
-                        parent: Some(item.clone()),
-                        path,
-                    });
+            for follow in answer.endpoint.follows {
+                for item in follow.items(answer.endpoint, &body) {
+                    if let Some(path) = (follow.path)(&scope, item) {
+                        follow_ups.push(Job {
+                            endpoint: follow.endpoint,
+                            repo: answer.repo.clone(),
+                            branch: answer.branch.clone(),
+                            parent: Some(item.clone()),
+                            path,
+                        });
+                    }
                 }
             }
         }
@@ -229,7 +226,7 @@ async fn run_jobs(client: &ApiClient, config: &GithubConfig, jobs: Vec<Job>) -> 
             let separator = if job.path.contains('?') { '&' } else { '?' };
             client.get_all_pages(&format!("{}{separator}per_page={per_page}", job.path)).await?
         } else {
-            vec![client.get(&client.url(&job.path), 1).await?]
+            vec![job.endpoint.ask_once(client, &job.path, &config.org).await?]
         };
         tracing::debug!(
             "{}: {} ({} page(s), HTTP {})",

@@ -93,6 +93,7 @@ mod tests {
             scopes: None,
             rate_limit_remaining: None,
             not_modified: false,
+            graphql: None,
         };
         let listing = Fetched {
             endpoint: &super::super::endpoints::RELEASE_REFS,

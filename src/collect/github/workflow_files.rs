@@ -17,6 +17,11 @@ pub fn file_path(scope: &Scope, item: &Value) -> Option<String> {
     if !path.starts_with(".github/workflows/") {
         return None;
     }
+    contents_path(scope, path)
+}
+
+/// The contents API path of a file of the repository, at its default branch.
+pub fn contents_path(scope: &Scope, path: &str) -> Option<String> {
     let reference = scope.branch.map(|b| format!("?ref={}", super::fetch::encode_branch(b))).unwrap_or_default();
     Some(format!("/repos/{}/contents/{}{reference}", scope.repo?, super::fetch::encode_branch(path)))
 }
