@@ -49,7 +49,7 @@ fn an_app_installation_token_is_obtained_renewed_and_never_stored() {
     assert_eq!(summary.repositories, 6);
 
     let received = server.received();
-    let posts: Vec<_> = received.iter().filter(|r| r.method == "POST").collect();
+    let posts: Vec<_> = received.iter().filter(|r| r.method == "POST" && r.path.ends_with("/access_tokens")).collect();
     assert_eq!(posts.len(), 2, "one exchange, then one renewal before the first token expired");
     let jwt = posts[0].headers["authorization"].strip_prefix("Bearer ").unwrap().to_string();
     let parts: Vec<&str> = jwt.split('.').collect();

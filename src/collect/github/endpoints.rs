@@ -149,7 +149,7 @@ const TEAM_REPOS: Endpoint = Endpoint {
 
 const WORKFLOW_FILE: Endpoint = Endpoint {
     kind: "github.workflow_file",
-    tables: &["workflows", "workflow_actions", "workflow_jobs"],
+    tables: &["workflows", "workflow_actions", "workflow_jobs", "registry_configs"],
     shape: Shape::Object,
     needs: "read access to the repository's contents (Contents: read)",
     extract: workflow_files::workflow_file,
@@ -499,7 +499,7 @@ pub static REPO_ENDPOINTS: &[Endpoint] = &[
     },
     Endpoint {
         kind: "github.workflows",
-        tables: &["workflows", "workflow_actions", "workflow_jobs"],
+        tables: &["workflows", "workflow_actions", "workflow_jobs", "registry_configs"],
         path: "/repos/{repo}/actions/workflows",
         shape: Shape::Wrapped("workflows"),
         needs: "read access to the repository (Actions: read for an App)",

@@ -1,6 +1,7 @@
 //! Reads the package-registry configuration committed in a repository — `.npmrc`, `.yarnrc.yml`, `pip.conf`,
-//! requirements files' index options, `nuget.config`, Maven's `settings.xml` — for where each package manager
-//! resolves packages from (judged by ART-07, dependency confusion).
+//! requirements files' index options, `nuget.config`, Maven's `settings.xml`, and the registry its workflows'
+//! `actions/setup-node` steps configure — for where each package manager resolves packages from (judged by ART-07,
+//! dependency confusion).
 //!
 //! Only the settings that name a registry are kept: credentials committed beside them (`_authToken`, passwords) are
 //! never copied into facts, and user names or passwords written inside a URL are cut out of it.
@@ -66,7 +67,41 @@ pub fn config_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Resul
         .and_then(Value::as_str)
         .unwrap_or_default();
     let ecosystem = ecosystem_of(file_name(path)).unwrap_or("unknown");
-    let row = |setting: Option<&Setting>, error: Option<&str>| Fact {
+    let settings = super::workflow_files::decode(body).and_then(|text| settings(file_name(path), &text));
+    match settings {
+        Ok(found) => Ok(found.iter().map(|setting| fact(scope, path, ecosystem, Some(setting), None)).collect()),
+        Err(error) => Ok(vec![fact(scope, path, ecosystem, None, Some(&error))]),
+    }
+}
+
+/// The npm registries a workflow's `actions/setup-node` steps configure on the runner (`registry-url`, with
+/// `scope`; for GitHub Packages without a scope, setup-node uses the repository owner's).
+pub fn setup_node_rows(scope: &Scope, path: &str, workflow: &Value) -> Vec<Fact> {
+    let jobs = workflow.get("jobs").and_then(Value::as_object).into_iter().flat_map(|jobs| jobs.values());
+    let steps = jobs.filter_map(|job| job.get("steps").and_then(Value::as_array)).flatten();
+    let owner = scope.repo.and_then(|repo| repo.split_once('/')).map(|(owner, _)| owner);
+    steps
+        .filter(|step| step.get("uses").and_then(Value::as_str).is_some_and(|u| u.starts_with("actions/setup-node@")))
+        .filter_map(|step| {
+            let inputs = step.get("with")?;
+            let url = inputs.get("registry-url").and_then(Value::as_str).filter(|u| !u.trim().is_empty())?;
+            let written = inputs.get("scope").and_then(Value::as_str).filter(|s| !s.trim().is_empty());
+            let npm_scope = written.or(owner.filter(|_| url.contains("npm.pkg.github.com")));
+            let setting = match npm_scope {
+                Some(name) => {
+                    let name = format!("@{}", name.trim_start_matches('@').to_lowercase());
+                    Setting::new(None, "scope_registry", Some(&name), Some(url))
+                }
+                None => Setting::new(None, "registry", None, Some(url)),
+            };
+            Some(fact(scope, path, "npm", Some(&setting), None))
+        })
+        .collect()
+}
+
+/// One `registry_configs` row: a setting of a file, or (without one) the file's `unreadable` row.
+fn fact(scope: &Scope, path: &str, ecosystem: &str, setting: Option<&Setting>, error: Option<&str>) -> Fact {
+    Fact {
         table: "registry_configs",
         cells: vec![
             maybe_text(scope.repo),
@@ -78,11 +113,6 @@ pub fn config_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Resul
             maybe_text(setting.and_then(|s| s.url.as_deref())),
             maybe_text(error),
         ],
-    };
-    let settings = super::workflow_files::decode(body).and_then(|text| settings(file_name(path), &text));
-    match settings {
-        Ok(found) => Ok(found.iter().map(|setting| row(Some(setting), None)).collect()),
-        Err(error) => Ok(vec![row(None, Some(&error))]),
     }
 }
 
@@ -272,6 +302,33 @@ mod tests {
 
     fn summary(found: &[Setting]) -> Vec<Row<'_>> {
         found.iter().map(|s| (s.line, s.setting, s.name.as_deref(), s.url.as_deref())).collect()
+    }
+
+    #[test]
+    fn setup_node_registries_follow_the_action_s_scope_rules() {
+        let workflow: Value = serde_saphyr::from_str(
+            "jobs:\n  build:\n    steps:\n      - uses: actions/checkout@v4\n\
+             \x20     - uses: actions/setup-node@v4\n        with: { node-version: 20, registry-url: 'https://npm.pkg.github.com' }\n\
+             \x20     - uses: actions/setup-node@v4\n        with: { registry-url: 'https://registry.npmjs.org', scope: '@Acme' }\n\
+             \x20     - uses: actions/setup-node@v4\n        with: { registry-url: 'https://npm.acme.io/' }\n\
+             \x20     - uses: actions/setup-node@v4\n        with: { node-version: 22 }\n",
+        )
+        .unwrap();
+        let bypass = std::collections::BTreeMap::new();
+        let scope = Scope { org: "acme", repo: Some("Acme/web"), branch: Some("main"), bypass: &bypass };
+        let rows: Vec<(Cell, Cell, Cell)> = setup_node_rows(&scope, ".github/workflows/ci.yml", &workflow)
+            .into_iter()
+            .map(|f| (f.cells[4].clone(), f.cells[5].clone(), f.cells[6].clone()))
+            .collect();
+        let text = |t: &str| Cell::Text(t.to_string());
+        assert_eq!(
+            rows,
+            [
+                (text("scope_registry"), text("@acme"), text("https://npm.pkg.github.com")),
+                (text("scope_registry"), text("@acme"), text("https://registry.npmjs.org")),
+                (text("registry"), Cell::Null, text("https://npm.acme.io/")),
+            ]
+        );
     }
 
     #[test]

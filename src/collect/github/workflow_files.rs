@@ -83,6 +83,7 @@ pub fn workflow_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Res
         });
     }
     facts.extend(super::workflow_jobs::job_rows(scope, &path, &workflow));
+    facts.extend(super::registry_configs::setup_node_rows(scope, &path, &workflow));
     facts.insert(0, row(true, None, Some(summary)));
     Ok(facts)
 }
