@@ -120,7 +120,8 @@ fn ok(path: String, body: serde_json::Value) -> Vec<serde_json::Value> {
     interaction(path, 200, body, Some(etag), None)
 }
 
-/// The organisation-wide endpoints, answered as an organisation owner would see them.
+/// The organisation-wide endpoints, answered as an organisation owner would see them (GraphQL answers never carry an
+/// ETag, so the identity query is asked afresh each run).
 fn org_endpoints() -> Vec<serde_json::Value> {
     let people = |n: usize| {
         serde_json::json!((0..n)
@@ -176,10 +177,13 @@ fn org_endpoints() -> Vec<serde_json::Value> {
     ] {
         all.extend(ok(path.to_string(), body));
     }
+    all.push(serde_json::json!({ "method": "POST", "path": "/graphql", "status": 200, "body": {"data": {"organization": {
+        "samlIdentityProvider": null, "ipAllowListEnabledSetting": "DISABLED", "ipAllowListForInstalledAppsEnabledSetting": "DISABLED",
+        "ipAllowListEntries": {"totalCount": 0, "nodes": []}}}} }));
     all
 }
 
-/// Every per-repository endpoint for one repository: one workflow file, no keys, hooks or rulesets of its own; every
+/// Every per-repository endpoint for one repository: a Rust crate with its lock file and one workflow file, no keys, hooks or rulesets of its own; every
 /// tenth repository ran its workflow in the window, so its artifact and log retention is read too, and every tenth is
 /// public, so its private vulnerability reporting is read.
 fn repo_endpoints(repo: &str, i: usize) -> Vec<serde_json::Value> {
@@ -223,6 +227,12 @@ fn repo_endpoints(repo: &str, i: usize) -> Vec<serde_json::Value> {
         (
             format!("/repos/{repo}/contents/.github/workflows/ci.yml?ref=main"),
             serde_json::json!({"encoding": "base64", "content": content, "path": ".github/workflows/ci.yml"}),
+        ),
+        (
+            format!("/repos/{repo}/git/trees/main?recursive=1"),
+            serde_json::json!({"truncated": false, "tree": [
+                {"path": "README.md", "type": "blob"}, {"path": ".github/workflows/ci.yml", "type": "blob"},
+                {"path": "Cargo.toml", "type": "blob"}, {"path": "Cargo.lock", "type": "blob"}]}),
         ),
         (format!("/repos/{repo}/codeowners/errors"), serde_json::json!({"errors": []})),
         (
