@@ -103,14 +103,19 @@ impl Sandbox {
         Ok(format!("{view}_history"))
     }
 
-    /// When each collection run that wrote `view` finished writing it, within (from, to].
-    pub fn snapshot_times(&self, view: &str, from: NaiveDateTime, to: NaiveDateTime) -> Result<Vec<NaiveDateTime>> {
+    /// Each run that wrote `view` within (from, to], with the time it finished writing it there.
+    pub fn snapshot_times(
+        &self,
+        view: &str,
+        from: NaiveDateTime,
+        to: NaiveDateTime,
+    ) -> Result<Vec<(i64, NaiveDateTime)>> {
         let sql = format!(
-            "SELECT max(observed_at) AS t FROM {} WHERE observed_at > ? AND observed_at <= ? GROUP BY run_id ORDER BY t",
+            "SELECT run_id, max(observed_at) AS t FROM {} WHERE observed_at > ? AND observed_at <= ? GROUP BY run_id ORDER BY t",
             Self::history_table(view)?
         );
         let mut statement = self.conn.prepare(&sql)?;
-        let rows = statement.query_map(duckdb::params![from, to], |row| row.get(0))?;
+        let rows = statement.query_map(duckdb::params![from, to], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -56,15 +56,21 @@ impl Throughout {
     }
 }
 
-/// The moments to judge: the period start (when evidence predates it) and each snapshot inside the period.
+/// The moments to judge: the period start (when evidence predates it) and each snapshot inside the period. A
+/// snapshot is one run: it is judged once, when that run had written the last of the control's tables, so a run
+/// whose writes straddle a second is neither counted twice nor judged half-written.
 fn moments(sandbox: &Sandbox, control: &Control, scope: &Scope) -> Result<(Vec<NaiveDateTime>, bool)> {
     let Some(period) = &scope.period else { return Ok((Vec::new(), false)) };
-    let mut moments = std::collections::BTreeSet::new();
+    let mut finished: BTreeMap<i64, NaiveDateTime> = BTreeMap::new();
     let mut carried_in = false;
     for table in control.requires.iter().filter(|table| table.as_str() != super::MANUAL_ATTESTATIONS) {
         carried_in |= sandbox.has_snapshot_at_or_before(table, period.start)?;
-        moments.extend(sandbox.snapshot_times(table, period.start, scope.as_of)?);
+        for (run, written) in sandbox.snapshot_times(table, period.start, scope.as_of)? {
+            let last = finished.entry(run).or_insert(written);
+            *last = (*last).max(written);
+        }
     }
+    let mut moments: std::collections::BTreeSet<NaiveDateTime> = finished.into_values().collect();
     if carried_in {
         moments.insert(period.start);
     }
