@@ -40,6 +40,13 @@ fn main() {
         }
         writeln!(generated, "];").unwrap();
     }
+    // Linked against a prebuilt libduckdb (`./x`, feature `bundled` off): binaries find it where it was linked from.
+    println!("cargo:rerun-if-env-changed=DUCKDB_LIB_DIR");
+    if std::env::var_os("CARGO_FEATURE_BUNDLED").is_none() {
+        if let Ok(dir) = std::env::var("DUCKDB_LIB_DIR") {
+            println!("cargo:rustc-link-arg=-Wl,-rpath,{dir}");
+        }
+    }
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("out dir")).join("embedded.rs");
     std::fs::write(out, generated).expect("write embedded.rs");
 }

@@ -1,30 +1,26 @@
-# Every recipe sources .ci/env, so local builds share CI's target dir and ccache (DuckDB compiles once).
+# Every recipe goes through ./x, which shares CI's build settings (.ci/env) and DuckDB library.
 set shell := ["bash", "-euo", "pipefail", "-c"]
 
 # Run the whole pipeline on the bundled demo organisation.
 demo:
-    . .ci/env && cargo run -- demo
+    ./x demo
 
-# Run every test (what CI runs).
-test:
-    . .ci/env && cargo test
+# Run every test (what CI runs); `just test demo::` runs one area.
+test *args:
+    ./x test {{args}}
 
 # Format and lint exactly as CI does.
 lint:
-    . .ci/env && cargo fmt --all -- --check && cargo clippy --all-targets -- -D warnings
+    ./x lint
 
 # Format the code.
 fmt:
-    cargo fmt --all
+    ./x fmt
 
 # The full CI script, locally.
 ci:
-    bash .ci/run
+    ./x ci
 
-# Benchmarks (print figures; dev profile, so DuckDB is not rebuilt for release).
-bench:
-    . .ci/env && cargo run --example bench_collect
-    . .ci/env && cargo run --example bench_ingest
-    . .ci/env && cargo run --example bench_bundle
-    . .ci/env && cargo run --example bench_report
-    . .ci/env && cargo run --example bench_history
+# Benchmarks (print figures; release build); `just bench collect` runs one.
+bench *args:
+    ./x bench {{args}}

@@ -233,7 +233,7 @@ fn blob_size(conn: &Connection, sha256: &str) -> Result<u64> {
 
 /// The report's evidence items with what the manifest adds: each item's provenance and the size of its bytes.
 fn manifest_evidence(conn: &Connection, cited: &[EvidenceRow]) -> Result<Vec<(ManifestEvidence, u64)>> {
-    let ids = duckdb::types::Value::List(cited.iter().map(|e| duckdb::types::Value::BigInt(e.id)).collect());
+    let ids = crate::store::list_text::integer_list(cited.iter().map(|e| e.id));
     let mut statement = conn.prepare(
         "SELECT e.evidence_id, e.provenance::VARCHAR, b.size FROM evidence e LEFT JOIN blobs b ON b.sha256 = e.sha256 \
          WHERE list_contains(?::BIGINT[], e.evidence_id)",

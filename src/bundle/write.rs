@@ -105,11 +105,11 @@ impl<'a> BlobBatches<'a> {
                     break;
                 }
                 budget += entry.file.size;
-                wanted.push(duckdb::types::Value::Text(entry.file.sha256.clone()));
+                wanted.push(entry.file.sha256.as_str());
             }
             let mut statement =
                 conn.prepare_cached("SELECT sha256, body FROM blobs WHERE sha256 IN (SELECT unnest(?::VARCHAR[]))")?;
-            let mut rows = statement.query([duckdb::types::Value::List(wanted)])?;
+            let mut rows = statement.query([crate::store::list_text::text_list(wanted)])?;
             while let Some(row) = rows.next()? {
                 self.loaded.insert(row.get(0)?, row.get(1)?);
             }

@@ -21,8 +21,7 @@ pub fn load(conn: &Connection) -> Result<HashMap<String, CachedPage>> {
 pub fn remember(conn: &Connection, responses: &[&ApiResponse]) -> Result<()> {
     let fresh: Vec<(&ApiResponse, &String)> =
         responses.iter().filter(|r| r.status == 200).filter_map(|r| r.etag.as_ref().map(|etag| (*r, etag))).collect();
-    let urls =
-        duckdb::types::Value::List(fresh.iter().map(|(r, _)| duckdb::types::Value::Text(r.url.clone())).collect());
+    let urls = crate::store::list_text::text_list(fresh.iter().map(|(r, _)| &r.url));
     conn.prepare_cached("DELETE FROM http_cache WHERE list_contains(?::VARCHAR[], url)")?.execute([urls])?;
     let mut appender = conn.appender("http_cache")?;
     for (response, etag) in fresh {

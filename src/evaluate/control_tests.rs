@@ -198,7 +198,7 @@ fn to_db_value(value: &serde_json::Value) -> std::result::Result<DbValue, String
             None => DbValue::Double(number.as_f64().unwrap_or_default()),
         },
         Value::String(text) => DbValue::Text(text.clone()),
-        Value::Array(items) => DbValue::List(items.iter().map(to_db_value).collect::<std::result::Result<_, _>>()?),
+        Value::Array(items) => crate::store::list_text::json_list(items)?,
         Value::Object(_) => {
             return Err("objects are not fact values; use a string, number, boolean, null or list".into())
         }

@@ -130,7 +130,7 @@ impl Sandbox {
     pub fn evidence_times(&self) -> Result<std::collections::BTreeMap<i64, (String, NaiveDateTime)>> {
         let mut statement = self.conn.prepare(
             "SELECT evidence_id, kind,
-                    coalesce(try_cast(provenance->>'document_time' AS TIMESTAMP), collected_at)
+                    coalesce(try_cast((provenance->>'document_time') AS TIMESTAMP), collected_at)
              FROM evidence",
         )?;
         let rows = statement.query_map([], |row| Ok((row.get(0)?, (row.get(1)?, row.get(2)?))))?;

@@ -185,7 +185,7 @@ pub fn ingest_lines(
         AuditSource::Kubernetes => KUBERNETES,
         _ => GITHUB,
     };
-    let compression = if input.gzip { "gzip" } else { "none" };
+    let compression = if input.gzip { "gzip" } else { "uncompressed" };
     input.store_large_body(store.conn())?;
     let result = store.in_transaction(|conn| {
         if let Some(existing) = input.already_stored(conn, kind, &subject)? {
@@ -198,7 +198,7 @@ pub fn ingest_lines(
         let kept = crate::store::large_bodies::path_of(conn, &input.sha256)?;
         let file = kept.as_deref().unwrap_or(path).display().to_string();
         let explain = |error: duckdb::Error| explain(error, &origin, &file, compression, source);
-        let records = crate::progress::follow_query(conn, input.size, &format!("reading {origin}"), || {
+        let records = crate::progress::follow_query(input.size, &format!("reading {origin}"), || {
             conn.execute(&format!("{sql}{STORE_EVENTS}"), params![file, compression, run_id, evidence_id, now])
         })
         .map_err(explain)?;

@@ -48,7 +48,7 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 /// Stores raw bytes content-addressed (each distinct content once); returns their sha256 in order.
 pub fn add_blobs(conn: &Connection, bodies: &[&[u8]]) -> Result<Vec<String>> {
     let hashes: Vec<String> = bodies.iter().map(|body| sha256_hex(body)).collect();
-    let wanted = duckdb::types::Value::List(hashes.iter().map(|h| duckdb::types::Value::Text(h.clone())).collect());
+    let wanted = super::list_text::text_list(&hashes);
     let mut stored: HashSet<String> = conn
         .prepare_cached("SELECT sha256 FROM blobs WHERE list_contains(?::VARCHAR[], sha256)")?
         .query_map([wanted], |row| row.get(0))?

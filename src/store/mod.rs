@@ -3,6 +3,7 @@
 mod evidence;
 mod job_lock;
 pub mod large_bodies;
+pub mod list_text;
 mod migrations;
 mod runs;
 

@@ -53,9 +53,9 @@ pub fn maybe_text(text: Option<&str>) -> Cell {
     text.map(|t| Cell::Text(t.to_string())).unwrap_or(Cell::Null)
 }
 
-/// A list of texts as a `VARCHAR[]` cell.
+/// A list of texts for a `VARCHAR[]` column.
 pub fn texts<I: IntoIterator<Item = String>>(items: I) -> Cell {
-    Cell::List(items.into_iter().map(Cell::Text).collect())
+    crate::store::list_text::text_list(items)
 }
 
 /// The strings of the array at a JSON pointer (other items skipped), as a `VARCHAR[]` cell; NULL when absent.

@@ -345,10 +345,7 @@ fn append_branch_rule(
     protection: &BranchProtectionResponse,
 ) -> Result<bool> {
     let rule = parse_branch_rule(&protection.response)?;
-    let checks = rule
-        .required_status_checks
-        .as_ref()
-        .map(|names| duckdb::types::Value::List(names.iter().map(|n| duckdb::types::Value::Text(n.clone())).collect()));
+    let checks = rule.required_status_checks.as_ref().map(crate::store::list_text::text_list);
     appender.append_row(params![
         run_id,
         evidence_id,
@@ -374,8 +371,7 @@ fn append_branch_rule(
         rule.required_linear_history,
         rule.required_signatures,
         rule.required_conversation_resolution,
-        rule.bypass_actors
-            .map(|actors| duckdb::types::Value::List(actors.into_iter().map(duckdb::types::Value::Text).collect())),
+        rule.bypass_actors.map(crate::store::list_text::text_list),
         None::<String>,
     ])?;
     Ok(rule.visible)

@@ -81,7 +81,7 @@ pub fn setup_node_rows(scope: &Scope, path: &str, workflow: &Value) -> Vec<Fact>
     let steps = jobs.filter_map(|job| job.get("steps").and_then(Value::as_array)).flatten();
     let owner = scope.repo.and_then(|repo| repo.split_once('/')).map(|(owner, _)| owner);
     steps
-        .filter(|step| step.get("uses").and_then(Value::as_str).is_some_and(|u| u.starts_with("actions/setup-node@")))
+        .filter(|step| super::workflow_files::step_uses(step, "actions/setup-node"))
         .filter_map(|step| {
             let inputs = step.get("with")?;
             let url = inputs.get("registry-url").and_then(Value::as_str).filter(|u| !u.trim().is_empty())?;
@@ -310,7 +310,7 @@ mod tests {
             "jobs:\n  build:\n    steps:\n      - uses: actions/checkout@v4\n\
              \x20     - uses: actions/setup-node@v4\n        with: { node-version: 20, registry-url: 'https://npm.pkg.github.com' }\n\
              \x20     - uses: actions/setup-node@v4\n        with: { registry-url: 'https://registry.npmjs.org', scope: '@Acme' }\n\
-             \x20     - uses: actions/setup-node@v4\n        with: { registry-url: 'https://npm.acme.io/' }\n\
+             \x20     - uses: Actions/Setup-Node@1d0ff469b7ec7b3cb9d8673fde0c81c44821de2a\n        with: { registry-url: 'https://npm.acme.io/' }\n\
              \x20     - uses: actions/setup-node@v4\n        with: { node-version: 22 }\n",
         )
         .unwrap();

@@ -168,7 +168,7 @@ fn rules_row(scope: &Scope, rules: &[&Value], is_default_branch: bool) -> Fact {
             Cell::Boolean(has("required_signatures")),
             Cell::Boolean(pull_request_flag("required_review_thread_resolution")),
             texts(bypass),
-            Cell::List(ids.into_iter().map(Cell::BigInt).collect()),
+            crate::store::list_text::integer_list(ids),
         ],
     }
 }

@@ -179,6 +179,11 @@ fn uses_of(workflow: &Value) -> Vec<(String, String, Option<String>)> {
     found
 }
 
+/// Whether a step uses `action` (`owner/repo`) at any reference; GitHub matches action names case-insensitively.
+pub fn step_uses(step: &Value, action: &str) -> bool {
+    step.get("uses").and_then(Value::as_str).is_some_and(|uses| Used::parse(uses).action.eq_ignore_ascii_case(action))
+}
+
 /// A `uses:` reference taken apart.
 #[derive(Debug, PartialEq)]
 struct Used {

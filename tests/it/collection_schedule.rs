@@ -1,7 +1,7 @@
 //! Each finished collection leaves its manifest as evidence and a `collection_runs` row; GOV-01 reads them to say
 //! whether collection ran on schedule over the period.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

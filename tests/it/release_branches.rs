@@ -2,7 +2,7 @@
 //! per repository, their classic protection and rules read into `branch_rules` beside the default branch's, and
 //! SRC-05, SRC-10 and SRC-12 judge them with it.
 
-mod common;
+use crate::common;
 
 use common::{evaluate_now, evaluated_verdict, store_texts};
 

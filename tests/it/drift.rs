@@ -1,6 +1,6 @@
 //! `pipeproof drift` between two evaluations of the demo organisation, after its settings changed.
 
-mod common;
+use crate::common;
 
 use common::pipeproof;
 use pipeproof::collect::replay::{Cassette, ReplayServer};

@@ -1,6 +1,6 @@
 //! SARIF ingest over every real sample in ../shared/samples/sarif, and each malformed file's outcome.
 
-mod common;
+use crate::common;
 
 use common::{pipeproof, samples};
 

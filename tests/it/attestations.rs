@@ -1,6 +1,6 @@
 //! Manual attestations: they cover requirements no control reaches, only while valid and untampered.
 
-mod common;
+use crate::common;
 
 use common::pipeproof;
 

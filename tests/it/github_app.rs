@@ -1,7 +1,7 @@
 //! Collecting as a GitHub App installation: the JWT is signed with the app's key, exchanged for an installation
 //! token, renewed before it expires, and none of the key, the JWT or the tokens is stored.
 
-mod common;
+use crate::common;
 
 use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::{KeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
@@ -69,7 +69,7 @@ fn an_app_installation_token_is_obtained_renewed_and_never_stored() {
 
     let count = |sql: &str| store.conn().query_row(sql, [], |row| row.get::<_, i64>(0)).unwrap();
     assert_eq!(
-        count("SELECT count(DISTINCT provenance->>'token_kind') FROM evidence WHERE provenance->>'token_kind' = 'GitHub App installation token'"),
+        count("SELECT count(DISTINCT (provenance->>'token_kind')) FROM evidence WHERE (provenance->>'token_kind') = 'GitHub App installation token'"),
         1
     );
     for secret in ["ghs_firstINSTALLATIONtoken", "ghs_secondINSTALLATIONtoken", parts[2]] {

@@ -1,6 +1,6 @@
 //! `report --format sarif`: the failing findings as SARIF 2.1.0, readable by code-scanning tools (and by us).
 
-mod common;
+use crate::common;
 
 use common::{pipeproof, run_demo};
 

@@ -1,6 +1,6 @@
 //! Evidence bundles: built from the demo, verified offline, and every kind of tampering caught by name.
 
-mod common;
+use crate::common;
 
 use std::io::{Read, Write};
 use std::path::{Path, PathBuf};

@@ -1,6 +1,6 @@
 //! The GitHub collector over real HTTP against the replay server: headers, pagination, visibility, secrets.
 
-mod common;
+use crate::common;
 
 use pipeproof::collect::http::Token;
 use pipeproof::collect::replay::{Cassette, ReplayServer};
@@ -64,7 +64,7 @@ fn collects_org_repositories_and_protection_following_links() {
     assert_eq!(
         count(
             &store,
-            "SELECT count(*) FROM evidence WHERE kind = 'github.repos' AND provenance->>'pagination_complete' = 'true'"
+            "SELECT count(*) FROM evidence WHERE kind = 'github.repos' AND (provenance->>'pagination_complete') = 'true'"
         ),
         1
     );
@@ -145,7 +145,7 @@ fn an_unchanged_second_run_is_answered_304_and_reuses_stored_evidence() {
         let mut statement = store
             .conn()
             .prepare(
-                "SELECT DISTINCT provenance->>'url' FROM evidence WHERE run_id = 1 AND provenance->>'etag' IS NOT NULL",
+                "SELECT DISTINCT (provenance->>'url') FROM evidence WHERE run_id = 1 AND (provenance->>'etag') IS NOT NULL",
             )
             .unwrap();
         statement.query_map([], |row| row.get::<_, String>(0)).unwrap().map(Result::unwrap).collect()
@@ -174,7 +174,10 @@ fn an_unchanged_second_run_is_answered_304_and_reuses_stored_evidence() {
     );
     assert!(count(&store, "SELECT count(*) FROM blobs") <= blobs_after_first + 5, "four new answers and the manifest");
     assert_eq!(
-        count(&store, "SELECT count(*) FROM evidence WHERE run_id = 2 AND provenance->>'observed_unchanged' = 'true'"),
+        count(
+            &store,
+            "SELECT count(*) FROM evidence WHERE run_id = 2 AND (provenance->>'observed_unchanged') = 'true'"
+        ),
         second.not_modified as i64
     );
     assert_eq!(count(&store, "SELECT count(*) FROM repositories_history WHERE run_id = 2"), 6);

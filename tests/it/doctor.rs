@@ -1,6 +1,6 @@
 //! `pipeproof doctor` against the replay server: what is visible, what is not and why, and the budget.
 
-mod common;
+use crate::common;
 
 use common::pipeproof;
 use pipeproof::collect::replay::ReplayServer;

@@ -1,6 +1,6 @@
 //! Control SQL runs sandboxed: it cannot read files, reach out, change the store or run forever.
 
-mod common;
+use crate::common;
 
 use pipeproof::config::Config;
 use pipeproof::controls::Catalogue;

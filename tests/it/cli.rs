@@ -1,6 +1,6 @@
 //! Command-line behaviour: help, exit codes, clear errors.
 
-mod common;
+use crate::common;
 
 use common::pipeproof;
 

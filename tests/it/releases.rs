@@ -1,7 +1,7 @@
 //! Releases and the artifact attestations of their assets, collected from the replay server: each attestation bundle
 //! is checked against the configured Sigstore trust, and ART-03, ART-05 and BLD-12 judge the releases of the period.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 

@@ -1,6 +1,6 @@
 //! "Held throughout the period": state controls judged at every snapshot in the period.
 
-mod common;
+use crate::common;
 
 use pipeproof::collect::http::Token;
 use pipeproof::collect::replay::{Cassette, ReplayServer};

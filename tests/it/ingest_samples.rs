@@ -1,7 +1,7 @@
 //! Every real evidence sample ingests with the rows the file itself holds (counted independently with jq, see
 //! tests/fixtures/sample_counts.sh); every malformed sample gets its deliberate outcome.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 
@@ -53,7 +53,7 @@ fn every_sample_ingests_with_the_rows_its_file_holds() {
             &store,
             &format!(
                 "SELECT count(*) FROM {table}_history t JOIN evidence e USING (evidence_id) \
-                 WHERE e.provenance->>'path' = ?"
+                 WHERE (e.provenance->>'path') = ?"
             ),
             &path,
         );
@@ -67,7 +67,7 @@ fn every_sample_ingests_with_the_rows_its_file_holds() {
         let sha256: String = {
             let conn = duckdb::Connection::open(&store).unwrap();
             conn.query_row(
-                "SELECT sha256 FROM evidence WHERE provenance->>'path' = ? AND provenance->>'format' IS NOT NULL",
+                "SELECT sha256 FROM evidence WHERE (provenance->>'path') = ? AND (provenance->>'format') IS NOT NULL",
                 [path.display().to_string()],
                 |row| row.get(0),
             )
@@ -171,7 +171,7 @@ fn each_malformed_sample_has_a_deliberate_outcome() {
     listed.sort();
     assert_eq!(
         malformed, listed,
-        "a new malformed sample needs an expectation here (SARIF ones: tests/ingest_sarif.rs)"
+        "a new malformed sample needs an expectation here (SARIF ones: tests/it/ingest_sarif.rs)"
     );
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store.duckdb");
@@ -276,7 +276,7 @@ fn audit_events_are_stored_once_and_a_bad_line_stores_nothing_of_its_file() {
     assert_eq!(events, 17);
     let compression: String = conn
         .query_row(
-            "SELECT provenance->>'compression' FROM evidence WHERE provenance->>'path' = ?",
+            "SELECT (provenance->>'compression') FROM evidence WHERE (provenance->>'path') = ?",
             [gzipped.display().to_string()],
             |row| row.get(0),
         )

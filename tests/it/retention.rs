@@ -1,6 +1,6 @@
 //! Source-retention warnings: evidence a period depends on that its source deletes before the period is archived.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

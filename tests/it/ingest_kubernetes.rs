@@ -2,7 +2,7 @@
 //! and who holds privileged roles, judged by DEP-04, DEP-05 and DEP-07. The manifests follow the Kyverno, Sigstore policy-controller, Argo Rollouts and
 //! Flagger API references; no test touches a cluster.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

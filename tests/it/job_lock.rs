@@ -1,7 +1,7 @@
 //! One job at a time per store: a second job fails naming the holder, or waits with --wait; a job killed with
 //! SIGKILL releases the store at once, and the next job finds it consistent.
 
-mod common;
+use crate::common;
 
 use std::time::Duration;
 

@@ -1,6 +1,6 @@
 //! The OSCAL assessment results validate against NIST's JSON Schema and link every observation to bundled evidence.
 
-mod common;
+use crate::common;
 
 use std::path::Path;
 

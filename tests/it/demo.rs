@@ -1,6 +1,6 @@
 //! The demo end to end: real collector over HTTP to the replay server, SARIF ingest, evaluation, reports.
 
-mod common;
+use crate::common;
 
 use std::process::Command as StdCommand;
 

@@ -2,7 +2,7 @@
 //! the test clicks filters and checks what is shown, and the browser console must hold no errors (a CSP violation
 //! or a script error would show there). `.ci/run` installs Debian's `chromium` and `chromium-driver`.
 
-mod common;
+use crate::common;
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};

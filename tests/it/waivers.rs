@@ -1,6 +1,6 @@
 //! Waivers: applied while in force, reported and never applied when expired or malformed.
 
-mod common;
+use crate::common;
 
 use common::{pipeproof, verdict};
 

@@ -1,6 +1,6 @@
 //! `pipeproof run`: the scheduled job, end to end against the replay server.
 
-mod common;
+use crate::common;
 
 use common::pipeproof;
 use pipeproof::collect::replay::{Cassette, ReplayServer};

@@ -1,6 +1,6 @@
 //! The control author's tools: `controls test|validate|show` and `schema`.
 
-mod common;
+use crate::common;
 
 use common::pipeproof;
 

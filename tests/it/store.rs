@@ -1,6 +1,6 @@
 //! The store: interrupted runs, locking.
 
-mod common;
+use crate::common;
 
 use common::pipeproof;
 use pipeproof::store::Store;
