@@ -1,29 +1,17 @@
 //! Benchmark: bundle and verify a period with 100,000 evidence items (1 GB by default).
 //! Prints wall time, zip size and peak RSS for writing the bundle and, in a fresh process, for verifying it.
 //! Sizes: PIPEPROOF_BENCH_ITEMS (default 100000) and PIPEPROOF_BENCH_ITEM_BYTES (default 10240).
-//! Run with `just bench`. The reports inside are small: this measures the part that grows with evidence
+//! Run with `./x bench bundle`. The reports inside are small: this measures the part that grows with evidence
 //! (store → zip → verify); report rendering is measured with the reports.
 
 use std::path::Path;
 use std::time::Instant;
 
+use crate::measure::{env_number, peak_rss_mb};
+
 use pipeproof::bundle::manifest::{root_hash, Manifest, ManifestEvidence, ManifestFile, FORMAT, FORMAT_VERSION};
 use pipeproof::bundle::{Content, Contents, Entry};
 use pipeproof::store::{add_blobs, sha256_hex, Store};
-
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// Peak resident set size of this process, in MB (Linux; 0 elsewhere).
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok());
-    kb.unwrap_or(0.0) / 1024.0
-}
 
 /// A JSON-ish evidence body of about `size` bytes, unique per item and only moderately compressible.
 fn body(item: usize, size: usize) -> Vec<u8> {
@@ -119,16 +107,20 @@ fn bundle_in_this_process(store_path: &Path, bundle: &Path) -> anyhow::Result<()
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    match args.get(1).map(String::as_str) {
-        Some("verify") => {
-            verify_in_this_process(Path::new(&args[2]));
-            return Ok(());
+/// One step in its own process: `verify BUNDLE` or `bundle STORE BUNDLE`.
+pub fn child(args: &[String]) -> anyhow::Result<()> {
+    match args {
+        [step, bundle] if step == "verify" => {
+            verify_in_this_process(Path::new(bundle));
+            Ok(())
         }
-        Some("bundle") => return bundle_in_this_process(Path::new(&args[2]), Path::new(&args[3])),
-        _ => {}
+        [step, store, bundle] if step == "bundle" => bundle_in_this_process(Path::new(store), Path::new(bundle)),
+        _ => anyhow::bail!("bundle-child takes verify BUNDLE or bundle STORE BUNDLE"),
     }
+}
+
+/// Stores the evidence, then bundles and verifies it, each in a fresh process.
+pub fn run() -> anyhow::Result<()> {
     let items = env_number("PIPEPROOF_BENCH_ITEMS", 100_000);
     let item_bytes = env_number("PIPEPROOF_BENCH_ITEM_BYTES", 10_240);
     let dir = tempfile::tempdir()?;
@@ -150,7 +142,13 @@ fn main() -> anyhow::Result<()> {
     // Bundle and verify each run in a fresh process, so each peak RSS is its own.
     let bundle = dir.path().join("bench.zip");
     let me = std::env::current_exe()?;
-    anyhow::ensure!(std::process::Command::new(&me).arg("bundle").arg(&store_path).arg(&bundle).status()?.success());
-    anyhow::ensure!(std::process::Command::new(&me).arg("verify").arg(&bundle).status()?.success());
+    anyhow::ensure!(std::process::Command::new(&me)
+        .arg("bundle-child")
+        .arg("bundle")
+        .arg(&store_path)
+        .arg(&bundle)
+        .status()?
+        .success());
+    anyhow::ensure!(std::process::Command::new(&me).arg("bundle-child").arg("verify").arg(&bundle).status()?.success());
     Ok(())
 }

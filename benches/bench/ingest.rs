@@ -1,25 +1,13 @@
 //! Benchmark: ingest a JSON Lines GitHub audit log of 10 million events (about 2 GB) and, in the same run, let
 //! DuckDB itself read the same file into a table (`read_json`, same build of the duckdb crate).
 //! Prints wall time, MB/s, rows/s and peak RSS of each, each measured in its own process.
-//! Size: PIPEPROOF_BENCH_EVENTS (default 10000000). Run with `just bench`.
+//! Size: PIPEPROOF_BENCH_EVENTS (default 10000000). Run with `./x bench ingest`.
 
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
-fn env_number(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-/// Peak resident set size of this process, in MB (Linux; 0 elsewhere).
-fn peak_rss_mb() -> f64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
-    let kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmHWM:"))
-        .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse::<f64>().ok());
-    kb.unwrap_or(0.0) / 1024.0
-}
+use crate::measure::{env_number, peak_rss_mb};
 
 const ACTIONS: &[&str] = &[
     "repo.create",
@@ -78,11 +66,13 @@ fn pipeproof_ingest(log: &Path, store_path: &Path) -> anyhow::Result<()> {
 fn duckdb_read(log: &Path, db: &Path) -> anyhow::Result<()> {
     let conn = duckdb::Connection::open(db)?;
     let start = Instant::now();
-    let rows = conn.execute(
+    conn.execute(
         "CREATE TABLE events AS SELECT * FROM read_json(?, format = 'newline_delimited')",
         [log.display().to_string()],
     )?;
     let seconds = start.elapsed().as_secs_f64();
+    // DuckDB 1.5 reports no row count for CREATE TABLE AS; counting afterwards is outside the timing.
+    let rows: i64 = conn.query_row("SELECT count(*) FROM events", [], |row| row.get(0))?;
     let bytes = std::fs::metadata(log)?.len() as f64;
     println!(
         "duckdb read_json:  {rows} rows in {seconds:.1} s: {:.0} MB/s, {:.0} rows/s (parse into a table), \
@@ -94,13 +84,17 @@ fn duckdb_read(log: &Path, db: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn main() -> anyhow::Result<()> {
-    let args: Vec<String> = std::env::args().collect();
-    match args.get(1).map(String::as_str) {
-        Some("pipeproof") => return pipeproof_ingest(Path::new(&args[2]), Path::new(&args[3])),
-        Some("duckdb") => return duckdb_read(Path::new(&args[2]), Path::new(&args[3])),
-        _ => {}
+/// One side of the comparison, in its own process: `pipeproof|duckdb LOG STORE`.
+pub fn child(args: &[String]) -> anyhow::Result<()> {
+    match args {
+        [side, log, store] if side == "pipeproof" => pipeproof_ingest(Path::new(log), Path::new(store)),
+        [side, log, store] if side == "duckdb" => duckdb_read(Path::new(log), Path::new(store)),
+        _ => anyhow::bail!("ingest-child takes pipeproof|duckdb LOG STORE"),
     }
+}
+
+/// Generates the log, then ingests it with pipeproof and reads it with DuckDB, each in a fresh process.
+pub fn run() -> anyhow::Result<()> {
     let events = env_number("PIPEPROOF_BENCH_EVENTS", 10_000_000);
     let dir = tempfile::tempdir()?;
     let log = dir.path().join("audit.jsonl");
@@ -114,7 +108,12 @@ fn main() -> anyhow::Result<()> {
     // Each side runs in a fresh process so each peak RSS is its own.
     let me = std::env::current_exe()?;
     for (side, db) in [("duckdb", "raw.duckdb"), ("pipeproof", "store.duckdb")] {
-        let status = std::process::Command::new(&me).arg(side).arg(&log).arg(dir.path().join(db)).status()?;
+        let status = std::process::Command::new(&me)
+            .arg("ingest-child")
+            .arg(side)
+            .arg(&log)
+            .arg(dir.path().join(db))
+            .status()?;
         anyhow::ensure!(status.success(), "{side} failed");
     }
     let size = |name: &str| std::fs::metadata(dir.path().join(name)).map(|m| m.len()).unwrap_or(0);

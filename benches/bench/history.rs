@@ -2,20 +2,19 @@
 //! each folded into the history as `evaluate` does. Prints store size, history size, and the wall time of `drift`
 //! between the last two evaluations and of listing the history (goals: drift < 1 s; the history grows with changes,
 //! not with evaluations × resources). Scale with PIPEPROOF_BENCH_DAYS, _CONTROLS and _RESOURCES.
-//! Run with `just bench` (dev profile, like the tests).
+//! Run with `./x bench history`.
 
 use std::time::Instant;
+
+use crate::measure::env_number;
 
 use duckdb::params;
 use pipeproof::controls::Catalogue;
 use pipeproof::evaluate::EvaluatedCatalogue;
 use pipeproof::store::Store;
 
-fn env_number(name: &str, default: i64) -> i64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
-}
-
-fn main() -> anyhow::Result<()> {
+/// Folds a year of daily evaluations into the history, then times drift and the history listing.
+pub fn run() -> anyhow::Result<()> {
     let days = env_number("PIPEPROOF_BENCH_DAYS", 365);
     let controls = env_number("PIPEPROOF_BENCH_CONTROLS", 60);
     let resources = env_number("PIPEPROOF_BENCH_RESOURCES", 2_000);

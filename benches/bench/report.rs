@@ -1,14 +1,15 @@
 //! Benchmark: render a synthetic evaluation with 5,000 findings across 500 resources as HTML and PDF, and open the
 //! HTML in headless Chromium (when installed). Prints render times and sizes (goals: PDF < 2 s; HTML < 1 s and < 10 MB).
 //! Resources: PIPEPROOF_BENCH_RESOURCES (default 500); PIPEPROOF_BENCH_OUT=DIR keeps report.html and report.pdf
-//! there for looking at. Run with `just bench` (dev profile, like the tests).
+//! there for looking at. Run with `./x bench report`.
 
 use std::time::Instant;
 
 use pipeproof::cli::Paper;
 use pipeproof::report::{html, model, pdf};
 
-fn main() -> anyhow::Result<()> {
+/// Renders the synthetic model as HTML and PDF and opens the HTML in Chromium.
+pub fn run() -> anyhow::Result<()> {
     let resources = std::env::var("PIPEPROOF_BENCH_RESOURCES").ok().and_then(|v| v.parse().ok()).unwrap_or(500);
     let model = model::synthetic_model(resources)?;
     let findings: usize = model.controls.iter().map(|c| c.findings.len()).sum();

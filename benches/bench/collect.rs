@@ -1,6 +1,6 @@
 //! Benchmark: collect a synthetic 1,000-repository organisation from the local replay server, twice.
 //! Prints requests per repository, the share answered 304 on the unchanged second run, and wall time.
-//! Run with `just bench` (dev profile, like the tests, so DuckDB is not rebuilt for release).
+//! Run with `./x bench collect`.
 
 use std::time::Instant;
 
@@ -275,7 +275,8 @@ fn base64_encode(bytes: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(bytes)
 }
 
-fn main() -> anyhow::Result<()> {
+/// Collects the synthetic organisation twice and prints requests, 304s and times.
+pub fn run() -> anyhow::Result<()> {
     let runtime = tokio::runtime::Runtime::new()?;
     let server = runtime.block_on(ReplayServer::start(synthetic_org()))?;
     let dir = tempfile::tempdir()?;
