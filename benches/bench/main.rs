@@ -9,8 +9,11 @@ mod ingest;
 mod measure;
 mod report;
 
+/// A benchmark: it prints its own figures.
+type Benchmark = fn() -> anyhow::Result<()>;
+
 /// Each benchmark by name, in the order `./x bench` runs them.
-const BENCHMARKS: &[(&str, fn() -> anyhow::Result<()>)] = &[
+const BENCHMARKS: &[(&str, Benchmark)] = &[
     ("collect", collect::run),
     ("ingest", ingest::run),
     ("bundle", bundle::run),
