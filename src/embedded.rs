@@ -1,6 +1,6 @@
 //! Files compiled into the binary: the built-in controls, report templates and demo fixtures.
 
-include!(concat!(env!("OUT_DIR"), "/embedded.rs"));
+pub use pipeproof_assets::{CONTROLS, DEMO_FIXTURES, TEMPLATES};
 
 /// The built-in framework and crosswalk files as (origin, text), to build a catalogue around other controls.
 pub fn framework_files() -> Vec<(String, String)> {

@@ -33,44 +33,102 @@ impl CaseResult {
     }
 }
 
-/// Runs the test cases of the given controls (all of the catalogue's when `only` is `None`).
+/// Runs the test cases of the given controls (all of the catalogue's when `only` is `None`), in parallel, each case
+/// on a store of its own; results come back in catalogue order.
 pub fn run_control_tests(catalogue: &Catalogue, only: Option<&[String]>) -> Result<Vec<CaseResult>> {
-    let mut results = Vec::new();
+    enum Planned<'a> {
+        Done(CaseResult),
+        Case { control: &'a Control, origin: &'a str, case: &'a TestCase },
+    }
+    let mut planned = Vec::new();
     for control in &catalogue.controls {
         if only.is_some_and(|ids| !ids.contains(&control.id)) {
             continue;
         }
         let Some((origin, tests)) = catalogue.tests.get(&control.id) else {
-            results.push(CaseResult {
+            planned.push(Planned::Done(CaseResult {
                 control_id: control.id.clone(),
                 case: "(test file)".into(),
                 failures: vec![format!("no test file: add {}.test.yaml beside the control", control.id)],
-            });
+            }));
             continue;
         };
         let expected: Vec<&str> = tests.cases.iter().flat_map(|c| c.expect.iter().map(|e| e.status.as_str())).collect();
         for needed in ["pass", "fail"] {
             if !expected.contains(&needed) {
-                results.push(CaseResult {
+                planned.push(Planned::Done(CaseResult {
                     control_id: control.id.clone(),
                     case: "(coverage)".into(),
                     failures: vec![format!(
                         "{origin}: no case expects {needed}; every control needs a passing and a failing case"
                     )],
-                });
+                }));
             }
         }
-        for case in &tests.cases {
-            let failures = run_case(control, case).with_context(|| format!("{origin}: case {:?}", case.name))?;
-            results.push(CaseResult { control_id: control.id.clone(), case: case.name.clone(), failures });
-        }
+        planned.extend(tests.cases.iter().map(|case| Planned::Case { control, origin: origin.as_str(), case }));
     }
-    Ok(results)
+
+    // Every case starts from a copy of one empty, migrated store: migrating a store per case would cost more than
+    // the case itself.
+    let template = EmptyStore::new()?;
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let outcomes: Vec<std::sync::Mutex<Option<Result<CaseResult>>>> =
+        planned.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(planned.len()).max(1);
+    std::thread::scope(|threads| {
+        for _ in 0..workers {
+            threads.spawn(|| loop {
+                let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let Some(job) = planned.get(index) else { break };
+                let outcome = match job {
+                    Planned::Done(result) => Ok(result.clone()),
+                    Planned::Case { control, origin, case } => run_case(&template, control, case)
+                        .with_context(|| format!("{origin}: case {:?}", case.name))
+                        .map(|failures| CaseResult {
+                            control_id: control.id.clone(),
+                            case: case.name.clone(),
+                            failures,
+                        }),
+                };
+                *outcomes[index].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(outcome);
+            });
+        }
+    });
+    outcomes
+        .into_iter()
+        .map(|slot| {
+            slot.into_inner()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .unwrap_or_else(|| Err(anyhow::anyhow!("a control test case was not run")))
+        })
+        .collect()
 }
 
-fn run_case(control: &Control, case: &TestCase) -> Result<Vec<String>> {
+/// An empty store with every migration applied, copied for each case.
+struct EmptyStore {
+    dir: tempfile::TempDir,
+}
+
+impl EmptyStore {
+    const FILE: &'static str = "empty.duckdb";
+
+    fn new() -> Result<EmptyStore> {
+        let dir = tempfile::tempdir().context("cannot create a temporary store")?;
+        drop(Store::open(&dir.path().join(Self::FILE))?);
+        Ok(EmptyStore { dir })
+    }
+
+    /// A fresh copy of the empty store inside `dir`.
+    fn copy_into(&self, dir: &std::path::Path) -> Result<std::path::PathBuf> {
+        let path = dir.join("case.duckdb");
+        std::fs::copy(self.dir.path().join(Self::FILE), &path).context("cannot copy the empty store")?;
+        Ok(path)
+    }
+}
+
+fn run_case(template: &EmptyStore, control: &Control, case: &TestCase) -> Result<Vec<String>> {
     let dir = tempfile::tempdir().context("cannot create a temporary store")?;
-    let path = dir.path().join("case.duckdb");
+    let path = template.copy_into(dir.path())?;
     {
         let store = Store::open(&path)?;
         store.in_transaction(|conn| insert_facts(conn, case))?;
