@@ -22,8 +22,33 @@ pub fn demo_fixtures() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/demo")
 }
 
-/// Runs the demo into `dir` (optionally on other fixtures) and returns the parsed report.json.
+/// The demo's output on its built-in fixtures: `pipeproof demo`, run once per test process (the first test to ask
+/// runs it; the others wait), then copied for each test that asks.
+fn demo_once() -> &'static Path {
+    static DEMO: std::sync::OnceLock<tempfile::TempDir> = std::sync::OnceLock::new();
+    DEMO.get_or_init(|| {
+        let dir = tempfile::tempdir().unwrap();
+        run_demo_fresh(dir.path(), None);
+        dir
+    })
+    .path()
+}
+
+/// The demo's output in `dir` (a copy of one run per process on the built-in fixtures, a run of its own on other
+/// fixtures) and its parsed report.json.
 pub fn run_demo(dir: &Path, fixtures: Option<&Path>) -> serde_json::Value {
+    match fixtures {
+        Some(_) => run_demo_fresh(dir, fixtures),
+        None => {
+            copy_tree(demo_once(), dir);
+            let text = std::fs::read_to_string(dir.join("report.json")).expect("report.json written");
+            serde_json::from_str(&text).expect("report.json is JSON")
+        }
+    }
+}
+
+/// Runs `pipeproof demo` into `dir` (optionally on other fixtures) and returns the parsed report.json.
+pub fn run_demo_fresh(dir: &Path, fixtures: Option<&Path>) -> serde_json::Value {
     let mut command = pipeproof();
     command.arg("demo").arg("--output").arg(dir);
     if let Some(fixtures) = fixtures {

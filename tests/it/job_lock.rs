@@ -207,6 +207,22 @@ fn an_ingest_killed_at_any_point_stores_nothing_and_the_next_one_stores_each_eve
 /// Starts `pipeproof --store STORE ARGS…` with debug logs, waits until it logs `marker`, lets it work for `after`,
 /// and kills it with SIGKILL.
 fn kill_once_it_logs(store: &std::path::Path, args: &[&str], marker: &str, after: Duration) {
+    let mut child = spawn_until_it_logs(store, args, marker);
+    std::thread::sleep(after);
+    child.kill().unwrap(); // SIGKILL
+    child.wait().unwrap();
+}
+
+/// How long the command runs after it logs `marker`, left to finish.
+fn time_after_it_logs(store: &std::path::Path, args: &[&str], marker: &str) -> Duration {
+    let mut child = spawn_until_it_logs(store, args, marker);
+    let logged = std::time::Instant::now();
+    assert!(child.wait().unwrap().success(), "{args:?} failed");
+    logged.elapsed()
+}
+
+/// Starts the command and returns once it has logged `marker` (its stderr is drained meanwhile).
+fn spawn_until_it_logs(store: &std::path::Path, args: &[&str], marker: &str) -> std::process::Child {
     use std::io::BufRead;
     let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("pipeproof"))
         .env("PIPEPROOF_LOCK_TOKEN", "ghs_slow")
@@ -220,9 +236,9 @@ fn kill_once_it_logs(store: &std::path::Path, args: &[&str], marker: &str, after
         .unwrap();
     let mut lines = std::io::BufReader::new(child.stderr.take().unwrap()).lines();
     assert!(lines.any(|line| line.unwrap().contains(marker)), "{args:?} never logged {marker:?}");
-    std::thread::sleep(after);
-    child.kill().unwrap(); // SIGKILL
-    child.wait().unwrap();
+    // The rest of its log is read away so a full pipe never stalls it.
+    std::thread::spawn(move || lines.for_each(drop));
+    child
 }
 
 #[test]
@@ -230,8 +246,9 @@ fn an_evaluation_killed_while_it_is_stored_keeps_all_of_it_or_none() {
     let dir = tempfile::tempdir().unwrap();
     run_demo(dir.path(), None);
     let store = dir.path().join("pipeproof-demo.duckdb");
-    // A control judging 200,000 resources: storing its results and their history takes seconds, so each kill below
-    // lands inside the transaction that stores the evaluation (or, at worst, after it committed).
+    // A control judging 200,000 resources: storing its results and their history takes a while. An evaluation left
+    // to finish says how long, and the kills below land at fractions of that, inside the transaction that stores
+    // the evaluation (or, at worst, after it committed), however fast this build and machine are.
     let many = dir.path().join("many-controls");
     std::fs::create_dir_all(&many).unwrap();
     std::fs::write(
@@ -253,8 +270,9 @@ fn an_evaluation_killed_while_it_is_stored_keeps_all_of_it_or_none() {
             .unwrap();
         statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().map(Result::unwrap).collect()
     };
+    let storing = time_after_it_logs(&store, &["evaluate", "--controls", &many_arg], "storing the evaluation");
     let mut before = stored(&store);
-    for after in [500, 2_000, 4_000].map(Duration::from_millis) {
+    for after in [0.1, 0.4, 0.7].map(|fraction| storing.mul_f64(fraction)) {
         kill_once_it_logs(&store, &["evaluate", "--controls", &many_arg], "storing the evaluation", after);
         let now = stored(&store);
         assert!(
