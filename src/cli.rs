@@ -544,10 +544,14 @@ pub enum ControlsCommand {
         /// A folder of your own controls.
         dir: Option<PathBuf>,
     },
-    /// Run controls' test cases (the built-in ones, or those in DIR); exit 1 if any fails.
+    /// Run controls' test cases (the built-in ones, or those in DIR), and with --fail-closed the check that every
+    /// fact a passing case gives, taken away in turn, turns the pass into something else; exit 1 if any fails.
     Test {
         /// A folder of your own controls.
         dir: Option<PathBuf>,
+        /// Also the fail-closed check (every fact a passing case gives, taken away, must end the pass).
+        #[arg(long)]
+        fail_closed: bool,
     },
 }
 

@@ -40,7 +40,7 @@ pub fn run(cli: Cli) -> Result<u8> {
             ControlsCommand::List { control_dirs } => controls_list(&control_dirs),
             ControlsCommand::Show { id, control_dirs } => crate::controls_commands::show(&id, &control_dirs),
             ControlsCommand::Validate { dir } => crate::controls_commands::validate(dir.as_deref()),
-            ControlsCommand::Test { dir } => crate::controls_commands::test(dir.as_deref()),
+            ControlsCommand::Test { dir, fail_closed } => crate::controls_commands::test(dir.as_deref(), fail_closed),
         },
         Command::Schema { kind } => crate::controls_commands::schema(kind),
         Command::Waivers(args) => match args.command {

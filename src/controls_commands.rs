@@ -77,14 +77,15 @@ pub fn validate(dir: Option<&Path>) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-/// Runs the test cases of the built-in controls, or of the controls in `dir`.
-pub fn test(dir: Option<&Path>) -> Result<u8> {
+/// Runs the test cases of the built-in controls, or of the controls in `dir`, and with `fail_closed` the
+/// fail-closed check of their passing cases.
+pub fn test(dir: Option<&Path>, fail_closed: bool) -> Result<u8> {
     let catalogue = Catalogue::load(&dirs(dir))?;
     let only: Option<Vec<String>> = dir.map(|dir| {
         let prefix = dir.display().to_string();
         catalogue.origins.iter().filter(|(_, origin)| origin.starts_with(&prefix)).map(|(id, _)| id.clone()).collect()
     });
-    let results = crate::evaluate::run_control_tests(&catalogue, only.as_deref())?;
+    let results = crate::evaluate::run_control_tests(&catalogue, only.as_deref(), fail_closed)?;
     let mut failed = 0;
     for result in &results {
         if result.passed() {

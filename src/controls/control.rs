@@ -140,6 +140,11 @@ pub struct Control {
     /// Framework id → requirement ids this control gives evidence for.
     #[serde(default)]
     pub mappings: BTreeMap<String, Vec<String>>,
+    /// Facts whose absence may leave a pass standing, each with why: `table.column` (the column NULL) or `table`
+    /// (a row of it left out). `controls test` takes every other fact of a passing case away in turn and requires
+    /// the pass to turn into something else: a pass must rest on evidence.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub absence_safe: BTreeMap<String, String>,
 }
 
 impl Control {

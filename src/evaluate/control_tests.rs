@@ -7,7 +7,7 @@ use anyhow::{Context, Result};
 use duckdb::types::Value as DbValue;
 use duckdb::Connection;
 
-use super::{evaluate_control, ParamUse, Sandbox, QUERY_TIME_LIMIT};
+use super::{evaluate_control, ControlOutcome, ParamUse, Sandbox, Status, QUERY_TIME_LIMIT};
 use crate::controls::{Catalogue, Control, TestCase};
 use crate::error::input_error;
 use crate::store::{Store, FACT_VIEWS};
@@ -34,8 +34,9 @@ impl CaseResult {
 }
 
 /// Runs the test cases of the given controls (all of the catalogue's when `only` is `None`), in parallel, each case
-/// on a store of its own; results come back in catalogue order.
-pub fn run_control_tests(catalogue: &Catalogue, only: Option<&[String]>) -> Result<Vec<CaseResult>> {
+/// on a store of its own; results come back in catalogue order. With `fail_closed`, each control's passing cases
+/// are also run again with each fact they give taken away (see [`fail_closed_results`]).
+pub fn run_control_tests(catalogue: &Catalogue, only: Option<&[String]>, fail_closed: bool) -> Result<Vec<CaseResult>> {
     enum Planned<'a> {
         Done(CaseResult),
         Case { control: &'a Control, origin: &'a str, case: &'a TestCase },
@@ -71,42 +72,202 @@ pub fn run_control_tests(catalogue: &Catalogue, only: Option<&[String]>) -> Resu
     // Every case starts from a copy of one empty, migrated store: migrating a store per case would cost more than
     // the case itself.
     let template = EmptyStore::new()?;
+    let mut results = Vec::new();
+    let mut passing = Vec::new();
+    for (job, outcome) in planned.iter().zip(in_parallel(&planned, |job| match job {
+        Planned::Done(_) => Ok(None),
+        Planned::Case { control, origin, case } => {
+            evaluate_case(&template, control, case).with_context(|| format!("{origin}: case {:?}", case.name)).map(Some)
+        }
+    })) {
+        match (job, outcome?) {
+            (Planned::Done(result), _) => results.push(result.clone()),
+            (Planned::Case { control, case, .. }, Some(outcome)) => {
+                let failures = compare(case, &outcome);
+                if failures.is_empty() {
+                    let passed: Vec<String> = outcome
+                        .results
+                        .iter()
+                        .filter(|result| result.status == Status::Pass)
+                        .map(|result| result.resource.clone())
+                        .collect();
+                    if !passed.is_empty() {
+                        passing.push((*control, *case, passed));
+                    }
+                }
+                results.push(CaseResult { control_id: control.id.clone(), case: case.name.clone(), failures });
+            }
+            (Planned::Case { .. }, None) => unreachable!("a case always has an outcome"),
+        }
+    }
+    if fail_closed {
+        results.extend(fail_closed_results(&template, &passing)?);
+    }
+    Ok(results)
+}
+
+/// The fail-closed check: a pass must rest on evidence. For every case where a control passes, each fact it was
+/// given is taken away in turn (one column set to NULL, or one row left out) and the case is run again; if a
+/// resource still passes, the control passes on missing evidence, unless its `absence_safe` says why that is
+/// right (`table.column` for a column, `table` for a row). One result per control: what was taken away in vain.
+fn fail_closed_results(
+    template: &EmptyStore,
+    passing: &[(&Control, &TestCase, Vec<String>)],
+) -> Result<Vec<CaseResult>> {
+    struct Mutation<'a> {
+        control: &'a Control,
+        case: TestCase,
+        taken: String,
+        /// The passing resources the fact taken away is about.
+        passed: Vec<String>,
+    }
+    let mut mutations = Vec::new();
+    for (control, case, passed) in passing {
+        let query_words = words(&control.query);
+        let judged: Vec<String> = case.expect.iter().map(|expectation| expectation.resource.clone()).collect();
+        for (table, rows) in &case.facts {
+            let nullable = template.nullable_columns(table);
+            for (index, row) in rows.iter().enumerate() {
+                // A case often judges several resources; only the rows about a passing one are its evidence.
+                let owned_by = owners(row, &judged);
+                let about: Vec<String> =
+                    passed.iter().filter(|resource| owned_by.contains(&resource.as_str())).cloned().collect();
+                if about.is_empty() {
+                    continue;
+                }
+                if !control.absence_safe.contains_key(table) {
+                    let mut without = (*case).clone();
+                    if let Some(rows) = without.facts.get_mut(table) {
+                        rows.remove(index);
+                    }
+                    let taken = format!("without {table} row {}", index + 1);
+                    mutations.push(Mutation { control, case: without, taken, passed: about.clone() });
+                }
+                for (column, value) in row {
+                    let key = format!("{table}.{column}");
+                    // A column the query never names cannot decide its verdict.
+                    if value.is_null()
+                        || !nullable.contains(column)
+                        || !query_words.contains(column.as_str())
+                        || control.absence_safe.contains_key(&key)
+                    {
+                        continue;
+                    }
+                    let mut nulled = (*case).clone();
+                    if let Some(cell) = nulled.facts.get_mut(table).and_then(|rows| rows[index].get_mut(column)) {
+                        *cell = serde_json::Value::Null;
+                    }
+                    let taken = format!("{key} NULL in row {}", index + 1);
+                    mutations.push(Mutation { control, case: nulled, taken, passed: about.clone() });
+                }
+            }
+        }
+    }
+    let outcomes = in_parallel(&mutations, |mutation| evaluate_case(template, mutation.control, &mutation.case));
+    // Per control, each fact (`table.column` or `table`) whose absence left a pass standing, with its first example.
+    let mut open: BTreeMap<&str, BTreeMap<String, String>> = BTreeMap::new();
+    for (mutation, outcome) in mutations.iter().zip(outcomes) {
+        let outcome = outcome
+            .with_context(|| format!("{}: fail-closed check of {:?}", mutation.control.id, mutation.case.name))?;
+        let still: Vec<&str> = outcome
+            .results
+            .iter()
+            .filter(|result| result.status == Status::Pass && mutation.passed.contains(&result.resource))
+            .map(|result| result.resource.as_str())
+            .collect();
+        if still.is_empty() {
+            continue;
+        }
+        let fact = mutation.taken.split(" in row ").next().unwrap_or(&mutation.taken);
+        let fact = fact.trim_start_matches("without ").split(" row ").next().unwrap_or(fact);
+        let fact = fact.trim_end_matches(" NULL").to_string();
+        open.entry(mutation.control.id.as_str()).or_default().entry(fact.clone()).or_insert_with(|| {
+            format!(
+                "{fact}: in case {:?}, {} still passes {}; a pass must not outlive its evidence: fix the query, \
+                 or say in absence_safe why this absence is safe",
+                mutation.case.name,
+                mutation.taken,
+                still.join(", ")
+            )
+        });
+    }
+    let checked: std::collections::BTreeSet<&str> = passing.iter().map(|(control, _, _)| control.id.as_str()).collect();
+    Ok(checked
+        .into_iter()
+        .map(|id| CaseResult {
+            control_id: id.to_string(),
+            case: "(fail-closed: every fact a pass rests on, taken away, ends the pass)".into(),
+            failures: open.get(id).map(|facts| facts.values().cloned().collect()).unwrap_or_default(),
+        })
+        .collect())
+}
+
+/// The resources of a case a fact row is about. Each text of the row that is a judged resource, or a word of one
+/// (`o/a` and `a.tgz` in `o/a v1 a.tgz`), counts for it by its length, and the row belongs to the resources it names
+/// most; a row that names none but the organisation or repository of some (`o` of `o/a`) belongs to those; a row
+/// that names nothing judged belongs to all.
+fn owners<'a>(row: &BTreeMap<String, serde_json::Value>, judged: &'a [String]) -> Vec<&'a str> {
+    let texts: std::collections::BTreeSet<&str> =
+        row.values().filter_map(serde_json::Value::as_str).filter(|text| !text.is_empty()).collect();
+    let weight = |resource: &str| -> usize {
+        let words: Vec<&str> = resource.split_whitespace().collect();
+        texts.iter().filter(|text| **text == resource || words.contains(text)).map(|text| text.len()).sum()
+    };
+    let weights: Vec<usize> = judged.iter().map(|resource| weight(resource)).collect();
+    let best = weights.iter().copied().max().unwrap_or(0);
+    if best > 0 {
+        return judged.iter().zip(&weights).filter(|(_, w)| **w == best).map(|(r, _)| r.as_str()).collect();
+    }
+    let within: Vec<&str> = judged
+        .iter()
+        .filter(|resource| {
+            resource.split_whitespace().any(|word| {
+                texts
+                    .iter()
+                    .any(|text| word.strip_prefix(text).is_some_and(|rest| rest.starts_with(['/', ':', '@', '#'])))
+            })
+        })
+        .map(String::as_str)
+        .collect();
+    if within.is_empty() {
+        judged.iter().map(String::as_str).collect()
+    } else {
+        within
+    }
+}
+
+/// The identifiers a query's text contains.
+fn words(sql: &str) -> std::collections::BTreeSet<&str> {
+    sql.split(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).filter(|word| !word.is_empty()).collect()
+}
+
+/// Runs `work` on every item on as many threads as the machine has cores; results in the items' order.
+fn in_parallel<T: Sync, R: Send>(items: &[T], work: impl Fn(&T) -> R + Sync) -> Vec<R> {
     let next = std::sync::atomic::AtomicUsize::new(0);
-    let outcomes: Vec<std::sync::Mutex<Option<Result<CaseResult>>>> =
-        planned.iter().map(|_| std::sync::Mutex::new(None)).collect();
-    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(planned.len()).max(1);
+    let slots: Vec<std::sync::Mutex<Option<R>>> = items.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len()).max(1);
     std::thread::scope(|threads| {
         for _ in 0..workers {
             threads.spawn(|| loop {
                 let index = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                let Some(job) = planned.get(index) else { break };
-                let outcome = match job {
-                    Planned::Done(result) => Ok(result.clone()),
-                    Planned::Case { control, origin, case } => run_case(&template, control, case)
-                        .with_context(|| format!("{origin}: case {:?}", case.name))
-                        .map(|failures| CaseResult {
-                            control_id: control.id.clone(),
-                            case: case.name.clone(),
-                            failures,
-                        }),
-                };
-                *outcomes[index].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(outcome);
+                let Some(item) = items.get(index) else { break };
+                let result = work(item);
+                *slots[index].lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(result);
             });
         }
     });
-    outcomes
+    slots
         .into_iter()
         .map(|slot| {
-            slot.into_inner()
-                .unwrap_or_else(|poisoned| poisoned.into_inner())
-                .unwrap_or_else(|| Err(anyhow::anyhow!("a control test case was not run")))
+            slot.into_inner().unwrap_or_else(|poisoned| poisoned.into_inner()).expect("every item was worked on")
         })
         .collect()
 }
 
-/// An empty store with every migration applied, copied for each case.
+/// An empty store with every migration applied, copied for each case, and the nullable columns of its fact tables.
 struct EmptyStore {
     dir: tempfile::TempDir,
+    nullable: BTreeMap<String, Vec<String>>,
 }
 
 impl EmptyStore {
@@ -114,8 +275,25 @@ impl EmptyStore {
 
     fn new() -> Result<EmptyStore> {
         let dir = tempfile::tempdir().context("cannot create a temporary store")?;
-        drop(Store::open(&dir.path().join(Self::FILE))?);
-        Ok(EmptyStore { dir })
+        let store = Store::open(&dir.path().join(Self::FILE))?;
+        let mut nullable: BTreeMap<String, Vec<String>> = BTreeMap::new();
+        let mut statement = store.conn().prepare(
+            "SELECT table_name, column_name FROM information_schema.columns
+             WHERE table_schema = 'main' AND is_nullable = 'YES' AND table_name LIKE '%\\_history' ESCAPE '\\'",
+        )?;
+        let rows = statement.query_map([], |row| Ok((row.get::<_, String>(0)?, row.get::<_, String>(1)?)))?;
+        for row in rows {
+            let (table, column) = row?;
+            nullable.entry(table.trim_end_matches("_history").to_string()).or_default().push(column);
+        }
+        drop(statement);
+        drop(store);
+        Ok(EmptyStore { dir, nullable })
+    }
+
+    /// The columns of a fact table that may be NULL.
+    fn nullable_columns(&self, table: &str) -> &[String] {
+        self.nullable.get(table).map_or(&[], Vec::as_slice)
     }
 
     /// A fresh copy of the empty store inside `dir`.
@@ -126,7 +304,8 @@ impl EmptyStore {
     }
 }
 
-fn run_case(template: &EmptyStore, control: &Control, case: &TestCase) -> Result<Vec<String>> {
+/// Runs one case's control on a store holding only the case's facts.
+fn evaluate_case(template: &EmptyStore, control: &Control, case: &TestCase) -> Result<ControlOutcome> {
     let dir = tempfile::tempdir().context("cannot create a temporary store")?;
     let path = template.copy_into(dir.path())?;
     {
@@ -159,8 +338,11 @@ fn run_case(template: &EmptyStore, control: &Control, case: &TestCase) -> Result
         attestations.push(judged);
     }
     sandbox.add_attestations(&attestations)?;
-    let outcome = evaluate_control(&sandbox, control, params, &scope.as_of);
+    Ok(evaluate_control(&sandbox, control, params, &scope.as_of))
+}
 
+/// What differs between a case's expectations and the control's outcome.
+fn compare(case: &TestCase, outcome: &ControlOutcome) -> Vec<String> {
     let mut failures = Vec::new();
     if let Some(error) = &outcome.error {
         failures.push(format!("the control could not be evaluated: {error}"));
@@ -199,7 +381,7 @@ fn run_case(template: &EmptyStore, control: &Control, case: &TestCase) -> Result
             ));
         }
     }
-    Ok(failures)
+    failures
 }
 
 fn insert_facts(conn: &Connection, case: &TestCase) -> Result<()> {
