@@ -85,11 +85,11 @@ pub fn run_control_tests(catalogue: &Catalogue, only: Option<&[String]>, fail_cl
             (Planned::Case { control, case, .. }, Some(outcome)) => {
                 let failures = compare(case, &outcome);
                 if failures.is_empty() {
-                    let passed: Vec<String> = outcome
+                    let passed: Vec<(String, Option<i64>)> = outcome
                         .results
                         .iter()
                         .filter(|result| result.status == Status::Pass)
-                        .map(|result| result.resource.clone())
+                        .map(|result| (result.resource.clone(), result.evidence_id))
                         .collect();
                     if !passed.is_empty() {
                         passing.push((*control, *case, passed));
@@ -106,14 +106,23 @@ pub fn run_control_tests(catalogue: &Catalogue, only: Option<&[String]>, fail_cl
     Ok(results)
 }
 
+/// Facts whose absence is safe for every control, with why (docs/controls.md lists them).
+pub const ABSENCE_SAFE_EVERYWHERE: &[(&str, &str)] = &[
+    (
+        "repositories.archived",
+        "it only exempts: a repository whose archived state is unknown is judged as an active one",
+    ),
+    ("api_coverage.reason", "words only: the coverage state decides"),
+];
+
+/// A case in which a control passed, with each passing resource and the evidence its verdict cites.
+type PassingCase<'a> = (&'a Control, &'a TestCase, Vec<(String, Option<i64>)>);
+
 /// The fail-closed check: a pass must rest on evidence. For every case where a control passes, each fact it was
 /// given is taken away in turn (one column set to NULL, or one row left out) and the case is run again; if a
 /// resource still passes, the control passes on missing evidence, unless its `absence_safe` says why that is
 /// right (`table.column` for a column, `table` for a row). One result per control: what was taken away in vain.
-fn fail_closed_results(
-    template: &EmptyStore,
-    passing: &[(&Control, &TestCase, Vec<String>)],
-) -> Result<Vec<CaseResult>> {
+fn fail_closed_results(template: &EmptyStore, passing: &[PassingCase]) -> Result<Vec<CaseResult>> {
     struct Mutation<'a> {
         control: &'a Control,
         case: TestCase,
@@ -122,20 +131,35 @@ fn fail_closed_results(
         passed: Vec<String>,
     }
     let mut mutations = Vec::new();
+    let safe = |control: &Control, fact: &str| {
+        control.absence_safe.contains_key(fact) || ABSENCE_SAFE_EVERYWHERE.iter().any(|(safe, _)| *safe == fact)
+    };
     for (control, case, passed) in passing {
         let query_words = words(&control.query);
         let judged: Vec<String> = case.expect.iter().map(|expectation| expectation.resource.clone()).collect();
+        // Rows get evidence ids in this order when the case is stored (`insert_facts`).
+        let mut evidence_id = 0i64;
         for (table, rows) in &case.facts {
             let nullable = template.nullable_columns(table);
             for (index, row) in rows.iter().enumerate() {
-                // A case often judges several resources; only the rows about a passing one are its evidence.
-                let owned_by = owners(row, &judged);
-                let about: Vec<String> =
-                    passed.iter().filter(|resource| owned_by.contains(&resource.as_str())).cloned().collect();
+                evidence_id += 1;
+                // A case often judges several resources; only the rows about a passing one are its evidence: those
+                // that name it, and the one its verdict cites.
+                let named = owners(row, &judged);
+                let about: Vec<String> = passed
+                    .iter()
+                    .filter(|(resource, cited)| named.contains(&resource.as_str()) || *cited == Some(evidence_id))
+                    .map(|(resource, _)| resource.clone())
+                    .collect();
                 if about.is_empty() {
                     continue;
                 }
-                if !control.absence_safe.contains_key(table) {
+                // A row left out is judged only where it is the resource's one row of its table: where several
+                // give the same evidence (two scans, two reviews), one of them missing rightly leaves the pass.
+                let alone = about.iter().all(|resource| {
+                    rows.iter().filter(|other| owners(other, &judged).contains(&resource.as_str())).count() <= 1
+                });
+                if alone && !safe(control, table) {
                     let mut without = (*case).clone();
                     if let Some(rows) = without.facts.get_mut(table) {
                         rows.remove(index);
@@ -149,7 +173,7 @@ fn fail_closed_results(
                     if value.is_null()
                         || !nullable.contains(column)
                         || !query_words.contains(column.as_str())
-                        || control.absence_safe.contains_key(&key)
+                        || safe(control, &key)
                     {
                         continue;
                     }
@@ -202,38 +226,35 @@ fn fail_closed_results(
         .collect())
 }
 
-/// The resources of a case a fact row is about. Each text of the row that is a judged resource, or a word of one
-/// (`o/a` and `a.tgz` in `o/a v1 a.tgz`), counts for it by its length, and the row belongs to the resources it names
-/// most; a row that names none but the organisation or repository of some (`o` of `o/a`) belongs to those; a row
-/// that names nothing judged belongs to all.
+/// The resources of a case a fact row names. A resource's words (`o/a`, `v1`, `a.tgz` of `o/a v1 a.tgz`) that the
+/// other judged resources lack tell it apart: a row naming those names it (the resources whose telling words it
+/// names at the greatest length, where it names several). A row without any text names every resource. A row
+/// that names none is still about a resource whose verdict cites it.
 fn owners<'a>(row: &BTreeMap<String, serde_json::Value>, judged: &'a [String]) -> Vec<&'a str> {
     let texts: std::collections::BTreeSet<&str> =
         row.values().filter_map(serde_json::Value::as_str).filter(|text| !text.is_empty()).collect();
-    let weight = |resource: &str| -> usize {
-        let words: Vec<&str> = resource.split_whitespace().collect();
-        texts.iter().filter(|text| **text == resource || words.contains(text)).map(|text| text.len()).sum()
+    if texts.is_empty() {
+        return judged.iter().map(String::as_str).collect();
+    }
+    let words_of = |resource: &'a str| -> Vec<&'a str> {
+        let mut words: Vec<&str> = resource.split_whitespace().collect();
+        words.push(resource);
+        words
     };
-    let weights: Vec<usize> = judged.iter().map(|resource| weight(resource)).collect();
+    let telling = |resource: &'a str| -> Vec<&'a str> {
+        let others: Vec<&String> = judged.iter().filter(|other| other.as_str() != resource).collect();
+        words_of(resource)
+            .into_iter()
+            .filter(|word| others.is_empty() || !others.iter().all(|other| words_of(other).contains(word)))
+            .collect()
+    };
+    let named = |words: &[&str]| -> usize { words.iter().filter(|word| texts.contains(*word)).map(|w| w.len()).sum() };
+    let weights: Vec<usize> = judged.iter().map(|resource| named(&telling(resource))).collect();
     let best = weights.iter().copied().max().unwrap_or(0);
-    if best > 0 {
-        return judged.iter().zip(&weights).filter(|(_, w)| **w == best).map(|(r, _)| r.as_str()).collect();
+    if best == 0 {
+        return Vec::new();
     }
-    let within: Vec<&str> = judged
-        .iter()
-        .filter(|resource| {
-            resource.split_whitespace().any(|word| {
-                texts
-                    .iter()
-                    .any(|text| word.strip_prefix(text).is_some_and(|rest| rest.starts_with(['/', ':', '@', '#'])))
-            })
-        })
-        .map(String::as_str)
-        .collect();
-    if within.is_empty() {
-        judged.iter().map(String::as_str).collect()
-    } else {
-        within
-    }
+    judged.iter().zip(&weights).filter(|(_, w)| **w == best).map(|(r, _)| r.as_str()).collect()
 }
 
 /// The identifiers a query's text contains.

@@ -156,3 +156,50 @@ fn the_worked_example_in_the_authoring_guide_passes() {
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("2 passed, 0 failed"), "{stdout}");
 }
+
+#[test]
+fn every_shipped_control_fails_closed() {
+    // Every fact a passing test case gives, taken away in turn, must end the pass, unless the control says why.
+    let catalogue = pipeproof::controls::Catalogue::load(&[] as &[&std::path::Path]).unwrap();
+    let results = pipeproof::evaluate::run_control_tests(&catalogue, None, true).unwrap();
+    let checked = results.iter().filter(|result| result.case.starts_with("(fail-closed")).count();
+    assert!(checked >= 55, "the fail-closed check ran for {checked} controls");
+    let failures: Vec<String> = results
+        .iter()
+        .filter(|result| !result.passed())
+        .map(|result| format!("{} {}: {}", result.control_id, result.case, result.failures.join("; ")))
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn the_fail_closed_check_catches_a_pass_that_outlives_its_evidence() {
+    // Passes unless the default branch is named `master`: a repository whose default branch is not known passes.
+    let lenient = USER_CONTROL.replace(
+        "CASE WHEN default_branch = 'main' THEN 'pass' ELSE 'fail' END",
+        "CASE WHEN default_branch = 'master' THEN 'fail' ELSE 'pass' END",
+    );
+    let test = format!(
+        "control: ACME-01\ncases:\n  - name: main and master\n{FACTS}    expect:\n      - {{ resource: o/a, status: fail }}\n      - {{ resource: o/b, status: pass }}\n"
+    );
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("ACME-01.yaml"), &lenient).unwrap();
+    std::fs::write(dir.path().join("ACME-01.test.yaml"), &test).unwrap();
+    let output = pipeproof().args(["controls", "test", "--fail-closed"]).arg(dir.path()).output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("FAIL  ACME-01 (fail-closed"), "{stdout}");
+    assert!(stdout.contains("repositories.default_branch NULL in row 2 still passes o/b"), "{stdout}");
+
+    // Said to be safe, with why, it passes; the shipped query (NULL is not 'main') needs nothing said.
+    std::fs::write(
+        dir.path().join("ACME-01.yaml"),
+        format!("{lenient}absence_safe:\n  repositories.default_branch: \"only master fails\"\n"),
+    )
+    .unwrap();
+    let output = pipeproof().args(["controls", "test", "--fail-closed"]).arg(dir.path()).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+    let strict = user_dir(Some(&test));
+    let output = pipeproof().args(["controls", "test", "--fail-closed"]).arg(strict.path()).output().unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stdout));
+}
