@@ -129,6 +129,9 @@ pub enum WaiversCommand {
         /// Judge the waivers as of this moment (default now).
         #[arg(long, value_name = "TIME")]
         as_of: Option<String>,
+        /// A folder of your own controls that waivers may name (repeatable); the built-in ones always count.
+        #[arg(long = "controls", value_name = "DIR")]
+        control_dirs: Vec<PathBuf>,
     },
 }
 

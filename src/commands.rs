@@ -44,7 +44,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         },
         Command::Schema { kind } => crate::controls_commands::schema(kind),
         Command::Waivers(args) => match args.command {
-            WaiversCommand::Check { file, as_of } => waivers_check(&global.config, file, as_of.as_deref()),
+            WaiversCommand::Check { file, as_of, control_dirs } => {
+                waivers_check(&global.config, file, as_of.as_deref(), &control_dirs)
+            }
         },
     }
 }
@@ -223,21 +225,32 @@ fn controls_list(control_dirs: &[PathBuf]) -> Result<u8> {
     Ok(EXIT_OK)
 }
 
-fn waivers_check(config_path: &Path, file: Option<PathBuf>, as_of: Option<&str>) -> Result<u8> {
-    use crate::evaluate::waivers::{self, WaiverState, EXPIRING_WITHIN_DAYS};
+fn waivers_check(
+    config_path: &Path,
+    file: Option<PathBuf>,
+    as_of: Option<&str>,
+    control_dirs: &[PathBuf],
+) -> Result<u8> {
+    use crate::evaluate::waivers::{self, WaiverRules, WaiverState, EXPIRING_WITHIN_DAYS};
+    let config = Config::load(config_path, false)?;
     let path = match file {
         Some(file) => file,
-        None => Config::load(config_path, false)?.waivers.ok_or_else(|| {
+        None => config.waivers.clone().ok_or_else(|| {
             crate::error::input_error(
                 "no waivers file: pass --file, set `waivers:` in the config, or add waivers.yaml beside it",
             )
         })?,
     };
+    let catalogue = crate::controls::Catalogue::load(control_dirs)?;
+    let rules = WaiverRules {
+        max_days: config.waiver_max_days,
+        controls: Some(catalogue.controls.iter().map(|control| control.id.clone()).collect()),
+    };
     let as_of = match as_of {
         Some(text) => crate::time::parse_as_of(text)?,
         None => crate::time::now_utc(),
     };
-    let judged = waivers::load(&path, as_of)?;
+    let judged = waivers::load(&path, as_of, &rules)?;
     let mut bad = 0;
     for entry in &judged {
         let (control, resource) =

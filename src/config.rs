@@ -33,6 +33,9 @@ pub struct Config {
     /// The waivers file, relative to the config (default: `waivers.yaml` beside it, when present).
     #[serde(default)]
     pub waivers: Option<PathBuf>,
+    /// The longest a waiver may last, from `created` to `expires`, in days (default 365); a longer one is refused.
+    #[serde(default)]
+    pub waiver_max_days: Option<u32>,
     /// The manual attestations file, relative to the config (default: `attestations.yaml` beside it, when present).
     #[serde(default)]
     pub attestations: Option<PathBuf>,

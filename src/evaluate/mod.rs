@@ -354,7 +354,13 @@ pub fn evaluate_with_limit(
     let as_of = scope.as_of;
     retention::check_config(&config.retention)?;
     let judged_waivers = match &config.waivers {
-        Some(path) => waivers::load(path, as_of)?,
+        Some(path) => {
+            let rules = waivers::WaiverRules {
+                max_days: config.waiver_max_days,
+                controls: Some(catalogue.controls.iter().map(|control| control.id.clone()).collect()),
+            };
+            waivers::load(path, as_of, &rules)?
+        }
         None => Vec::new(),
     };
     for judged in judged_waivers.iter().filter(|j| j.state != waivers::WaiverState::Active) {

@@ -12,6 +12,24 @@ use crate::error::input_error;
 /// How soon an expiry counts as "expiring" in `waivers check`.
 pub const EXPIRING_WITHIN_DAYS: i64 = 30;
 
+/// How long a waiver may last (from `created` to `expires`) unless the config says otherwise.
+pub const DEFAULT_MAX_DAYS: u32 = 365;
+
+/// What a waiver must satisfy to be applied at all.
+#[derive(Debug, Clone, Default)]
+pub struct WaiverRules {
+    /// The longest a waiver may last, in days (`waiver_max_days` in the config; default 365).
+    pub max_days: Option<u32>,
+    /// The control ids of the catalogue: a waiver for any other control is refused. `None` skips the check.
+    pub controls: Option<std::collections::BTreeSet<String>>,
+}
+
+/// Approvers that name nobody.
+const PLACEHOLDERS: &[&str] = &[
+    "", ".", "-", "_", "?", "x", "xx", "xxx", "n/a", "na", "none", "null", "nobody", "tbd", "todo", "unknown", "me",
+    "someone", "anyone", "admin", "root", "test", "approver", "security", "team",
+];
+
 /// One waiver as written in `waivers.yaml`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -29,8 +47,20 @@ pub struct Waiver {
     pub ticket: Option<String>,
     /// When it was granted (UTC date or time).
     pub created: String,
-    /// When it stops applying (UTC date or time; a date means the end of that day). Required.
+    /// When it stops applying (UTC date or time; a date means the end of that day). Required; at most
+    /// `waiver_max_days` (default 365) after `created`.
     pub expires: String,
+    /// Set to accept that `resource` is a pattern matching many resources (`*`, `?`): such a waiver is listed in
+    /// the report's executive summary.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub wildcard: bool,
+}
+
+impl Waiver {
+    /// Whether its resource is a pattern rather than one resource's name.
+    pub fn is_pattern(&self) -> bool {
+        self.resource.contains(['*', '?'])
+    }
 }
 
 /// A waiver's state at the moment evaluated.
@@ -66,15 +96,37 @@ pub struct JudgedWaiver {
     pub expires_at: Option<NaiveDateTime>,
 }
 
-/// Reads a waivers file and judges every entry as of `as_of`; one bad entry never discards the others.
-pub fn load(path: &Path, as_of: NaiveDateTime) -> Result<Vec<JudgedWaiver>> {
+/// Reads a waivers file and judges every entry as of `as_of` under `rules`; one bad entry never discards the others.
+pub fn load(path: &Path, as_of: NaiveDateTime, rules: &WaiverRules) -> Result<Vec<JudgedWaiver>> {
     let text = std::fs::read_to_string(path).with_context(|| format!("cannot read waivers file {}", path.display()))?;
     let entries: Vec<serde_json::Value> = serde_saphyr::from_str(&text)
         .map_err(|error| input_error(format!("{}: not a list of waivers: {error}", path.display())))?;
-    Ok(entries.into_iter().enumerate().map(|(index, entry)| judge(index + 1, entry, as_of)).collect())
+    Ok(entries.into_iter().enumerate().map(|(index, entry)| judge(index + 1, entry, as_of, rules)).collect())
 }
 
-fn judge(entry: usize, value: serde_json::Value, as_of: NaiveDateTime) -> JudgedWaiver {
+/// Whether an approver names someone: an e-mail address, a login (`@jane-doe`), or a name of two words or more.
+fn names_someone(approver: &str) -> bool {
+    let approver = approver.trim();
+    if PLACEHOLDERS.contains(&approver.to_lowercase().as_str()) {
+        return false;
+    }
+    let email = approver.split_whitespace().any(|word| {
+        let word = word.trim_matches(|c| c == '<' || c == '>');
+        word.split_once('@').is_some_and(|(user, domain)| {
+            !user.is_empty() && domain.contains('.') && !domain.starts_with('.') && !domain.ends_with('.')
+        })
+    });
+    let login = approver.strip_prefix('@').unwrap_or(approver);
+    let is_login = login.len() >= 2
+        && login.len() <= 39
+        && login.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+        && login.chars().any(|c| c.is_ascii_alphabetic())
+        && !PLACEHOLDERS.contains(&login.to_lowercase().as_str());
+    let words = approver.split_whitespace().filter(|word| word.chars().any(char::is_alphabetic)).count();
+    email || is_login || words >= 2
+}
+
+fn judge(entry: usize, value: serde_json::Value, as_of: NaiveDateTime, rules: &WaiverRules) -> JudgedWaiver {
     let malformed = |note: String, waiver: Option<Waiver>| JudgedWaiver {
         entry,
         waiver,
@@ -94,6 +146,36 @@ fn judge(entry: usize, value: serde_json::Value, as_of: NaiveDateTime) -> Judged
             Some(waiver),
         );
     }
+    if let Some(known) = &rules.controls {
+        if !known.contains(&waiver.control) {
+            let note =
+                format!("entry {entry}: control {:?} is not in the catalogue, so it waives nothing", waiver.control);
+            return malformed(note, Some(waiver));
+        }
+    }
+    if !names_someone(&waiver.approver) {
+        let note = format!(
+            "entry {entry}: approver {:?} names nobody: give the e-mail address, login or full name of who accepted the risk",
+            waiver.approver
+        );
+        return malformed(note, Some(waiver));
+    }
+    let justification = waiver.justification.trim();
+    if justification.chars().filter(|c| c.is_alphanumeric()).count() < 10
+        || justification.split_whitespace().count() < 2
+    {
+        let note =
+            format!("entry {entry}: justification {justification:?} is too short to say why the risk is accepted");
+        return malformed(note, Some(waiver));
+    }
+    if waiver.is_pattern() && !waiver.wildcard {
+        let note = format!(
+            "entry {entry}: resource {:?} is a pattern that waives every resource it matches: add `wildcard: true` to \
+             accept that (the report's summary lists such waivers), or name the resource",
+            waiver.resource
+        );
+        return malformed(note, Some(waiver));
+    }
     let Some(created_at) = crate::time::parse_start(&waiver.created) else {
         return malformed(
             format!("entry {entry}: created {:?} is not a date or UTC time", waiver.created),
@@ -108,6 +190,15 @@ fn judge(entry: usize, value: serde_json::Value, as_of: NaiveDateTime) -> Judged
     };
     if expires_at < created_at {
         return malformed(format!("entry {entry}: expires before it was created"), Some(waiver));
+    }
+    let max_days = rules.max_days.unwrap_or(DEFAULT_MAX_DAYS);
+    let lasts = (expires_at - created_at).num_days();
+    if lasts > i64::from(max_days) {
+        let note = format!(
+            "entry {entry}: lasts {lasts} days, longer than the {max_days} a waiver may last (waiver_max_days in the \
+             config): accept the risk again when it expires"
+        );
+        return malformed(note, Some(waiver));
     }
     let (state, note) = if as_of > expires_at {
         (WaiverState::Expired, format!("expired {}", crate::time::display_utc(&expires_at)))
@@ -151,13 +242,13 @@ mod tests {
         let path = dir.path().join("waivers.yaml");
         std::fs::write(
             &path,
-            "- { control: SRC-11, resource: \"acme/*\", justification: j, approver: a, ticket: SEC-1, created: 2026-07-01, expires: 2026-12-31 }\n\
-             - { control: SRC-05, resource: acme/docs, justification: j, approver: a, created: 2026-01-01, expires: 2026-06-30 }\n\
-             - { control: SRC-06, resource: acme/x, justification: j, approver: a, created: 2026-01-01 }\n\
-             - { control: SRC-06, resource: acme/y, justification: j, approver: a, created: 2026-10-01, expires: 2026-12-31 }\n",
+            "- { control: SRC-11, resource: \"acme/*\", wildcard: true, justification: legacy repositories pending migration, approver: ana@acme.example, ticket: SEC-1, created: 2026-07-01, expires: 2026-12-31 }\n\
+             - { control: SRC-05, resource: acme/docs, justification: static site without secrets, approver: \"@bob\", created: 2026-01-01, expires: 2026-06-30 }\n\
+             - { control: SRC-06, resource: acme/x, justification: accepted by the board, approver: Ana Lima, created: 2026-01-01 }\n\
+             - { control: SRC-06, resource: acme/y, justification: accepted by the board, approver: Ana Lima, created: 2026-10-01, expires: 2026-12-31 }\n",
         )
         .unwrap();
-        let judged = load(&path, at("2026-09-30")).unwrap();
+        let judged = load(&path, at("2026-09-30"), &WaiverRules::default()).unwrap();
         let states: Vec<&WaiverState> = judged.iter().map(|j| &j.state).collect();
         assert_eq!(
             states,
@@ -174,7 +265,47 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("waivers.yaml");
         std::fs::write(&path, "control: not a list\n").unwrap();
-        let error = load(&path, at("2026-09-30")).unwrap_err();
+        let error = load(&path, at("2026-09-30"), &WaiverRules::default()).unwrap_err();
         assert!(error.to_string().contains("waivers.yaml"), "{error}");
+    }
+
+    fn judged_one(text: &str, rules: &WaiverRules) -> JudgedWaiver {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("waivers.yaml");
+        std::fs::write(&path, text).unwrap();
+        load(&path, at("2026-09-30"), rules).unwrap().remove(0)
+    }
+
+    #[test]
+    fn a_waiver_cannot_buy_compliance_wholesale() {
+        let rules = WaiverRules { max_days: None, controls: Some(["SRC-06".to_string()].into()) };
+        let refused = |text: &str, says: &str| {
+            let judged = judged_one(text, &rules);
+            assert_eq!(judged.state, WaiverState::Malformed, "{text}");
+            assert!(judged.note.contains(says), "{}", judged.note);
+        };
+        let base = "control: SRC-06, resource: acme/x, justification: accepted by the board, approver: ana@acme.example, created: 2026-09-01, expires: 2026-12-31";
+        assert_eq!(judged_one(&format!("- {{ {base} }}"), &rules).state, WaiverState::Active);
+        refused(&format!("- {{ {} }}", base.replace("ana@acme.example", "\".\"")), "names nobody");
+        refused(&format!("- {{ {} }}", base.replace("ana@acme.example", "TBD")), "names nobody");
+        refused(&format!("- {{ {} }}", base.replace("accepted by the board", "ok")), "too short");
+        refused(&format!("- {{ {} }}", base.replace("2026-12-31", "9999-12-31")), "longer than the 365");
+        refused(&format!("- {{ {} }}", base.replace("SRC-06", "SRC-99")), "not in the catalogue");
+        refused(&format!("- {{ {} }}", base.replace("acme/x", "\"*\"")), "add `wildcard: true`");
+        let wildcard = judged_one(&format!("- {{ {}, wildcard: true }}", base.replace("acme/x", "\"*\"")), &rules);
+        assert_eq!(wildcard.state, WaiverState::Active);
+        let longer = WaiverRules { max_days: Some(400), ..rules.clone() };
+        let text = format!("- {{ {} }}", base.replace("2026-12-31", "2027-09-30"));
+        assert_eq!(judged_one(&text, &longer).state, WaiverState::Active, "the cap is the config's");
+    }
+
+    #[test]
+    fn approvers_must_name_someone() {
+        for who in ["ana@acme.example", "Ana Lima <ana@acme.example>", "@ana-lima", "ana-lima", "Ana Lima"] {
+            assert!(names_someone(who), "{who}");
+        }
+        for who in [".", "-", "TBD", "n/a", "x", "@", "admin", "a", "12", "security"] {
+            assert!(!names_someone(who), "{who}");
+        }
     }
 }

@@ -58,6 +58,8 @@ pub struct ReportModel {
     pub populations: Vec<PopulationRow>,
     /// Every waiver entry and its state at the evaluation's moment.
     pub waivers: Vec<WaiverRow>,
+    /// Waivers in force whose resource is a pattern (`wildcard: true`): the executive summary lists them.
+    pub wildcard_waivers: Vec<WildcardWaiver>,
     /// Every manual attestation and its state at the evaluation's moment.
     pub attestations: Vec<AttestationRow>,
     /// Every evidence item the findings cite.
@@ -385,6 +387,51 @@ pub struct WaiverRow {
     pub justification: String,
 }
 
+/// A waiver in force that waives every resource matching a pattern.
+#[derive(Debug, Clone, Serialize, JsonSchema)]
+pub struct WildcardWaiver {
+    /// Position in the waivers file.
+    pub entry: usize,
+    /// The control it waives.
+    pub control: String,
+    /// The pattern of resources it waives.
+    pub pattern: String,
+    /// Who approved it.
+    pub approver: String,
+    /// The ticket, if any.
+    pub ticket: String,
+    /// When it expires.
+    pub expires: String,
+    /// How many findings of this evaluation it waived.
+    pub waived: usize,
+}
+
+/// The waivers in force whose resource is a pattern, with how many findings each waived.
+fn wildcard_waivers(judged: &[JudgedWaiver], controls: &[ControlSection]) -> Vec<WildcardWaiver> {
+    judged
+        .iter()
+        .filter(|judged| judged.state == crate::evaluate::waivers::WaiverState::Active)
+        .filter_map(|judged| judged.waiver.as_ref().map(|waiver| (judged.entry, waiver)))
+        .filter(|(_, waiver)| waiver.is_pattern())
+        .map(|(entry, waiver)| WildcardWaiver {
+            entry,
+            control: waiver.control.clone(),
+            pattern: waiver.resource.clone(),
+            approver: waiver.approver.clone(),
+            ticket: waiver.ticket.clone().unwrap_or_default(),
+            expires: waiver.expires.clone(),
+            waived: controls
+                .iter()
+                .filter(|control| control.id == waiver.control)
+                .flat_map(|control| &control.findings)
+                .filter(|finding| {
+                    finding.status == "waived" && crate::glob::matches(&waiver.resource, &finding.resource)
+                })
+                .count(),
+        })
+        .collect()
+}
+
 /// Describes an applied waiver in one line.
 fn describe_waiver(waiver: &Waiver) -> String {
     let ticket = waiver.ticket.as_deref().map(|t| format!(" ({t})")).unwrap_or_default();
@@ -583,6 +630,7 @@ impl ReportModel {
             evidence,
         });
         model.trend = trend;
+        model.wildcard_waivers = wildcard_waivers(&judged, &model.controls);
         model.retention =
             crate::evaluate::retention::load(conn, evaluation_id)?.iter().map(RetentionRow::from_risk).collect();
         Ok(model)
@@ -879,6 +927,7 @@ fn build(input: BuildInput) -> ReportModel {
         retention: Vec::new(),
         attestations: attestation_rows,
         waivers,
+        wildcard_waivers: Vec::new(),
         evidence,
         drift: None,
         trend: Vec::new(),

@@ -130,6 +130,19 @@ fn summary(layout: &mut Layout<'_>, model: &ReportModel) {
         10.0,
         INK,
     );
+    for waiver in &model.wildcard_waivers {
+        let ticket = if waiver.ticket.is_empty() { String::new() } else { format!(" ({})", waiver.ticket) };
+        layout.paragraph(
+            &format!(
+                "Wildcard waiver {}: {} on every resource matching \"{}\" ({} finding(s) waived), approved by {}{ticket}, \
+                 until {}. An auditor should confirm it was meant to be that wide.",
+                waiver.entry, waiver.control, waiver.pattern, waiver.waived, waiver.approver, waiver.expires
+            ),
+            Weight::Bold,
+            10.0,
+            INK,
+        );
+    }
     layout.paragraph(
         "A control fails if it fails on any resource, and is unknown when the evidence could not decide. Coverage is the share of a \
          framework's requirements that automated controls could decide (pass or fail) or a valid manual attestation covers; \
