@@ -56,6 +56,7 @@ pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
             tool: scanner,
             tool_version: None,
             result_count: facts.vulnerabilities.len(),
+            ..Default::default()
         });
     }
     Ok(facts)

@@ -86,7 +86,9 @@ impl Records {
 pub fn records(bytes: &[u8], origin: &str, kind: Option<IngestKind>) -> Result<Records> {
     let expected = kind.map(expected).unwrap_or("an evidence file (JSON, JSON Lines or a GitHub audit-log CSV)");
     if is_blank(bytes) {
-        return Err(input_error(format!("{origin}: the file is empty: expected {expected}")));
+        let hint =
+            if kind.is_none() { " (a clean Nuclei run writes nothing: pass --kind nuclei with --repo)" } else { "" };
+        return Err(input_error(format!("{origin}: the file is empty: expected {expected}{hint}")));
     }
     let starts_json =
         without_bom(bytes).iter().find(|b| !b.is_ascii_whitespace()).is_some_and(|b| *b == b'{' || *b == b'[');
@@ -293,7 +295,7 @@ pub fn kind_of(records: &Records, origin: &str) -> Result<IngestKind> {
             format!("an object with keys {}", keys.join(", "))
         }
         Some(other) => format!("a {}", json_type(other)),
-        None => "an empty list".into(),
+        None => "an empty list; a clean Gitleaks run writes one: pass --kind gitleaks with --repo".into(),
     };
     Err(input_error(format!(
         "{origin}: not a recognised evidence format (found {shape}): expected a scanner report, SBOM, attestation, \

@@ -28,7 +28,7 @@ pub struct CodeFinding {
 }
 
 /// One tool run over a subject (`code_scans` for code findings, `scans` for the rest).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Scan {
     /// `code`, `vulnerability`, `secret` or `dast`.
     pub category: &'static str,
@@ -38,6 +38,52 @@ pub struct Scan {
     pub tool_version: Option<String>,
     /// How many results the run reported.
     pub result_count: usize,
+    /// Whether the run reached its end, as the report says.
+    pub completion: Completion,
+    /// Why it is partial or failed, in the tool's words.
+    pub completion_note: Option<String>,
+}
+
+/// Whether a scan ran to its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Completion {
+    /// It did, or the report does not say otherwise.
+    #[default]
+    Complete,
+    /// It ran, but reported errors for parts of what it scanned: its results cover less than the subject.
+    Partial,
+    /// It did not finish: its results say nothing about what it did not reach, so it counts as no scan.
+    Failed,
+}
+
+impl Completion {
+    /// The word stored in `completion`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Completion::Complete => "complete",
+            Completion::Partial => "partial",
+            Completion::Failed => "failed",
+        }
+    }
+}
+
+impl Scan {
+    /// Marks the scan partial or failed with why; the worse state wins, and notes add up.
+    pub fn mark(&mut self, completion: Completion, note: impl Into<String>) {
+        let worse = |c: Completion| match c {
+            Completion::Complete => 0,
+            Completion::Partial => 1,
+            Completion::Failed => 2,
+        };
+        if worse(completion) > worse(self.completion) {
+            self.completion = completion;
+        }
+        let note = note.into();
+        self.completion_note = Some(match self.completion_note.take() {
+            Some(earlier) => format!("{earlier}; {note}"),
+            None => note,
+        });
+    }
 }
 
 /// A known vulnerability in a package (`vulnerabilities`).
@@ -438,6 +484,47 @@ impl Facts {
             + self.admission_policies.len()
             + self.rollouts.len()
             + self.role_bindings.len()
+    }
+
+    /// How far the worst of the file's scans got, with why: `None` when every scan completed.
+    pub fn completeness(&self) -> Option<(&'static str, String)> {
+        let worst = self
+            .scans
+            .iter()
+            .filter(|scan| scan.completion != Completion::Complete)
+            .max_by_key(|scan| scan.completion == Completion::Failed)?;
+        let notes: Vec<String> = self
+            .scans
+            .iter()
+            .filter(|scan| scan.completion != Completion::Complete)
+            .map(|scan| format!("{}: {}", scan.tool, scan.completion_note.as_deref().unwrap_or("no reason given")))
+            .collect();
+        Some((worst.completion.as_str(), notes.join("; ")))
+    }
+
+    /// Adds a warning for each scan that did not complete, and for a file that yields no facts at all.
+    pub fn warn_about_completeness(&mut self, origin: &str) {
+        for scan in &self.scans {
+            let note = scan.completion_note.as_deref().unwrap_or("no reason given");
+            match scan.completion {
+                Completion::Complete => {}
+                Completion::Partial => self.warnings.push(format!(
+                    "{origin}: the {} scan is partial ({note}): its results cover less than what it was run on",
+                    scan.tool
+                )),
+                Completion::Failed => self.warnings.push(format!(
+                    "{origin}: the {} scan did not complete ({note}): it counts as no scan, and controls say unknown \
+                     rather than pass on it",
+                    scan.tool
+                )),
+            }
+        }
+        if self.scans.is_empty() && self.sbom.is_none() && self.row_count() == 0 {
+            self.warnings.push(format!(
+                "{origin}: yields no facts: nothing in it is a scan, finding, component, event or setting pipeproof \
+                 reads (it is kept as evidence)"
+            ));
+        }
     }
 
     /// A summary of what the file yields, such as `12 vulnerabilities, 3 secret findings`.

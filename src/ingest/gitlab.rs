@@ -4,7 +4,7 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{CodeFinding, Facts, MergeRequest, Scan, SecretFinding, Vulnerability};
+use super::facts::{CodeFinding, Completion, Facts, MergeRequest, Scan, SecretFinding, Vulnerability};
 use super::json::{array, first_text, level_for, number, severity_word, text, time};
 
 /// Whether a document is a GitLab security report.
@@ -100,7 +100,21 @@ pub fn parse_security_report(document: &Value, _origin: &str) -> Result<Facts> {
         "secret_detection" => ("secret", facts.secret_findings.len()),
         _ => ("code", facts.code_findings.len()),
     };
-    facts.scans.push(Scan { category, tool, tool_version, result_count: count });
+    let mut scan = Scan { category, tool, tool_version, result_count: count, ..Default::default() };
+    // GitLab's security report schema: `scan.status` is `success` or `failure`; `scan.messages` carry errors.
+    if text(document, "/scan/status").as_deref() == Some("failure") {
+        scan.mark(Completion::Failed, "the report's scan.status is failure");
+    }
+    let errors: Vec<String> = array(document, "/scan/messages")
+        .iter()
+        .filter(|message| text(message, "/level").as_deref() == Some("error"))
+        .filter_map(|message| text(message, "/value"))
+        .collect();
+    if let Some(first) = errors.first() {
+        let first: String = first.chars().take(200).collect();
+        scan.mark(Completion::Partial, format!("{} error message(s), the first: {first}", errors.len()));
+    }
+    facts.scans.push(scan);
     Ok(facts)
 }
 
@@ -145,6 +159,7 @@ pub fn parse_code_quality(document: &Value, _origin: &str) -> Result<Facts> {
         tool: "GitLab Code Quality".into(),
         tool_version: None,
         result_count: facts.code_findings.len(),
+        ..Default::default()
     });
     Ok(facts)
 }

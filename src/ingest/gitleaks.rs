@@ -55,6 +55,7 @@ pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
         tool: TOOL.into(),
         tool_version: None,
         result_count: facts.secret_findings.len(),
+        ..Default::default()
     });
     Ok(facts)
 }

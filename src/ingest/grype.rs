@@ -37,6 +37,7 @@ pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
         tool: TOOL.into(),
         tool_version: version,
         result_count: found.len(),
+        ..Default::default()
     });
     facts.vulnerabilities = found.iter().map(from_match).collect();
     Ok(facts)

@@ -102,7 +102,8 @@ pub fn time(value: &Value, pointer: &str) -> Option<NaiveDateTime> {
     value.pointer(pointer).and_then(time_of)
 }
 
-/// A time written as RFC 3339, `YYYY-MM-DD HH:MM:SS[.f] [UTC|+0000]`, a date, or epoch seconds or milliseconds.
+/// A time written as RFC 3339, RFC 2822 (`Tue, 15 Nov 2022 09:44:13 GMT`, or without a zone as OWASP ZAP writes it,
+/// read as UTC), `YYYY-MM-DD HH:MM:SS[.f] [UTC|+0000]`, a date, or epoch seconds or milliseconds.
 pub fn time_of(value: &Value) -> Option<NaiveDateTime> {
     match value {
         Value::Number(number) => epoch(number.as_f64()?),
@@ -134,6 +135,14 @@ fn parse_time_text(text: &str) -> Option<NaiveDateTime> {
     }
     if let Ok(day) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
         return day.and_hms_opt(0, 0, 0);
+    }
+    if let Ok(moment) = DateTime::parse_from_rfc2822(text) {
+        return Some(moment.with_timezone(&Utc).naive_utc());
+    }
+    for format in ["%a, %d %b %Y %H:%M:%S", "%a, %e %b %Y %H:%M:%S"] {
+        if let Ok(moment) = NaiveDateTime::parse_from_str(text, format) {
+            return Some(moment);
+        }
     }
     text.parse::<f64>().ok().and_then(epoch)
 }

@@ -48,6 +48,7 @@ pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
         tool: TOOL.into(),
         tool_version: None,
         result_count: facts.code_findings.len(),
+        ..Default::default()
     });
     Ok(facts)
 }

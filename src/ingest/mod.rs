@@ -37,6 +37,7 @@ use crate::cli::IngestKind;
 use crate::store::Store;
 use anyhow::Result;
 pub use facts::Facts;
+use facts::Scan;
 pub use generic::LogMapping;
 pub use signature_check::TrustPolicy;
 pub(crate) use sigstore::parse as parse_attestations;
@@ -120,6 +121,7 @@ fn ingest(
     let repo = options.repo.clone().or_else(|| facts.repository.clone());
     let now = crate::time::now_utc();
     let observed_at = facts.document_time.filter(|time| *time <= now).unwrap_or(now);
+    let completeness = facts.completeness();
     input.store_large_body(store.conn())?;
     let stored = store.in_transaction(|conn| {
         if let Some(existing) = input.already_stored(conn, facts.kind, &subject)? {
@@ -130,6 +132,7 @@ fn ingest(
             subject: &subject,
             format: &facts.format,
             document_time: facts.document_time.filter(|time| *time <= now),
+            completeness: completeness.as_ref().map(|(state, note)| (*state, note.as_str())),
         };
         let evidence_id = input.store_evidence(conn, run_id, &what, now)?;
         let origin = write::Origin { run_id, evidence_id, observed_at, subject: &subject, repo: repo.as_deref() };
@@ -165,6 +168,9 @@ pub fn parse(bytes: &[u8], origin: &str, options: &IngestOptions) -> Result<Fact
         })?;
         return generic::parse(bytes, origin, mapping);
     }
+    if let Some(facts) = options.kind.and_then(|kind| empty_clean_report(kind, bytes, origin, options)) {
+        return Ok(facts);
+    }
     let records = detect::records(bytes, origin, options.kind)?;
     let kind = match options.kind {
         Some(kind) => {
@@ -173,7 +179,30 @@ pub fn parse(bytes: &[u8], origin: &str, options: &IngestOptions) -> Result<Fact
         }
         None => detect::kind_of(&records, origin)?,
     };
-    parse_as(kind, &records, bytes, origin, options)
+    let mut facts = parse_as(kind, &records, bytes, origin, options)?;
+    facts.warn_about_completeness(origin);
+    Ok(facts)
+}
+
+/// A clean run of a tool that writes nothing (Nuclei) or an empty list (Gitleaks) when it finds nothing: with
+/// `--kind` naming the tool, the file is a clean scan of `--repo`.
+fn empty_clean_report(kind: IngestKind, bytes: &[u8], origin: &str, options: &IngestOptions) -> Option<Facts> {
+    let text = String::from_utf8_lossy(bytes);
+    let text = text.trim_start_matches('\u{feff}').trim();
+    let (category, tool, evidence_kind) = match kind {
+        IngestKind::Gitleaks if text == "[]" => ("secret", "Gitleaks", "gitleaks"),
+        IngestKind::Nuclei if text.is_empty() || text == "[]" => ("dast", "Nuclei", "nuclei"),
+        _ => return None,
+    };
+    let mut facts = Facts::new(evidence_kind, format!("{evidence_kind}-empty"));
+    facts.scans.push(Scan { category, tool: tool.into(), ..Default::default() });
+    if options.repo.is_none() {
+        facts.warnings.push(format!(
+            "{origin}: an empty {tool} report names nothing it scanned: pass --repo OWNER/NAME so the clean scan counts \
+             for that repository"
+        ));
+    }
+    Some(facts)
 }
 
 fn parse_as(

@@ -32,6 +32,7 @@ pub fn parse(records: &[(usize, Value)], _origin: &str) -> Result<Facts> {
         tool: TOOL.into(),
         tool_version: None,
         result_count: facts.dast_findings.len(),
+        ..Default::default()
     });
     Ok(facts)
 }

@@ -66,6 +66,7 @@ pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
         tool: TOOL.into(),
         tool_version: None,
         result_count: facts.vulnerabilities.len(),
+        ..Default::default()
     });
     Ok(facts)
 }

@@ -23,6 +23,8 @@ pub struct Described<'a> {
     pub format: &'a str,
     /// The time the document states it was made; freshness counts from it when given.
     pub document_time: Option<NaiveDateTime>,
+    /// How far the worst of its scans got (`partial` or `failed`, with why); `None` when complete.
+    pub completeness: Option<(&'a str, &'a str)>,
 }
 
 /// A file to ingest.
@@ -142,7 +144,7 @@ impl Input {
         what: &Described,
         collected_at: NaiveDateTime,
     ) -> Result<i64> {
-        let Described { kind, subject, format, document_time } = *what;
+        let Described { kind, subject, format, document_time, completeness } = *what;
         let mut provenance = serde_json::json!({
             "path": self.display,
             "size": self.size,
@@ -152,6 +154,10 @@ impl Input {
         });
         if let Some(time) = document_time {
             provenance["document_time"] = serde_json::Value::String(time.format("%Y-%m-%dT%H:%M:%SZ").to_string());
+        }
+        if let Some((state, note)) = completeness {
+            provenance["completeness"] = serde_json::Value::String(state.to_string());
+            provenance["completeness_note"] = serde_json::Value::String(note.to_string());
         }
         if self.size <= large_bodies::INLINE_BYTES {
             let body = self.bytes.as_deref().context("a small file's bytes are read when it is opened")?;

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{CodeFinding, Facts, Scan};
+use super::facts::{CodeFinding, Completion, Facts, Scan};
 use crate::error::input_error;
 
 /// One run: a tool invocation and what it found.
@@ -17,6 +17,10 @@ pub struct Run {
     pub tool_version: Option<String>,
     /// Its results.
     pub findings: Vec<CodeFinding>,
+    /// Whether the run reached its end: its invocations' `executionSuccessful` and error notifications.
+    pub completion: Completion,
+    /// Why it is partial or failed.
+    pub completion_note: Option<String>,
 }
 
 /// A parsed SARIF log.
@@ -127,7 +131,55 @@ fn parse_run(run: &Value, origin: &str, index: usize) -> Result<Run> {
             finding(result, rule, &tool, &tool_version)
         })
         .collect();
-    Ok(Run { tool, tool_version, findings })
+    let (completion, completion_note) = completion_of(run);
+    Ok(Run { tool, tool_version, findings, completion, completion_note })
+}
+
+/// How far a run got: failed when an invocation says `executionSuccessful: false` or the run carries no `results`
+/// (SARIF 2.1.0 §3.14.23: the tool did not complete an analysis), partial when it reports error-level tool
+/// notifications (files it could not analyse, rules that could not run).
+fn completion_of(run: &Value) -> (Completion, Option<String>) {
+    let invocations = run.get("invocations").and_then(Value::as_array).map(Vec::as_slice).unwrap_or_default();
+    let mut notes = Vec::new();
+    let mut failed = false;
+    if run.get("results").is_none_or(Value::is_null) {
+        failed = true;
+        notes.push("the run has no results: the tool did not complete an analysis".to_string());
+    }
+    for invocation in invocations {
+        if invocation.get("executionSuccessful").and_then(Value::as_bool) == Some(false) {
+            failed = true;
+            let exit =
+                invocation.get("exitCodeDescription").and_then(Value::as_str).map(str::to_string).or_else(|| {
+                    invocation.get("exitCode").and_then(Value::as_i64).map(|code| format!("exit code {code}"))
+                });
+            notes.push(format!(
+                "the tool reported that it did not run successfully (executionSuccessful: false{})",
+                exit.map(|exit| format!(", {exit}")).unwrap_or_default()
+            ));
+        }
+    }
+    let errors: Vec<&Value> = invocations
+        .iter()
+        .flat_map(|invocation| {
+            ["toolExecutionNotifications", "toolConfigurationNotifications"]
+                .iter()
+                .filter_map(|key| invocation.get(*key).and_then(Value::as_array))
+                .flatten()
+        })
+        .filter(|notification| notification.get("level").and_then(Value::as_str) == Some("error"))
+        .collect();
+    if let Some(first) = errors.first() {
+        let message = first.pointer("/message/text").and_then(Value::as_str).unwrap_or("no message");
+        let message: String = message.chars().take(200).collect();
+        notes.push(format!("{} error notification(s) from the tool, the first: {message}", errors.len()));
+    }
+    let completion = match (failed, errors.is_empty()) {
+        (true, _) => Completion::Failed,
+        (false, false) => Completion::Partial,
+        (false, true) => Completion::Complete,
+    };
+    (completion, (!notes.is_empty()).then(|| notes.join("; ")))
 }
 
 fn rules_of(component: &Value) -> Vec<&Value> {
@@ -222,14 +274,21 @@ fn repository_of(run: &Value) -> Option<String> {
     (path.split('/').count() == 2).then(|| path.to_string())
 }
 
-/// The facts a parsed log yields: one code scan per run (a log with no runs records that as a scan of nothing).
+/// The facts a parsed log yields: one code scan per run, with how far it got (a log with no runs records a failed
+/// scan: nothing was analysed).
 pub fn into_facts(log: SarifLog) -> Facts {
     let mut facts = Facts::new("sarif", format!("sarif-{}", log.version));
     facts.repository = log.repository;
     facts.document_time = log.finished;
     facts.warnings = log.warnings;
     if log.runs.is_empty() {
-        facts.scans.push(Scan { category: "code", tool: "(no runs)".into(), tool_version: None, result_count: 0 });
+        facts.scans.push(Scan {
+            category: "code",
+            tool: "(no runs)".into(),
+            completion: Completion::Failed,
+            completion_note: Some("the log has no runs: the scanner may never have run".into()),
+            ..Default::default()
+        });
     }
     for run in log.runs {
         facts.scans.push(Scan {
@@ -237,6 +296,8 @@ pub fn into_facts(log: SarifLog) -> Facts {
             tool: run.tool,
             tool_version: run.tool_version,
             result_count: run.findings.len(),
+            completion: run.completion,
+            completion_note: run.completion_note,
         });
         facts.code_findings.extend(run.findings);
     }

@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{CodeFinding, Facts, Scan};
+use super::facts::{CodeFinding, Completion, Facts, Scan};
 use super::json::{array, level_for, severity_word, text};
 
 const TOOL: &str = "Semgrep";
@@ -42,11 +42,35 @@ pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
             "{origin}: the report has no results and lists no scanned paths: it does not show that Semgrep scanned anything"
         ));
     }
-    facts.scans.push(Scan {
+    let mut scan = Scan {
         category: "code",
         tool: TOOL.into(),
         tool_version: version,
         result_count: facts.code_findings.len(),
-    });
+        ..Default::default()
+    };
+    // Semgrep goes on past a file it cannot parse or a rule that times out on one file (those errors name a path);
+    // an error naming no file (an invalid rule, a configuration it cannot load) stops the whole run.
+    let errors: Vec<&Value> = array(document, "/errors")
+        .iter()
+        .filter(|error| text(error, "/level").is_none_or(|level| level == "error"))
+        .collect();
+    let message = |error: &Value| -> String {
+        let text = text(error, "/message").or_else(|| text(error, "/type")).unwrap_or_else(|| "no message".into());
+        text.chars().take(200).collect()
+    };
+    let (files, run): (Vec<&Value>, Vec<&Value>) =
+        errors.into_iter().partition(|error| error.get("path").is_some() || error.get("spans").is_some());
+    if let Some(first) = run.first() {
+        scan.mark(Completion::Failed, format!("{} error(s) stopped the run, the first: {}", run.len(), message(first)));
+    }
+    if let Some(first) = files.first() {
+        let path = text(first, "/path").unwrap_or_default();
+        scan.mark(
+            Completion::Partial,
+            format!("{} file(s) not analysed, the first {path}: {}", files.len(), message(first)),
+        );
+    }
+    facts.scans.push(scan);
     Ok(facts)
 }

@@ -92,6 +92,7 @@ pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
             tool: "SPDX advisory reference".into(),
             tool_version: None,
             result_count: facts.vulnerabilities.len(),
+            ..Default::default()
         });
     }
     Ok(facts)

@@ -191,7 +191,13 @@ pub fn ingest_lines(
         if let Some(existing) = input.already_stored(conn, kind, &subject)? {
             return Ok(Err(existing));
         }
-        let what = super::read::Described { kind, subject: &subject, format: &format, document_time: None };
+        let what = super::read::Described {
+            kind,
+            subject: &subject,
+            format: &format,
+            document_time: None,
+            completeness: None,
+        };
         let evidence_id = input.store_evidence(conn, run_id, &what, now)?;
         // A large log is read from the copy kept as evidence, whose bytes were hashed as they were copied: the
         // facts come from exactly the bytes the evidence names, even if the original changes meanwhile.

@@ -117,12 +117,15 @@ impl Reader<'_> {
                 tool: TOOL.into(),
                 tool_version: self.version.clone(),
                 result_count: count,
+                ..Default::default()
             }),
         }
     }
 
+    /// Each result's findings, and a scan of each kind the report shows Trivy ran: a vulnerability scan only where a
+    /// result is a package scan (`Class` `os-pkgs`/`lang-pkgs`, or, in reports older than `Class`, one that lists
+    /// packages' vulnerabilities), never merely because the file is a Trivy report.
     fn results(&mut self, results: &[Value], place: Option<&str>) {
-        self.scan("vulnerability", 0);
         for result in results {
             let target = match (place, text(result, "/Target")) {
                 (Some(place), Some(target)) => Some(format!("{place}: {target}")),
@@ -130,7 +133,18 @@ impl Reader<'_> {
                 (None, target) => target,
             };
             let vulnerabilities = array(result, "/Vulnerabilities");
-            self.scan("vulnerability", vulnerabilities.len());
+            let package_scan = match text(result, "/Class").as_deref() {
+                Some(class) => matches!(class, "os-pkgs" | "lang-pkgs"),
+                None => {
+                    result.get("Vulnerabilities").is_some()
+                        || (result.get("Type").is_some()
+                            && result.get("Misconfigurations").is_none()
+                            && result.get("Secrets").is_none())
+                }
+            };
+            if package_scan || !vulnerabilities.is_empty() {
+                self.scan("vulnerability", vulnerabilities.len());
+            }
             for vulnerability in vulnerabilities {
                 self.facts.vulnerabilities.push(from_vulnerability(vulnerability, target.clone()));
             }

@@ -48,7 +48,9 @@ pub fn store_facts(conn: &Connection, origin: &Origin, facts: &Facts) -> Result<
                 repo,
                 scan.tool,
                 scan.tool_version,
-                scan.result_count as i64
+                scan.result_count as i64,
+                scan.completion.as_str(),
+                scan.completion_note
             ])?;
         } else {
             scans.append_row(params![
@@ -64,7 +66,9 @@ pub fn store_facts(conn: &Connection, origin: &Origin, facts: &Facts) -> Result<
                 facts.document_time,
                 scan.result_count as i64,
                 facts.subject,
-                facts.artifact_type
+                facts.artifact_type,
+                scan.completion.as_str(),
+                scan.completion_note
             ])?;
         }
     }

@@ -14,10 +14,17 @@ pub fn detect(document: &Value) -> bool {
 }
 
 /// Reads every alert instance; risk codes 0–3 become negligible, low, medium, high.
-pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
+pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
     let mut facts = Facts::new("zap", "zap-json");
     let version = text(document, "/@version");
-    facts.document_time = time(document, "/@generated");
+    // `@created` (ISO, newer ZAP) or `@generated` (RFC 2822 style, the ZAP host's clock): an old scan must not
+    // look fresh because its report was ingested today.
+    facts.document_time = time(document, "/@created").or_else(|| time(document, "/@generated"));
+    if facts.document_time.is_none() {
+        facts.warnings.push(format!(
+            "{origin}: the report does not say when ZAP ran (@created, @generated): its age counts from this ingest"
+        ));
+    }
     for site in array(document, "/site") {
         facts.subject = facts.subject.take().or_else(|| text(site, "/@name"));
         for alert in array(site, "/alerts") {
@@ -50,6 +57,7 @@ pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
         tool: TOOL.into(),
         tool_version: version,
         result_count: facts.dast_findings.len(),
+        ..Default::default()
     });
     Ok(facts)
 }

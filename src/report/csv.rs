@@ -19,6 +19,7 @@ pub fn findings(model: &ReportModel) -> Result<Vec<u8>> {
         "waiver",
         "period",
         "evidence_id",
+        "evidence_incomplete",
     ])?;
     for control in &model.controls {
         for finding in &control.findings {
@@ -34,6 +35,7 @@ pub fn findings(model: &ReportModel) -> Result<Vec<u8>> {
                 finding.waiver.as_deref().unwrap_or(""),
                 finding.throughout.as_deref().unwrap_or(""),
                 &finding.evidence_id.map(|id| format!("E{id}")).unwrap_or_default(),
+                if finding.incomplete_evidence { "yes" } else { "no" },
             ])?;
         }
     }

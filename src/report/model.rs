@@ -317,6 +317,8 @@ pub struct ControlSection {
     pub counts: StatusCounts,
     /// Per-resource findings.
     pub findings: Vec<FindingRow>,
+    /// How many of its verdicts rest on incomplete or partial evidence.
+    pub incomplete_evidence: usize,
 }
 
 /// A parameter as used.
@@ -364,6 +366,9 @@ pub struct FindingRow {
     pub held_throughout: Option<bool>,
     /// Over a period: how it fared across the snapshots, in words.
     pub throughout: Option<String>,
+    /// Whether the evidence it cites is incomplete or partial: a scan that did not complete or covered only part
+    /// of its subject, or an API listing GitHub cut short.
+    pub incomplete_evidence: bool,
 }
 
 /// A waiver entry as judged at the evaluation's moment.
@@ -689,10 +694,13 @@ fn load_outcomes(
         return Ok(outcomes);
     }
     let mut statement = conn.prepare(
-        "SELECT control_id, resource, status, reason, evidence_id, underlying_status, waiver::VARCHAR, throughout::VARCHAR \
-         FROM control_results \
-         WHERE evaluation_id = ? \
-         ORDER BY control_id, resource, status, reason",
+        "SELECT r.control_id, r.resource, r.status, r.reason, r.evidence_id, r.underlying_status, r.waiver::VARCHAR, \
+                r.throughout::VARCHAR, \
+                coalesce((e.provenance->>'completeness') IN ('partial', 'failed') \
+                         OR (e.provenance->>'pagination_complete') = 'false', false) \
+         FROM control_results r LEFT JOIN evidence e ON e.evidence_id = r.evidence_id \
+         WHERE r.evaluation_id = ? \
+         ORDER BY r.control_id, r.resource, r.status, r.reason",
     )?;
     let mut rows = statement.query(params![evaluation_id])?;
     while let Some(row) = rows.next()? {
@@ -719,6 +727,7 @@ fn load_outcomes(
                     .map(|waiver| describe_waiver(&waiver)),
                 held_throughout: throughout.as_ref().map(|t| t.held),
                 throughout: throughout.as_ref().map(Throughout::summary),
+                incomplete_evidence: row.get(8)?,
             });
         }
     }
@@ -971,6 +980,7 @@ fn control_section(
             })
             .collect(),
         counts,
+        incomplete_evidence: outcome.findings.iter().filter(|finding| finding.incomplete_evidence).count(),
         findings: outcome.findings.clone(),
     }
 }
@@ -1137,6 +1147,7 @@ pub fn synthetic_model(resources: usize) -> Result<ReportModel> {
                     waiver: None,
                     held_throughout: None,
                     throughout: None,
+                    incomplete_evidence: r % 13 == 0,
                 }
             })
             .collect();
@@ -1193,6 +1204,7 @@ pub fn sample_model() -> ReportModel {
         waiver: None,
         held_throughout: None,
         throughout: None,
+        incomplete_evidence: false,
     };
     let mut outcomes = BTreeMap::new();
     for control in &catalogue.controls {

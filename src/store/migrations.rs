@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/029_dependency_files.sql"),
     include_str!("schema/030_registry_configs.sql"),
     include_str!("schema/031_org_identity.sql"),
+    include_str!("schema/032_scan_completion.sql"),
 ];
 
 /// The schema version this binary writes.

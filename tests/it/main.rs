@@ -14,6 +14,7 @@ mod doctor;
 mod drift;
 mod github_app;
 mod http_client;
+mod ingest_completeness;
 mod ingest_kubernetes;
 mod ingest_large;
 mod ingest_samples;

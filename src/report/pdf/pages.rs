@@ -274,6 +274,9 @@ fn finding_row(finding: &FindingRow) -> Vec<Cell> {
     if let Some(throughout) = &finding.throughout {
         reason.push_str(&format!(" Period: {throughout}."));
     }
+    if finding.incomplete_evidence {
+        reason.push_str(" Rests on incomplete or partial evidence.");
+    }
     vec![
         Cell::bold(&finding.control),
         Cell::plain(&finding.resource),
@@ -328,6 +331,18 @@ fn controls(layout: &mut Layout<'_>, model: &ReportModel) {
         layout.paragraph(&format!("Remediation: {}", control.remediation), Weight::Regular, 9.0, INK);
         if let Some(error) = &control.error {
             layout.paragraph(&format!("Could not be evaluated: {error}"), Weight::Bold, 9.0, UNKNOWN.0);
+        }
+        if control.incomplete_evidence > 0 {
+            layout.paragraph(
+                &format!(
+                    "{} verdict(s) rest on incomplete or partial evidence (a scan that did not complete or covered only \
+                     part of its subject, or a listing GitHub cut short).",
+                    control.incomplete_evidence
+                ),
+                Weight::Bold,
+                9.0,
+                UNKNOWN.0,
+            );
         }
         if !control.params.is_empty() {
             let params: Vec<String> =

@@ -1,0 +1,171 @@
+//! A scan counts only for what it ran, and only when it ran to its end; an empty report of a known tool is a clean
+//! scan. Real samples where they exist, small files where none does.
+
+use std::path::Path;
+
+use crate::common;
+
+use common::{pipeproof, samples};
+
+fn ingest(store: &Path, args: &[&str], files: &[&Path]) -> std::process::Output {
+    pipeproof().arg("--store").arg(store).arg("ingest").args(args).args(files).output().unwrap()
+}
+
+fn rows(store: &Path, sql: &str) -> Vec<String> {
+    let conn = duckdb::Connection::open(store).unwrap();
+    let mut statement = conn.prepare(sql).unwrap();
+    let rows = statement.query_map([], |row| row.get::<_, String>(0)).unwrap();
+    rows.map(Result::unwrap).collect()
+}
+
+#[test]
+fn a_sarif_run_that_did_not_complete_is_no_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    let crashed = dir.path().join("crashed.sarif");
+    std::fs::write(
+        &crashed,
+        r#"{"version":"2.1.0","runs":[{"tool":{"driver":{"name":"CodeQL","semanticVersion":"2.19.0"}},
+            "invocations":[{"executionSuccessful":false,"exitCode":2,
+              "toolExecutionNotifications":[{"level":"error","message":{"text":"Out of memory while building the database"}}]}],
+            "results":[]}]}"#,
+    )
+    .unwrap();
+    let output = ingest(&store, &["--repo", "acme/web"], &[&crashed]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("did not complete") && stderr.contains("executionSuccessful: false"), "{stderr}");
+    assert!(rows(&store, "SELECT tool FROM code_scans").is_empty(), "a failed scan is no scan");
+    assert_eq!(rows(&store, "SELECT completion_note FROM failed_scans").len(), 1);
+    let provenance = rows(&store, "SELECT provenance->>'completeness' FROM evidence");
+    assert_eq!(provenance, ["failed"]);
+
+    // A log with no runs is no scan either.
+    let empty = dir.path().join("no-runs.sarif");
+    std::fs::write(&empty, r#"{"version":"2.1.0","runs":[]}"#).unwrap();
+    assert!(ingest(&store, &["--repo", "acme/api"], &[&empty]).status.success());
+    assert!(rows(&store, "SELECT tool FROM code_scans").is_empty(), "a log with no runs proves no scan");
+}
+
+#[test]
+fn a_real_codeql_log_with_extraction_errors_is_a_partial_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    let log = samples().join("sarif/codeql-2.9.2-juice-shop-javascript.sarif");
+    let output = ingest(&store, &[], &[&log]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("scan is partial") && stderr.contains("error notification(s)"), "{stderr}");
+    assert_eq!(rows(&store, "SELECT completion FROM code_scans"), ["partial"]);
+    assert!(rows(&store, "SELECT completion_note FROM code_scans")[0].contains("Extraction failed"));
+}
+
+#[test]
+fn a_trivy_report_counts_only_for_the_scanners_it_ran() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    let config_only = samples().join("trivy-json/trivy-dockerfile.json");
+    let secrets_only = samples().join("trivy-json/trivy-secrets.json");
+    let packages = samples().join("trivy-json/trivy-alpine-310.json");
+    for (file, repo) in [(&config_only, "acme/config"), (&secrets_only, "acme/secrets"), (&packages, "acme/image")] {
+        let output = ingest(&store, &["--repo", repo], &[file]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let categories = |repo: &str| {
+        let mut found = rows(&store, &format!("SELECT category FROM scans WHERE repo = '{repo}'"));
+        found.extend(rows(&store, &format!("SELECT 'code' FROM code_scans WHERE repo = '{repo}'")));
+        found.sort();
+        found
+    };
+    assert_eq!(categories("acme/config"), ["code"], "a configuration scan is not a vulnerability scan");
+    assert_eq!(categories("acme/secrets"), ["secret"], "a secret scan is not a vulnerability scan");
+    assert_eq!(categories("acme/image"), ["vulnerability"]);
+}
+
+#[test]
+fn semgrep_errors_and_checkov_parsing_errors_make_a_scan_partial_or_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    let semgrep = dir.path().join("semgrep.json");
+    std::fs::write(
+        &semgrep,
+        r#"{"version":"1.90.0","results":[],"errors":[
+            {"code":3,"level":"warn","type":"Syntax error","message":"Syntax error at line src/a.py:3","path":"src/a.py"},
+            {"code":3,"level":"error","type":"Timeout","message":"Timeout when running rules on src/big.js","path":"src/big.js"}],
+           "paths":{"scanned":["src/a.py","src/big.js"]}}"#,
+    )
+    .unwrap();
+    let broken_rules = dir.path().join("semgrep-rules.json");
+    std::fs::write(
+        &broken_rules,
+        r#"{"version":"1.90.0","results":[],"errors":[{"code":7,"level":"error","type":"InvalidRuleSchemaError","message":"Invalid rule schema"}],"paths":{"scanned":[]}}"#,
+    )
+    .unwrap();
+    let checkov = dir.path().join("checkov.json");
+    std::fs::write(
+        &checkov,
+        r#"{"check_type":"terraform","results":{"passed_checks":[],"failed_checks":[],"skipped_checks":[],"parsing_errors":["main.tf"]},
+            "summary":{"passed":0,"failed":0,"skipped":0,"parsing_errors":1,"resource_count":0,"checkov_version":"3.2.0"}}"#,
+    )
+    .unwrap();
+    assert!(ingest(&store, &["--repo", "acme/a"], &[&semgrep]).status.success());
+    assert!(ingest(&store, &["--repo", "acme/b"], &[&broken_rules]).status.success());
+    assert!(ingest(&store, &["--repo", "acme/c"], &[&checkov]).status.success());
+    let states = rows(&store, "SELECT repo || ' ' || tool || ' ' || completion FROM code_scans_history ORDER BY repo");
+    assert_eq!(states, ["acme/a Semgrep partial", "acme/b Semgrep failed", "acme/c Checkov partial"]);
+}
+
+#[test]
+fn an_empty_report_of_a_named_tool_is_a_clean_scan() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    let gitleaks = dir.path().join("gitleaks.json");
+    std::fs::write(&gitleaks, "[]\n").unwrap();
+    let nuclei = dir.path().join("nuclei.jsonl");
+    std::fs::write(&nuclei, "").unwrap();
+    let checkov = dir.path().join("checkov.json");
+    std::fs::write(
+        &checkov,
+        r#"{"passed":12,"failed":0,"skipped":0,"parsing_errors":0,"resource_count":4,"checkov_version":"3.2.0"}"#,
+    )
+    .unwrap();
+
+    // Without --kind, an empty list says which tool writes one and what to pass.
+    let output = ingest(&store, &[], &[&gitleaks]);
+    assert!(!output.status.success());
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pass --kind gitleaks"));
+    let output = ingest(&store, &[], &[&nuclei]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("pass --kind nuclei"));
+
+    for (kind, file, repo) in [("gitleaks", &gitleaks, "acme/a"), ("nuclei", &nuclei, "acme/b")] {
+        let output = ingest(&store, &["--kind", kind, "--repo", repo], &[file]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let output = ingest(&store, &["--repo", "acme/c"], &[&checkov]);
+    assert!(
+        output.status.success(),
+        "a bare Checkov summary is recognised: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let clean = rows(
+        &store,
+        "SELECT repo || ' ' || category || ' ' || tool || ' ' || result_count FROM scans \
+         UNION ALL SELECT repo || ' code ' || tool || ' ' || result_count FROM code_scans ORDER BY 1",
+    );
+    assert_eq!(clean, ["acme/a secret Gitleaks 0", "acme/b dast Nuclei 0", "acme/c code Checkov 0"]);
+}
+
+#[test]
+fn a_zap_report_is_as_old_as_zap_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    let zap = dir.path().join("zap.json");
+    std::fs::write(
+        &zap,
+        r#"{"@programName":"ZAP","@version":"2.14.0","@generated":"Tue, 15 Nov 2022 09:44:13",
+            "site":[{"@name":"https://app.example","alerts":[]}]}"#,
+    )
+    .unwrap();
+    assert!(ingest(&store, &["--repo", "acme/app"], &[&zap]).status.success());
+    assert_eq!(rows(&store, "SELECT strftime(observed_at, '%Y-%m-%d %H:%M') FROM scans"), ["2022-11-15 09:44"]);
+}
