@@ -266,6 +266,10 @@ pub struct IngestArgs {
     /// For `--kind generic`: the mapping file saying which field is time, actor, action, … (`pipeproof schema log-mapping`).
     #[arg(long, value_name = "FILE")]
     pub mapping: Option<PathBuf>,
+    /// The most a compressed file may expand to, in MiB (default 2048, and at most 250 times its compressed size);
+    /// raise it for a genuine file that is refused as a decompression bomb.
+    #[arg(long, value_name = "MB")]
+    pub max_expanded_mb: Option<u64>,
 }
 
 /// Which verdicts make `evaluate` exit with code 1.

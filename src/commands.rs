@@ -90,6 +90,7 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
             repo: file.repo.clone(),
             trust: trust.clone(),
             mapping: file.mapping.as_deref().map(LogMapping::load).transpose()?,
+            max_expanded_mb: None,
         };
         let outcomes = ingest_paths(&store, std::slice::from_ref(&file.path), &options)?;
         if outcomes.iter().any(|outcome| outcome.error.is_some()) {
@@ -130,6 +131,7 @@ fn ingest(store_path: &Path, args: &IngestArgs) -> Result<u8> {
         repo: args.repo.clone(),
         trust: TrustPolicy::load(args.trusted_root.as_deref(), &args.signers)?,
         mapping: args.mapping.as_deref().map(LogMapping::load).transpose()?,
+        max_expanded_mb: args.max_expanded_mb,
     };
     if args.kind == Some(crate::cli::IngestKind::Generic) && options.mapping.is_none() {
         return Err(crate::error::input_error(

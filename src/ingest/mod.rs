@@ -7,6 +7,7 @@ pub mod cyclonedx;
 mod dependency_snapshot;
 mod deploy_events;
 mod detect;
+mod encoding;
 pub mod facts;
 pub mod generic;
 mod gitlab;
@@ -71,6 +72,23 @@ pub struct IngestOptions {
     pub trust: TrustPolicy,
     /// The field mapping for generic logs.
     pub mapping: Option<LogMapping>,
+    /// The most a file may expand to when decompressed, in MiB (`--max-expanded-mb`); default
+    /// [`DEFAULT_MAX_EXPANDED_MB`], and never more than 250 times a compressed file's own size (at least 64 MiB).
+    pub max_expanded_mb: Option<u64>,
+}
+
+/// How far a file may expand when decompressed, in MiB, unless `--max-expanded-mb` says otherwise.
+pub const DEFAULT_MAX_EXPANDED_MB: u64 = 2048;
+
+impl IngestOptions {
+    /// The bound on a file's decompressed content: the configured size, and for a compressed file a ratio too.
+    fn expansion_limit(&self, input: &read::Input) -> u64 {
+        let configured = self.max_expanded_mb.unwrap_or(DEFAULT_MAX_EXPANDED_MB).saturating_mul(1 << 20);
+        match (input.compression, self.max_expanded_mb) {
+            (read::Compression::None, _) | (_, Some(_)) => configured,
+            _ => configured.min(input.size.saturating_mul(250).max(64 << 20)),
+        }
+    }
 }
 
 /// Ingests one file in its own transaction; a rejected file stores nothing and harms no other file.
@@ -109,7 +127,7 @@ fn ingest(
         outcome.stored = Some(stored);
         return Ok(());
     }
-    let bytes = input.content()?;
+    let bytes = input.content(options.expansion_limit(&input))?;
     let facts = parse(&bytes, display, options)?;
     outcome.format = Some(facts.format.clone());
     let subject = options
@@ -160,6 +178,8 @@ fn ingest(
 
 /// Parses a file's content (already decompressed) into facts, detecting the format unless one is forced.
 pub fn parse(bytes: &[u8], origin: &str, options: &IngestOptions) -> Result<Facts> {
+    let text = encoding::to_utf8(bytes, origin)?;
+    let bytes = text.as_ref();
     if options.kind == Some(IngestKind::Generic) {
         let mapping = options.mapping.as_ref().ok_or_else(|| {
             crate::error::input_error(format!(

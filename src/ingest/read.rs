@@ -1,4 +1,4 @@
-//! An input file: hashed as given (gzip or not), read decompressed, and stored as evidence.
+//! An input file: hashed as given (compressed or not), read decompressed within a bound, and stored as evidence.
 
 use std::fs::File;
 use std::io::{BufRead, BufReader, Read};
@@ -35,8 +35,8 @@ pub struct Input {
     pub size: u64,
     /// sha256 of the bytes as given.
     pub sha256: String,
-    /// Whether the file is gzip-compressed.
-    pub gzip: bool,
+    /// How the file is compressed.
+    pub compression: Compression,
     /// The bytes as given, held for files stored in the `blobs` table: read once, hashed, parsed and stored from
     /// the same copy.
     bytes: Option<Vec<u8>>,
@@ -60,21 +60,21 @@ impl Input {
                 display: display.to_string(),
                 size: bytes.len() as u64,
                 sha256: crate::store::sha256_hex(&bytes),
-                gzip: bytes.starts_with(&[0x1f, 0x8b]),
+                compression: Compression::of(&bytes, display)?,
                 bytes: Some(bytes),
             });
         }
         let mut reader = BufReader::with_capacity(1 << 20, file);
         let mut hasher = Sha256::new();
         let mut size = 0u64;
-        let mut head = [0u8; 2];
+        let mut head = Vec::new();
         loop {
             let chunk = reader.fill_buf().map_err(|error| input_error(format!("{display}: cannot read: {error}")))?;
             if chunk.is_empty() {
                 break;
             }
-            if size == 0 && chunk.len() >= 2 {
-                head.copy_from_slice(&chunk[..2]);
+            if head.len() < 8 {
+                head.extend(chunk.iter().take(8 - head.len()));
             }
             hasher.update(chunk);
             size += chunk.len() as u64;
@@ -87,7 +87,7 @@ impl Input {
             display: display.to_string(),
             size,
             sha256,
-            gzip: head == [0x1f, 0x8b],
+            compression: Compression::of(&head, display)?,
             bytes: None,
         })
     }
@@ -103,19 +103,36 @@ impl Input {
             Some(bytes) => Box::new(bytes.as_slice()),
             None => Box::new(File::open(&self.path).with_context(|| format!("{}: cannot read", self.display))?),
         };
-        Ok(if self.gzip {
-            Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(BufReader::new(raw))))
-        } else {
-            Box::new(BufReader::with_capacity(1 << 20, raw))
+        Ok(match self.compression {
+            Compression::Gzip => {
+                Box::new(BufReader::with_capacity(1 << 20, flate2::read::MultiGzDecoder::new(BufReader::new(raw))))
+            }
+            Compression::Zstd => Box::new(BufReader::with_capacity(1 << 20, ZstdFrames::new(BufReader::new(raw)))),
+            Compression::None => Box::new(BufReader::with_capacity(1 << 20, raw)),
         })
     }
 
-    /// The whole decompressed content.
-    pub fn content(&self) -> Result<Vec<u8>> {
-        let mut bytes = Vec::with_capacity(self.size as usize);
-        self.reader()?.read_to_end(&mut bytes).map_err(|error| {
-            input_error(format!("{}: cannot decompress: {error}: expected a complete gzip file", self.display))
+    /// The whole decompressed content, refused past `max_expanded` bytes (a compressed file that expands without
+    /// end, a "zip bomb", must not take the machine's memory).
+    pub fn content(&self, max_expanded: u64) -> Result<Vec<u8>> {
+        let mut bytes = Vec::with_capacity(self.size.min(max_expanded) as usize);
+        self.reader()?.take(max_expanded.saturating_add(1)).read_to_end(&mut bytes).map_err(|error| {
+            input_error(format!(
+                "{}: cannot decompress: {error}: expected a complete {} file",
+                self.display,
+                self.compression.name()
+            ))
         })?;
+        if bytes.len() as u64 > max_expanded {
+            return Err(input_error(format!(
+                "{}: expands past {} MiB ({} MiB {}): refused as a likely decompression bomb; raise the limit with \
+                 --max-expanded-mb if the file is genuine",
+                self.display,
+                max_expanded >> 20,
+                self.size >> 20,
+                self.compression.name()
+            )));
+        }
         Ok(bytes)
     }
 
@@ -123,7 +140,11 @@ impl Input {
     pub fn head(&self, limit: usize) -> Result<Vec<u8>> {
         let mut bytes = Vec::new();
         self.reader()?.take(limit as u64).read_to_end(&mut bytes).map_err(|error| {
-            input_error(format!("{}: cannot decompress: {error}: expected a complete gzip file", self.display))
+            input_error(format!(
+                "{}: cannot decompress: {error}: expected a complete {} file",
+                self.display,
+                self.compression.name()
+            ))
         })?;
         Ok(bytes)
     }
@@ -150,7 +171,7 @@ impl Input {
             "size": self.size,
             "sha256": self.sha256,
             "format": format,
-            "compression": if self.gzip { "gzip" } else { "none" },
+            "compression": self.compression.name(),
         });
         if let Some(time) = document_time {
             provenance["document_time"] = serde_json::Value::String(time.format("%Y-%m-%dT%H:%M:%SZ").to_string());
@@ -182,5 +203,95 @@ impl Input {
             return Ok(());
         }
         large_bodies::store(conn, &self.path, &self.sha256, self.size)
+    }
+}
+
+/// How a file is compressed, from its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// Not compressed.
+    None,
+    /// gzip (one or more members).
+    Gzip,
+    /// Zstandard (one or more frames).
+    Zstd,
+}
+
+impl Compression {
+    /// The compression a file's first bytes announce; one pipeproof does not read is an error that names it.
+    pub fn of(head: &[u8], display: &str) -> Result<Compression> {
+        const UNREAD: &[(&[u8], &str, &str)] = &[
+            (b"BZh", "bzip2", "bunzip2"),
+            (&[0xfd, 0x37, 0x7a, 0x58, 0x5a, 0x00], "xz", "unxz"),
+            (&[0x04, 0x22, 0x4d, 0x18], "LZ4", "lz4 -d"),
+            (&[0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c], "a 7-Zip archive", "7z x"),
+            (b"PK\x03\x04", "a zip archive", "unzip"),
+            (b"Rar!", "a RAR archive", "unrar x"),
+        ];
+        if head.starts_with(&[0x1f, 0x8b]) {
+            return Ok(Compression::Gzip);
+        }
+        if head.starts_with(&[0x28, 0xb5, 0x2f, 0xfd]) {
+            return Ok(Compression::Zstd);
+        }
+        if let Some((_, name, tool)) = UNREAD.iter().find(|(magic, _, _)| head.starts_with(magic)) {
+            return Err(input_error(format!(
+                "{display}: compressed as {name}, which pipeproof does not read: expand it first ({tool}), or \
+                 recompress it with gzip or zstd"
+            )));
+        }
+        Ok(Compression::None)
+    }
+
+    /// Its name, as provenance records it and DuckDB's readers take it.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::None => "none",
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+}
+
+/// A reader over every Zstandard frame of a stream, one after another (`zstd` concatenates frames when files are
+/// joined).
+struct ZstdFrames<R: BufRead> {
+    frame: Option<ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>>,
+    done: bool,
+}
+
+impl<R: BufRead> ZstdFrames<R> {
+    fn new(source: R) -> ZstdFrames<R> {
+        match ruzstd::decoding::StreamingDecoder::new(source) {
+            Ok(frame) => ZstdFrames { frame: Some(frame), done: false },
+            Err(_) => ZstdFrames { frame: None, done: false },
+        }
+    }
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buffer: &mut [u8]) -> std::io::Result<usize> {
+        loop {
+            if self.done {
+                return Ok(0);
+            }
+            let Some(frame) = self.frame.as_mut() else {
+                return Err(std::io::Error::new(std::io::ErrorKind::InvalidData, "not a Zstandard frame"));
+            };
+            let read = frame.read(buffer)?;
+            if read > 0 || buffer.is_empty() {
+                return Ok(read);
+            }
+            // This frame is done: another may follow.
+            let mut source = self.frame.take().expect("a frame").into_inner();
+            if source.fill_buf()?.is_empty() {
+                self.done = true;
+                return Ok(0);
+            }
+            self.frame = Some(
+                ruzstd::decoding::StreamingDecoder::new(source)
+                    .map_err(|error| std::io::Error::new(std::io::ErrorKind::InvalidData, error.to_string()))?,
+            );
+        }
     }
 }

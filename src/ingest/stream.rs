@@ -185,7 +185,10 @@ pub fn ingest_lines(
         AuditSource::Kubernetes => KUBERNETES,
         _ => GITHUB,
     };
-    let compression = if input.gzip { "gzip" } else { "uncompressed" };
+    let compression = match input.compression {
+        super::read::Compression::None => "uncompressed",
+        other => other.name(),
+    };
     input.store_large_body(store.conn())?;
     let result = store.in_transaction(|conn| {
         if let Some(existing) = input.already_stored(conn, kind, &subject)? {

@@ -169,3 +169,66 @@ fn a_zap_report_is_as_old_as_zap_says() {
     assert!(ingest(&store, &["--repo", "acme/app"], &[&zap]).status.success());
     assert_eq!(rows(&store, "SELECT strftime(observed_at, '%Y-%m-%d %H:%M') FROM scans"), ["2022-11-15 09:44"]);
 }
+
+#[test]
+fn files_are_read_whatever_their_encoding_or_compression_and_the_rest_is_named() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    let sample = std::fs::read(samples().join("trivy-json/trivy-alpine-310.json")).unwrap();
+    let text = String::from_utf8(sample.clone()).unwrap();
+
+    // UTF-16 with a byte-order mark, as PowerShell writes it; zstd; two zstd frames joined.
+    let utf16 = dir.path().join("utf16.json");
+    let mut bytes = vec![0xff, 0xfe];
+    bytes.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    std::fs::write(&utf16, bytes).unwrap();
+    let zstd = dir.path().join("report.json.zst");
+    std::fs::write(
+        &zstd,
+        ruzstd::encoding::compress_to_vec(sample.as_slice(), ruzstd::encoding::CompressionLevel::Fastest),
+    )
+    .unwrap();
+    for (file, repo) in [(&utf16, "acme/utf16"), (&zstd, "acme/zstd")] {
+        let output = ingest(&store, &["--repo", repo], &[file]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    let counts = rows(&store, "SELECT repo || ' ' || count(*) FROM vulnerabilities GROUP BY repo ORDER BY repo");
+    let expected = rows(&store, "SELECT count(*)::VARCHAR FROM vulnerabilities WHERE repo = 'acme/utf16'");
+    assert_eq!(counts, [format!("acme/utf16 {}", expected[0]), format!("acme/zstd {}", expected[0])]);
+    assert!(expected[0] != "0");
+
+    // What is not read is named, with what to do.
+    let bzip2 = dir.path().join("report.json.bz2");
+    std::fs::write(&bzip2, b"BZh91AY&SY\x00\x00").unwrap();
+    let output = ingest(&store, &[], &[&bzip2]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("compressed as bzip2") && stderr.contains("bunzip2"), "{stderr}");
+    let bare16 = dir.path().join("bare16.json");
+    std::fs::write(&bare16, text.encode_utf16().flat_map(u16::to_le_bytes).collect::<Vec<u8>>()).unwrap();
+    let output = ingest(&store, &[], &[&bare16]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("UTF-16LE or UTF-32LE without a byte-order mark"));
+}
+
+#[test]
+fn a_decompression_bomb_is_refused_with_the_override_named() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    // 100 MiB of one repeated byte inside a JSON string: about 100 KiB gzipped, a ratio near 1,000 (the most a legitimate JSON report gets is far under 250).
+    let bomb = dir.path().join("bomb.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&bomb).unwrap(), flate2::Compression::best());
+    gz.write_all(b"{\"runs\": \"").unwrap();
+    let block = vec![b'a'; 1 << 20];
+    for _ in 0..100 {
+        gz.write_all(&block).unwrap();
+    }
+    gz.write_all(b"\"}").unwrap();
+    gz.finish().unwrap();
+    let output = ingest(&store, &[], &[&bomb]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success());
+    assert!(stderr.contains("decompression bomb") && stderr.contains("--max-expanded-mb"), "{stderr}");
+    // Raised, it is read (and refused for what it is, not for its size).
+    let output = ingest(&store, &["--max-expanded-mb", "200"], &[&bomb]);
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("decompression bomb"));
+}
