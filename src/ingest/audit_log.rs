@@ -119,7 +119,13 @@ pub fn event(source: AuditSource, record: &Value, line: usize, raw: &[u8], origi
                 event_time: ["/stageTimestamp", "/requestReceivedTimestamp", "/timestamp"]
                     .iter()
                     .find_map(|pointer| time(record, pointer)),
-                actor: text(record, "/user/username"),
+                // A request made with impersonation acted as another identity: both are kept, the one who asked
+                // first (`alice as system:serviceaccount:ci:deployer`).
+                actor: match (text(record, "/user/username"), text(record, "/impersonatedUser/username")) {
+                    (Some(user), Some(impersonated)) => Some(format!("{user} as {impersonated}")),
+                    (None, Some(impersonated)) => Some(format!("? as {impersonated}")),
+                    (user, None) => user,
+                },
                 action: match resource {
                     Some(resource) => format!("{verb} {resource}"),
                     None => verb,

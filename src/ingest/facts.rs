@@ -460,6 +460,8 @@ pub struct Facts {
     pub role_bindings: Vec<RoleBinding>,
     /// Things worth knowing about an accepted file.
     pub warnings: Vec<String>,
+    /// Items of the file that yield no fact, each as (why, where): reported, never dropped silently.
+    pub skipped: Vec<(String, String)>,
 }
 
 impl Facts {
@@ -502,8 +504,27 @@ impl Facts {
         Some((worst.completion.as_str(), notes.join("; ")))
     }
 
-    /// Adds a warning for each scan that did not complete, and for a file that yields no facts at all.
+    /// Records an item of the file that yields no fact: why, and where it is (a JSON pointer).
+    pub fn skip(&mut self, why: impl Into<String>, at: impl Into<String>) {
+        self.skipped.push((why.into(), at.into()));
+    }
+
+    /// Adds a warning for each scan that did not complete, for each kind of item skipped (how many, where), and for a
+    /// file that yields no facts at all.
     pub fn warn_about_completeness(&mut self, origin: &str) {
+        let mut skipped: std::collections::BTreeMap<&str, Vec<&str>> = std::collections::BTreeMap::new();
+        for (why, at) in &self.skipped {
+            skipped.entry(why.as_str()).or_default().push(at.as_str());
+        }
+        for (why, places) in skipped {
+            let shown: Vec<&str> = places.iter().take(5).copied().collect();
+            let more = if places.len() > 5 { format!(" and {} more", places.len() - 5) } else { String::new() };
+            self.warnings.push(format!(
+                "{origin}: skipped {} item(s) {why}: at {}{more}",
+                places.len(),
+                shown.join(", ")
+            ));
+        }
         for scan in &self.scans {
             let note = scan.completion_note.as_deref().unwrap_or("no reason given");
             match scan.completion {

@@ -2,7 +2,8 @@
 //! `List`, or several YAML documents): the admission policies that verify images (Kyverno `ClusterPolicy`/`Policy`
 //! rules with `verifyImages`, Sigstore policy-controller `ClusterImagePolicy`), and how workloads roll out
 //! (Argo Rollouts `Rollout`, Flagger `Canary`, and plain `Deployment`s), and who is bound to which role
-//! (`ClusterRoleBinding`, `RoleBinding`). Other objects are counted and skipped.
+//! (`ClusterRoleBinding`, `RoleBinding`), and Argo CD `Application`s (read as `--kind argocd` reads one). Other
+//! objects are counted and reported as skipped, by kind.
 
 use anyhow::Result;
 use serde_json::Value;
@@ -19,6 +20,7 @@ enum Object {
     FlaggerCanary,
     Deployment,
     RoleBinding,
+    ArgoApplication,
 }
 
 fn object_kind(value: &Value) -> Option<Object> {
@@ -31,6 +33,7 @@ fn object_kind(value: &Value) -> Option<Object> {
         ("flagger.app", "Canary") => Some(Object::FlaggerCanary),
         ("apps", "Deployment") => Some(Object::Deployment),
         ("rbac.authorization.k8s.io", "ClusterRoleBinding" | "RoleBinding") => Some(Object::RoleBinding),
+        ("argoproj.io", "Application") => Some(Object::ArgoApplication),
         _ => None,
     }
 }
@@ -52,11 +55,10 @@ pub fn detect(document: &Value) -> bool {
     objects(document).into_iter().any(|object| object_kind(object).is_some())
 }
 
-/// Reads the admission policies and rollouts of an export.
-pub fn parse(document: &Value) -> Result<Facts> {
+/// Reads the admission policies, rollouts, role bindings and Argo CD Applications of an export.
+pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
     let mut facts = Facts::new("kubernetes", "kubernetes-objects");
-    let mut skipped = 0usize;
-    for object in objects(document) {
+    for (index, object) in objects(document).into_iter().enumerate() {
         match object_kind(object) {
             Some(Object::KyvernoPolicy) => facts.admission_policies.extend(kyverno(object)),
             Some(Object::SigstoreImagePolicy) => facts.admission_policies.push(cluster_image_policy(object)),
@@ -64,13 +66,18 @@ pub fn parse(document: &Value) -> Result<Facts> {
             Some(Object::FlaggerCanary) => facts.rollouts.push(flagger_canary(object)),
             Some(Object::Deployment) => facts.rollouts.push(deployment(object)),
             Some(Object::RoleBinding) => facts.role_bindings.extend(role_binding(object)),
-            None => skipped += 1,
+            Some(Object::ArgoApplication) => {
+                let application = super::deploy_events::parse_argocd(object, origin)?;
+                facts.gitops_applications.extend(application.gitops_applications);
+                facts.deploy_events.extend(application.deploy_events);
+                facts.warnings.extend(application.warnings);
+            }
+            None => {
+                let kind = text(object, "/kind").unwrap_or_else(|| "no kind".into());
+                let name = text(object, "/metadata/name").unwrap_or_else(|| format!("object {}", index + 1));
+                facts.skip(format!("of a kind pipeproof does not read ({kind})"), name);
+            }
         }
-    }
-    match skipped {
-        0 => {}
-        1 => facts.warnings.push("1 object of another kind skipped".into()),
-        _ => facts.warnings.push(format!("{skipped} objects of other kinds skipped")),
     }
     Ok(facts)
 }
@@ -244,7 +251,12 @@ fn argo_rollout(rollout: &Value) -> Rollout {
         analysis,
         analysis_templates: templates,
         auto_rollback: analysis,
-        phase: text(rollout, "/status/phase"),
+        // `status.abort` says the controller aborted the rollout (a failed analysis, or by hand) and went back.
+        phase: match (text(rollout, "/status/phase"), rollout.pointer("/status/abort").and_then(Value::as_bool)) {
+            (Some(phase), Some(true)) => Some(format!("{phase}, aborted")),
+            (None, Some(true)) => Some("aborted".into()),
+            (phase, _) => phase,
+        },
     }
 }
 
@@ -347,11 +359,11 @@ mod tests {
              "spec": {"images": [{"glob": "ghcr.io/acme/**"}], "authorities": [{"static": {"action": "pass"}}]}}
         ]);
         assert!(detect(&document));
-        let facts = parse(&document).unwrap();
+        let facts = parse(&document, "export.yaml").unwrap();
         assert_eq!(facts.rollouts.len(), 1);
         assert_eq!(facts.admission_policies[0].authorities, ["static pass"]);
         assert!(facts.admission_policies[0].enforced, "policy-controller enforces unless mode: warn");
-        assert_eq!(facts.warnings, ["1 object of another kind skipped"]);
+        assert_eq!(facts.skipped, [("of a kind pipeproof does not read (Service)".to_string(), "api".to_string())]);
         assert!(!detect(&serde_json::json!({"apiVersion": "v1", "kind": "ConfigMap"})));
     }
 }

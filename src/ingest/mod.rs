@@ -254,7 +254,7 @@ fn parse_as(
         }
         IngestKind::Cdevents => deploy_events::parse_cdevents(&records.flattened(), origin),
         IngestKind::Argocd => deploy_events::parse_argocd(single()?, origin),
-        IngestKind::Kubernetes => kubernetes::parse(single()?),
+        IngestKind::Kubernetes => kubernetes::parse(single()?, origin),
         IngestKind::Semgrep => semgrep::parse(single()?, origin),
         IngestKind::Checkov => checkov::parse(single()?, origin),
         IngestKind::Gitleaks => gitleaks::parse(single()?, origin),

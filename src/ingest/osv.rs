@@ -19,9 +19,10 @@ pub fn detect(document: &Value) -> bool {
 /// Reads each package's alias groups (falling back to each vulnerability when there are no groups).
 pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
     let mut facts = Facts::new("osv-scanner", "osv-scanner-json");
-    for result in array(document, "/results") {
+    for (result_index, result) in array(document, "/results").iter().enumerate() {
         let target = text(result, "/source/path");
-        for package in array(result, "/packages") {
+        for (package_index, package) in array(result, "/packages").iter().enumerate() {
+            let package_pointer = format!("/results/{result_index}/packages/{package_index}");
             let records = array(package, "/vulnerabilities");
             let groups: Vec<Vec<String>> = match array(package, "/groups") {
                 [] => records.iter().filter_map(|r| text(r, "/id")).map(|id| vec![id]).collect(),
@@ -31,7 +32,10 @@ pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
                     .collect(),
             };
             for (index, ids) in groups.iter().enumerate() {
-                let Some(vuln_id) = ids.first().cloned() else { continue };
+                let Some(vuln_id) = ids.first().cloned() else {
+                    facts.skip("(vulnerability groups) without an id", format!("{}/groups/{index}", package_pointer));
+                    continue;
+                };
                 let group = package.pointer(&format!("/groups/{index}")).unwrap_or(&Value::Null);
                 let record = records.iter().find(|r| text(r, "/id").as_deref() == Some(&vuln_id));
                 let mut aliases: Vec<String> = array(group, "/aliases")

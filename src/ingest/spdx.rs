@@ -48,9 +48,16 @@ pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
         tools,
         relationship_count: array(document, "/relationships").len(),
     });
-    for package in array(document, "/packages") {
-        let Some(name) = text(package, "/name") else { continue };
+    for (index, package) in array(document, "/packages").iter().enumerate() {
         let purl = external_refs(package, "PACKAGE-MANAGER", "purl").next();
+        // `name` is required, but converters write `packageName` or `PackageName` (the tag-value field's name);
+        // failing all, the purl names the package.
+        let Some(name) = first_text(package, &["/name", "/packageName", "/PackageName"])
+            .or_else(|| purl.as_deref().and_then(name_in_purl))
+        else {
+            facts.skip("without a name or package URL", format!("/packages/{index}"));
+            continue;
+        };
         let licenses = ["/licenseConcluded", "/licenseDeclared"]
             .iter()
             .filter_map(|pointer| text(package, pointer))
@@ -96,6 +103,14 @@ pub fn parse(document: &Value, origin: &str) -> Result<Facts> {
         });
     }
     Ok(facts)
+}
+
+/// The name inside a package URL: `pkg:npm/%40scope/name@1.0` → `@scope/name`.
+fn name_in_purl(purl: &str) -> Option<String> {
+    let path = purl.strip_prefix("pkg:")?.split(['@', '?', '#']).next()?;
+    let (_, rest) = path.split_once('/')?;
+    let name = rest.replace("%40", "@").replace("%2F", "/").replace("%2f", "/");
+    (!name.is_empty()).then_some(name)
 }
 
 fn external_refs<'a>(package: &'a Value, category: &'a str, kind: &'a str) -> impl Iterator<Item = String> + 'a {

@@ -76,13 +76,14 @@ WITH records AS (
                                       '$.objectRef.resource', '$.objectRef.subresource', '$.objectRef.namespace',
                                       '$.objectRef.name', '$.requestURI', '$.sourceIPs[0]',
                                       '$.annotations."authorization.k8s.io/decision"', '$.responseStatus.code',
-                                      '$.stage']) AS f
+                                      '$.stage', '$.impersonatedUser.username']) AS f
     FROM read_ndjson_objects($1, compression = $2, maximum_object_size = 16777216)
 ),
 events AS (
     SELECT $3::BIGINT AS run_id, $4::BIGINT AS evidence_id, $5::TIMESTAMP AS observed_at, 'kubernetes' AS source,
            coalesce(pp_time(f[1]), pp_time(f[2]), pp_time(f[3])) AS event_time,
-           nullif(f[4], '') AS actor,
+           CASE WHEN nullif(f[18], '') IS NOT NULL THEN coalesce(nullif(f[4], ''), '?') || ' as ' || f[18]
+                ELSE nullif(f[4], '') END AS actor,
            CASE WHEN f[5] = 'Event' AND f[6] IS NOT NULL AND (f[7] IS NOT NULL OR starts_with(f[8], 'audit.k8s.io'))
                 THEN coalesce(nullif(f[7], ''), 'unknown')
                      || coalesce(' ' || nullif(f[9], '') || coalesce('/' || nullif(f[10], ''), ''), '')

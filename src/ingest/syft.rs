@@ -30,7 +30,13 @@ pub fn parse(document: &Value, _origin: &str) -> Result<Facts> {
         tools: text(document, "/descriptor/name").into_iter().collect(),
         relationship_count: array(document, "/artifactRelationships").len(),
     });
-    facts.components = array(document, "/artifacts")
+    let artifacts = array(document, "/artifacts");
+    for (index, artifact) in artifacts.iter().enumerate() {
+        if text(artifact, "/name").is_none() {
+            facts.skip("without a name", format!("/artifacts/{index}"));
+        }
+    }
+    facts.components = artifacts
         .iter()
         .filter_map(|artifact| {
             Some(Component {

@@ -22,9 +22,10 @@ pub fn is_csaf(document: &Value) -> bool {
 pub fn parse_openvex(document: &Value, _origin: &str) -> Result<Facts> {
     let mut facts = Facts::new("openvex", "openvex");
     facts.document_time = time(document, "/timestamp");
-    for statement in array(document, "/statements") {
+    for (index, statement) in array(document, "/statements").iter().enumerate() {
         let Some(vuln_id) = first_text(statement, &["/vulnerability/name", "/vulnerability/@id", "/vulnerability"])
         else {
+            facts.skip("(statements) naming no vulnerability", format!("/statements/{index}"));
             continue;
         };
         let status = text(statement, "/status").unwrap_or_else(|| "under_investigation".into());
@@ -72,8 +73,11 @@ pub fn parse_csaf(document: &Value, _origin: &str) -> Result<Facts> {
         ("first_fixed", "fixed"),
         ("under_investigation", "under_investigation"),
     ];
-    for vulnerability in array(document, "/vulnerabilities") {
-        let Some(vuln_id) = first_text(vulnerability, &["/cve", "/ids/0/text"]) else { continue };
+    for (index, vulnerability) in array(document, "/vulnerabilities").iter().enumerate() {
+        let Some(vuln_id) = first_text(vulnerability, &["/cve", "/ids/0/text"]) else {
+            facts.skip("(vulnerabilities) without a CVE or id", format!("/vulnerabilities/{index}"));
+            continue;
+        };
         let flags: BTreeMap<String, String> = array(vulnerability, "/flags")
             .iter()
             .flat_map(|flag| {

@@ -232,3 +232,95 @@ fn a_decompression_bomb_is_refused_with_the_override_named() {
     let output = ingest(&store, &["--max-expanded-mb", "200"], &[&bomb]);
     assert!(!String::from_utf8_lossy(&output.stderr).contains("decompression bomb"));
 }
+
+#[test]
+fn nothing_in_a_file_is_dropped_silently() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    // SPDX packages naming themselves in an alternate field, or only by purl; one naming nothing at all.
+    let spdx = dir.path().join("sbom.spdx.json");
+    std::fs::write(
+        &spdx,
+        r#"{"spdxVersion":"SPDX-2.3","name":"app","creationInfo":{"created":"2026-01-01T00:00:00Z","creators":["Tool: x"]},
+            "packages":[{"SPDXID":"SPDXRef-1","name":"left-pad","versionInfo":"1.3.0"},
+                        {"SPDXID":"SPDXRef-2","packageName":"lodash","versionInfo":"4.17.21"},
+                        {"SPDXID":"SPDXRef-3","externalRefs":[{"referenceCategory":"PACKAGE-MANAGER","referenceType":"purl","referenceLocator":"pkg:npm/%40acme/ui@2.0.0"}]},
+                        {"SPDXID":"SPDXRef-4","versionInfo":"0.0.1"}]}"#,
+    )
+    .unwrap();
+    let output = ingest(&store, &["--repo", "acme/app"], &[&spdx]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(stderr.contains("skipped 1 item(s) without a name or package URL: at /packages/3"), "{stderr}");
+    assert_eq!(rows(&store, "SELECT name FROM sbom_components ORDER BY name"), ["@acme/ui", "left-pad", "lodash"]);
+
+    // A Kubernetes List of Argo CD Applications, and several documents mixing an Application and a Rollout.
+    let list = dir.path().join("apps.yaml");
+    std::fs::write(
+        &list,
+        "apiVersion: v1\nkind: List\nitems:\n\
+         - apiVersion: argoproj.io/v1alpha1\n  kind: Application\n  metadata: { name: payments, namespace: argocd }\n  \
+           spec: { source: { repoURL: 'https://github.com/acme/deploy', targetRevision: HEAD }, destination: { namespace: payments }, syncPolicy: { automated: { selfHeal: true } } }\n  \
+           status: { sync: { status: Synced }, health: { status: Healthy } }\n\
+         - apiVersion: argoproj.io/v1alpha1\n  kind: Application\n  metadata: { name: web, namespace: argocd }\n  \
+           spec: { source: { repoURL: 'https://github.com/acme/deploy' }, destination: { namespace: web } }\n\
+         - apiVersion: v1\n  kind: ConfigMap\n  metadata: { name: settings }\n",
+    )
+    .unwrap();
+    let mixed = dir.path().join("mixed.yaml");
+    std::fs::write(
+        &mixed,
+        "apiVersion: argoproj.io/v1alpha1\nkind: Application\nmetadata: { name: api, namespace: argocd }\n\
+         spec: { source: { repoURL: 'https://github.com/acme/deploy' }, destination: { namespace: prod } }\n---\n\
+         apiVersion: argoproj.io/v1alpha1\nkind: Rollout\nmetadata: { name: api, namespace: prod }\n\
+         spec: { strategy: { canary: { analysis: { templates: [ { templateName: success-rate } ] } } } }\n\
+         status: { phase: Degraded, abort: true }\n",
+    )
+    .unwrap();
+    let output = ingest(&store, &[], &[&list, &mixed]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("skipped 1 item(s) of a kind pipeproof does not read (ConfigMap): at settings"),
+        "{stderr}"
+    );
+    assert_eq!(
+        rows(&store, "SELECT application FROM gitops_applications ORDER BY 1"),
+        ["argocd/api", "argocd/payments", "argocd/web"]
+    );
+    assert_eq!(rows(&store, "SELECT phase FROM rollouts"), ["Degraded, aborted"]);
+
+    // A file that yields nothing says so.
+    let nothing = dir.path().join("nothing.yaml");
+    std::fs::write(
+        &nothing,
+        "apiVersion: kyverno.io/v1\nkind: ClusterPolicy\nmetadata: { name: no-images }\nspec: { rules: [] }\n",
+    )
+    .unwrap();
+    let output = ingest(&store, &[], &[&nothing]);
+    assert!(String::from_utf8_lossy(&output.stderr).contains("nothing.yaml: yields no facts"));
+}
+
+#[test]
+fn an_impersonated_kubernetes_request_keeps_both_identities_on_either_reader() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    let event = |id: &str| {
+        format!(
+            r#"{{"kind":"Event","apiVersion":"audit.k8s.io/v1","level":"Metadata","auditID":"{id}","stage":"ResponseComplete","verb":"patch","user":{{"username":"alice@acme.example"}},"impersonatedUser":{{"username":"system:serviceaccount:ci:deployer"}},"objectRef":{{"resource":"deployments","namespace":"prod","name":"api"}},"sourceIPs":["10.0.0.5"],"stageTimestamp":"2026-11-02T10:00:00Z"}}"#
+        )
+    };
+    // One event read in Rust (a JSON array), one by DuckDB's reader (JSON Lines).
+    let array = dir.path().join("audit.json");
+    std::fs::write(&array, format!("[{}]", event("a-1"))).unwrap();
+    let lines = dir.path().join("audit.jsonl");
+    std::fs::write(&lines, format!("{}\n", event("b-2"))).unwrap();
+    for file in [&array, &lines] {
+        let output = ingest(&store, &["--kind", "k8s-audit"], &[file]);
+        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    }
+    assert_eq!(
+        rows(&store, "SELECT actor FROM audit_events ORDER BY event_key"),
+        ["alice@acme.example as system:serviceaccount:ci:deployer"; 2]
+    );
+}

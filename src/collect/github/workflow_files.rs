@@ -36,9 +36,15 @@ pub fn workflow_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Res
         .to_string();
     let name = listed.and_then(|item| item.get("name")).and_then(Value::as_str);
     let state = listed.and_then(|item| item.get("state")).and_then(Value::as_str);
-    let workflow = decode(body)
-        .and_then(|text| serde_saphyr::from_str::<Value>(&text).map_err(|error| format!("not valid YAML: {error}")));
-    let row = |parsed: bool, error: Option<String>, summary: Option<Summary>| {
+    // A file GitHub did not hand over readably (too large, not base64, not text) is not known to be broken: its
+    // `parsed` is NULL. Only text that is not YAML makes a broken workflow.
+    let text = decode(body);
+    let workflow = text
+        .as_ref()
+        .map_err(|error| error.clone())
+        .and_then(|text| serde_saphyr::from_str::<Value>(text).map_err(|error| format!("not valid YAML: {error}")));
+    let row = |parsed: Option<bool>, error: Option<String>, summary: Option<Summary>| {
+        let known = parsed == Some(true);
         let summary = summary.unwrap_or_default();
         let pull_request_target = summary.triggers_contain("pull_request_target");
         Fact {
@@ -48,20 +54,21 @@ pub fn workflow_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Res
                 Cell::Text(path.clone()),
                 maybe_text(name),
                 maybe_text(state),
-                Cell::Boolean(parsed),
+                parsed.map(Cell::Boolean).unwrap_or(Cell::Null),
                 maybe_text(error.as_deref()),
-                if parsed { texts(summary.triggers) } else { Cell::Null },
+                if known { texts(summary.triggers) } else { Cell::Null },
                 maybe_text(summary.permissions.as_deref()),
-                if parsed { Cell::Int(summary.jobs) } else { Cell::Null },
-                if parsed { Cell::Int(summary.jobs_without_permissions) } else { Cell::Null },
-                if parsed { Cell::Boolean(summary.write_all) } else { Cell::Null },
-                if parsed { Cell::Boolean(pull_request_target) } else { Cell::Null },
+                if known { Cell::Int(summary.jobs) } else { Cell::Null },
+                if known { Cell::Int(summary.jobs_without_permissions) } else { Cell::Null },
+                if known { Cell::Boolean(summary.write_all) } else { Cell::Null },
+                if known { Cell::Boolean(pull_request_target) } else { Cell::Null },
             ],
         }
     };
-    let workflow = match workflow {
-        Ok(workflow) => workflow,
-        Err(error) => return Ok(vec![row(false, Some(error), None)]),
+    let workflow = match (text.is_ok(), workflow) {
+        (_, Ok(workflow)) => workflow,
+        (true, Err(error)) => return Ok(vec![row(Some(false), Some(error), None)]),
+        (false, Err(error)) => return Ok(vec![row(None, Some(error), None)]),
     };
     let summary = summarise(&workflow);
     let mut facts = Vec::new();
@@ -84,7 +91,7 @@ pub fn workflow_file(scope: &Scope, body: &Value, listed: Option<&Value>) -> Res
     }
     facts.extend(super::workflow_jobs::job_rows(scope, &path, &workflow));
     facts.extend(super::registry_configs::setup_node_rows(scope, &path, &workflow));
-    facts.insert(0, row(true, None, Some(summary)));
+    facts.insert(0, row(Some(true), None, Some(summary)));
     Ok(facts)
 }
 
@@ -260,6 +267,20 @@ mod tests {
         assert_eq!(facts[1].cells[7], Cell::Boolean(false));
         assert_eq!(facts[2].cells[7], Cell::Boolean(true));
         assert_eq!(facts[1].cells[8], Cell::Null, "continue-on-error not set");
+    }
+
+    #[test]
+    fn a_file_not_handed_over_readably_is_not_known_to_parse_but_bad_yaml_is_broken() {
+        static EMPTY: std::collections::BTreeMap<i64, Vec<String>> = std::collections::BTreeMap::new();
+        let scope = Scope { org: "o", repo: Some("o/r"), branch: Some("main"), bypass: &EMPTY };
+        let large = serde_json::json!({"path": ".github/workflows/big.yml", "encoding": "none", "content": ""});
+        let facts = workflow_file(&scope, &large, None).unwrap();
+        assert_eq!(facts[0].cells[4], Cell::Null, "not known");
+        assert!(matches!(&facts[0].cells[5], Cell::Text(why) if why.contains("not base64")));
+        let broken = base64::engine::general_purpose::STANDARD.encode("jobs: [unclosed\n");
+        let body = serde_json::json!({"path": ".github/workflows/x.yml", "encoding": "base64", "content": broken});
+        let facts = workflow_file(&scope, &body, None).unwrap();
+        assert_eq!(facts[0].cells[4], Cell::Boolean(false), "text that is not YAML is a broken workflow");
     }
 
     #[test]
