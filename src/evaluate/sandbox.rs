@@ -1,5 +1,7 @@
-//! The sandbox control SQL runs in: a read-only database, no external access, configuration locked, one SELECT
-//! per control, a time limit per query. Manual attestations for controls are a table of the sandbox alone.
+//! The sandbox control SQL runs in: a read-only database, no external access, configuration locked, a memory limit,
+//! exactly one SELECT per control (as DuckDB's own parser counts statements), run in a transaction rolled back
+//! after it, under a time limit, with its output bounded. Manual attestations for controls are a table of the
+//! sandbox alone.
 
 use std::path::Path;
 use std::sync::mpsc;
@@ -14,6 +16,16 @@ use super::attestations::{AttestationState, Covers, JudgedAttestation};
 
 /// The sandbox's table of manual attestations naming a control (not a fact table: it lives in no store).
 pub const MANUAL_ATTESTATIONS: &str = "manual_attestations";
+
+/// The memory a control query may use before DuckDB spills or stops it.
+const MEMORY_LIMIT: &str = "2GB";
+
+/// The most rows one control may return.
+const MAX_ROWS: usize = 5_000_000;
+
+/// The longest resource and reason kept; longer ones are cut, saying so.
+const MAX_RESOURCE_CHARS: usize = 1_000;
+const MAX_REASON_CHARS: usize = 4_000;
 
 /// One row a control query returned.
 #[derive(Debug, Clone, PartialEq)]
@@ -49,7 +61,7 @@ impl Sandbox {
              statement VARCHAR, attested_by VARCHAR, attested_at TIMESTAMP, valid_until TIMESTAMP, document VARCHAR, \
              document_sha256 VARCHAR, document_verified BOOLEAN)"
         ))?;
-        conn.execute_batch("SET lock_configuration = true")?;
+        conn.execute_batch(&format!("SET memory_limit = '{MEMORY_LIMIT}'; SET lock_configuration = true"))?;
         Ok(Sandbox { conn, time_limit })
     }
 
@@ -183,17 +195,38 @@ impl Sandbox {
         }
     }
 
+    /// Refuses SQL that is not exactly one SELECT, as DuckDB's own parser reads it (`json_serialize_sql` serialises
+    /// only SELECT statements, and lists each statement it parsed). Text wrapping cannot be trusted: a query that
+    /// closes a parenthesis of its own could slip in a second statement.
+    fn one_select(&self, query: &str) -> Result<()> {
+        let parsed: String =
+            self.conn.query_row("SELECT json_serialize_sql(?::VARCHAR)::VARCHAR", [query], |row| row.get(0))?;
+        let parsed: serde_json::Value = serde_json::from_str(&parsed)?;
+        let statements = parsed.get("statements").and_then(serde_json::Value::as_array).map_or(0, Vec::len);
+        let refused =
+            |why: String| anyhow!("the query must be one SELECT (or WITH … SELECT) statement, nothing else: {why}");
+        if parsed.get("error").and_then(serde_json::Value::as_bool) == Some(true) {
+            let message = parsed.get("error_message").and_then(serde_json::Value::as_str).unwrap_or("not a SELECT");
+            return Err(refused(message.to_string()));
+        }
+        if statements != 1 {
+            return Err(refused(format!("DuckDB reads {statements} statements in it")));
+        }
+        Ok(())
+    }
+
     fn query_rows(&self, query: &str) -> Result<Vec<RawRow>> {
-        // As a subquery, the control's SQL can only read: any other statement, or a second one, is a syntax error
-        // (the temporary attestations table is otherwise writable even on a read-only store).
         let query = query.trim_end().trim_end_matches(';');
-        let mut statement =
-            self.conn.prepare(&format!("SELECT * FROM ({query}\n)")).map_err(|error| match error.to_string() {
-                text if text.contains("Parser Error") => {
-                    anyhow!("the query must be one SELECT (or WITH … SELECT) statement, nothing else: {text}")
-                }
-                text => anyhow!(text),
-            })?;
+        self.one_select(query)?;
+        // Rolled back whatever happens, so nothing a query touched reaches the next control.
+        self.conn.execute_batch("BEGIN TRANSACTION")?;
+        let rows = self.read_rows(query);
+        self.conn.execute_batch("ROLLBACK")?;
+        rows
+    }
+
+    fn read_rows(&self, query: &str) -> Result<Vec<RawRow>> {
+        let mut statement = self.conn.prepare(query).map_err(|error| anyhow!(error.to_string()))?;
         let mut rows = statement.query([])?;
         let columns = rows.as_ref().map(|s| s.column_names()).unwrap_or_default();
         for required in ["resource", "status", "reason", "evidence_id"] {
@@ -213,20 +246,34 @@ impl Sandbox {
         };
         let [resource_null, status_null, reason_null, evidence_null] =
             ["resource", "status", "reason", "evidence_id"].map(untyped);
-        let text = |row: &duckdb::Row, name: &str, null: bool| -> duckdb::Result<String> {
-            Ok(if null { None } else { row.get::<_, Option<String>>(name)? }.unwrap_or_default())
+        let text = |row: &duckdb::Row, name: &str, null: bool, limit: usize| -> duckdb::Result<String> {
+            let text = if null { None } else { row.get::<_, Option<String>>(name)? }.unwrap_or_default();
+            Ok(bounded(text, limit))
         };
         let mut found = Vec::new();
         while let Some(row) = rows.next()? {
+            if found.len() == MAX_ROWS {
+                return Err(anyhow!("the query returned more than {MAX_ROWS} rows, more than any control may judge"));
+            }
             found.push(RawRow {
-                resource: text(row, "resource", resource_null)?,
-                status: text(row, "status", status_null)?,
-                reason: text(row, "reason", reason_null)?,
+                resource: text(row, "resource", resource_null, MAX_RESOURCE_CHARS)?,
+                status: text(row, "status", status_null, 32)?,
+                reason: text(row, "reason", reason_null, MAX_REASON_CHARS)?,
                 evidence_id: if evidence_null { None } else { row.get("evidence_id")? },
             });
         }
         Ok(found)
     }
+}
+
+/// The text, cut to `limit` characters with a note of how long it was.
+fn bounded(text: String, limit: usize) -> String {
+    let length = text.chars().count();
+    if length <= limit {
+        return text;
+    }
+    let kept: String = text.chars().take(limit).collect();
+    format!("{kept}… (truncated: {length} characters)")
 }
 
 /// Sets one DuckDB variable from a JSON value, bound as a typed parameter (never pasted into SQL).

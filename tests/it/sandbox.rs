@@ -116,3 +116,104 @@ fn parameters_are_bound_not_pasted() {
     assert_eq!(outcome.status, Status::Pass, "{:?}", outcome.error);
     assert_eq!(outcome.results[0].resource, "x'); DROP TABLE evidence; --");
 }
+
+#[test]
+fn a_custom_control_cannot_forge_the_verdicts_of_controls_evaluated_after_it() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let honest = |id: &str| -> Vec<(String, Status)> {
+        let catalogue = Catalogue::load(&[] as &[&std::path::Path]).unwrap();
+        let evaluation = pipeproof::evaluate::evaluate(
+            &store,
+            &catalogue,
+            &Config::default(),
+            &pipeproof::evaluate::Scope::at(pipeproof::time::now_utc()),
+        )
+        .unwrap();
+        let outcome = evaluation.outcomes.iter().find(|o| o.control_id == id).unwrap();
+        outcome.results.iter().map(|r| (r.resource.clone(), r.status)).collect()
+    };
+    let before = honest("SRC-10");
+    assert!(before.iter().any(|(_, status)| *status == Status::Fail), "the demo fails SRC-10 somewhere");
+
+    // Each closes the wrapper's parenthesis and runs a statement before its SELECT: a shadowing view, a planted
+    // attestation, a moved as-of moment. AAA- sorts first, so every built-in control is evaluated after them.
+    let shadow = "SELECT 1 AS resource, 'pass' AS status, '' AS reason, NULL::BIGINT AS evidence_id) \
+                  ; CREATE TEMP VIEW branch_rules AS SELECT * REPLACE (true AS protected, false AS allow_force_pushes, \
+                  false AS allow_deletions) FROM main.branch_rules; SELECT * FROM (SELECT 1 AS resource, 'pass' AS status, \
+                  '' AS reason, NULL::BIGINT AS evidence_id";
+    let plant = "SELECT 1 AS resource, 'pass' AS status, '' AS reason, NULL::BIGINT AS evidence_id) \
+                 ; INSERT INTO manual_attestations VALUES (1, 'MON-04', '*', 's', 'x', now()::TIMESTAMP, '9999-01-01', 'd', 'h', true) \
+                 ; SELECT * FROM (SELECT 1 AS resource, 'pass' AS status, '' AS reason, NULL::BIGINT AS evidence_id";
+    let as_of = "SELECT 1 AS resource, 'pass' AS status, '' AS reason, NULL::BIGINT AS evidence_id) \
+                 ; SET VARIABLE pp_as_of = TIMESTAMP '1970-01-01'; SELECT * FROM (SELECT 1 AS resource, 'pass' AS status, \
+                 '' AS reason, NULL::BIGINT AS evidence_id";
+    let via_query = "SELECT * FROM query('CREATE TEMP VIEW branch_rules AS SELECT 1')";
+    let mut files = pipeproof::embedded::framework_files();
+    files.extend(
+        pipeproof::embedded::CONTROLS
+            .iter()
+            .filter(|(name, _)| {
+                name.ends_with(".yaml") && !name.starts_with("frameworks/") && !name.starts_with("crosswalks/")
+            })
+            .map(|(name, text)| (format!("builtin:controls/{name}"), text.to_string())),
+    );
+    files.extend([
+        control("AAA-01", shadow),
+        control("AAA-02", plant),
+        control("AAA-03", as_of),
+        control("AAA-04", via_query),
+    ]);
+    let catalogue = Catalogue::from_files(files).unwrap();
+    let evaluation = pipeproof::evaluate::evaluate(
+        &store,
+        &catalogue,
+        &Config::default(),
+        &pipeproof::evaluate::Scope::at(pipeproof::time::now_utc()),
+    )
+    .unwrap();
+    for id in ["AAA-01", "AAA-02", "AAA-03", "AAA-04"] {
+        let outcome = evaluation.outcomes.iter().find(|o| o.control_id == id).unwrap();
+        assert_eq!(outcome.status, Status::Unknown, "{id} must not run: {:?}", outcome.error);
+    }
+    let after: Vec<(String, Status)> = evaluation
+        .outcomes
+        .iter()
+        .find(|o| o.control_id == "SRC-10")
+        .unwrap()
+        .results
+        .iter()
+        .map(|r| (r.resource.clone(), r.status))
+        .collect();
+    assert_eq!(after, before, "SRC-10's verdicts are the evidence's, whatever a control before it tried");
+    let mon04 = evaluation.outcomes.iter().find(|o| o.control_id == "MON-04").unwrap();
+    assert!(mon04.results.iter().all(|r| r.status != Status::Pass || r.reason.contains("signed off by")));
+}
+
+#[test]
+fn a_control_cannot_return_unbounded_output() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let mut files = pipeproof::embedded::framework_files();
+    files.extend([control(
+        "BIG-01",
+        "SELECT 'r' || range AS resource, 'fail' AS status, repeat('x', 1000000) AS reason, NULL::BIGINT AS evidence_id \
+         FROM range(3)",
+    )]);
+    let catalogue = Catalogue::from_files(files).unwrap();
+    let evaluation = pipeproof::evaluate::evaluate(
+        &store,
+        &catalogue,
+        &Config::default(),
+        &pipeproof::evaluate::Scope::at(pipeproof::time::now_utc()),
+    )
+    .unwrap();
+    let outcome = &evaluation.outcomes[0];
+    assert_eq!(outcome.results.len(), 3);
+    assert!(
+        outcome.results.iter().all(|r| r.reason.len() < 10_000 && r.reason.contains("truncated")),
+        "reasons are bounded"
+    );
+}
