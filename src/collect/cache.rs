@@ -19,8 +19,14 @@ pub fn load(conn: &Connection) -> Result<HashMap<String, CachedPage>> {
 
 /// Remembers the successful answers that carried an ETag (their bodies are already stored as evidence).
 pub fn remember(conn: &Connection, responses: &[&ApiResponse]) -> Result<()> {
-    let fresh: Vec<(&ApiResponse, &String)> =
-        responses.iter().filter(|r| r.status == 200).filter_map(|r| r.etag.as_ref().map(|etag| (*r, etag))).collect();
+    // One row per URL: an answer read twice in a collection (or shared by two follow-ups) is remembered once.
+    let mut latest: std::collections::BTreeMap<&str, (&ApiResponse, &String)> = std::collections::BTreeMap::new();
+    for response in responses.iter().filter(|r| r.status == 200) {
+        if let Some(etag) = response.etag.as_ref() {
+            latest.insert(response.url.as_str(), (*response, etag));
+        }
+    }
+    let fresh: Vec<(&ApiResponse, &String)> = latest.into_values().collect();
     let urls = crate::store::list_text::text_list(fresh.iter().map(|(r, _)| &r.url));
     conn.prepare_cached("DELETE FROM http_cache WHERE list_contains(?::VARCHAR[], url)")?.execute([urls])?;
     let mut appender = conn.appender("http_cache")?;

@@ -693,3 +693,48 @@ fn packages_a_token_may_not_list_are_not_visible_and_the_other_types_are_kept() 
     assert_eq!(count(&store, "SELECT count(*) FROM packages WHERE package_type = 'npm'"), 0);
     assert_eq!(count(&store, "SELECT count(*) FROM packages WHERE package_type = 'container'"), 3);
 }
+
+#[test]
+fn two_deployments_of_one_run_are_collected_once_each_and_the_run_is_asked_once() {
+    // A staging → production workflow: one run makes two deployments, and both statuses link to it.
+    let mut cassette = common::demo_cassette_edited(|path, interaction| {
+        if path == "/repos/acme-demo/payments-api/deployments?per_page=4" {
+            let mut staging = interaction["body"][0].clone();
+            staging["id"] = 4400.into();
+            staging["environment"] = "staging".into();
+            interaction["body"].as_array_mut().unwrap().push(staging);
+        }
+    });
+    let statuses = cassette["interactions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["path"] == "/repos/acme-demo/payments-api/deployments/4401/statuses?per_page=4")
+        .unwrap()
+        .clone();
+    let mut staging_statuses = statuses;
+    staging_statuses["path"] = "/repos/acme-demo/payments-api/deployments/4400/statuses?per_page=4".into();
+    cassette["interactions"].as_array_mut().unwrap().push(staging_statuses);
+    let cassette = Cassette::parse(&cassette.to_string(), "two deployments of one run").unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    let asked = || server.received().into_iter().filter(|r| r.path.contains("/actions/runs/9001/approvals")).count();
+    for collection in 1..=2 {
+        pipeproof::collect::github::collect(
+            &store,
+            &config(server.base_url(), 4),
+            Token::new(TOKEN.into()),
+            &TrustPolicy::default(),
+        )
+        .expect("a run shared by two deployments is no reason to lose the collection");
+        if collection == 1 {
+            assert_eq!(asked(), 1, "the run's approvals are asked once, not once per deployment");
+        }
+    }
+    assert_eq!(
+        texts(&store, "SELECT DISTINCT format('{} {}', deployment_id, reviewer) FROM deployment_approvals ORDER BY 1"),
+        ["4400 erin-sre", "4401 erin-sre", "4501 zoe-contractor"]
+    );
+}

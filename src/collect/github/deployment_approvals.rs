@@ -55,18 +55,21 @@ pub struct DeploymentApprovals {
 
 /// Reads who approved the deployment, when its statuses link to the run that made it; `None` when they link nothing
 /// (a deployment not made by GitHub Actions).
+/// `asked` keeps the answers already read for this repository: deployments made by one run (staging, then
+/// production) link to the same job and run, which are asked once.
 pub async fn fetch(
     client: &ApiClient,
     repo: &str,
     deployment_id: i64,
     statuses: &[ApiResponse],
+    asked: &mut std::collections::BTreeMap<String, ApiResponse>,
 ) -> Result<Option<DeploymentApprovals>> {
     let mut job = Vec::new();
     let run_id = match linked_run(repo, statuses) {
         None => return Ok(None),
         Some(RunLink::Run(id)) => Some(id),
         Some(RunLink::Job(id)) => {
-            let page = client.get(&client.url(&format!("/repos/{repo}/actions/jobs/{id}")), 1).await?;
+            let page = get_once(client, asked, &format!("/repos/{repo}/actions/jobs/{id}")).await?;
             let run = (page.status == 200)
                 .then(|| page.json().ok())
                 .flatten()
@@ -76,10 +79,24 @@ pub async fn fetch(
         }
     };
     let approvals = match run_id {
-        Some(run) => vec![client.get(&client.url(&format!("/repos/{repo}/actions/runs/{run}/approvals")), 1).await?],
+        Some(run) => vec![get_once(client, asked, &format!("/repos/{repo}/actions/runs/{run}/approvals")).await?],
         None => Vec::new(),
     };
     Ok(Some(DeploymentApprovals { deployment_id, job, approvals }))
+}
+
+/// One answer per path: the one already read, else a new request.
+async fn get_once(
+    client: &ApiClient,
+    asked: &mut std::collections::BTreeMap<String, ApiResponse>,
+    path: &str,
+) -> Result<ApiResponse> {
+    if let Some(page) = asked.get(path) {
+        return Ok(page.clone());
+    }
+    let page = client.get(&client.url(path), 1).await?;
+    asked.insert(path.to_string(), page.clone());
+    Ok(page)
 }
 
 /// The workflow run an approvals answer is about, from the URL it was read from.

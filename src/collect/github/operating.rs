@@ -201,11 +201,12 @@ async fn fetch_repo(
     let deployments = client.get_pages_while(&deployments_path(&repo, per_page), still_recent("created_at")).await?;
     let mut statuses = Vec::new();
     let mut approvals = Vec::new();
+    let mut asked = std::collections::BTreeMap::new();
     for deployment in items(&deployments, None).iter().filter(|d| is_at_or_after(d, "created_at", since)) {
         let Some(id) = deployment.get("id").and_then(Value::as_i64) else { continue };
         let pages =
             client.get_all_pages(&format!("/repos/{repo}/deployments/{id}/statuses?per_page={per_page}")).await?;
-        approvals.extend(deployment_approvals::fetch(client, &repo, id, &pages).await?);
+        approvals.extend(deployment_approvals::fetch(client, &repo, id, &pages, &mut asked).await?);
         statuses.push((id, pages));
     }
     let releases = releases::fetch(client, per_page, &repo, since).await?;
