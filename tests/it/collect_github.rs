@@ -738,3 +738,50 @@ fn two_deployments_of_one_run_are_collected_once_each_and_the_run_is_asked_once(
         ["4400 erin-sre", "4401 erin-sre", "4501 zoe-contractor"]
     );
 }
+
+#[test]
+fn the_merger_comes_from_the_pull_request_read_alone_and_is_unknown_when_that_is_hidden() {
+    // GitHub's pull-request listing (`pull-request-simple`) has no `merged_by`: even a list item that carried one
+    // is not believed; the single pull request says who merged it.
+    let cassette = common::demo_cassette(|path, interaction| {
+        if path.contains("/pulls?") && interaction["status"] == 200 {
+            for item in interaction["body"].as_array_mut().unwrap() {
+                item["merged_by"] = serde_json::json!({"login": "listing-says"});
+            }
+        }
+        if path == "/repos/acme-demo/payments-api/pulls/104" {
+            interaction["status"] = serde_json::json!(403);
+            interaction["body"] = serde_json::json!({"message": "Resource not accessible by integration"});
+        }
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 4),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap();
+    let mergers = texts(
+        &store,
+        "SELECT format('{}#{}={}', repo, number, coalesce(merged_by, 'NULL')) FROM merge_requests ORDER BY ALL",
+    );
+    assert_eq!(
+        mergers,
+        [
+            "acme-demo/payments-api#101=alice-owner",
+            "acme-demo/payments-api#102=alice-owner",
+            "acme-demo/payments-api#104=NULL",
+            "acme-demo/payments-api#105=alice-owner",
+            "acme-demo/web-app#56=alice-owner",
+            "acme-demo/web-app#57=alice-owner",
+        ]
+    );
+    drop(store);
+    let evaluation = common::evaluate_now(&dir.path().join("s.duckdb"));
+    let (_, reason) = common::evaluated_verdict(&evaluation, "SRC-13", "acme-demo/payments-api#104");
+    assert!(reason.contains("by a merger not collected"), "{reason}");
+}

@@ -13,6 +13,7 @@ mod demo;
 mod doctor;
 mod drift;
 mod github_app;
+mod github_fields;
 mod http_client;
 mod ingest_completeness;
 mod ingest_kubernetes;

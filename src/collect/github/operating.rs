@@ -30,6 +30,9 @@ pub struct OperatingAnswers {
     pub since: NaiveDateTime,
     /// Closed pull requests into the default branch, newest update first, read back to `since`.
     pub pulls: Vec<ApiResponse>,
+    /// Each merged pull request as GitHub answers it alone (the listing's `pull-request-simple` items do not say who
+    /// merged it), per number.
+    pub details: Vec<(i64, Vec<ApiResponse>)>,
     /// Reviews per merged pull request number.
     pub reviews: Vec<(i64, Vec<ApiResponse>)>,
     /// Check runs per merged pull request's head commit.
@@ -54,6 +57,7 @@ impl OperatingAnswers {
     pub fn responses(&self) -> impl Iterator<Item = &ApiResponse> {
         self.pulls
             .iter()
+            .chain(self.details.iter().flat_map(|(_, pages)| pages))
             .chain(self.reviews.iter().flat_map(|(_, pages)| pages))
             .chain(self.checks.iter().flat_map(|(_, pages)| pages))
             .chain(&self.runs)
@@ -67,6 +71,24 @@ impl OperatingAnswers {
 
 /// The watermark kind of operating evidence.
 pub const KIND: &str = "github.operating";
+
+/// The evidence kind of one pull request read alone.
+const PULL_REQUEST_KIND: &str = "github.pull_request";
+
+/// Who merged a listed pull request, from the same pull request read alone (NULL when that was not visible).
+fn merger(answer: &OperatingAnswers, listed: &Value) -> Cell {
+    let number = listed.get("number").and_then(Value::as_i64);
+    answer
+        .details
+        .iter()
+        .filter(|(n, _)| Some(*n) == number)
+        .flat_map(|(_, pages)| pages)
+        .filter(|page| page.status == 200)
+        .filter_map(|page| page.json().ok())
+        .map(|detail| text(&detail, "/merged_by/login"))
+        .find(|cell| *cell != Cell::Null)
+        .unwrap_or(Cell::Null)
+}
 
 /// What operating evidence needs to be visible.
 pub(super) const NEEDS: &str =
@@ -177,6 +199,7 @@ async fn fetch_repo(
     let still_recent =
         |field: &'static str| move |page: &ApiResponse| newest_time(page, field).is_some_and(|at| at >= since);
     let pulls = client.get_pages_while(&pulls_path(&repo, &branch, per_page), still_recent("updated_at")).await?;
+    let mut details = Vec::new();
     let mut reviews = Vec::new();
     let mut checks = Vec::new();
     for pull in items(&pulls, None).iter().filter(|p| is_at_or_after(p, "merged_at", since)) {
@@ -186,6 +209,7 @@ async fn fetch_repo(
                 client.get_all_pages(&format!("/repos/{repo}/commits/{sha}/check-runs?per_page={per_page}")).await?;
             checks.push((sha.to_string(), pages));
         }
+        details.push((number, vec![client.get(&client.url(&format!("/repos/{repo}/pulls/{number}")), 1).await?]));
         reviews.push((
             number,
             client.get_all_pages(&format!("/repos/{repo}/pulls/{number}/reviews?per_page={per_page}")).await?,
@@ -214,6 +238,7 @@ async fn fetch_repo(
         repo,
         since,
         pulls,
+        details,
         reviews,
         checks,
         runs,
@@ -293,6 +318,17 @@ fn groups(answer: &OperatingAnswers) -> Vec<Group<'_>> {
         events: true,
         absent_on_404: false,
     }];
+    for (number, pages) in &answer.details {
+        groups.push(Group {
+            kind: PULL_REQUEST_KIND,
+            table: "merge_requests",
+            subject: format!("{}#{number}", answer.repo),
+            pages,
+            needs: NEEDS,
+            events: true,
+            absent_on_404: false,
+        });
+    }
     for (number, pages) in &answer.reviews {
         groups.push(Group {
             kind: "github.pull_request_reviews",
@@ -493,7 +529,7 @@ pub fn store(
                 }
                 "github.check_runs" => body.get("check_runs").and_then(Value::as_array).cloned().unwrap_or_default(),
                 "github.actions_retention" => vec![body.clone()],
-                "github.actions_job" => Vec::new(),
+                "github.actions_job" | PULL_REQUEST_KIND => Vec::new(),
                 _ => body.as_array().cloned().unwrap_or_default(),
             };
             let head = || {
@@ -517,7 +553,7 @@ pub fn store(
                             text(item, "/base/ref"),
                             time(item, "/created_at"),
                             time(item, "/merged_at"),
-                            text(item, "/merged_by/login"),
+                            merger(answer, item),
                             text(item, "/html_url"),
                             Cell::Text(org.to_string()),
                             text(item, "/head/sha"),
