@@ -78,12 +78,21 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
     let store = Store::open(store_path)?;
     let sigstore = config.sigstore.clone().unwrap_or_default();
     let trust = TrustPolicy::load(sigstore.trusted_root.as_deref(), &sigstore.signers)?;
+    let mut code = EXIT_OK;
     for github in config.github.iter().flat_map(GithubConfig::per_organisation) {
         let github = &github;
         let summary = crate::collect::github::collect(&store, github, github.auth()?, &trust)?;
         println!("collected GitHub {}", summary.describe(&github.org));
+        if summary.incomplete > 0 {
+            eprintln!(
+                "error: {} answers from {} were not read completely (each is in api_coverage with state \
+                 'incomplete' and the reason; the controls that need them say unknown); everything else is stored: \
+                 collect again later",
+                summary.incomplete, github.org
+            );
+            code = crate::error::EXIT_RUNTIME;
+        }
     }
-    let mut code = EXIT_OK;
     for file in &config.files {
         let options = IngestOptions {
             kind: file.kind,
@@ -93,7 +102,7 @@ fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
             max_expanded_mb: None,
         };
         let outcomes = ingest_paths(&store, std::slice::from_ref(&file.path), &options)?;
-        if outcomes.iter().any(|outcome| outcome.error.is_some()) {
+        if outcomes.iter().any(|outcome| outcome.error.is_some()) && code == EXIT_OK {
             code = EXIT_INPUT;
         }
     }

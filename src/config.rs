@@ -157,6 +157,14 @@ pub struct GithubConfig {
     /// workflow runs, deployments); later ones read from where the last successful one stopped. 0 turns it off.
     #[serde(default = "default_operating_days")]
     pub operating_days: u32,
+    /// Pages read per listing before it is cut and recorded as incomplete (a guard against a server whose `Link`
+    /// never ends; at 100 items a page the default is a million items).
+    #[serde(default = "default_max_pages")]
+    pub max_pages: usize,
+}
+
+fn default_max_pages() -> usize {
+    crate::collect::http::DEFAULT_MAX_PAGES
 }
 
 /// A GitHub App installation to authenticate as.
@@ -216,6 +224,7 @@ impl GithubConfig {
             release_branches: Vec::new(),
             app: None,
             operating_days: default_operating_days(),
+            max_pages: default_max_pages(),
         }
     }
 
@@ -327,9 +336,15 @@ impl Config {
         Ok(config)
     }
 
-    /// Parses config text; `origin` names it in errors.
+    /// Parses config text; `origin` names it in errors. An `api_url` that is not `http(s)` without credentials is
+    /// refused here, before any request.
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
-        serde_saphyr::from_str(text).map_err(|error| input_error(format!("{origin}: {error}")))
+        let config: Config = serde_saphyr::from_str(text).map_err(|error| input_error(format!("{origin}: {error}")))?;
+        if let Some(github) = &config.github {
+            crate::collect::origin::api_base(&github.api_url)
+                .map_err(|error| input_error(format!("{origin}: {error}")))?;
+        }
+        Ok(config)
     }
 }
 

@@ -1,12 +1,25 @@
 //! The HTTP client for GitHub's REST API, and the few GraphQL queries beside it: auth, pinned API version, retries,
-//! `Link` pagination and provenance.
+//! `Link` pagination and provenance. A request that gets no usable answer (the server failed, rate limited past what
+//! this run waits, redirected off the API origin, sent no JSON or too much) is answered with an *unanswered* response
+//! (status 0, the reason as its message), so one endpoint's failure is recorded as incomplete evidence and the rest
+//! of the collection goes on.
 
 use std::time::Duration;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{Context, Result};
 use reqwest::header::{HeaderMap, ACCEPT, AUTHORIZATION, CONTENT_TYPE, ETAG, IF_NONE_MATCH, LINK, USER_AGENT};
 
+use super::origin;
 use super::retry::{RetryPolicy, Verdict};
+
+/// The largest answer read from the server; a larger one is refused (GitHub's pages are a few megabytes at most).
+pub const MAX_ANSWER_BYTES: usize = 64 * 1024 * 1024;
+
+/// Pages read per listing by default before it is cut as incomplete (`github.max_pages`).
+pub const DEFAULT_MAX_PAGES: usize = 10_000;
+
+/// The status of an unanswered request: no HTTP answer was usable, and the body's `message` says why.
+pub const UNANSWERED: u16 = 0;
 
 /// The GitHub REST API version every request pins.
 pub const GITHUB_API_VERSION: &str = "2022-11-28";
@@ -57,7 +70,7 @@ impl std::fmt::Debug for Token {
 pub struct ApiResponse {
     /// The URL requested (never carries credentials).
     pub url: String,
-    /// The HTTP status.
+    /// The HTTP status; [`UNANSWERED`] when no usable answer came (the body's `message` says why).
     pub status: u16,
     /// The raw body bytes.
     pub body: Vec<u8>,
@@ -95,6 +108,25 @@ pub struct CachedPage {
 }
 
 impl ApiResponse {
+    /// A request that got no usable answer, and why.
+    pub fn unanswered(url: &str, page: u32, token_kind: &'static str, why: &str) -> ApiResponse {
+        ApiResponse {
+            url: origin::printable(url),
+            status: UNANSWERED,
+            body: serde_json::json!({ "message": why }).to_string().into_bytes(),
+            etag: None,
+            api_version_selected: None,
+            next: None,
+            page,
+            received_at: crate::time::now_utc(),
+            token_kind,
+            scopes: None,
+            rate_limit_remaining: None,
+            not_modified: false,
+            graphql: None,
+        }
+    }
+
     /// The provenance recorded with this response's evidence.
     pub fn provenance(&self, pagination_complete: Option<bool>) -> serde_json::Value {
         serde_json::json!({
@@ -137,6 +169,7 @@ pub struct ApiClient {
     policy: RetryPolicy,
     cache: std::collections::HashMap<String, CachedPage>,
     progress: crate::progress::Collection,
+    max_pages: usize,
 }
 
 impl ApiClient {
@@ -145,21 +178,29 @@ impl ApiClient {
         Self::with_policy(base_url, auth, RetryPolicy::default())
     }
 
-    /// Creates a client with a chosen retry policy.
+    /// Creates a client with a chosen retry policy; the base URL must be `http(s)` without credentials.
     pub fn with_policy(base_url: &str, auth: impl Into<super::auth::Auth>, policy: RetryPolicy) -> Result<ApiClient> {
         let http = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(10))
             .timeout(policy.request_timeout)
+            .redirect(origin::redirect_policy())
             .build()
             .context("cannot build the HTTP client")?;
         Ok(ApiClient {
             http,
-            base_url: base_url.trim_end_matches('/').to_string(),
+            base_url: origin::api_base(base_url)?,
             auth: super::auth::Authenticator::new(auth.into()),
             policy,
             cache: std::collections::HashMap::new(),
             progress: crate::progress::Collection::default(),
+            max_pages: DEFAULT_MAX_PAGES,
         })
+    }
+
+    /// Cuts a listing after this many pages (and records it as incomplete).
+    pub fn with_max_pages(mut self, max_pages: usize) -> ApiClient {
+        self.max_pages = max_pages.max(1);
+        self
     }
 
     /// Sends `If-None-Match` for these URLs and reuses their stored answers on `304 Not Modified`.
@@ -205,7 +246,8 @@ impl ApiClient {
         self.exchange(&self.graphql_url(), 1, Some(&request)).await
     }
 
-    /// Sends one request (a GET, or a POST of `graphql`) until it is answered or the policy gives up.
+    /// Sends one request (a GET, or a POST of `graphql`) until it is answered or the policy gives up; what is not
+    /// answered usably comes back as an unanswered response saying why. Only a failure to authenticate is an error.
     async fn exchange(&self, url: &str, page: u32, graphql: Option<&str>) -> Result<ApiResponse> {
         let method = if graphql.is_some() { "POST" } else { "GET" };
         let mut attempt = 0;
@@ -213,39 +255,56 @@ impl ApiClient {
             attempt += 1;
             let token = self.auth.token(&self.http, &self.base_url).await?;
             self.progress.request();
+            let unanswered = |why: String| {
+                let mut response = ApiResponse::unanswered(url, page, token.kind(), &why);
+                response.graphql = graphql.map(str::to_string);
+                tracing::warn!("{method} {}: {why}", origin::printable(url));
+                Ok(response)
+            };
             let failure = match self.attempt(url, page, &token, graphql).await {
                 Ok((response, headers)) => {
+                    if (300..400).contains(&response.status) {
+                        return unanswered(self.redirect_refused(response.status, &headers));
+                    }
                     let now = chrono::Utc::now().timestamp();
                     match self.policy.judge(response.status, &headers, &response.body, attempt, now) {
+                        Verdict::Accept if response.status == 200 && !is_json(&response.body) => Failure {
+                            wait: self.policy.backoff(attempt),
+                            why: "the answer is not JSON".to_string(),
+                            rate_limited: false,
+                        },
                         Verdict::Accept => return Ok(response),
-                        Verdict::RetryAfter(wait, why) => Failure { wait, why, last: Some(response) },
+                        Verdict::RetryAfter(wait, why) => {
+                            Failure { wait, why, rate_limited: response.status != 200 && response.status < 500 }
+                        }
                     }
                 }
-                Err(error) => {
-                    Failure { wait: self.policy.backoff(attempt), why: describe_transport_error(&error), last: None }
+                Err(Refusal { why, retry: false }) => return unanswered(why),
+                Err(Refusal { why, retry: true }) => {
+                    Failure { wait: self.policy.backoff(attempt), why, rate_limited: false }
                 }
             };
             if failure.wait > self.policy.max_wait {
-                return Err(anyhow!(
-                    "{method} {url}: {}; GitHub asks to wait {}s, longer than this run waits ({}s): run again later",
+                let back = chrono::Utc::now() + chrono::Duration::seconds(failure.wait.as_secs() as i64);
+                return unanswered(format!(
+                    "{}; GitHub asks to wait {}s, longer than this run waits ({}s): not read, collect again after {}",
                     failure.why,
                     failure.wait.as_secs(),
-                    self.policy.max_wait.as_secs()
+                    self.policy.max_wait.as_secs(),
+                    back.format("%Y-%m-%d %H:%M UTC")
                 ));
             }
             if attempt >= self.policy.max_attempts {
-                return match failure.last {
-                    Some(response) if response.status >= 500 => Err(anyhow!(
-                        "{method} {url}: HTTP {} after {attempt} attempts {}",
-                        response.status,
-                        response.error_message().unwrap_or_default()
-                    )),
-                    Some(response) => Ok(response),
-                    None => Err(anyhow!("{method} {url} failed after {attempt} attempts: {}", failure.why)),
+                let advice = if failure.rate_limited {
+                    ": rate limiting is not a permission verdict, collect again later"
+                } else {
+                    ""
                 };
+                return unanswered(format!("{}, still after {attempt} attempts{advice}", failure.why));
             }
             tracing::warn!(
-                "{method} {url}: {}; retrying in {:.1}s (attempt {attempt})",
+                "{method} {}: {}; retrying in {:.1}s (attempt {attempt})",
+                origin::printable(url),
                 failure.why,
                 failure.wait.as_secs_f64()
             );
@@ -254,13 +313,23 @@ impl ApiClient {
         }
     }
 
+    /// Why a redirect the client did not follow was refused.
+    fn redirect_refused(&self, status: u16, headers: &HeaderMap) -> String {
+        let target = header_text(headers, "location").map(|l| origin::printable(&l)).unwrap_or_default();
+        format!(
+            "the server redirected (HTTP {status}) to {target:?}, off the API origin {} or more than five hops: not \
+             followed, so the token and the evidence stay on the API origin",
+            origin::printable(&self.base_url)
+        )
+    }
+
     async fn attempt(
         &self,
         url: &str,
         page: u32,
         token: &Token,
         graphql: Option<&str>,
-    ) -> std::result::Result<(ApiResponse, HeaderMap), reqwest::Error> {
+    ) -> std::result::Result<(ApiResponse, HeaderMap), Refusal> {
         let cached = self.cache.get(url).filter(|_| graphql.is_none());
         let request = match graphql {
             Some(body) => self.http.post(url).header(CONTENT_TYPE, "application/json").body(body.to_string()),
@@ -274,10 +343,24 @@ impl ApiClient {
         if let Some(cached) = cached {
             request = request.header(IF_NONE_MATCH, cached.etag.as_str());
         }
-        let response = request.send().await?;
+        let transport = |error: reqwest::Error| Refusal { why: describe_transport_error(&error), retry: true };
+        let mut response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let body = response.bytes().await?.to_vec();
+        let too_big = || Refusal {
+            why: format!("the answer is larger than {} MiB: refused", MAX_ANSWER_BYTES / (1024 * 1024)),
+            retry: false,
+        };
+        if response.content_length().is_some_and(|length| length > MAX_ANSWER_BYTES as u64) {
+            return Err(too_big());
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await.map_err(transport)? {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                return Err(too_big());
+            }
+            body.extend_from_slice(&chunk);
+        }
         let reused = cached.filter(|_| status == 304);
         let api_response = ApiResponse {
             url: url.to_string(),
@@ -300,26 +383,53 @@ impl ApiClient {
         Ok((api_response, headers))
     }
 
-    /// GETs every page of a listing by following `Link: rel="next"` verbatim; stops at the first non-200 page.
+    /// GETs every page of a listing by following `Link: rel="next"`; stops at the first non-200 page.
     pub async fn get_all_pages(&self, path: &str) -> Result<Vec<ApiResponse>> {
         self.get_pages_while(path, |_| true).await
     }
 
     /// Like [`ApiClient::get_all_pages`], but stops after a page for which `more` says no (for listings sorted
-    /// newest first, read back only as far as needed).
+    /// newest first, read back only as far as needed). A `Link` off the API origin, back to a page already read, or
+    /// past `max_pages` is not followed: the listing ends with an unanswered page saying so.
     pub async fn get_pages_while(&self, path: &str, more: impl Fn(&ApiResponse) -> bool) -> Result<Vec<ApiResponse>> {
-        let mut pages = Vec::new();
+        let mut pages: Vec<ApiResponse> = Vec::new();
         let mut url = self.url(path);
+        let mut read = std::collections::HashSet::new();
         loop {
+            read.insert(url.clone());
             let response = self.get(&url, pages.len() as u32 + 1).await?;
             let next = if response.status == 200 && more(&response) { response.next.clone() } else { None };
+            let token_kind = response.token_kind;
             pages.push(response);
-            match next {
-                Some(next_url) => url = next_url,
-                None => return Ok(pages),
+            let Some(next) = next else { return Ok(pages) };
+            let refused = if !origin::same_origin(&next, &self.base_url) {
+                Some(format!(
+                    "the Link header points off the API origin {}: not followed, the listing is incomplete",
+                    origin::printable(&self.base_url)
+                ))
+            } else if read.contains(&next) {
+                Some("the Link header points back to a page already read: the listing loops and is incomplete".into())
+            } else if pages.len() >= self.max_pages {
+                Some(format!(
+                    "the listing has more than {} pages (github.max_pages): cut there, it is incomplete",
+                    self.max_pages
+                ))
+            } else {
+                None
+            };
+            if let Some(why) = refused {
+                tracing::warn!("{}: {why}", origin::printable(&url));
+                pages.push(ApiResponse::unanswered(&next, pages.len() as u32 + 1, token_kind, &why));
+                return Ok(pages);
             }
+            url = next;
         }
     }
+}
+
+/// Whether a body is one JSON value (checked without building it).
+fn is_json(body: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(body).is_ok()
 }
 
 fn header_text(headers: &HeaderMap, name: &str) -> Option<String> {
@@ -336,11 +446,18 @@ fn describe_transport_error(error: &reqwest::Error) -> String {
     }
 }
 
+/// Why an attempt got no answer, and whether asking again may help.
+struct Refusal {
+    why: String,
+    retry: bool,
+}
+
 /// Why an attempt did not give a usable answer, and how long to wait before the next.
 struct Failure {
     wait: Duration,
     why: String,
-    last: Option<ApiResponse>,
+    /// Whether the server said to slow down (429 or a rate-limit 403).
+    rate_limited: bool,
 }
 
 /// Extracts the `rel="next"` target from a `Link` header.

@@ -5,5 +5,6 @@ pub mod cache;
 pub mod github;
 pub mod http;
 pub mod manifest;
+pub mod origin;
 pub mod replay;
 pub mod retry;

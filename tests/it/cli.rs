@@ -54,6 +54,13 @@ fn a_bad_config_names_the_file() {
     let output = pipeproof().arg("--config").arg(&config).arg("collect").output().unwrap();
     assert_eq!(output.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&output.stderr).contains("pipeproof.yaml"));
+
+    // An API URL that is not http(s) is refused at load, before any request or retry.
+    std::fs::write(&config, "github:\n  org: acme\n  api_url: file:///etc/passwd\n").unwrap();
+    let output = pipeproof().env("GITHUB_TOKEN", "x").arg("--config").arg(&config).arg("collect").output().unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("pipeproof.yaml") && stderr.contains("is not http or https"), "{stderr}");
 }
 
 #[test]

@@ -785,3 +785,79 @@ fn the_merger_comes_from_the_pull_request_read_alone_and_is_unknown_when_that_is
     let (_, reason) = common::evaluated_verdict(&evaluation, "SRC-13", "acme-demo/payments-api#104");
     assert!(reason.contains("by a merger not collected"), "{reason}");
 }
+
+#[test]
+fn a_failing_endpoint_is_incomplete_and_the_rest_of_the_collection_is_stored() {
+    // A hostile or failing server: one repository's webhooks rate limited for an hour, the member listing's second
+    // page linking back to the first, and the audit log's next page on another origin.
+    let cassette = common::demo_cassette(|path, interaction| {
+        if path == "/repos/acme-demo/payments-api/hooks?per_page=4" {
+            interaction["status"] = serde_json::json!(429);
+            interaction["headers"] = serde_json::json!({ "retry-after": "3600" });
+            interaction["body"] = serde_json::json!({ "message": "slow down" });
+        }
+        if path.starts_with("/organizations/90210001/members?role=all") {
+            interaction["headers"]["link"] =
+                serde_json::json!("<{base}/orgs/acme-demo/members?role=all&per_page=4>; rel=\"next\"");
+        }
+        if path.starts_with("/orgs/acme-demo/audit-log") && path.ends_with("phrase=*") {
+            interaction["headers"]["link"] = serde_json::json!("<https://evil.example/audit?after=x>; rel=\"next\"");
+        }
+    });
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    let summary = pipeproof::collect::github::collect(
+        &store,
+        &config(server.base_url(), 4),
+        Token::new(TOKEN.into()),
+        &TrustPolicy::default(),
+    )
+    .unwrap();
+    assert_eq!(summary.incomplete, 3, "{summary:?}");
+    assert!(summary.describe("acme-demo").contains("3 not read completely"));
+    let incomplete = texts(
+        &store,
+        "SELECT subject || ' ' || kind || ': ' || reason FROM api_coverage WHERE state = 'incomplete' ORDER BY ALL",
+    );
+    assert_eq!(incomplete.len(), 3, "{incomplete:#?}");
+    assert!(incomplete[0].starts_with("acme-demo github.audit_log") && incomplete[0].contains("off the API origin"));
+    assert!(incomplete[1].starts_with("acme-demo github.members") && incomplete[1].contains("loops"));
+    assert!(incomplete[2].starts_with("acme-demo/payments-api github.webhooks") && incomplete[2].contains("3600s"));
+    assert!(!incomplete.iter().any(|r| r.contains("needs")), "never a permission verdict: {incomplete:#?}");
+    // Everything else is there, and the events of the audit-log page read are kept.
+    assert_eq!(count(&store, "SELECT count(*) FROM repositories"), 6);
+    assert_eq!(count(&store, "SELECT count(*) FROM merge_requests"), 6);
+    assert_eq!(count(&store, "SELECT count(*) FROM webhooks WHERE repo = 'acme-demo/web-app'"), 1);
+    assert!(count(&store, "SELECT count(*) FROM audit_events") > 0);
+    assert_eq!(
+        count(&store, "SELECT count(*) FROM collection_watermarks WHERE kind = 'github.audit_log'"),
+        0,
+        "the audit log is read again from the same point next time"
+    );
+    drop(store);
+    let evaluation = common::evaluate_now(&dir.path().join("s.duckdb"));
+    let (status, reason) = common::evaluated_verdict(&evaluation, "SRC-15", "acme-demo/payments-api (webhooks)");
+    assert_eq!(status, "unknown", "{reason}");
+    assert!(reason.contains("not read completely") && reason.contains("collect again after"), "{reason}");
+
+    let config_path = dir.path().join("pipeproof.yaml");
+    let config = format!(
+        "github:\n  org: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_T\n  per_page: 4\n",
+        server.base_url()
+    );
+    std::fs::write(&config_path, config).unwrap();
+    let output = common::pipeproof()
+        .env("PIPEPROOF_T", TOKEN)
+        .arg("--store")
+        .arg(dir.path().join("cli.duckdb"))
+        .arg("--config")
+        .arg(&config_path)
+        .arg("collect")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(3), "a partial collection is not a success: {stderr}");
+    assert!(stderr.contains("3 answers from acme-demo were not read completely"), "{stderr}");
+}

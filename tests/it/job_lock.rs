@@ -271,8 +271,20 @@ fn an_evaluation_killed_while_it_is_stored_keeps_all_of_it_or_none() {
         statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap().map(Result::unwrap).collect()
     };
     let storing = time_after_it_logs(&store, &["evaluate", "--controls", &many_arg], "storing the evaluation");
+    let statuses = |store: &std::path::Path| -> Vec<String> {
+        let conn = pipeproof::store::Store::open(store).unwrap();
+        let mut statement =
+            conn.conn().prepare("SELECT status FROM runs WHERE command = 'evaluate' ORDER BY run_id").unwrap();
+        statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect()
+    };
+    // The time measured can be longer than a later run's (other tests load the machine unevenly): after the first
+    // three kills, ever earlier ones until one lands inside the transaction.
     let mut before = stored(&store);
-    for after in [0.1, 0.4, 0.7].map(|fraction| storing.mul_f64(fraction)) {
+    for (tried, fraction) in [0.1, 0.4, 0.7, 0.05, 0.02, 0.01, 0.0].into_iter().enumerate() {
+        if tried >= 3 && statuses(&store).iter().any(|s| s == "failed") {
+            break;
+        }
+        let after = storing.mul_f64(fraction);
         kill_once_it_logs(&store, &["evaluate", "--controls", &many_arg], "storing the evaluation", after);
         let now = stored(&store);
         assert!(
@@ -281,12 +293,6 @@ fn an_evaluation_killed_while_it_is_stored_keeps_all_of_it_or_none() {
         );
         before = now;
     }
-    let statuses = |store: &std::path::Path| -> Vec<String> {
-        let conn = pipeproof::store::Store::open(store).unwrap();
-        let mut statement =
-            conn.conn().prepare("SELECT status FROM runs WHERE command = 'evaluate' ORDER BY run_id").unwrap();
-        statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect()
-    };
     let killed = statuses(&store);
     assert!(!killed.iter().any(|s| s == "running"), "killed runs are marked failed: {killed:?}");
     assert!(killed.iter().any(|s| s == "failed"), "a kill landed inside the storing transaction: {killed:?}");

@@ -48,6 +48,8 @@ pub struct StoredAuditLog {
     pub events: usize,
     /// Whether the token could read it.
     pub visible: bool,
+    /// Whether it was read only in part (the events read are stored; the watermark stays).
+    pub incomplete: bool,
 }
 
 /// Stores the pages as evidence, their events (once per event key), coverage, and the watermark.
@@ -86,11 +88,14 @@ pub fn store(
     let mut coverage = conn.appender("api_coverage_history")?;
     row.append(&mut coverage, run_id, &seen)?;
     coverage.flush()?;
-    let mut stored = StoredAuditLog { evidence: ids.len(), visible, ..StoredAuditLog::default() };
-    if !visible {
+    let incomplete = matches!(seen, Seen::Incomplete(_));
+    let mut stored = StoredAuditLog { evidence: ids.len(), visible, incomplete, ..StoredAuditLog::default() };
+    if !visible && !incomplete {
         return Ok(stored);
     }
-    for (page, evidence_id) in answers.pages.iter().zip(&ids) {
+    // A listing cut short keeps the events of the pages read (each is stored once per event key); only the
+    // watermark waits for a listing read to its end.
+    for (page, evidence_id) in answers.pages.iter().zip(&ids).filter(|(page, _)| page.status == 200) {
         let body = page.json()?;
         let records = body.as_array().cloned().unwrap_or_default();
         let mut facts = Facts { kind: "github-audit-log", format: "github-audit-log-api".into(), ..Facts::default() };
@@ -101,6 +106,9 @@ pub fn store(
         let origin =
             Origin { run_id, evidence_id: *evidence_id, observed_at: page.received_at, subject: org, repo: None };
         stored.events += crate::ingest::store_facts(conn, &origin, &facts)?.rows;
+    }
+    if incomplete {
+        return Ok(stored);
     }
     super::watermarks::record(conn, run_id, org, KIND, &[(org, answers.since, now)])?;
     Ok(stored)

@@ -18,6 +18,9 @@ pub enum Seen {
     NotVisible(String),
     /// The feature is off; GitHub's words.
     FeatureOff(String),
+    /// No usable answer came (server failure, rate limit past what the run waits, a listing cut short or looping,
+    /// a redirect off the API origin): why, and when to come back where known. Never a permission verdict.
+    Incomplete(String),
 }
 
 impl Seen {
@@ -27,6 +30,7 @@ impl Seen {
             Seen::Visible | Seen::Absent => ("visible", None),
             Seen::NotVisible(reason) => ("not_visible", Some(reason)),
             Seen::FeatureOff(reason) => ("feature_off", Some(reason)),
+            Seen::Incomplete(reason) => ("incomplete", Some(reason)),
         }
     }
 }
@@ -37,6 +41,10 @@ pub fn judge(kind: &str, needs: &str, absent_on_404: bool, pages: &[ApiResponse]
     let Some(failed) = pages.iter().find(|page| page.status != 200 && page.status != 204) else {
         return Seen::Visible;
     };
+    if failed.status == crate::collect::http::UNANSWERED {
+        let why = failed.error_message().unwrap_or_else(|| "no usable answer".to_string());
+        return Seen::Incomplete(format!("{kind} was not read completely: {why}"));
+    }
     if failed.status == 404 && absent_on_404 {
         return Seen::Absent;
     }

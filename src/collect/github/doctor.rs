@@ -236,7 +236,7 @@ fn check(kind: &str, seen: Seen, repo: Option<&str>) -> Check {
         Seen::Visible => (true, format!("readable{on}")),
         Seen::Absent => (true, format!("readable{on}: GitHub says there is none")),
         Seen::FeatureOff(reason) => (true, format!("{reason}{on}")),
-        Seen::NotVisible(reason) => (false, format!("{reason}{on}")),
+        Seen::NotVisible(reason) | Seen::Incomplete(reason) => (false, format!("{reason}{on}")),
     };
     Check { evidence: kind.to_string(), visible, detail }
 }

@@ -24,6 +24,8 @@ pub struct Stored {
     pub not_visible: usize,
     /// Answers saying the feature is off.
     pub feature_off: usize,
+    /// Answers that could not be read completely (server failures, rate limits, listings cut short).
+    pub incomplete: usize,
 }
 
 /// Stores every answer, its coverage rows and its facts (in bulk through Appenders).
@@ -57,6 +59,7 @@ pub fn store(conn: &Connection, run_id: i64, org: &str, fetched: &[Fetched]) -> 
         let seen = judge(answer.endpoint.kind, answer.endpoint.needs, answer.endpoint.absent.is_some(), &answer.pages);
         stored.not_visible += usize::from(matches!(seen, Seen::NotVisible(_)));
         stored.feature_off += usize::from(matches!(seen, Seen::FeatureOff(_)));
+        stored.incomplete += usize::from(matches!(seen, Seen::Incomplete(_)));
         let observed_at = answer.pages.first().map(|p| p.received_at).unwrap_or_else(crate::time::now_utc);
         let complete = answer.pages.last().is_some_and(|p| p.status == 200 || p.status == 204 || seen == Seen::Absent);
         for table in answer.endpoint.tables {
@@ -78,7 +81,7 @@ pub fn store(conn: &Connection, run_id: i64, org: &str, fetched: &[Fetched]) -> 
                 let absent = answer.endpoint.absent.map(|rows| rows(&scope)).unwrap_or_default();
                 absent.into_iter().map(|fact| (page_ids[0], observed_at, fact)).collect()
             }
-            Seen::NotVisible(reason) | Seen::FeatureOff(reason) => {
+            Seen::NotVisible(reason) | Seen::FeatureOff(reason) | Seen::Incomplete(reason) => {
                 let unseen = answer.endpoint.unseen.map(|rows| rows(&scope, reason)).unwrap_or_default();
                 unseen.into_iter().map(|fact| (page_ids[0], observed_at, fact)).collect()
             }

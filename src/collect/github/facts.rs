@@ -29,6 +29,9 @@ pub struct CollectSummary {
     pub not_visible: usize,
     /// Endpoint answers saying the feature is off (e.g. secret scanning disabled).
     pub feature_off: usize,
+    /// Answers that could not be read completely (server failures, rate limits past what the run waits, listings
+    /// cut short or looping, redirects off the API origin): recorded as `incomplete` coverage, never as a verdict.
+    pub incomplete: usize,
     /// Pull requests merged into default branches in the window read.
     pub pull_requests: usize,
     /// Workflow runs in the window read.
@@ -49,7 +52,7 @@ impl CollectSummary {
         format!(
             "organisation {org}: {} repositories in scope ({} left out), {} evidence items ({} unchanged since the last \
              run), {} facts; branch protection visible on {}, not visible on {}; {} answers not visible to the token, {} \
-             saying a feature is off; since the last run: {} merged pull requests, {} workflow runs, {} deployment events, \
+             saying a feature is off, {} not read completely; since the last run: {} merged pull requests, {} workflow runs, {} deployment events, \
              {} audit-log events, {} releases with {} asset attestations",
             self.repositories,
             self.out_of_scope,
@@ -60,6 +63,7 @@ impl CollectSummary {
             self.branches_not_visible,
             self.not_visible,
             self.feature_off,
+            self.incomplete,
             self.pull_requests,
             self.workflow_runs,
             self.deploy_events,
@@ -138,6 +142,9 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GithubSnapshot)
     summary.facts = stored.facts;
     summary.not_visible = stored.not_visible;
     summary.feature_off = stored.feature_off;
+    summary.incomplete = stored.incomplete;
+    summary.incomplete +=
+        snapshot.protections.iter().filter(|p| p.response.status == crate::collect::http::UNANSWERED).count();
     Ok(summary)
 }
 
@@ -305,6 +312,14 @@ fn parse_branch_rule(response: &ApiResponse) -> Result<BranchRule> {
             required_linear_history: Some(false),
             required_signatures: Some(false),
             required_conversation_resolution: Some(false),
+            ..BranchRule::default()
+        }),
+        crate::collect::http::UNANSWERED => Ok(BranchRule {
+            visible: false,
+            not_visible_reason: Some(format!(
+                "branch protection was not read: {}",
+                response.error_message().unwrap_or_else(|| "no usable answer".to_string())
+            )),
             ..BranchRule::default()
         }),
         status => Ok(BranchRule {

@@ -84,6 +84,12 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GithubConfig) -> Result
     let org_response = client.get(&client.url(&format!("/orgs/{org}")), 1).await?;
     match org_response.status {
         200 => {}
+        crate::collect::http::UNANSWERED => {
+            return Err(anyhow!(
+                "cannot read organisation {org:?}: {}",
+                org_response.error_message().unwrap_or_default()
+            ))
+        }
         401 => return Err(anyhow!("GitHub rejected the token (HTTP 401): check the token named by github.token_env")),
         status => {
             return Err(anyhow!(
@@ -94,9 +100,13 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GithubConfig) -> Result
     }
     let repo_pages = client.get_all_pages(&format!("/orgs/{org}/repos?type=all&per_page={per_page}")).await?;
     if let Some(failed) = repo_pages.iter().find(|page| page.status != 200) {
+        let status = match failed.status {
+            crate::collect::http::UNANSWERED => "no usable answer".to_string(),
+            status => format!("HTTP {status}"),
+        };
         return Err(anyhow!(
-            "cannot list the repositories of {org:?}: HTTP {} on page {} {}",
-            failed.status,
+            "cannot list the repositories of {org:?} (nothing is stored from a partial inventory): {status} on page \
+             {} {}",
             failed.page,
             failed.error_message().unwrap_or_default()
         ));

@@ -8,7 +8,7 @@ mod actions_rows;
 mod alert_rows;
 mod audit_log_api;
 mod cells;
-mod coverage;
+pub mod coverage;
 mod dependency_files;
 mod deployment_approvals;
 pub mod doctor;
@@ -49,7 +49,10 @@ pub fn collect(
 ) -> Result<CollectSummary> {
     let cached = crate::collect::cache::load(store.conn())?;
     let progress = crate::progress::Collection::on_terminal(&format!("collecting {}", config.org));
-    let client = ApiClient::new(&config.api_url, auth)?.with_cache(cached).with_progress(progress);
+    let client = ApiClient::new(&config.api_url, auth)?
+        .with_cache(cached)
+        .with_progress(progress)
+        .with_max_pages(config.max_pages);
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let run_id = store.start_run("collect github")?;
     tracing::debug!(run = run_id, "collecting {} as run {run_id}", config.org);
@@ -89,13 +92,15 @@ pub fn collect(
             summary.releases = stored.releases;
             summary.attestations = stored.attestations;
             summary.not_visible += stored.not_visible;
+            summary.incomplete += stored.incomplete;
             summary.not_modified += operations.iter().flat_map(|o| o.responses()).filter(|r| r.not_modified).count();
             if let Some(audit_log) = &audit_log {
                 let stored = audit_log_api::store(conn, run_id, &config.org, audit_log, now)?;
                 summary.evidence += stored.evidence;
                 summary.audit_events = stored.events;
                 summary.not_modified += audit_log.pages.iter().filter(|r| r.not_modified).count();
-                summary.not_visible += usize::from(!stored.visible);
+                summary.not_visible += usize::from(!stored.visible && !stored.incomplete);
+                summary.incomplete += usize::from(stored.incomplete);
             }
             let responses: Vec<&crate::collect::http::ApiResponse> = snapshot
                 .responses()

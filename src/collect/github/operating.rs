@@ -292,6 +292,8 @@ pub struct StoredOperations {
     pub attestations: usize,
     /// Answers the token could not see.
     pub not_visible: usize,
+    /// Answers that could not be read completely.
+    pub incomplete: usize,
 }
 
 /// One answer group to store as evidence: kind, subject and its pages.
@@ -498,7 +500,10 @@ pub fn store(
         };
         row.append(&mut coverage, run_id, &judged)?;
         if !seen {
-            stored.not_visible += 1;
+            match judged {
+                Seen::Incomplete(_) => stored.incomplete += 1,
+                _ => stored.not_visible += 1,
+            }
             continue;
         }
         if judged == Seen::Absent {
