@@ -186,6 +186,7 @@ impl Drift {
 
     /// Plain text for terminals and logs.
     pub fn to_text(&self) -> String {
+        use crate::terminal::escaped;
         let mut out = format!(
             "drift from evaluation #{} (as of {}) to #{} (as of {})\n",
             self.from.0, self.from.1, self.to.0, self.to.1
@@ -196,11 +197,11 @@ impl Drift {
                 let _ = writeln!(
                     out,
                     "  {:<8} {:<32} {} -> {}  {}",
-                    c.control,
-                    c.resource,
+                    escaped(&c.control),
+                    escaped(&c.resource),
                     c.from.as_deref().unwrap_or("-"),
                     c.to.as_deref().unwrap_or("-"),
-                    c.reason
+                    escaped(&c.reason)
                 );
             }
         }
@@ -220,11 +221,11 @@ impl Drift {
                 let _ = writeln!(
                     out,
                     "  {:<8} {:<32} expires {} (in {} days; approved by {}{})",
-                    w.control,
-                    w.resource,
+                    escaped(&w.control),
+                    escaped(&w.resource),
                     w.expires,
                     w.days_left,
-                    w.approver,
+                    escaped(&w.approver),
                     if w.ticket.is_empty() { String::new() } else { format!(", {}", w.ticket) }
                 );
             }

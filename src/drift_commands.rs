@@ -156,8 +156,8 @@ pub fn history(store_path: &Path, args: &crate::cli::HistoryArgs) -> Result<u8> 
     for row in &rows {
         println!(
             "{:<8} {:<32} {:<15} {:<17} {:<17} {:<17} {:<17}",
-            row.control,
-            row.resource,
+            crate::terminal::escaped(&row.control),
+            crate::terminal::escaped(&row.resource),
             row.status,
             day(&Some(row.status_since)),
             day(&row.first_failed),

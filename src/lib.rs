@@ -21,6 +21,7 @@ pub mod period;
 pub mod progress;
 pub mod report;
 pub mod store;
+pub mod terminal;
 pub mod time;
 
 /// The tool version recorded in runs, evaluations and reports.

@@ -12,7 +12,7 @@ fn main() -> ExitCode {
     match pipeproof::commands::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
+            eprintln!("error: {}", pipeproof::terminal::escaped_lines(&format!("{error:#}")));
             ExitCode::from(exit_code_for(&error))
         }
     }

@@ -87,7 +87,7 @@ fn bundle_in_this_process(store_path: &Path, bundle: &Path) -> anyhow::Result<()
         as_of: "2026-09-30T23:59:59Z".into(),
         catalogue_sha256: "0".repeat(64),
         evidence_digest: "0".repeat(64),
-        root_hash: root_hash(&files),
+        root_hash: root_hash(&files, FORMAT_VERSION),
         files,
         evidence,
         catalogue: Vec::new(),

@@ -35,14 +35,18 @@ pub struct Listed {
 impl Archive {
     /// Opens a bundle and lists its files; an unsafe archive is refused with every reason found.
     pub fn open(path: &Path, max_unpacked: u64) -> Result<(Archive, BTreeMap<String, Listed>), Vec<String>> {
-        let metadata =
-            std::fs::symlink_metadata(path).map_err(|e| vec![format!("cannot open {}: {e}", path.display())])?;
+        let metadata = std::fs::metadata(path).map_err(|e| vec![format!("cannot open {}: {e}", path.display())])?;
         if metadata.is_dir() {
             let files = list_folder(path)?;
             Ok((Archive::Folder(path.to_path_buf()), files))
-        } else {
+        } else if metadata.is_file() {
             let (archive, files) = open_zip(path, max_unpacked)?;
             Ok((Archive::Zip(archive), files))
+        } else {
+            Err(vec![format!(
+                "{} is neither a regular file nor a folder (a FIFO, socket or device is never read)",
+                path.display()
+            )])
         }
     }
 
@@ -63,6 +67,20 @@ impl Archive {
         Ok(bytes)
     }
 
+    /// A file as a stream of at most its listed size (for documents parsed without holding them whole).
+    pub fn reader(&mut self, name: &str, listed: &Listed) -> Result<Box<dyn Read + '_>> {
+        match self {
+            Archive::Folder(root) => {
+                let file = File::open(root.join(name))?;
+                if !file.metadata()?.is_file() {
+                    return Err(anyhow!("{name} is no longer a regular file"));
+                }
+                Ok(Box::new(BufReader::new(file.take(listed.size))))
+            }
+            Archive::Zip(archive) => Ok(Box::new(BufReader::new(archive.by_index(listed.index)?.take(listed.size)))),
+        }
+    }
+
     fn stream(&mut self, name: &str, listed: &Listed, mut each: impl FnMut(&[u8])) -> Result<u64> {
         let mut buffer = vec![0u8; 64 * 1024];
         let mut total = 0u64;
@@ -78,8 +96,16 @@ impl Archive {
         };
         match self {
             Archive::Folder(root) => {
-                let mut file = File::open(root.join(name))?;
-                pump(&mut file)
+                // Listed as a regular file of this size; a file that changed into more since is not read past it.
+                let file = File::open(root.join(name))?;
+                if !file.metadata()?.is_file() {
+                    return Err(anyhow!("{name} is no longer a regular file"));
+                }
+                let read = pump(&mut file.take(listed.size + 1))?;
+                if read != listed.size {
+                    return Err(anyhow!("{name} holds {read} bytes where {} were listed", listed.size));
+                }
+                Ok(read)
             }
             Archive::Zip(archive) => {
                 let entry = archive.by_index(listed.index)?;
@@ -101,8 +127,8 @@ fn unsafe_name(name: &str) -> Option<&'static str> {
         Some("an absolute path")
     } else if name.contains('\\') {
         Some("a backslash in the path")
-    } else if name.contains('\0') {
-        Some("a NUL byte in the path")
+    } else if name.chars().any(crate::terminal::is_unsafe) {
+        Some("control characters in the path")
     } else if name.split('/').any(|part| part == "..") {
         Some("a `..` component that climbs out of the bundle")
     } else if name.split('/').any(|part| part.is_empty() || part == ".") && !name.ends_with('/') {
@@ -224,13 +250,20 @@ fn list_folder(root: &Path) -> Result<BTreeMap<String, Listed>, Vec<String>> {
         for entry in entries.flatten() {
             let child = relative.join(entry.file_name());
             let name = child.to_string_lossy().replace('\\', "/");
+            if name.chars().any(crate::terminal::is_unsafe) {
+                problems.push(format!("{} has control characters in its name", crate::terminal::escaped(&name)));
+                continue;
+            }
             match entry.path().symlink_metadata() {
                 Ok(meta) if meta.file_type().is_symlink() => {
                     problems.push(format!("{name} is a symbolic link"));
                 }
                 Ok(meta) if meta.is_dir() => pending.push(child),
-                Ok(meta) => {
+                Ok(meta) if meta.is_file() => {
                     files.insert(name, Listed { index: 0, size: meta.len() });
+                }
+                Ok(_) => {
+                    problems.push(format!("{name} is not a regular file (a FIFO, socket or device is never read)"))
                 }
                 Err(error) => problems.push(format!("cannot read {name}: {error}")),
             }
@@ -251,7 +284,7 @@ mod tests {
     fn names_that_climb_out_or_are_absolute_are_unsafe() {
         assert!(unsafe_name("evidence/ab/abcd").is_none());
         assert!(unsafe_name("populations/SRC-01.csv").is_none());
-        for bad in ["/etc/passwd", "../x", "a/../../x", "C:/x", "a\\b", "a//b", "./a"] {
+        for bad in ["/etc/passwd", "../x", "a/../../x", "C:/x", "a\\b", "a//b", "./a", "a\nb", "a\0b", "\u{1b}[2J"] {
             assert!(unsafe_name(bad).is_some(), "{bad} must be refused");
         }
     }

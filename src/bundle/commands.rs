@@ -39,7 +39,7 @@ pub fn print_written(output: &Path, manifest: &Manifest, signed: bool) {
         "wrote bundle {}: evaluation #{} of {}, {} files ({} evidence items, {bytes} bytes), root hash {}{}",
         output.display(),
         manifest.evaluation_id,
-        manifest.organisation,
+        crate::terminal::escaped(&manifest.organisation),
         manifest.files.len() + 1 + usize::from(signed),
         manifest.evidence.len(),
         manifest.root_hash,
@@ -62,14 +62,18 @@ pub fn verify(args: &VerifyArgs) -> Result<u8> {
     Ok(if verification.holds() { EXIT_OK } else { EXIT_GATE_FAILED })
 }
 
-/// The verification, in words, for people.
+/// The verification, in words, for people; every string from the bundle is escaped for the terminal.
 pub fn describe(path: &Path, verification: &super::Verification) -> String {
-    let mut out = format!("bundle {}\n", path.display());
+    use crate::terminal::escaped;
+    let mut out = format!("bundle {}\n", escaped(&path.display().to_string()));
     if let Some(manifest) = &verification.manifest {
-        let period = manifest.period.as_ref().map(|p| format!(", period {}", p.label)).unwrap_or_default();
+        let period = manifest.period.as_ref().map(|p| format!(", period {}", escaped(&p.label))).unwrap_or_default();
         out += &format!(
             "  {}{period}: evaluation #{} as of {}, written by pipeproof {}\n",
-            manifest.organisation, manifest.evaluation_id, manifest.as_of, manifest.tool_version
+            escaped(&manifest.organisation),
+            manifest.evaluation_id,
+            escaped(&manifest.as_of),
+            escaped(&manifest.tool_version)
         );
         out += &format!(
             "  files:     {} of {} listed match their size and sha256\n",
@@ -82,14 +86,16 @@ pub fn describe(path: &Path, verification: &super::Verification) -> String {
         }
         out += &format!(
             "  previous:  {}\n",
-            manifest.previous_root_hash.as_deref().unwrap_or("none recorded (first bundle of a chain)")
+            escaped(manifest.previous_root_hash.as_deref().unwrap_or("none recorded (first bundle of a chain)"))
         );
     }
     out += &match &verification.signature {
         _ if verification.manifest.is_none() => String::new(),
-        SignatureCheck::Verified { key_id, trusted_comment } => {
-            format!("  signature: VERIFIED with key {key_id} (trusted comment: {trusted_comment})\n")
-        }
+        SignatureCheck::Verified { key_id, trusted_comment } => format!(
+            "  signature: VERIFIED with key {} (trusted comment: {})\n",
+            escaped(key_id),
+            escaped(trusted_comment)
+        ),
         SignatureCheck::NotChecked { signature_present: true } => {
             "  signature: NOT CHECKED: the bundle is signed, but no --pubkey was given\n".to_string()
         }
@@ -102,8 +108,8 @@ pub fn describe(path: &Path, verification: &super::Verification) -> String {
         out += &format!(
             "  {:<9} {}{}\n",
             problem.kind.to_uppercase(),
-            problem.path.as_deref().map(|p| format!("{p}: ")).unwrap_or_default(),
-            problem.message
+            problem.path.as_deref().map(|p| format!("{}: ", escaped(p))).unwrap_or_default(),
+            escaped(&problem.message)
         );
     }
     out += &if verification.holds() {
@@ -128,7 +134,7 @@ pub fn previous_root(path: &Path) -> Result<String> {
     };
     let manifest: ManifestView = serde_json::from_slice(&bytes)
         .map_err(|e| input_error(format!("--previous {}: not a pipeproof manifest: {e}", path.display())))?;
-    if root_hash(&manifest.files) != manifest.root_hash {
+    if root_hash(&manifest.files, manifest.format_version) != manifest.root_hash {
         return Err(input_error(format!(
             "--previous {}: its root hash does not match its file list; verify it before chaining to it",
             path.display()

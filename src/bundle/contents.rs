@@ -109,6 +109,9 @@ pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'
     }
 
     let entries: Vec<Entry> = files.into_values().collect();
+    if let Some(refusal) = entries.iter().find_map(|entry| super::manifest::path_refusal(&entry.file.path)) {
+        anyhow::bail!("cannot bundle evaluation #{evaluation_id}: {refusal} (a control id or control file name)");
+    }
     let listed: Vec<ManifestFile> = entries.iter().map(|entry| entry.file.clone()).collect();
     let manifest = Manifest {
         format: FORMAT.to_string(),
@@ -120,7 +123,7 @@ pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'
         as_of: model.as_of_iso.clone(),
         catalogue_sha256: model.catalogue_sha256.clone(),
         evidence_digest: model.evidence_digest.clone(),
-        root_hash: root_hash(&listed),
+        root_hash: root_hash(&listed, FORMAT_VERSION),
         files: listed,
         evidence: evidence.into_iter().map(|(item, _)| item).collect(),
         catalogue: catalogue.into_iter().map(|(listed, _)| listed).collect(),

@@ -12,8 +12,9 @@ pub const MANIFEST: &str = "manifest.json";
 pub const SIGNATURE: &str = "manifest.json.minisig";
 /// The value of `format`.
 pub const FORMAT: &str = "pipeproof-bundle";
-/// The bundle layout version this pipeproof writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// The bundle layout version this pipeproof writes (and the newest it reads). Version 2 hashes the file list
+/// with each path length-prefixed; version 1 (still verified) hashed plain lines.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// A bundle's manifest; `E` is how each evidence item is held (in full when writing, lean when verifying).
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
@@ -42,7 +43,8 @@ pub struct Manifest<E = ManifestEvidence> {
     pub evidence: Vec<E>,
     /// The control, framework and crosswalk files evaluated, and where the bundle keeps them.
     pub catalogue: Vec<ManifestCatalogueFile>,
-    /// sha256 over the lines `<sha256> <size> <path>\n` of `files`, sorted by path.
+    /// sha256 over the lines `<bytes of path>:<path> <size> <sha256>\n` of `files`, sorted by path (format
+    /// version 1: `<sha256> <size> <path>\n`); paths never hold control characters.
     pub root_hash: String,
     /// The root hash of the previous period's bundle, when one was given: quarters form a chain.
     pub previous_root_hash: Option<String>,
@@ -118,12 +120,28 @@ pub struct EvidenceView {
     pub file: String,
 }
 
-/// The root hash over a file list (sorted by path here, whatever the input order).
-pub fn root_hash(files: &[ManifestFile]) -> String {
+/// The root hash over a file list as the given format version computes it (sorted by path here, whatever the
+/// input order). Version 2 prefixes each path with its length in bytes, so no two file lists share an encoding
+/// even if a path held a line break.
+pub fn root_hash(files: &[ManifestFile], format_version: u32) -> String {
     let mut sorted: Vec<&ManifestFile> = files.iter().collect();
     sorted.sort_by(|a, b| a.path.cmp(&b.path));
-    let lines: String = sorted.iter().map(|f| format!("{} {} {}\n", f.sha256, f.size, f.path)).collect();
+    let lines: String = sorted
+        .iter()
+        .map(|f| match format_version {
+            1 => format!("{} {} {}\n", f.sha256, f.size, f.path),
+            _ => format!("{}:{} {} {}\n", f.path.len(), f.path, f.size, f.sha256),
+        })
+        .collect();
     sha256_hex(lines.as_bytes())
+}
+
+/// Why a path cannot be in a bundle, if it cannot: control characters (a line break would let two entries pass
+/// for one in a listing, and a terminal would obey them).
+pub fn path_refusal(path: &str) -> Option<String> {
+    path.chars()
+        .any(crate::terminal::is_unsafe)
+        .then(|| format!("the path {} holds control characters", crate::terminal::escaped(path)))
 }
 
 impl<E: Serialize> Manifest<E> {
@@ -145,8 +163,21 @@ mod tests {
     fn the_root_hash_ignores_input_order_and_sees_every_field() {
         let a = [file("a", "1"), file("b", "2")];
         let b = [file("b", "2"), file("a", "1")];
-        assert_eq!(root_hash(&a), root_hash(&b));
-        assert_ne!(root_hash(&a), root_hash(&[file("a", "1"), file("b", "3")]));
-        assert_ne!(root_hash(&a), root_hash(&[file("a", "1"), file("c", "2")]));
+        for version in [1, 2] {
+            assert_eq!(root_hash(&a, version), root_hash(&b, version));
+            assert_ne!(root_hash(&a, version), root_hash(&[file("a", "1"), file("b", "3")], version));
+            assert_ne!(root_hash(&a, version), root_hash(&[file("a", "1"), file("c", "2")], version));
+        }
+        assert_ne!(root_hash(&a, 1), root_hash(&a, 2));
+    }
+
+    #[test]
+    fn two_entries_cannot_pass_for_one() {
+        // In version 1 a path holding "\n<sha> <size> <path>" encodes exactly as two entries.
+        let two = [file("a", "1"), file("b", "2")];
+        let merged = [ManifestFile { path: "a\n2 3 b".into(), size: 3, sha256: "1".into() }];
+        assert_eq!(root_hash(&two, 1), root_hash(&merged, 1), "the ambiguity version 2 removes");
+        assert_ne!(root_hash(&two, 2), root_hash(&merged, 2));
+        assert!(path_refusal("a\n2 3 b").is_some() && path_refusal("evidence/ab/cd").is_none());
     }
 }

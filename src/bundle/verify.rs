@@ -5,14 +5,14 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::archive::Archive;
 use super::manifest::{root_hash, ManifestView, FORMAT, FORMAT_VERSION, MANIFEST, SIGNATURE};
 use crate::report::model::evidence_file;
 
-/// The largest manifest, report or signature read whole (the rest are streamed).
-const MAX_DOCUMENT_BYTES: u64 = 1 << 30;
+/// The largest manifest read whole (its exact bytes are what is signed); every other file is streamed.
+const MAX_MANIFEST_BYTES: u64 = 512 << 20;
 
 /// One thing wrong with a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -95,7 +95,7 @@ pub fn verify(path: &Path, public_key: Option<&minisign::PublicKey>, max_unpacke
         result.problems.push(problem("missing", Some(MANIFEST), "the bundle has no manifest.json"));
         return result;
     };
-    let manifest_bytes = match archive.read(MANIFEST, &manifest_listing, MAX_DOCUMENT_BYTES) {
+    let manifest_bytes = match archive.read(MANIFEST, &manifest_listing, MAX_MANIFEST_BYTES) {
         Ok(bytes) => bytes,
         Err(error) => {
             result.problems.push(problem("manifest", Some(MANIFEST), format!("unreadable: {error:#}")));
@@ -126,7 +126,7 @@ pub fn verify(path: &Path, public_key: Option<&minisign::PublicKey>, max_unpacke
     result.signature = check_signature(&mut archive, &present, &manifest_bytes, public_key, &mut result.problems);
     drop(manifest_bytes);
     check_files(&mut archive, &present, &manifest, &mut result);
-    let recomputed = root_hash(&manifest.files);
+    let recomputed = root_hash(&manifest.files, manifest.format_version);
     if recomputed != manifest.root_hash {
         result.problems.push(problem(
             "manifest",
@@ -189,6 +189,10 @@ fn check_files(
     let mut listed = BTreeSet::new();
     for file in &manifest.files {
         let path = file.path.as_str();
+        if let Some(refusal) = super::manifest::path_refusal(path) {
+            result.problems.push(problem("manifest", None, refusal));
+            continue;
+        }
         if !listed.insert(path) {
             result.problems.push(problem("manifest", Some(path), "listed twice in the manifest"));
             continue;
@@ -239,40 +243,52 @@ fn check_references(
             ));
         }
     }
-    let mut read = |name: &str| -> Option<Vec<u8>> {
-        let listing = present.get(name)?;
-        files.get(name)?;
-        archive.read(name, listing, MAX_DOCUMENT_BYTES).ok()
+    // The reports are parsed as streams into the few fields checked, so a huge document costs what it cites, not
+    // its size; one that cannot be read is a problem, never a silent pass.
+    let unreadable = |name: &str, error: &dyn std::fmt::Display| {
+        problem("reference", Some(name), format!("its references cannot be read: {error}"))
     };
-    if let Some(report) = read("report.json").and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok()) {
-        for item in report["evidence"].as_array().into_iter().flatten() {
-            let (id, sha) = (item["id"].as_i64().unwrap_or(-1), item["sha256"].as_str().unwrap_or(""));
-            if !manifest.evidence.iter().any(|e| e.id == id && e.sha256 == sha) {
-                problems.push(problem(
-                    "reference",
-                    Some("report.json"),
-                    format!("cites evidence E{id} (sha256 {sha}), which the manifest does not list"),
-                ));
+    if let Some(reader) = open_listed(archive, present, &files, "report.json", problems) {
+        match serde_json::from_reader::<_, ReportReferences>(reader) {
+            Ok(report) => {
+                for item in &report.evidence {
+                    let (id, sha) = (item.id.unwrap_or(-1), item.sha256.as_deref().unwrap_or(""));
+                    if !manifest.evidence.iter().any(|e| e.id == id && e.sha256 == sha) {
+                        problems.push(problem(
+                            "reference",
+                            Some("report.json"),
+                            format!("cites evidence E{id} (sha256 {sha}), which the manifest does not list"),
+                        ));
+                    }
+                }
+                for finding in report.controls.iter().flat_map(|c| &c.findings) {
+                    if let Some(id) = finding.evidence_id.filter(|id| !evidence_ids.contains(id)) {
+                        problems.push(problem(
+                            "reference",
+                            Some("report.json"),
+                            format!(
+                                "a finding of {:?} cites evidence E{id}, which the bundle lacks",
+                                finding.control.as_deref().unwrap_or("?")
+                            ),
+                        ));
+                    }
+                }
             }
-        }
-        let findings = report["controls"].as_array().into_iter().flatten().flat_map(|c| c["findings"].as_array());
-        for finding in findings.flatten() {
-            if let Some(id) = finding["evidence_id"].as_i64().filter(|id| !evidence_ids.contains(id)) {
-                problems.push(problem(
-                    "reference",
-                    Some("report.json"),
-                    format!("a finding of {} cites evidence E{id}, which the bundle lacks", finding["control"]),
-                ));
-            }
+            Err(error) => problems.push(unreadable("report.json", &error)),
         }
     }
-    if let Some(csv) = read("findings.csv") {
-        let mut reader = csv::Reader::from_reader(csv.as_slice());
+    if let Some(reader) = open_listed(archive, present, &files, "findings.csv", problems) {
+        let mut reader = csv::Reader::from_reader(reader);
         let column = reader.headers().ok().and_then(|h| h.iter().position(|name| name == "evidence_id"));
         for (line, record) in reader.records().enumerate() {
-            let Some(cell) = record.ok().and_then(|r| column.and_then(|c| r.get(c).map(str::to_string))) else {
-                continue;
+            let record = match record {
+                Ok(record) => record,
+                Err(error) => {
+                    problems.push(unreadable("findings.csv", &error));
+                    break;
+                }
             };
+            let Some(cell) = column.and_then(|c| record.get(c)) else { continue };
             let cited = cell.strip_prefix('E').and_then(|id| id.parse::<i64>().ok());
             if let Some(id) = cited.filter(|id| !evidence_ids.contains(id)) {
                 problems.push(problem(
@@ -283,22 +299,98 @@ fn check_references(
             }
         }
     }
-    let oscal =
-        read("oscal/assessment-results.json").and_then(|b| serde_json::from_slice::<serde_json::Value>(&b).ok());
-    if let Some(oscal) = oscal {
-        let results = oscal["assessment-results"]["results"].as_array().cloned().unwrap_or_default();
-        let hrefs = results
-            .iter()
-            .flat_map(|r| r["observations"].as_array().cloned().unwrap_or_default())
-            .flat_map(|o| o["relevant-evidence"].as_array().cloned().unwrap_or_default());
-        for href in hrefs.filter_map(|e| e["href"].as_str().map(str::to_string)) {
-            if !files.contains_key(href.as_str()) {
-                problems.push(problem(
-                    "reference",
-                    Some("oscal/assessment-results.json"),
-                    format!("links to {href}, which the bundle lacks"),
-                ));
+    if let Some(reader) = open_listed(archive, present, &files, "oscal/assessment-results.json", problems) {
+        match serde_json::from_reader::<_, OscalReferences>(reader) {
+            Ok(oscal) => {
+                let observations = oscal.results.results.iter().flat_map(|r| &r.observations);
+                for href in observations.flat_map(|o| &o.evidence).filter_map(|e| e.href.as_deref()) {
+                    if !files.contains_key(href) {
+                        problems.push(problem(
+                            "reference",
+                            Some("oscal/assessment-results.json"),
+                            format!("links to {href}, which the bundle lacks"),
+                        ));
+                    }
+                }
             }
+            Err(error) => problems.push(unreadable("oscal/assessment-results.json", &error)),
         }
     }
+}
+
+/// A document the manifest lists and the bundle holds, as a bounded stream; `None` when absent (an unreadable
+/// one is a problem).
+fn open_listed<'a>(
+    archive: &'a mut Archive,
+    present: &BTreeMap<String, super::archive::Listed>,
+    files: &BTreeMap<&str, &str>,
+    name: &str,
+    problems: &mut Vec<Problem>,
+) -> Option<Box<dyn std::io::Read + 'a>> {
+    let listing = present.get(name)?;
+    files.get(name)?;
+    match archive.reader(name, listing) {
+        Ok(reader) => Some(reader),
+        Err(error) => {
+            problems.push(problem("reference", Some(name), format!("unreadable: {error:#}")));
+            None
+        }
+    }
+}
+
+/// What `report.json` cites: its evidence list and each finding's evidence (every other field is skipped).
+#[derive(Deserialize)]
+struct ReportReferences {
+    #[serde(default)]
+    evidence: Vec<CitedEvidence>,
+    #[serde(default)]
+    controls: Vec<CitingControl>,
+}
+
+#[derive(Deserialize)]
+struct CitedEvidence {
+    id: Option<i64>,
+    sha256: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct CitingControl {
+    #[serde(default)]
+    findings: Vec<CitingFinding>,
+}
+
+#[derive(Deserialize)]
+struct CitingFinding {
+    evidence_id: Option<i64>,
+    control: Option<String>,
+}
+
+/// What the OSCAL assessment results link to.
+#[derive(Deserialize)]
+struct OscalReferences {
+    #[serde(rename = "assessment-results")]
+    results: OscalResults,
+}
+
+#[derive(Deserialize)]
+struct OscalResults {
+    #[serde(default)]
+    results: Vec<OscalResult>,
+}
+
+#[derive(Deserialize)]
+struct OscalResult {
+    #[serde(default)]
+    observations: Vec<OscalObservation>,
+}
+
+#[derive(Deserialize)]
+struct OscalObservation {
+    #[serde(default, rename = "relevant-evidence")]
+    evidence: Vec<OscalEvidence>,
+}
+
+#[derive(Deserialize)]
+struct OscalEvidence {
+    href: Option<String>,
 }

@@ -468,3 +468,94 @@ fn every_bundle_written_is_recorded_and_a_later_evaluation_judges_its_custody() 
     assert_eq!(unsigned["status"], "fail", "{unsigned}");
     assert!(unsigned["reason"].as_str().unwrap().contains("not signed"), "{unsigned}");
 }
+
+/// The demo bundle unpacked into a folder.
+fn unpacked(demo: &Demo, name: &str) -> PathBuf {
+    let folder = demo.path(name);
+    for (entry, bytes) in entries(&demo.bundle()) {
+        let target = folder.join(&entry);
+        std::fs::create_dir_all(target.parent().unwrap()).unwrap();
+        std::fs::write(target, bytes).unwrap();
+    }
+    folder
+}
+
+#[test]
+fn a_hostile_bundle_cannot_hang_flood_or_forge_the_terminal() {
+    let demo = Demo::new();
+    let folder = unpacked(&demo, "folder");
+    let (code, out) = verify(&folder, Some(&demo.public_key()));
+    assert_eq!(code, 0, "the unpacked bundle verifies: {out}");
+
+    // A FIFO inside a folder bundle, or as the bundle itself, is refused without being opened (it would block).
+    let fifo = folder.join("evidence/fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&fifo).status().unwrap().success());
+    let (code, out) = verify(&folder, None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("evidence/fifo is not a regular file"), "{out}");
+    std::fs::remove_file(&fifo).unwrap();
+    let lone = demo.path("bundle.fifo");
+    assert!(std::process::Command::new("mkfifo").arg(&lone).status().unwrap().success());
+    let (code, out) = verify(&lone, None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("neither a regular file nor a folder"), "{out}");
+
+    // A file whose name holds a line break or an escape is refused.
+    std::fs::write(folder.join("evidence/a\nverified: b"), b"x").unwrap();
+    let (code, out) = verify(&folder, None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("evidence/a\\u{a}verified: b has control characters"), "{out}");
+    std::fs::remove_file(folder.join("evidence/a\nverified: b")).unwrap();
+
+    // An organisation name that clears the screen and prints a fake verdict is shown escaped, on one line.
+    let mut edited: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(folder.join("manifest.json")).unwrap()).unwrap();
+    edited["organisation"] = serde_json::json!("Acme\u{1b}[2J\u{1b}[H\nverified: every file, hash and reference holds");
+    std::fs::write(folder.join("manifest.json"), serde_json::to_vec_pretty(&edited).unwrap()).unwrap();
+    let (_, out) = verify(&folder, None);
+    assert!(!out.contains('\u{1b}'), "{out}");
+    assert!(out.contains("Acme\\u{1b}[2J\\u{1b}[H\\u{a}verified: every file"), "{out}");
+    let (code, out) = verify(&folder, Some(&demo.public_key()));
+    assert_eq!(code, 1, "the edited manifest no longer matches its signature: {out}");
+
+    // A report.json that is not what it claims is a problem, not a silent pass of its references.
+    let bad = tampered(&demo, "bad-report.zip", |all| {
+        let at = all.iter().position(|(name, _)| name == "report.json").unwrap();
+        all[at].1 = b"{\"evidence\": [{\"id\": \"E1\"".to_vec();
+        let bytes = all[at].1.clone();
+        let mut manifest = manifest(all);
+        for file in manifest["files"].as_array_mut().unwrap() {
+            if file["path"] == "report.json" {
+                file["size"] = serde_json::json!(bytes.len());
+                file["sha256"] = serde_json::json!(pipeproof::store::sha256_hex(&bytes));
+            }
+        }
+        let files: Vec<pipeproof::bundle::manifest::ManifestFile> =
+            serde_json::from_value(manifest["files"].clone()).unwrap();
+        manifest["root_hash"] = serde_json::json!(pipeproof::bundle::manifest::root_hash(
+            &files,
+            pipeproof::bundle::manifest::FORMAT_VERSION
+        ));
+        set_manifest(all, &manifest);
+    });
+    let (code, out) = verify(&bad, None);
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("report.json: its references cannot be read"), "{out}");
+}
+
+#[test]
+fn a_bundle_written_in_format_version_1_still_verifies() {
+    let demo = Demo::new();
+    let old = tampered(&demo, "v1.zip", |all| {
+        let mut manifest = manifest(all);
+        let files: Vec<pipeproof::bundle::manifest::ManifestFile> =
+            serde_json::from_value(manifest["files"].clone()).unwrap();
+        manifest["format_version"] = serde_json::json!(1);
+        manifest["root_hash"] = serde_json::json!(pipeproof::bundle::manifest::root_hash(&files, 1));
+        set_manifest(all, &manifest);
+    });
+    let (code, out) = verify(&old, None);
+    assert_eq!(code, 0, "{out}");
+    let (code, out) = verify(&demo.bundle(), None);
+    assert_eq!(code, 0, "{out}");
+}

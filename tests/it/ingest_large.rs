@@ -83,7 +83,7 @@ fn a_large_log_streams_in_parts_and_comes_back_whole_in_a_bundle() {
             as_of: "2026-09-30T23:59:59Z".into(),
             catalogue_sha256: "0".repeat(64),
             evidence_digest: "0".repeat(64),
-            root_hash: root_hash(&files),
+            root_hash: root_hash(&files, FORMAT_VERSION),
             files,
             evidence: Vec::new(),
             catalogue: Vec::new(),
