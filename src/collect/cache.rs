@@ -17,7 +17,8 @@ pub fn load(conn: &Connection) -> Result<HashMap<String, CachedPage>> {
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Remembers the successful answers that carried an ETag (their bodies are already stored as evidence).
+/// Remembers the successful answers that carried an ETag (their bodies are already stored as evidence, redacted:
+/// a `304` reuses the stored form, from which the same facts are read).
 pub fn remember(conn: &Connection, responses: &[&ApiResponse]) -> Result<()> {
     // One row per URL: an answer read twice in a collection (or shared by two follow-ups) is remembered once.
     let mut latest: std::collections::BTreeMap<&str, (&ApiResponse, &String)> = std::collections::BTreeMap::new();
@@ -34,7 +35,7 @@ pub fn remember(conn: &Connection, responses: &[&ApiResponse]) -> Result<()> {
         appender.append_row(params![
             response.url,
             etag,
-            crate::store::sha256_hex(&response.body),
+            crate::store::redact::stored_sha256(&response.body),
             response.next,
             response.received_at
         ])?;

@@ -152,7 +152,7 @@ fn ingest(
             document_time: facts.document_time.filter(|time| *time <= now),
             completeness: completeness.as_ref().map(|(state, note)| (*state, note.as_str())),
         };
-        let evidence_id = input.store_evidence(conn, run_id, &what, now)?;
+        let evidence_id = input.store_evidence(conn, run_id, &what, now, Some(&bytes))?;
         let origin = write::Origin { run_id, evidence_id, observed_at, subject: &subject, repo: repo.as_deref() };
         Ok(Ok(write::store_facts(conn, &origin, &facts)?))
     });

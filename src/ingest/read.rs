@@ -152,18 +152,23 @@ impl Input {
     /// The id of evidence already stored for these bytes of this kind and subject, if any.
     pub fn already_stored(&self, conn: &Connection, kind: &str, subject: &str) -> Result<Option<i64>> {
         let mut statement = conn.prepare_cached(
-            "SELECT min(evidence_id) FROM evidence WHERE source = 'file' AND sha256 = ? AND kind = ? AND subject = ?",
+            "SELECT min(evidence_id) FROM evidence WHERE source = 'file' AND kind = ? AND subject = ?
+               AND (sha256 = ? OR (provenance::JSON->>'sha256') = ?)",
         )?;
-        Ok(statement.query_row(params![self.sha256, kind, subject], |row| row.get(0))?)
+        // A file stored redacted keeps its own digest in its provenance.
+        Ok(statement.query_row(params![kind, subject, self.sha256, self.sha256], |row| row.get(0))?)
     }
 
-    /// Stores the file as evidence (the bytes as given; a large file's bytes are already beside the store).
+    /// Stores the file as evidence (the bytes as given; a large file's bytes are already beside the store). A
+    /// compressed file whose decompressed content, `plain`, holds credentials is stored decompressed, so they can
+    /// be cut (`redact.rs`; inside compressed bytes they could not be).
     pub fn store_evidence(
         &self,
         conn: &Connection,
         run_id: i64,
         what: &Described,
         collected_at: NaiveDateTime,
+        plain: Option<&[u8]>,
     ) -> Result<i64> {
         let Described { kind, subject, format, document_time, completeness } = *what;
         let mut provenance = serde_json::json!({
@@ -181,7 +186,15 @@ impl Input {
             provenance["completeness_note"] = serde_json::Value::String(note.to_string());
         }
         if self.size <= large_bodies::INLINE_BYTES {
-            let body = self.bytes.as_deref().context("a small file's bytes are read when it is opened")?;
+            let mut body = self.bytes.as_deref().context("a small file's bytes are read when it is opened")?;
+            if let Some(plain) = plain
+                .filter(|plain| self.compression != Compression::None && crate::store::redact::redact(plain).is_some())
+            {
+                provenance["stored_decompressed"] = serde_json::Value::String(
+                    "it held credentials, which are cut from the decompressed content".to_string(),
+                );
+                body = plain;
+            }
             let evidence = NewEvidence { source: "file", kind, subject, collected_at, provenance, body };
             return add_evidence(conn, run_id, &evidence);
         }

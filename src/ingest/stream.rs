@@ -202,7 +202,7 @@ pub fn ingest_lines(
             document_time: None,
             completeness: None,
         };
-        let evidence_id = input.store_evidence(conn, run_id, &what, now)?;
+        let evidence_id = input.store_evidence(conn, run_id, &what, now, None)?;
         // A large log is read from the copy kept as evidence, whose bytes were hashed as they were copied: the
         // facts come from exactly the bytes the evidence names, even if the original changes meanwhile.
         let kept = crate::store::large_bodies::path_of(conn, &input.sha256)?;

@@ -78,10 +78,25 @@ pub fn add_evidence_batch(conn: &Connection, run_id: i64, items: &[NewEvidence<'
         .query_map([items.len() as i64], |row| row.get(0))?
         .collect::<Result<_, _>>()?;
     ids.sort_unstable();
-    let bodies: Vec<&[u8]> = items.iter().map(|item| item.body).collect();
+    // Credential material never reaches the store: each body is stored redacted, its provenance saying what was
+    // cut and the digest of what was received.
+    let redacted: Vec<Option<super::redact::Redacted>> =
+        items.iter().map(|item| super::redact::redact(item.body)).collect();
+    let bodies: Vec<&[u8]> =
+        items.iter().zip(&redacted).map(|(item, r)| r.as_ref().map_or(item.body, |r| r.bytes.as_slice())).collect();
     let hashes = add_blobs(conn, &bodies)?;
     let mut evidence = conn.appender("evidence")?;
-    for ((item, hash), id) in items.iter().zip(&hashes).zip(&ids) {
+    for (((item, hash), id), redaction) in items.iter().zip(&hashes).zip(&ids).zip(&redacted) {
+        let provenance = match redaction {
+            Some(redaction) => {
+                let mut provenance = item.provenance.clone();
+                if let Some(fields) = provenance.as_object_mut() {
+                    fields.insert("redacted".into(), redaction.note(item.body));
+                }
+                provenance
+            }
+            None => item.provenance.clone(),
+        };
         evidence.append_row(params![
             id,
             run_id,
@@ -90,7 +105,7 @@ pub fn add_evidence_batch(conn: &Connection, run_id: i64, items: &[NewEvidence<'
             item.kind,
             item.subject,
             item.collected_at,
-            item.provenance.to_string()
+            provenance.to_string()
         ])?;
     }
     evidence.flush()?;

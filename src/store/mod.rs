@@ -5,6 +5,7 @@ mod job_lock;
 pub mod large_bodies;
 pub mod list_text;
 mod migrations;
+pub mod redact;
 mod runs;
 
 use std::path::{Path, PathBuf};

@@ -332,3 +332,88 @@ fn letter_paper_is_available() {
     let info = String::from_utf8(info.stdout).unwrap();
     assert!(info.contains("pts (letter)"), "{info}");
 }
+
+#[test]
+fn credentials_inside_evidence_reach_no_store_report_or_bundle() {
+    use base64::Engine;
+    let encode = |text: &str| base64::engine::general_purpose::STANDARD.encode(text);
+    let fixtures = common::demo_fixtures_edited(|path, interaction| {
+        if path.starts_with("/orgs/acme-demo/hooks") {
+            interaction["body"][0]["config"]["url"] =
+                serde_json::json!("https://bot:CANARY-hook-pass@siem.acme.example/ingest/github");
+        }
+        if path.starts_with("/orgs/acme-demo/secret-scanning/alerts") {
+            interaction["body"][0]["secret"] = serde_json::json!("CANARY-secret-value");
+        }
+        if path.starts_with("/repos/acme-demo/web-app/contents/.npmrc") {
+            interaction["body"]["content"] = serde_json::json!(encode(
+                "@acme-demo:registry=https://npm.pkg.github.com\n//npm.pkg.github.com/:_authToken=CANARY-npm-token\n"
+            ));
+        }
+        if path.starts_with("/repos/acme-demo/ml-pipeline/contents/pip.conf") {
+            interaction["body"]["content"] = serde_json::json!(encode(
+                "[global]\nextra-index-url = https://u:CANARY-pip-pass@pypi.acme-demo.internal/simple\n"
+            ));
+        }
+    });
+    let dir = tempfile::tempdir().unwrap();
+    let report = common::run_demo_fresh(dir.path(), Some(fixtures.path()));
+    assert_eq!(verdict(&report, "ART-07", "acme-demo/web-app"), "pass", "facts are read as before");
+
+    let store = pipeproof::store::Store::open_read_only(&dir.path().join("pipeproof-demo.duckdb")).unwrap();
+    let mut statement = store.prepare("SELECT body FROM blobs").unwrap();
+    let bodies: Vec<Vec<u8>> = statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
+    let leaks = |bytes: &[u8]| bytes.windows(7).any(|w| w == b"CANARY-");
+    assert!(!bodies.iter().any(|b| leaks(b)), "a stored body keeps a credential");
+    let decoded_leak = bodies.iter().filter_map(|b| serde_json::from_slice::<serde_json::Value>(b).ok()).any(|v| {
+        v["content"].as_str().is_some_and(|c| {
+            let c: String = c.chars().filter(|c| !c.is_whitespace()).collect();
+            base64::engine::general_purpose::STANDARD.decode(c).is_ok_and(|d| leaks(&d))
+        })
+    });
+    assert!(!decoded_leak, "a stored file's base64 content keeps a credential");
+    let notes: Vec<String> = store
+        .prepare("SELECT kind || ' ' || (provenance::JSON->>'$.redacted.cut') FROM evidence WHERE (provenance::JSON->'redacted') IS NOT NULL ORDER BY 1")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(notes.len(), 4, "{notes:#?}");
+    assert!(
+        notes.iter().any(|n| n.starts_with("github.org_webhooks") && n.contains("credentials in URLs")),
+        "{notes:#?}"
+    );
+    assert!(notes.iter().any(|n| n.starts_with("github.registry_config") && n.contains("registry credentials")));
+
+    for entry in walk(dir.path()) {
+        let name = entry.display().to_string();
+        if name.ends_with(".duckdb") || name.ends_with(".wal") || name.ends_with(".key") {
+            continue;
+        }
+        let bytes = std::fs::read(&entry).unwrap();
+        assert!(!leaks(&bytes), "{name} keeps a credential");
+        if name.ends_with(".zip") {
+            let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+            for i in 0..archive.len() {
+                let mut file = archive.by_index(i).unwrap();
+                let mut inner = Vec::new();
+                std::io::Read::read_to_end(&mut file, &mut inner).unwrap();
+                assert!(!leaks(&inner), "{name}: {} keeps a credential", file.name());
+            }
+        }
+    }
+}
+
+fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            found.extend(walk(&path));
+        } else {
+            found.push(path);
+        }
+    }
+    found
+}

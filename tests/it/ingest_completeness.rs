@@ -324,3 +324,43 @@ fn an_impersonated_kubernetes_request_keeps_both_identities_on_either_reader() {
         ["alice@acme.example as system:serviceaccount:ci:deployer"; 2]
     );
 }
+
+#[test]
+fn credentials_in_an_ingested_file_are_cut_even_when_it_is_compressed() {
+    use std::io::Write;
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.duckdb");
+    let token = format!("ghp_{}", "Z".repeat(36));
+    let report = format!(
+        r#"[{{"Description":"GitHub Personal Access Token","StartLine":3,"EndLine":3,"Match":"token = {token}",
+             "Secret":"{token}","File":"deploy.sh","RuleID":"github-pat","Fingerprint":"deploy.sh:github-pat:3"}}]"#
+    );
+    let plain = dir.path().join("gitleaks.json");
+    std::fs::write(&plain, &report).unwrap();
+    let packed = dir.path().join("gitleaks-2.json.gz");
+    let mut gz = flate2::write::GzEncoder::new(std::fs::File::create(&packed).unwrap(), flate2::Compression::best());
+    gz.write_all(report.replace("deploy.sh", "other.sh").as_bytes()).unwrap();
+    gz.finish().unwrap();
+    let output = ingest(&store, &["--repo", "acme/web"], &[&plain, &packed]);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let mut statement = conn.prepare("SELECT body FROM blobs").unwrap();
+    let bodies: Vec<Vec<u8>> = statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
+    assert_eq!(bodies.len(), 2);
+    for body in &bodies {
+        let text = String::from_utf8(body.clone()).expect("both stored as text: the compressed one decompressed");
+        assert!(!text.contains(&token) && text.contains("[REDACTED]"), "{text}");
+    }
+    let notes = rows(
+        &store,
+        "SELECT format('{} {}', provenance->>'$.redacted.cut.tokens', coalesce(provenance->>'stored_decompressed', '-'))
+         FROM evidence ORDER BY evidence_id",
+    );
+    assert_eq!(notes.len(), 2);
+    assert!(notes[0].starts_with("1 -"), "the Match field's token; Secret is cut as a field: {notes:?}");
+    assert!(notes[1].starts_with("1 it held credentials"), "{notes:?}");
+    assert_eq!(rows(&store, "SELECT count(*)::VARCHAR FROM secret_findings"), ["2"], "the facts are kept");
+    let again = ingest(&store, &["--repo", "acme/web"], &[&plain, &packed]);
+    assert!(String::from_utf8_lossy(&again.stdout).contains("already ingested"), "{again:?}");
+    assert_eq!(rows(&store, "SELECT count(*)::VARCHAR FROM evidence"), ["2"], "a redacted file is known again");
+}

@@ -66,13 +66,30 @@ fn every_sample_ingests_with_the_rows_its_file_holds() {
         }
     }
     assert!(mismatches.is_empty(), "{}", mismatches.join("\n"));
+    // Each file's own digest is in its provenance; the evidence's is of the bytes stored (redacted, if anything was
+    // cut, and then the provenance says what and keeps the digest as received).
     let hashes: std::collections::BTreeMap<String, String> = {
         let mut statement = conn
-            .prepare("SELECT provenance->>'path', sha256 FROM evidence WHERE (provenance->>'format') IS NOT NULL")
+            .prepare(
+                "SELECT provenance->>'path', CASE WHEN (provenance->'redacted') IS NULL THEN sha256
+                                                  ELSE provenance->>'$.redacted.sha256_as_received' END
+                 FROM evidence WHERE (provenance->>'format') IS NOT NULL",
+            )
             .unwrap();
         let rows = statement.query_map([], |row| Ok((row.get(0)?, row.get(1)?))).unwrap();
         rows.map(Result::unwrap).collect()
     };
+    let redacted: Vec<String> = {
+        let mut statement = conn
+            .prepare(
+                "SELECT format('{} {}', provenance->>'path', provenance->>'$.redacted.cut') FROM evidence
+                 WHERE (provenance->'redacted') IS NOT NULL ORDER BY 1",
+            )
+            .unwrap();
+        let rows = statement.query_map([], |row| row.get::<_, String>(0)).unwrap();
+        rows.map(Result::unwrap).collect()
+    };
+    eprintln!("samples stored redacted:\n{}", redacted.join("\n"));
     for file in &files {
         let path = samples().join(file);
         let sha256 = hashes.get(&path.display().to_string()).unwrap_or_else(|| panic!("{file} is stored"));
