@@ -140,7 +140,7 @@ fn ingest(
     let now = crate::time::now_utc();
     let observed_at = facts.document_time.filter(|time| *time <= now).unwrap_or(now);
     let completeness = facts.completeness();
-    input.store_large_body(store.conn())?;
+    let kept = input.store_large_body(store.conn())?;
     let stored = store.in_transaction(|conn| {
         if let Some(existing) = input.already_stored(conn, facts.kind, &subject)? {
             return Ok(Err(existing));
@@ -152,7 +152,7 @@ fn ingest(
             document_time: facts.document_time.filter(|time| *time <= now),
             completeness: completeness.as_ref().map(|(state, note)| (*state, note.as_str())),
         };
-        let evidence_id = input.store_evidence(conn, run_id, &what, now, Some(&bytes))?;
+        let evidence_id = input.store_evidence(conn, run_id, &what, now, Some(&bytes), kept.as_ref())?;
         let origin = write::Origin { run_id, evidence_id, observed_at, subject: &subject, repo: repo.as_deref() };
         Ok(Ok(write::store_facts(conn, &origin, &facts)?))
     });

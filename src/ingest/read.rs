@@ -169,6 +169,7 @@ impl Input {
         what: &Described,
         collected_at: NaiveDateTime,
         plain: Option<&[u8]>,
+        kept: Option<&large_bodies::Kept>,
     ) -> Result<i64> {
         let Described { kind, subject, format, document_time, completeness } = *what;
         let mut provenance = serde_json::json!({
@@ -198,24 +199,29 @@ impl Input {
             let evidence = NewEvidence { source: "file", kind, subject, collected_at, provenance, body };
             return add_evidence(conn, run_id, &evidence);
         }
+        let kept =
+            kept.with_context(|| format!("{}: store_large_body must run before the file's transaction", self.display))?;
         let stored: i64 =
-            conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [&self.sha256], |r| r.get(0))?;
-        anyhow::ensure!(stored == 1, "{}: store_large_body must run before the file's transaction", self.display);
+            conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [&kept.sha256], |r| r.get(0))?;
+        anyhow::ensure!(stored == 1, "{}: its copy beside the store is not recorded", self.display);
+        if let Some(note) = &kept.redacted {
+            provenance["redacted"] = note.clone();
+        }
         let id: i64 = conn.query_row("SELECT nextval('evidence_ids')", [], |row| row.get(0))?;
         conn.execute(
             "INSERT INTO evidence VALUES (?, ?, ?, 'file', ?, ?, ?, ?)",
-            params![id, run_id, self.sha256, kind, subject, collected_at, provenance.to_string()],
+            params![id, run_id, kept.sha256, kind, subject, collected_at, provenance.to_string()],
         )?;
         Ok(id)
     }
 
     /// Stores a large file's bytes beside the store, before (and outside) the file's transaction; small files are
     /// stored inside it by [`Input::store_evidence`].
-    pub fn store_large_body(&self, conn: &Connection) -> Result<()> {
+    pub fn store_large_body(&self, conn: &Connection) -> Result<Option<large_bodies::Kept>> {
         if self.size <= large_bodies::INLINE_BYTES {
-            return Ok(());
+            return Ok(None);
         }
-        large_bodies::store(conn, &self.path, &self.sha256, self.size)
+        large_bodies::store(conn, &self.path, &self.sha256, self.size).map(Some)
     }
 }
 

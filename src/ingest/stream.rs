@@ -190,7 +190,7 @@ pub fn ingest_lines(
         super::read::Compression::None => "uncompressed",
         other => other.name(),
     };
-    input.store_large_body(store.conn())?;
+    let kept = input.store_large_body(store.conn())?;
     let result = store.in_transaction(|conn| {
         if let Some(existing) = input.already_stored(conn, kind, &subject)? {
             return Ok(Err(existing));
@@ -202,10 +202,13 @@ pub fn ingest_lines(
             document_time: None,
             completeness: None,
         };
-        let evidence_id = input.store_evidence(conn, run_id, &what, now, None)?;
+        let evidence_id = input.store_evidence(conn, run_id, &what, now, None, kept.as_ref())?;
         // A large log is read from the copy kept as evidence, whose bytes were hashed as they were copied: the
         // facts come from exactly the bytes the evidence names, even if the original changes meanwhile.
-        let kept = crate::store::large_bodies::path_of(conn, &input.sha256)?;
+        let kept = match &kept {
+            Some(kept) => crate::store::large_bodies::path_of(conn, &kept.sha256)?,
+            None => None,
+        };
         let file = kept.as_deref().unwrap_or(path).display().to_string();
         let explain = |error: duckdb::Error| explain(error, &origin, &file, compression, source);
         let records = crate::progress::follow_query(input.size, &format!("reading {origin}"), || {

@@ -10,7 +10,7 @@ use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
-use duckdb::{params, Connection};
+use duckdb::{params, Connection, OptionalExt};
 use sha2::{Digest, Sha256};
 
 /// Files up to this size are stored in the `blobs` table; larger ones beside the store.
@@ -41,36 +41,96 @@ pub fn path_of(conn: &Connection, sha256: &str) -> Result<Option<PathBuf>> {
     Ok(Some(location(&folder(conn)?, sha256)))
 }
 
-/// Copies `source` (whose sha256 and size are known) beside the store and records it in `blobs`; does nothing when
-/// it is already there. Call it outside the file's transaction: content-addressed, so a later rejection is harmless.
-pub fn store(conn: &Connection, source: &Path, sha256: &str, size: u64) -> Result<()> {
-    let stored: i64 = conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [sha256], |row| row.get(0))?;
-    if stored > 0 {
-        return Ok(());
+/// A large file as kept beside the store: the digest of the bytes kept, and what was cut from them.
+#[derive(Debug, Clone)]
+pub struct Kept {
+    /// sha256 of the bytes kept (the file's own when nothing was cut).
+    pub sha256: String,
+    /// The provenance note of what was cut (`redact.rs`), when something was.
+    pub redacted: Option<serde_json::Value>,
+}
+
+/// Copies `source` (whose sha256 and size are known) beside the store, with credential material cut out (in
+/// pieces ending at line breaks, so a secret is never split; a line longer than a piece is cut where it is split;
+/// a compressed file is kept as received),
+/// and records it in `blobs`; does nothing when it is already kept. Call it outside the file's transaction:
+/// content-addressed, so a later rejection is harmless.
+pub fn store(conn: &Connection, source: &Path, sha256: &str, size: u64) -> Result<Kept> {
+    let mut head = [0u8; 4];
+    let compressed = File::open(source)
+        .and_then(|mut file| file.read(&mut head))
+        .map(|read| super::redact::is_compressed(&head[..read]))
+        .unwrap_or(false);
+    if let Some(kept) = already_kept(conn, sha256)? {
+        return Ok(kept);
     }
-    let target = location(&folder(conn)?, sha256);
-    std::fs::create_dir_all(target.parent().expect("a content address has a folder"))?;
-    let partial = target.with_extension("partial");
+    let folder = folder(conn)?;
+    std::fs::create_dir_all(&folder)?;
+    let partial = folder.join(format!("{sha256}.partial"));
     let mut input = File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
     let mut output = File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
-    let mut hasher = Sha256::new();
+    let (mut received, mut written) = (Sha256::new(), Sha256::new());
+    let mut cut = std::collections::BTreeMap::new();
+    let mut pending: Vec<u8> = Vec::with_capacity(2 * PIECE_BYTES);
     let mut buffer = vec![0u8; PIECE_BYTES];
+    let mut flush = |bytes: &[u8], output: &mut File| -> Result<()> {
+        let redacted = if compressed { None } else { super::redact::redact_piece(bytes, &mut cut) };
+        let kept = redacted.as_deref().unwrap_or(bytes);
+        written.update(kept);
+        output.write_all(kept)?;
+        Ok(())
+    };
     loop {
         let read = input.read(&mut buffer)?;
         if read == 0 {
             break;
         }
-        hasher.update(&buffer[..read]);
-        output.write_all(&buffer[..read])?;
+        received.update(&buffer[..read]);
+        pending.extend_from_slice(&buffer[..read]);
+        let end = match pending.iter().rposition(|b| *b == b'\n') {
+            Some(at) => at + 1,
+            None if pending.len() >= 4 * PIECE_BYTES => pending.len(),
+            None => continue,
+        };
+        flush(&pending[..end], &mut output)?;
+        pending.drain(..end);
     }
+    flush(&pending, &mut output)?;
     output.sync_all()?;
-    if hex(hasher) != sha256 {
+    drop(output);
+    if hex(received) != sha256 {
         let _ = std::fs::remove_file(&partial);
         bail!("{} changed while it was being ingested", source.display());
     }
+    let kept_sha256 = hex(written);
+    let target = location(&folder, &kept_sha256);
+    std::fs::create_dir_all(target.parent().expect("a content address has a folder"))?;
     std::fs::rename(&partial, &target)?;
-    conn.execute("INSERT INTO blobs VALUES (?, ?, ?)", params![sha256, size as i64, Vec::<u8>::new()])?;
-    Ok(())
+    let kept_size = std::fs::metadata(&target)?.len();
+    let exists: i64 =
+        conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [&kept_sha256], |row| row.get(0))?;
+    if exists == 0 {
+        conn.execute("INSERT INTO blobs VALUES (?, ?, ?)", params![kept_sha256, kept_size as i64, Vec::<u8>::new()])?;
+    }
+    let redacted = (!cut.is_empty()).then(|| serde_json::json!({ "cut": cut, "sha256_as_received": sha256 }));
+    debug_assert!(redacted.is_some() || kept_size == size);
+    Ok(Kept { sha256: kept_sha256, redacted })
+}
+
+/// The copy of a file already kept, found by the file's own digest (as kept, or in a redacted copy's provenance).
+fn already_kept(conn: &Connection, sha256: &str) -> Result<Option<Kept>> {
+    let stored: i64 = conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [sha256], |row| row.get(0))?;
+    if stored > 0 {
+        return Ok(Some(Kept { sha256: sha256.to_string(), redacted: None }));
+    }
+    let redacted: Option<(String, String)> = conn
+        .prepare_cached(
+            "SELECT e.sha256, (e.provenance::JSON->'redacted')::VARCHAR FROM evidence e JOIN blobs b USING (sha256)
+             WHERE e.source = 'file' AND (e.provenance::JSON->>'$.redacted.sha256_as_received') = ? LIMIT 1",
+        )?
+        .query_row([sha256], |row| Ok((row.get(0)?, row.get(1)?)))
+        .optional()?;
+    Ok(redacted.map(|(kept, note)| Kept { sha256: kept, redacted: serde_json::from_str(&note).ok() }))
 }
 
 /// Whether a blob lives beside the store rather than in `blobs.body`.

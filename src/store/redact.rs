@@ -138,6 +138,9 @@ fn redact_contents_answer(body: &[u8], cut: &mut BTreeMap<&'static str, usize>) 
 /// The bytes to store for evidence received as `body`: `None` when it holds no credential material (the bytes are
 /// stored as received).
 pub fn redact(body: &[u8]) -> Option<Redacted> {
+    if is_compressed(body) {
+        return None;
+    }
     let mut cut = BTreeMap::new();
     let looks_like_contents =
         body.len() < (16 << 20) && body.starts_with(b"{") && memfind(body, b"\"encoding\"") && memfind(body, b"base64");
@@ -147,8 +150,20 @@ pub fn redact(body: &[u8]) -> Option<Redacted> {
     Some(Redacted { bytes, cut })
 }
 
+/// Whether bytes are gzip or Zstandard (a pattern matched inside them would corrupt them, and find nothing real:
+/// the ingest stores a compressed file that held credentials decompressed instead).
+pub fn is_compressed(bytes: &[u8]) -> bool {
+    bytes.starts_with(&[0x1f, 0x8b]) || bytes.starts_with(&[0x28, 0xb5, 0x2f, 0xfd])
+}
+
 fn memfind(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
+}
+
+/// A piece of a large file with its secrets cut (text rules only; a piece is not a contents answer); counts into
+/// `cut`. `None` when nothing was cut.
+pub fn redact_piece(piece: &[u8], cut: &mut BTreeMap<&'static str, usize>) -> Option<Vec<u8>> {
+    redact_text(piece, cut)
 }
 
 /// The sha256 of the bytes stored for `body` (its own when nothing is cut).

@@ -121,3 +121,44 @@ fn a_large_file_whose_copy_was_altered_is_refused_when_bundled() {
     .unwrap_err();
     assert!(error.to_string().contains("is corrupt"), "{error}");
 }
+
+#[test]
+fn credentials_in_a_large_log_are_cut_from_the_copy_kept_and_the_facts() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("audit.jsonl");
+    write_log(&log, 330_000);
+    {
+        let mut out = std::fs::OpenOptions::new().append(true).open(&log).unwrap();
+        writeln!(
+            out,
+            "{{\"@timestamp\":1719792999000,\"_document_id\":\"doc-secret\",\"action\":\"hook.create\",\"actor\":\"eve\",\
+             \"org\":\"acme\",\"config\":{{\"url\":\"https://bot:CANARY-large-pass@hooks.example.com/x\"}}}}"
+        )
+        .unwrap();
+    }
+    let store_path = dir.path().join("store.duckdb");
+    let store = Store::open(&store_path).unwrap();
+    let run_id = store.start_run("ingest").unwrap();
+    let outcome = pipeproof::ingest::ingest_file(&store, run_id, &log, &Default::default());
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    assert_eq!(outcome.stored, Some(330_001));
+    let (kept_sha256, note): (String, String) = store
+        .conn()
+        .query_row("SELECT sha256, (provenance::JSON->'redacted')::VARCHAR FROM evidence", [], |row| {
+            Ok((row.get(0)?, row.get(1)?))
+        })
+        .unwrap();
+    let received = sha256_hex(&std::fs::read(&log).unwrap());
+    assert_ne!(kept_sha256, received);
+    assert!(note.contains("credentials in URLs") && note.contains(&received), "{note}");
+    let kept = std::path::PathBuf::from(format!("{}.evidence", store_path.display()))
+        .join(&kept_sha256[..2])
+        .join(&kept_sha256);
+    let bytes = std::fs::read(kept).unwrap();
+    assert!(!bytes.windows(7).any(|w| w == b"CANARY-"), "the kept copy holds no credential");
+    let count = |sql: &str| -> i64 { store.conn().query_row(sql, [], |row| row.get(0)).unwrap() };
+    assert_eq!(count("SELECT count(*) FROM audit_events_history WHERE event_key = 'doc-secret'"), 1);
+    assert_eq!(count("SELECT count(*) FROM audit_events_history a WHERE a::VARCHAR LIKE '%CANARY-%'"), 0);
+    let again = pipeproof::ingest::ingest_file(&store, run_id, &log, &Default::default());
+    assert_eq!(again.stored, Some(0), "the same file is recognised: {:?}", again.summary);
+}
