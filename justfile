@@ -24,3 +24,7 @@ ci:
 # Benchmarks (print figures; release build); `just bench collect` runs one.
 bench *args:
     ./x bench {{args}}
+
+# Fuzz every parser and `verify` with mutated real inputs for a time budget (findings: $CARGO_TARGET_DIR/fuzz-findings).
+fuzz seconds="60":
+    ./x fuzz {{seconds}}
