@@ -1,5 +1,6 @@
 //! Fuzzing by mutation of real inputs: every ingest parser (each sample family, detected and forced with its
-//! `--kind`), `verify` on mutated bundles, the config and the waivers file. The property: every input is either
+//! `--kind`), the GitHub collector (one recorded answer of the demo mutated, then collected and evaluated),
+//! `verify` on mutated bundles, the config and the waivers file. The property: every input is either
 //! read or refused with an error; nothing panics, hangs or runs away with memory.
 //!
 //! A few mutations per input run in every `./x test` (seeded, so the same inputs each time). `./x fuzz SECONDS`
@@ -32,6 +33,9 @@ enum Reader {
     Config,
     /// `waivers.yaml`.
     Waivers,
+    /// A GitHub collection (then an evaluation) against the demo's recorded answers, one of them replaced by the
+    /// input (a hostile or broken server).
+    Github,
 }
 
 impl Reader {
@@ -52,6 +56,7 @@ impl Reader {
                     let _ = pipeproof::config::Config::parse(text, "fuzzed");
                 }
             }
+            Reader::Github => collect_with_one_answer(bytes, scratch),
             Reader::Waivers => {
                 let path = scratch.join("waivers.yaml");
                 std::fs::write(&path, bytes).unwrap();
@@ -60,6 +65,46 @@ impl Reader {
             }
         }
     }
+}
+
+/// The demo's answers, with the interaction the input's first line names (its index) answering the rest of it as
+/// its body (not JSON is served as it is, as a hostile server would).
+fn collect_with_one_answer(bytes: &[u8], scratch: &Path) {
+    use pipeproof::collect::replay::{Cassette, ReplayServer};
+    let text = String::from_utf8_lossy(bytes);
+    let (index, body) = text.split_once('\n').unwrap_or(("0", ""));
+    let mut cassette = common::demo_cassette_edited(|_, _| {});
+    let interactions = cassette["interactions"].as_array_mut().unwrap();
+    let at = index.trim().parse::<usize>().unwrap_or(0) % interactions.len();
+    interactions[at]["body"] = serde_json::from_str(body).unwrap_or_else(|_| serde_json::Value::String(body.into()));
+    let Ok(cassette) = Cassette::parse(&cassette.to_string(), "fuzzed") else { return };
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
+    let path = scratch.join(format!("github-{}.duckdb", fastrand::u64(..)));
+    let store = pipeproof::store::Store::open(&path).unwrap();
+    let config = pipeproof::config::GithubConfig {
+        per_page: 4,
+        concurrency: 4,
+        ..pipeproof::config::GithubConfig::for_org("acme-demo", &server.base_url())
+    };
+    let token = pipeproof::collect::http::Token::new("ghs_fuzz".into());
+    let collected = pipeproof::collect::github::collect(&store, &config, token, &Default::default());
+    drop(store);
+    if collected.is_ok() {
+        let _ = common::evaluate_now(&path);
+    }
+}
+
+/// The inputs of the GitHub family: each recorded answer of the demo, as `<index>\n<body>`.
+fn github_answers() -> Vec<Vec<u8>> {
+    let cassette = common::demo_cassette_edited(|_, _| {});
+    let interactions = cassette["interactions"].as_array().unwrap();
+    interactions
+        .iter()
+        .enumerate()
+        .filter(|(_, interaction)| interaction["status"] == 200 && !interaction["body"].is_null())
+        .map(|(index, interaction)| format!("{index}\n{}", interaction["body"]).into_bytes())
+        .collect()
 }
 
 /// Byte-level and JSON-aware mutations.
@@ -271,18 +316,23 @@ fn fuzz(seed: u64, per_input: usize, budget: Option<Duration>) -> Run {
     let demo = tempfile::tempdir().unwrap();
     common::run_demo(demo.path(), None);
     families.push(("verify".into(), Reader::Verify, vec![demo.path().join("bundle.zip")]));
-    let originals: Vec<(String, Reader, Vec<Vec<u8>>)> = families
+    let mut originals: Vec<(String, Reader, Vec<Vec<u8>>)> = families
         .into_iter()
         .map(|(family, reader, files)| {
             (family, reader, files.iter().map(|file| std::fs::read(file).unwrap()).collect::<Vec<_>>())
         })
         .collect();
+    originals.push(("github".into(), Reader::Github, github_answers()));
     let mut round = 0;
     loop {
         for (family, reader, inputs) in &originals {
             for input in inputs {
-                // A bundle is large: mutating it costs a verify of ~3 MB each, so it gets a tenth of the turns.
-                if matches!(reader, Reader::Verify) && round % 10 != 0 {
+                // A bundle is large (a verify of ~3 MB each) and a collection slow (a second or more): they get a
+                // tenth of the turns, and a collection one answer in twenty of each round.
+                if matches!(reader, Reader::Verify | Reader::Github) && round % 10 != 0 {
+                    continue;
+                }
+                if matches!(reader, Reader::Github) && mutator.rng.usize(0..20) != 0 {
                     continue;
                 }
                 let mutated = mutator.mutate(input);
@@ -338,6 +388,7 @@ fn every_kept_finding_is_read_or_refused() {
         let family = dir.file_name().unwrap().to_string_lossy().to_string();
         let reader = match family.as_str() {
             "verify" => Reader::Verify,
+            "github" => Reader::Github,
             _ => readers.iter().find(|(name, _)| *name == family).map(|(_, r)| *r).expect("a known family"),
         };
         for file in walk(&dir) {
