@@ -19,8 +19,19 @@ use crate::common;
 
 /// Inputs larger than this are not mutated (a mutation of a large file exercises nothing more, only slower).
 const LARGEST_INPUT: u64 = 256 << 10;
+/// The largest a mutated input grows.
+const LARGEST_MUTATION: usize = 8 << 20;
 /// An input still being read after this long is a hang.
 const HANG: Duration = Duration::from_secs(120);
+/// A process grown past this while reading an input has let that input run away with memory.
+const RUNAWAY_BYTES: u64 = 6 << 30;
+
+/// The resident memory of this process, from `/proc/self/status` (Linux).
+fn resident_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let line = status.lines().find(|line| line.starts_with("VmRSS:")).unwrap_or_default();
+    line.split_whitespace().nth(1).and_then(|kb| kb.parse::<u64>().ok()).unwrap_or(0) * 1024
+}
 
 /// A family of inputs and what reads them.
 #[derive(Clone, Copy)]
@@ -117,6 +128,8 @@ impl Mutator {
         let mut out = input.to_vec();
         for _ in 0..self.rng.usize(1..=4) {
             self.once(&mut out);
+            // Growth stays bounded: repeated spans compound, and a mutated input of gigabytes tests the mutator.
+            out.truncate(LARGEST_MUTATION);
         }
         out
     }
@@ -187,7 +200,7 @@ impl Mutator {
                 // Repeat a line or record many times (a listing that never ends, a count that is off).
                 let start = out[..at].iter().rposition(|b| *b == b'\n').map_or(0, |p| p + 1);
                 let end = out[at..].iter().position(|b| *b == b'\n').map_or(out.len(), |p| at + p + 1);
-                let line = out[start..end].to_vec();
+                let line = out[start..end.min(start + 4096)].to_vec();
                 for _ in 0..self.rng.usize(2..200) {
                     out.splice(end..end, line.iter().copied());
                 }
@@ -274,12 +287,18 @@ impl Run {
         let current: Current = Arc::new(Mutex::new((String::new(), Vec::new(), None)));
         let watched = Arc::clone(&current);
         std::thread::spawn(move || loop {
-            std::thread::sleep(Duration::from_secs(5));
+            std::thread::sleep(Duration::from_millis(200));
             let guard = watched.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
             if let (family, bytes, Some(started)) = &*guard {
-                if started.elapsed() > HANG {
+                let resident = resident_bytes();
+                if started.elapsed() > HANG || resident > RUNAWAY_BYTES {
                     let path = save(family, bytes);
-                    eprintln!("fuzz: an input of {family} has been read for over {HANG:?}: {}", path.display());
+                    eprintln!(
+                        "fuzz: an input of {family} ran away ({:?}, {} MiB resident): {}",
+                        started.elapsed(),
+                        resident >> 20,
+                        path.display()
+                    );
                     std::process::abort();
                 }
             }
@@ -323,6 +342,8 @@ fn fuzz(seed: u64, per_input: usize, budget: Option<Duration>) -> Run {
         })
         .collect();
     originals.push(("github".into(), Reader::Github, github_answers()));
+    let only = std::env::var("PIPEPROOF_FUZZ_ONLY").unwrap_or_default();
+    originals.retain(|(family, _, _)| family.contains(&only));
     let mut round = 0;
     loop {
         for (family, reader, inputs) in &originals {
