@@ -4,6 +4,9 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
+use crate::ingest::IngestKind;
+use crate::report::{Paper, ReportFormat};
+
 /// Proves, with evidence, how secure a software delivery pipeline is.
 ///
 /// pipeproof collects CI/CD evidence from APIs and files into a DuckDB store, evaluates controls
@@ -184,67 +187,6 @@ pub struct RunArgs {
 #[derive(Debug, Args)]
 pub struct CollectArgs {}
 
-/// Evidence file formats `ingest` understands (the same names in the config's `files:`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
-#[serde(rename_all = "kebab-case")]
-pub enum IngestKind {
-    /// SARIF 2.1.0 static-analysis results.
-    Sarif,
-    /// Trivy JSON: reports, legacy arrays, Kubernetes reports, Trivy Operator resources, ASFF.
-    Trivy,
-    /// Grype JSON, current and legacy 0.7 schema.
-    Grype,
-    /// OSV-Scanner JSON.
-    OsvScanner,
-    /// CycloneDX JSON 1.2–1.7 (SBOM, vulnerabilities, VEX).
-    Cyclonedx,
-    /// SPDX 2.2 or 2.3 JSON.
-    Spdx,
-    /// Syft JSON SBOM.
-    Syft,
-    /// GitHub dependency-submission snapshot.
-    DependencySnapshot,
-    /// in-toto Statement, DSSE envelope or Sigstore bundle (also JSON Lines of them).
-    Attestation,
-    /// GitHub audit-log export: JSON, JSON Lines or CSV.
-    GithubAuditLog,
-    /// Kubernetes audit log (JSON Lines of audit.k8s.io Events).
-    K8sAudit,
-    /// GitLab audit events or webhook events.
-    GitlabAudit,
-    /// CDEvents JSON (one event, a list, or JSON Lines).
-    Cdevents,
-    /// Argo CD Application with its sync status and history.
-    Argocd,
-    /// Kubernetes objects (JSON or YAML, one, a List, or several documents): Kyverno and Sigstore image policies,
-    /// Argo Rollouts, Flagger Canaries, Deployments, role bindings.
-    Kubernetes,
-    /// Semgrep JSON.
-    Semgrep,
-    /// Checkov JSON.
-    Checkov,
-    /// Gitleaks JSON (the secret itself is never stored).
-    Gitleaks,
-    /// GitLab security report: SAST, dependency or container scanning, secret detection.
-    GitlabReport,
-    /// GitLab Code Quality report.
-    GitlabCodeQuality,
-    /// GitLab merge requests as listed by the API.
-    GitlabMergeRequests,
-    /// Legitify JSON (SCM posture).
-    Legitify,
-    /// OWASP ZAP JSON report.
-    Zap,
-    /// Nuclei JSON Lines or JSON export.
-    Nuclei,
-    /// OpenVEX document.
-    Openvex,
-    /// CSAF 2.0 VEX advisory.
-    Csaf,
-    /// JSON Lines or CSV log read through a mapping file (--mapping).
-    Generic,
-}
-
 /// Arguments of `ingest`.
 #[derive(Debug, Args)]
 pub struct IngestArgs {
@@ -396,33 +338,6 @@ pub enum NotifyOn {
     Regression,
     /// After every comparison, as a heartbeat.
     Always,
-}
-
-/// Report formats.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum ReportFormat {
-    /// A self-contained HTML page.
-    Html,
-    /// A PDF document.
-    Pdf,
-    /// The report model as JSON.
-    Json,
-    /// findings.csv and requirements.csv.
-    Csv,
-    /// OSCAL 1.0.6 assessment results (assessment-results.json).
-    Oscal,
-    /// SARIF 2.1.0 of the failing findings, for code-scanning UIs (report.sarif).
-    Sarif,
-}
-
-/// PDF paper sizes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
-pub enum Paper {
-    /// ISO A4 (210 × 297 mm).
-    #[default]
-    A4,
-    /// US Letter (8.5 × 11 in).
-    Letter,
 }
 
 /// Arguments of `report`.

@@ -142,7 +142,7 @@ fn ingest(store_path: &Path, args: &IngestArgs) -> Result<u8> {
         mapping: args.mapping.as_deref().map(LogMapping::load).transpose()?,
         max_expanded_mb: args.max_expanded_mb,
     };
-    if args.kind == Some(crate::cli::IngestKind::Generic) && options.mapping.is_none() {
+    if args.kind == Some(crate::ingest::IngestKind::Generic) && options.mapping.is_none() {
         return Err(crate::error::input_error(
             "--kind generic needs --mapping FILE (see `pipeproof schema log-mapping`)",
         ));
@@ -363,7 +363,7 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     let store = Store::open_existing(store_path)?;
     let conn = store.conn();
     let model = ReportModel::load_with_drift(conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
-    for path in crate::report::write_reports(&model, &args.output, &[], None, crate::cli::Paper::A4)? {
+    for path in crate::report::write_reports(&model, &args.output, &[], None, crate::report::Paper::A4)? {
         tracing::info!("wrote {}", path.display());
     }
     if let Some(bundle) = &config.bundle {
@@ -402,7 +402,7 @@ fn write_run_bundle(
     let path = output.join("bundle.zip");
     let previous_root_hash = if path.exists() { Some(crate::bundle::commands::previous_root(&path)?) } else { None };
     let options = crate::bundle::RenderOptions {
-        paper: crate::cli::Paper::A4,
+        paper: crate::report::Paper::A4,
         templates: None,
         organisation: config.organisation.as_deref(),
         previous_root_hash,

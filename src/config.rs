@@ -253,7 +253,7 @@ pub struct FileSource {
     pub repo: Option<String>,
     /// The format, when it should not be recognised from the content (as `ingest --kind`).
     #[serde(default)]
-    pub kind: Option<crate::cli::IngestKind>,
+    pub kind: Option<crate::ingest::IngestKind>,
     /// For `kind: generic`: the log mapping file, relative to the config file.
     #[serde(default)]
     pub mapping: Option<PathBuf>,

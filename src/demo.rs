@@ -73,7 +73,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     let store = Store::open_existing(&store_path)?;
     let model =
         ReportModel::load_with_drift(store.conn(), Some(evaluation.evaluation_id), config.organisation.as_deref())?;
-    let written = crate::report::write_reports(&model, output, &[], None, crate::cli::Paper::A4)?;
+    let written = crate::report::write_reports(&model, output, &[], None, crate::report::Paper::A4)?;
     for path in &written {
         println!("wrote {}", path.display());
     }
@@ -90,7 +90,7 @@ fn write_signed_bundle(store: &Store, evaluation_id: i64, organisation: Option<&
     let key = keygen(&output.join("demo-signing.key"), Password::None, true)?;
     let bundle = output.join("bundle.zip");
     let options = crate::bundle::RenderOptions {
-        paper: crate::cli::Paper::A4,
+        paper: crate::report::Paper::A4,
         templates: None,
         organisation,
         previous_root_hash: None,

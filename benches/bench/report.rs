@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use pipeproof::cli::Paper;
+use pipeproof::report::Paper;
 use pipeproof::report::{html, model, pdf};
 
 /// Renders the synthetic model as HTML and PDF and opens the HTML in Chromium.

@@ -11,9 +11,9 @@ use duckdb::{params, Connection};
 use super::manifest::{
     root_hash, Manifest, ManifestCatalogueFile, ManifestEvidence, ManifestFile, ManifestPeriod, FORMAT, FORMAT_VERSION,
 };
-use crate::cli::Paper;
 use crate::evaluate::EvaluatedCatalogue;
 use crate::report::model::EvidenceRow;
+use crate::report::Paper;
 use crate::report::{csv, html, oscal, pdf, ReportModel};
 use crate::store::sha256_hex;
 

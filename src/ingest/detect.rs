@@ -4,12 +4,9 @@ use anyhow::Result;
 use serde_json::Value;
 
 use super::audit_log::{self, AuditSource};
+use super::formats::{self, Detect, IngestKind};
 use super::json::{is_blank, looks_like_lines, parse_document, parse_lines, without_bom};
-use super::{
-    checkov, cyclonedx, dependency_snapshot, deploy_events, gitlab, gitleaks, grype, intoto, kubernetes, legitify,
-    nuclei, osv, semgrep, sigstore, spdx, syft, trivy, vex, zap,
-};
-use crate::cli::IngestKind;
+use super::sigstore;
 use crate::error::input_error;
 
 /// A file's records: one document, or one per line (JSON Lines) or row (CSV), with their raw bytes.
@@ -148,38 +145,7 @@ fn yaml_records(bytes: &[u8], origin: &str, expected: &str) -> Result<Records> {
 
 /// What a file of a kind must contain, for errors.
 pub fn expected(kind: IngestKind) -> &'static str {
-    match kind {
-        IngestKind::Sarif => "a SARIF 2.1.0 log",
-        IngestKind::Trivy => "a Trivy JSON report (trivy --format json)",
-        IngestKind::Grype => "a Grype JSON report (grype -o json) with \"matches\"",
-        IngestKind::OsvScanner => "an OSV-Scanner JSON report with \"results\"",
-        IngestKind::Cyclonedx => "a CycloneDX JSON BOM (\"bomFormat\": \"CycloneDX\")",
-        IngestKind::Spdx => "an SPDX 2.2 or 2.3 JSON document (\"spdxVersion\")",
-        IngestKind::Syft => "a Syft JSON SBOM (\"artifacts\" and \"artifactRelationships\")",
-        IngestKind::DependencySnapshot => "a GitHub dependency-submission snapshot (\"detector\" and \"manifests\")",
-        IngestKind::Attestation => "an in-toto Statement, a DSSE envelope or a Sigstore bundle",
-        IngestKind::GithubAuditLog => "a GitHub audit-log export (JSON, JSON Lines or CSV)",
-        IngestKind::K8sAudit => "a Kubernetes audit log (JSON Lines of audit.k8s.io Events)",
-        IngestKind::GitlabAudit => "GitLab audit events or webhook events",
-        IngestKind::Cdevents => "CDEvents (context.type dev.cdevents.*)",
-        IngestKind::Argocd => "an Argo CD Application (apiVersion argoproj.io/*, kind Application)",
-        IngestKind::Kubernetes => {
-            "Kubernetes objects (Kyverno ClusterPolicy or Policy, ClusterImagePolicy, Argo Rollout, Flagger Canary, \
-             Deployment, ClusterRoleBinding or RoleBinding), as JSON or YAML"
-        }
-        IngestKind::Semgrep => "a Semgrep JSON report (\"results\" and \"errors\")",
-        IngestKind::Checkov => "a Checkov JSON report (\"check_type\" and \"results\")",
-        IngestKind::Gitleaks => "a Gitleaks JSON report (a list of findings with RuleID and File)",
-        IngestKind::GitlabReport => "a GitLab security report (\"version\" and \"vulnerabilities\")",
-        IngestKind::GitlabCodeQuality => "a GitLab Code Quality report (a list with check_name and fingerprint)",
-        IngestKind::GitlabMergeRequests => "a GitLab merge-request list (objects with iid and target_branch)",
-        IngestKind::Legitify => "a Legitify JSON report (\"type\" and \"content\")",
-        IngestKind::Zap => "an OWASP ZAP JSON report (\"@version\" and \"site\")",
-        IngestKind::Nuclei => "Nuclei results (template-id and info)",
-        IngestKind::Openvex => "an OpenVEX document (@context https://openvex.dev/ns/…)",
-        IngestKind::Csaf => "a CSAF advisory (document.csaf_version)",
-        IngestKind::Generic => "a JSON Lines or CSV log described by the mapping file",
-    }
+    formats::format(kind).expected
 }
 
 /// The audit-log source a kind reads.
@@ -191,49 +157,11 @@ pub fn audit_source(kind: IngestKind) -> AuditSource {
     }
 }
 
-fn is_sarif(document: &Value) -> bool {
-    document.get("runs").is_some()
-        || document.get("runLogs").is_some()
-        || document.get("$schema").and_then(Value::as_str).is_some_and(|schema| schema.contains("sarif"))
-}
-
 fn matches(kind: IngestKind, records: &Records) -> bool {
-    let document = records.document();
-    let on_document = |test: fn(&Value) -> bool| document.is_some_and(test);
-    let on_first = |test: fn(&Value) -> bool| records.first().is_some_and(test);
-    match kind {
-        IngestKind::Sarif => on_document(is_sarif),
-        IngestKind::Trivy => on_document(trivy::detect),
-        IngestKind::Grype => on_document(grype::detect),
-        IngestKind::OsvScanner => on_document(osv::detect),
-        IngestKind::Cyclonedx => on_document(cyclonedx::detect),
-        IngestKind::Spdx => on_document(spdx::detect),
-        IngestKind::Syft => on_document(syft::detect),
-        IngestKind::DependencySnapshot => on_document(dependency_snapshot::detect),
-        IngestKind::Attestation => on_first(|value| {
-            sigstore::is_bundle(value)
-                || sigstore::is_npm_attestations(value)
-                || intoto::is_envelope(value)
-                || intoto::is_statement(value)
-        }),
-        IngestKind::GithubAuditLog => on_first(|v| AuditSource::detect(v) == Some(AuditSource::Github)),
-        IngestKind::K8sAudit => on_first(|v| AuditSource::detect(v) == Some(AuditSource::Kubernetes)),
-        IngestKind::GitlabAudit => on_first(|v| AuditSource::detect(v) == Some(AuditSource::Gitlab)),
-        IngestKind::Cdevents => on_first(deploy_events::is_cdevent),
-        IngestKind::Argocd => on_document(deploy_events::is_argocd_application),
-        IngestKind::Kubernetes => on_document(kubernetes::detect),
-        IngestKind::Semgrep => on_document(semgrep::detect),
-        IngestKind::Checkov => on_document(checkov::detect),
-        IngestKind::Gitleaks => on_document(gitleaks::detect),
-        IngestKind::GitlabReport => on_document(gitlab::is_security_report),
-        IngestKind::GitlabCodeQuality => on_document(gitlab::is_code_quality),
-        IngestKind::GitlabMergeRequests => on_document(gitlab::is_merge_request_list),
-        IngestKind::Legitify => on_document(legitify::detect),
-        IngestKind::Zap => on_document(zap::detect),
-        IngestKind::Nuclei => on_first(nuclei::detect),
-        IngestKind::Openvex => on_document(vex::is_openvex),
-        IngestKind::Csaf => on_document(vex::is_csaf),
-        IngestKind::Generic => true,
+    match formats::format(kind).detect {
+        Detect::Document(test) => records.document().is_some_and(test),
+        Detect::FirstRecord(test) => records.first().is_some_and(test),
+        Detect::KindOnly => true,
     }
 }
 
@@ -244,36 +172,6 @@ pub fn check_kind(kind: IngestKind, records: &Records, origin: &str) -> Result<(
     }
     Err(input_error(format!("{origin}: the content does not match --kind: expected {}", expected(kind))))
 }
-
-/// The order formats are tried in: specific markers first, loose shapes last.
-const DETECTION_ORDER: &[IngestKind] = &[
-    IngestKind::Sarif,
-    IngestKind::Cyclonedx,
-    IngestKind::Spdx,
-    IngestKind::Syft,
-    IngestKind::DependencySnapshot,
-    IngestKind::Grype,
-    IngestKind::Trivy,
-    IngestKind::OsvScanner,
-    IngestKind::Semgrep,
-    IngestKind::Checkov,
-    IngestKind::Gitleaks,
-    IngestKind::Legitify,
-    IngestKind::GitlabReport,
-    IngestKind::GitlabCodeQuality,
-    IngestKind::GitlabMergeRequests,
-    IngestKind::Openvex,
-    IngestKind::Csaf,
-    IngestKind::Zap,
-    IngestKind::Attestation,
-    IngestKind::Cdevents,
-    IngestKind::Argocd,
-    IngestKind::Kubernetes,
-    IngestKind::Nuclei,
-    IngestKind::K8sAudit,
-    IngestKind::GitlabAudit,
-    IngestKind::GithubAuditLog,
-];
 
 /// Recognises the format of a file's records.
 pub fn kind_of(records: &Records, origin: &str) -> Result<IngestKind> {
@@ -286,8 +184,9 @@ pub fn kind_of(records: &Records, origin: &str) -> Result<IngestKind> {
              against; pass it as `pipeproof ingest --trusted-root {origin}` instead"
         )));
     }
-    if let Some(kind) = DETECTION_ORDER.iter().copied().find(|kind| matches(*kind, records)) {
-        return Ok(kind);
+    let detected = formats::FORMATS.iter().filter(|format| !matches!(format.detect, Detect::KindOnly));
+    if let Some(format) = detected.into_iter().find(|format| matches(format.kind, records)) {
+        return Ok(format.kind);
     }
     let shape = match records.first() {
         Some(Value::Object(object)) => {

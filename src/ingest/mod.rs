@@ -9,6 +9,7 @@ mod deploy_events;
 mod detect;
 mod encoding;
 pub mod facts;
+pub mod formats;
 pub mod generic;
 mod gitlab;
 mod gitleaks;
@@ -34,11 +35,11 @@ mod zap;
 
 use std::path::Path;
 
-use crate::cli::IngestKind;
 use crate::store::Store;
 use anyhow::Result;
 pub use facts::Facts;
 use facts::Scan;
+pub use formats::IngestKind;
 pub use generic::LogMapping;
 pub use signature_check::TrustPolicy;
 pub(crate) use sigstore::parse as parse_attestations;

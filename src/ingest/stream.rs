@@ -9,8 +9,8 @@ use serde_json::Value;
 use super::audit_log::AuditSource;
 use super::json::{is_blank, without_bom};
 use super::read::Input;
+use super::IngestKind;
 use super::{FileOutcome, IngestOptions};
-use crate::cli::IngestKind;
 use crate::error::input_error;
 use crate::store::Store;
 

@@ -1,6 +1,7 @@
 //! Reports: one `ReportModel` built from an evaluation, rendered to HTML, PDF and JSON.
 
 pub mod csv;
+mod format;
 pub mod html;
 pub mod model;
 pub mod oscal;
@@ -14,7 +15,7 @@ use anyhow::{Context, Result};
 
 pub use model::ReportModel;
 
-use crate::cli::{Paper, ReportFormat};
+pub use format::{Paper, ReportFormat};
 
 /// Writes the requested formats into `dir`; returns the files written.
 pub fn write_reports(

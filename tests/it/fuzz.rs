@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use pipeproof::cli::IngestKind;
+use pipeproof::ingest::IngestKind;
 use pipeproof::ingest::IngestOptions;
 
 use crate::common;

@@ -17,10 +17,10 @@ use crate::store::sha256_hex;
 pub use font::{Fonts, Weight};
 
 /// Renders the report as a PDF document (A4 or Letter), byte-identical for the same model.
-pub fn render(model: &ReportModel, paper: crate::cli::Paper) -> Result<Vec<u8>> {
+pub fn render(model: &ReportModel, paper: crate::report::Paper) -> Result<Vec<u8>> {
     let size = match paper {
-        crate::cli::Paper::A4 => layout::PageSize::A4,
-        crate::cli::Paper::Letter => layout::PageSize::LETTER,
+        crate::report::Paper::A4 => layout::PageSize::A4,
+        crate::report::Paper::Letter => layout::PageSize::LETTER,
     };
     let fonts = Fonts::load()?;
     let contents = {
@@ -125,8 +125,8 @@ mod tests {
     #[test]
     fn rendering_twice_gives_the_same_bytes() {
         let model = crate::report::model::sample_model();
-        let first = super::render(&model, crate::cli::Paper::A4).unwrap();
-        let second = super::render(&model, crate::cli::Paper::A4).unwrap();
+        let first = super::render(&model, crate::report::Paper::A4).unwrap();
+        let second = super::render(&model, crate::report::Paper::A4).unwrap();
         assert!(first.starts_with(b"%PDF-"));
         assert!(first == second, "two renders of one model differ");
     }
