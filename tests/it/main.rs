@@ -22,6 +22,7 @@ mod ingest_large;
 mod ingest_samples;
 mod ingest_sarif;
 mod job_lock;
+mod layers;
 mod oscal;
 mod release_branches;
 mod releases;
