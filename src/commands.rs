@@ -33,9 +33,9 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Drift(args) => crate::drift_commands::drift(&global.store, &global.config, &args),
         Command::History(args) => crate::drift_commands::history(&global.store, &args),
         Command::Demo(args) => crate::demo::run(&args),
-        Command::Bundle(args) => crate::bundle::commands::bundle(&global.store, &global.config, &args),
-        Command::Verify(args) => crate::bundle::commands::verify(&args),
-        Command::Keygen(args) => crate::bundle::commands::keygen(&args),
+        Command::Bundle(args) => crate::bundle_commands::bundle(&global.store, &global.config, &args),
+        Command::Verify(args) => crate::bundle_commands::verify(&args),
+        Command::Keygen(args) => crate::bundle_commands::keygen(&args),
         Command::Controls(args) => match args.command {
             ControlsCommand::List { control_dirs } => controls_list(&control_dirs),
             ControlsCommand::Show { id, control_dirs } => crate::controls_commands::show(&id, &control_dirs),
@@ -400,7 +400,7 @@ fn write_run_bundle(
 ) -> Result<()> {
     use crate::bundle::signature::Password;
     let path = output.join("bundle.zip");
-    let previous_root_hash = if path.exists() { Some(crate::bundle::commands::previous_root(&path)?) } else { None };
+    let previous_root_hash = if path.exists() { Some(crate::bundle::previous_root(&path)?) } else { None };
     let options = crate::bundle::RenderOptions {
         paper: crate::report::Paper::A4,
         templates: None,

@@ -97,10 +97,10 @@ fn write_signed_bundle(store: &Store, evaluation_id: i64, organisation: Option<&
     };
     let (manifest, signed) =
         crate::bundle::create(store, evaluation_id, &options, Some((&key.secret, Password::None)), &bundle)?;
-    crate::bundle::commands::print_written(&bundle, &manifest, signed);
+    crate::bundle_commands::print_written(&bundle, &manifest, signed);
     let public_key = crate::bundle::signature::load_public(&key.public.display().to_string())?;
     let verification = crate::bundle::verify(&bundle, Some(&public_key), crate::bundle::DEFAULT_MAX_UNPACKED_BYTES);
-    print!("{}", crate::bundle::commands::describe(&bundle, &verification));
+    print!("{}", crate::bundle_commands::describe(&bundle, &verification));
     anyhow::ensure!(verification.holds(), "the demo bundle did not verify");
     Ok(())
 }

@@ -2,6 +2,7 @@
 
 pub mod baseline;
 pub mod bundle;
+pub mod bundle_commands;
 pub mod cli;
 pub mod collect;
 pub mod commands;

@@ -2,9 +2,9 @@
 //! (minisign-compatible), written as a deterministic zip or a folder, and verified offline without a store.
 
 mod archive;
-pub mod commands;
 mod contents;
 pub mod manifest;
+mod previous;
 mod record;
 pub mod signature;
 mod verify;
@@ -12,6 +12,7 @@ mod write;
 
 pub use contents::{assemble, choose_evaluation, Content, Contents, Entry, RenderOptions};
 pub use manifest::Manifest;
+pub use previous::previous_root;
 pub use verify::{verify, Problem, SignatureCheck, Verification};
 pub use write::write;
 

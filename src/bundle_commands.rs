@@ -1,14 +1,13 @@
-//! The `bundle`, `verify` and `keygen` commands.
+//! The `bundle`, `verify` and `keygen` commands: arguments in, the bundle stage called, what happened printed.
 
 use std::path::Path;
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 
-use super::archive::Archive;
-use super::contents::{choose_evaluation, RenderOptions};
-use super::manifest::{root_hash, Manifest, ManifestView, MANIFEST};
-use super::signature::{self, Password};
-use super::verify::SignatureCheck;
+use crate::bundle::manifest::Manifest;
+use crate::bundle::signature::{self, Password};
+use crate::bundle::SignatureCheck;
+use crate::bundle::{choose_evaluation, RenderOptions};
 use crate::cli::{BundleArgs, KeygenArgs, VerifyArgs};
 use crate::config::Config;
 use crate::error::{input_error, EXIT_GATE_FAILED, EXIT_OK};
@@ -19,7 +18,7 @@ pub fn bundle(store_path: &Path, config_path: &Path, args: &BundleArgs) -> Resul
     let config = Config::load(config_path, false)?;
     let store = Store::open_existing(store_path)?;
     let evaluation_id = choose_evaluation(store.conn(), args.evaluation, args.period.as_deref())?;
-    let previous_root_hash = args.previous.as_deref().map(previous_root).transpose()?;
+    let previous_root_hash = args.previous.as_deref().map(crate::bundle::previous_root).transpose()?;
     let options = RenderOptions {
         paper: args.paper,
         templates: args.templates.as_deref(),
@@ -27,7 +26,7 @@ pub fn bundle(store_path: &Path, config_path: &Path, args: &BundleArgs) -> Resul
         previous_root_hash,
     };
     let sign_with = args.sign.as_deref().map(|key| (key, Password::FromEnv(&args.password_env)));
-    let (manifest, signed) = super::create(&store, evaluation_id, &options, sign_with, &args.output)?;
+    let (manifest, signed) = crate::bundle::create(&store, evaluation_id, &options, sign_with, &args.output)?;
     print_written(&args.output, &manifest, signed);
     Ok(EXIT_OK)
 }
@@ -53,7 +52,7 @@ pub fn verify(args: &VerifyArgs) -> Result<u8> {
         return Err(input_error(format!("{} does not exist", args.bundle.display())));
     }
     let public_key = args.pubkey.as_deref().map(signature::load_public).transpose()?;
-    let verification = super::verify(&args.bundle, public_key.as_ref(), args.max_size);
+    let verification = crate::bundle::verify(&args.bundle, public_key.as_ref(), args.max_size);
     if args.json {
         println!("{}", serde_json::to_string_pretty(&verification)?);
     } else {
@@ -63,7 +62,7 @@ pub fn verify(args: &VerifyArgs) -> Result<u8> {
 }
 
 /// The verification, in words, for people; every string from the bundle is escaped for the terminal.
-pub fn describe(path: &Path, verification: &super::Verification) -> String {
+pub fn describe(path: &Path, verification: &crate::bundle::Verification) -> String {
     use crate::terminal::escaped;
     let mut out = format!("bundle {}\n", escaped(&path.display().to_string()));
     if let Some(manifest) = &verification.manifest {
@@ -118,29 +117,6 @@ pub fn describe(path: &Path, verification: &super::Verification) -> String {
         format!("FAILED: {} problem(s)\n", verification.problems.len().max(1))
     };
     out
-}
-
-/// The root hash of a previous bundle (zip, folder or its manifest.json), after checking it against its file list.
-pub fn previous_root(path: &Path) -> Result<String> {
-    let bytes = if path.file_name().is_some_and(|n| n == MANIFEST) {
-        std::fs::read(path).with_context(|| format!("cannot read {}", path.display()))?
-    } else {
-        let (mut archive, present) = Archive::open(path, super::DEFAULT_MAX_UNPACKED_BYTES)
-            .map_err(|problems| input_error(format!("--previous {}: {}", path.display(), problems.join("; "))))?;
-        let listing = present
-            .get(MANIFEST)
-            .ok_or_else(|| input_error(format!("--previous {} has no manifest.json", path.display())))?;
-        archive.read(MANIFEST, listing, 1 << 30)?
-    };
-    let manifest: ManifestView = serde_json::from_slice(&bytes)
-        .map_err(|e| input_error(format!("--previous {}: not a pipeproof manifest: {e}", path.display())))?;
-    if root_hash(&manifest.files, manifest.format_version) != manifest.root_hash {
-        return Err(input_error(format!(
-            "--previous {}: its root hash does not match its file list; verify it before chaining to it",
-            path.display()
-        )));
-    }
-    Ok(manifest.root_hash)
 }
 
 /// `pipeproof keygen`.
