@@ -5,6 +5,7 @@ mod control_tests;
 mod freshness;
 pub mod history;
 pub mod retention;
+pub mod rollup;
 mod sandbox;
 pub mod throughout;
 mod verdict;
@@ -75,17 +76,25 @@ pub struct ControlOutcome {
     pub results: Vec<ResourceResult>,
 }
 
-/// Keeps the evaluation's result per framework (as its report shows it), for the trend over later periods. The
-/// requirement roll-up lives with the report model; its summary (no findings) is enough and cheap.
-fn record_framework_results(conn: &duckdb::Connection, evaluation_id: i64) -> Result<()> {
-    let model = crate::report::ReportModel::load_summary(conn, evaluation_id)?;
+/// Keeps the evaluation's result per framework (as its report shows it), for the trend over later periods.
+fn record_framework_results(
+    conn: &duckdb::Connection,
+    evaluation_id: i64,
+    catalogue: &EvaluatedCatalogue,
+    outcomes: &[ControlOutcome],
+    attestations: &[attestations::JudgedAttestation],
+) -> Result<()> {
+    let statuses: BTreeMap<&str, Status> = outcomes.iter().map(|o| (o.control_id.as_str(), o.status)).collect();
+    let control_status = |id: &str| statuses.get(id).copied().unwrap_or(Status::Unknown);
+    let attested = rollup::attested_requirements(attestations);
     let mut rows = conn.appender("evaluation_frameworks")?;
-    for f in &model.frameworks {
+    for framework in &catalogue.frameworks {
+        let f = rollup::framework(framework, &catalogue.controls, &control_status, &attested);
         rows.append_row(params![
             evaluation_id,
-            f.id,
-            f.name,
-            f.requirements_total as i64,
+            framework.id,
+            framework.name,
+            f.requirements.len() as i64,
             f.counts.pass as i64,
             f.counts.fail as i64,
             f.counts.unknown as i64,
@@ -485,7 +494,7 @@ pub fn evaluate_with_limit(
         result_rows.flush()?;
         drop(result_rows);
         history::record(conn, evaluation_id)?;
-        record_framework_results(conn, evaluation_id)?;
+        record_framework_results(conn, evaluation_id, &evaluated, &outcomes, &judged_attestations)?;
         retention::record(conn, evaluation_id, &risks)?;
         Ok(evaluation_id)
     });

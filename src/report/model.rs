@@ -10,7 +10,9 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::controls::{Control, Framework, Severity};
-use crate::evaluate::attestations::{Attestation, AttestationState, Covers, JudgedAttestation};
+use crate::evaluate::attestations::{Attestation, Covers, JudgedAttestation};
+pub use crate::evaluate::rollup::StatusCounts;
+use crate::evaluate::rollup::{self, percent, Standing};
 use crate::evaluate::throughout::Throughout;
 use crate::evaluate::waivers::{JudgedWaiver, Waiver};
 use crate::evaluate::{EvaluatedCatalogue, ParamUse, Status};
@@ -68,38 +70,6 @@ pub struct ReportModel {
     pub drift: Option<crate::drift::Drift>,
     /// Per framework, compliance and coverage at each evaluation in the period (the last 90 days without one).
     pub trend: Vec<super::trend::TrendSeries>,
-}
-
-/// Counts of verdicts.
-#[derive(Debug, Clone, Default, Serialize, JsonSchema)]
-pub struct StatusCounts {
-    /// Passing.
-    pub pass: usize,
-    /// Failing.
-    pub fail: usize,
-    /// Undecided.
-    pub unknown: usize,
-    /// Waived (accepted risk, unexpired).
-    pub waived: usize,
-    /// Not applicable.
-    pub not_applicable: usize,
-}
-
-impl StatusCounts {
-    fn add(&mut self, status: Status) {
-        match status {
-            Status::Pass => self.pass += 1,
-            Status::Fail => self.fail += 1,
-            Status::Unknown => self.unknown += 1,
-            Status::Waived => self.waived += 1,
-            Status::NotApplicable => self.not_applicable += 1,
-        }
-    }
-
-    /// The total counted.
-    pub fn total(&self) -> usize {
-        self.pass + self.fail + self.unknown + self.waived + self.not_applicable
-    }
 }
 
 /// Headline numbers.
@@ -789,21 +759,7 @@ fn build(input: BuildInput) -> ReportModel {
         evidence,
     } = input;
     let control_status = |id: &str| outcomes.get(id).map(|o| o.status).unwrap_or(Status::Unknown);
-    let attested: BTreeMap<(String, String), String> = attestations
-        .iter()
-        .filter(|judged| judged.state == AttestationState::Valid)
-        .filter_map(|judged| judged.attestation.as_ref())
-        .filter_map(|a| match a.covers() {
-            Ok(Covers::Requirement(framework, requirement)) => {
-                let summary = format!(
-                    "{} (attested by {} on {}, valid until {})",
-                    a.statement, a.attested_by, a.attested_at, a.valid_until
-                );
-                Some(((framework.to_string(), requirement.to_string()), summary))
-            }
-            _ => None,
-        })
-        .collect();
+    let attested = rollup::attested_requirements(&attestations);
     let attestation_rows: Vec<AttestationRow> = attestations
         .iter()
         .map(|judged| {
@@ -985,57 +941,37 @@ fn control_section(
     }
 }
 
-/// `part` as a whole-number percentage of `whole` (0 when there is no whole).
-fn percent(part: usize, whole: usize) -> u32 {
-    (part * 100 + whole / 2).checked_div(whole).unwrap_or(0) as u32
-}
-
 fn framework_section(
     framework: &Framework,
     controls: &[Control],
     control_status: &dyn Fn(&str) -> Status,
     attested: &BTreeMap<(String, String), String>,
 ) -> FrameworkSection {
-    let mut counts = StatusCounts::default();
-    let mut manual = 0;
-    let mut attested_count = 0;
+    let rolled = rollup::framework(framework, controls, control_status, attested);
     let requirements: Vec<RequirementRow> = framework
         .requirements
         .iter()
-        .map(|requirement| {
-            let mut mapped: Vec<String> = controls
-                .iter()
-                .filter(|c| c.mappings.get(&framework.id).is_some_and(|ids| ids.contains(&requirement.id)))
-                .map(|c| c.id.clone())
-                .collect();
-            mapped.sort();
-            let attestation = attested.get(&(framework.id.clone(), requirement.id.clone())).cloned();
-            let (status, label) = if mapped.is_empty() {
-                manual += 1;
-                if attestation.is_some() {
-                    attested_count += 1;
-                    ("attested".to_string(), "Attested (manual)".to_string())
-                } else {
-                    ("manual".to_string(), "Manual evidence".to_string())
-                }
-            } else {
-                let status = Status::roll_up(mapped.iter().map(|id| control_status(id)));
-                counts.add(status);
-                (status.as_str().to_string(), status.label().to_string())
+        .zip(rolled.requirements)
+        .map(|(requirement, verdict)| {
+            let (status, label, attestation) = match verdict.standing {
+                Standing::Decided(status) => (status.as_str().to_string(), status.label().to_string(), None),
+                Standing::Attested(summary) => ("attested".to_string(), "Attested (manual)".to_string(), Some(summary)),
+                Standing::Manual => ("manual".to_string(), "Manual evidence".to_string(), None),
             };
             RequirementRow {
-                id: requirement.id.clone(),
+                id: verdict.id,
                 label: requirement.label.clone(),
                 cicd: requirement.cicd.clone(),
                 status,
                 status_label: label,
-                attestation: if mapped.is_empty() { attestation } else { None },
-                controls: mapped,
+                attestation,
+                controls: verdict.controls,
             }
         })
         .collect();
+    let counts = rolled.counts;
+    let (manual, attested_count) = (rolled.manual, rolled.attested);
     let total = requirements.len();
-    let decided = counts.pass + counts.fail + attested_count;
     let bar = segments(&[
         ("pass", "Pass", counts.pass),
         ("fail", "Fail", counts.fail),
@@ -1051,8 +987,8 @@ fn framework_section(
         source: framework.source.clone(),
         requirements_total: total,
         automated: total - manual,
-        coverage_percent: percent(decided, total),
-        compliance_percent: percent(counts.pass + attested_count, decided),
+        coverage_percent: rolled.coverage_percent,
+        compliance_percent: rolled.compliance_percent,
         counts,
         manual,
         attested: attested_count,

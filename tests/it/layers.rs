@@ -20,7 +20,6 @@ const LAYERS: &[&[&str]] = &[
 const KNOWN: &[(&str, &str, &str)] = &[
     ("config", "collect", "GithubConfig builds the collector's credentials (collect::auth) and checks api_url"),
     ("config", "ingest", "a configured file names its format (ingest::IngestKind)"),
-    ("evaluate", "report", "the framework roll-up lives in report/model.rs, and evaluate stores its summary"),
     ("report", "drift", "the report shows what changed since the previous evaluation"),
 ];
 
