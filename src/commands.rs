@@ -11,7 +11,6 @@ use crate::error::{EXIT_GATE_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::evaluate::{Evaluation, Scope, Status};
 use crate::ingest::{FileOutcome, IngestOptions, LogMapping, TrustPolicy};
 use crate::period::Period;
-use crate::report::ReportModel;
 use crate::store::{RunStatus, Store};
 
 /// Runs the parsed command line; returns the exit code.
@@ -203,7 +202,7 @@ fn evaluate(store_path: &Path, config_path: &Path, args: &EvaluateArgs) -> Resul
 fn report(store_path: &Path, config_path: &Path, args: &ReportArgs) -> Result<u8> {
     let config = Config::load(config_path, false)?;
     let conn = Store::open_read_only(store_path)?;
-    let model = ReportModel::load_with_drift(&conn, args.evaluation, config.organisation.as_deref())?;
+    let model = crate::drift::report_with_drift(&conn, args.evaluation, config.organisation.as_deref())?;
     drop(conn);
     for path in
         crate::report::write_reports(&model, &args.output, &args.formats, args.templates.as_deref(), args.paper)?
@@ -362,7 +361,7 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     tracing::info!(evaluation = evaluation.evaluation_id, "evaluated {} controls", evaluation.outcomes.len());
     let store = Store::open_existing(store_path)?;
     let conn = store.conn();
-    let model = ReportModel::load_with_drift(conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
+    let model = crate::drift::report_with_drift(conn, Some(evaluation.evaluation_id), config.organisation.as_deref())?;
     for path in crate::report::write_reports(&model, &args.output, &[], None, crate::report::Paper::A4)? {
         tracing::info!("wrote {}", path.display());
     }

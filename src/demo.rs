@@ -11,7 +11,6 @@ use crate::collect::replay::{Cassette, ReplayServer};
 use crate::config::Config;
 use crate::controls::Catalogue;
 use crate::error::EXIT_OK;
-use crate::report::ReportModel;
 use crate::store::Store;
 
 /// The demo's configuration file inside a fixtures folder.
@@ -72,7 +71,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
 
     let store = Store::open_existing(&store_path)?;
     let model =
-        ReportModel::load_with_drift(store.conn(), Some(evaluation.evaluation_id), config.organisation.as_deref())?;
+        crate::drift::report_with_drift(store.conn(), Some(evaluation.evaluation_id), config.organisation.as_deref())?;
     let written = crate::report::write_reports(&model, output, &[], None, crate::report::Paper::A4)?;
     for path in &written {
         println!("wrote {}", path.display());

@@ -14,7 +14,7 @@ use super::manifest::{
 use crate::evaluate::EvaluatedCatalogue;
 use crate::report::model::EvidenceRow;
 use crate::report::Paper;
-use crate::report::{csv, html, oscal, pdf, ReportModel};
+use crate::report::{csv, html, oscal, pdf};
 use crate::store::sha256_hex;
 
 /// Where a file's bytes come from when the bundle is written.
@@ -65,7 +65,7 @@ struct EvaluationRow {
 
 /// Gathers the bundle of one evaluation from the store.
 pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'_>) -> Result<Contents> {
-    let model = ReportModel::load_with_drift(conn, Some(evaluation_id), options.organisation)?;
+    let model = crate::drift::report_with_drift(conn, Some(evaluation_id), options.organisation)?;
     let evaluation = load_evaluation(conn, evaluation_id)?;
     let mut files: BTreeMap<String, Entry> = BTreeMap::new();
     let mut add_bytes = |path: String, bytes: Vec<u8>| {

@@ -1,5 +1,6 @@
 //! Reports: one `ReportModel` built from an evaluation, rendered to HTML, PDF and JSON.
 
+pub mod changes;
 pub mod csv;
 mod format;
 pub mod html;

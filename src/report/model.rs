@@ -67,7 +67,7 @@ pub struct ReportModel {
     /// Every evidence item the findings cite.
     pub evidence: Vec<EvidenceRow>,
     /// What changed since the previous period's evaluation (or the previous evaluation), when there is one.
-    pub drift: Option<crate::drift::Drift>,
+    pub drift: Option<super::changes::Drift>,
     /// Per framework, compliance and coverage at each evaluation in the period (the last 90 days without one).
     pub trend: Vec<super::trend::TrendSeries>,
 }
@@ -608,19 +608,6 @@ impl ReportModel {
         model.wildcard_waivers = wildcard_waivers(&judged, &model.controls);
         model.retention =
             crate::evaluate::retention::load(conn, evaluation_id)?.iter().map(RetentionRow::from_risk).collect();
-        Ok(model)
-    }
-
-    /// Builds the model for an evaluation, with the drift since the previous period's evaluation when there is one.
-    pub fn load_with_drift(
-        conn: &Connection,
-        evaluation_id: Option<i64>,
-        organisation: Option<&str>,
-    ) -> Result<ReportModel> {
-        let mut model = ReportModel::load(conn, evaluation_id, organisation)?;
-        if let Some(previous) = crate::drift::previous_for_report(conn, model.evaluation_id)? {
-            model.drift = Some(crate::drift::compare(conn, previous, model.evaluation_id)?);
-        }
         Ok(model)
     }
 

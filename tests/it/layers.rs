@@ -20,7 +20,6 @@ const LAYERS: &[&[&str]] = &[
 const KNOWN: &[(&str, &str, &str)] = &[
     ("config", "collect", "GithubConfig builds the collector's credentials (collect::auth) and checks api_url"),
     ("config", "ingest", "a configured file names its format (ingest::IngestKind)"),
-    ("report", "drift", "the report shows what changed since the previous evaluation"),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {
