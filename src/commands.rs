@@ -5,7 +5,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Result;
 
 use crate::cli::{Cli, Command, ControlsCommand, EvaluateArgs, FailOn, IngestArgs, ReportArgs, WaiversCommand};
-use crate::config::{Config, GithubConfig};
+use crate::collect::github::GithubConfig;
+use crate::config::Config;
 use crate::controls::Catalogue;
 use crate::error::{EXIT_GATE_FAILED, EXIT_INPUT, EXIT_OK};
 use crate::evaluate::{Evaluation, Scope, Status};

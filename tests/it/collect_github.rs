@@ -2,9 +2,9 @@
 
 use crate::common;
 
+use pipeproof::collect::github::GithubConfig;
 use pipeproof::collect::http::Token;
 use pipeproof::collect::replay::{Cassette, ReplayServer};
-use pipeproof::config::GithubConfig;
 use pipeproof::ingest::TrustPolicy;
 use pipeproof::store::Store;
 

@@ -93,10 +93,10 @@ fn collect_with_one_answer(bytes: &[u8], scratch: &Path) {
     let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
     let path = scratch.join(format!("github-{}.duckdb", fastrand::u64(..)));
     let store = pipeproof::store::Store::open(&path).unwrap();
-    let config = pipeproof::config::GithubConfig {
+    let config = pipeproof::collect::github::GithubConfig {
         per_page: 4,
         concurrency: 4,
-        ..pipeproof::config::GithubConfig::for_org("acme-demo", &server.base_url())
+        ..pipeproof::collect::github::GithubConfig::for_org("acme-demo", &server.base_url())
     };
     let token = pipeproof::collect::http::Token::new("ghs_fuzz".into());
     let collected = pipeproof::collect::github::collect(&store, &config, token, &Default::default());

@@ -7,8 +7,8 @@ use aws_lc_rs::encoding::AsDer;
 use aws_lc_rs::signature::{KeyPair, UnparsedPublicKey, RSA_PKCS1_2048_8192_SHA256};
 use base64::Engine;
 use pipeproof::collect::auth::{AppCredentials, Auth};
+use pipeproof::collect::github::GithubConfig;
 use pipeproof::collect::replay::{Cassette, ReplayServer};
-use pipeproof::config::GithubConfig;
 use pipeproof::ingest::TrustPolicy;
 use pipeproof::store::Store;
 

@@ -8,9 +8,9 @@ use common::{evaluate_now, evaluated_verdict, store_texts};
 
 use std::path::{Path, PathBuf};
 
+use pipeproof::collect::github::GithubConfig;
 use pipeproof::collect::http::Token;
 use pipeproof::collect::replay::{ReceivedRequest, ReplayServer};
-use pipeproof::config::GithubConfig;
 use pipeproof::ingest::TrustPolicy;
 use pipeproof::store::Store;
 

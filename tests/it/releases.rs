@@ -6,9 +6,10 @@ use crate::common;
 use std::path::{Path, PathBuf};
 
 use chrono::Duration;
+use pipeproof::collect::github::GithubConfig;
 use pipeproof::collect::http::Token;
 use pipeproof::collect::replay::ReplayServer;
-use pipeproof::config::{Config, GithubConfig};
+use pipeproof::config::Config;
 use pipeproof::controls::Catalogue;
 use pipeproof::evaluate::{evaluate, Evaluation, Scope};
 use pipeproof::ingest::TrustPolicy;

@@ -2,9 +2,10 @@
 
 use crate::common;
 
+use pipeproof::collect::github::GithubConfig;
 use pipeproof::collect::http::Token;
 use pipeproof::collect::replay::{Cassette, ReplayServer};
-use pipeproof::config::{Config, GithubConfig};
+use pipeproof::config::Config;
 use pipeproof::controls::Catalogue;
 use pipeproof::evaluate::{Scope, Status};
 use pipeproof::ingest::TrustPolicy;

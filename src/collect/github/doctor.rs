@@ -8,9 +8,9 @@ use serde_json::Value;
 use super::coverage::{judge, Seen};
 use super::endpoints::{Endpoint, Scope, ORG_ENDPOINTS, PUBLIC_REPO_ENDPOINTS, RELEASE_REFS, REPO_ENDPOINTS};
 use super::fetch::Fetched;
+use super::GithubConfig;
 use super::{audit_log_api, operating, release_branches, releases};
 use crate::collect::http::ApiClient;
-use crate::config::GithubConfig;
 
 /// One kind of evidence and whether the token can read it.
 #[derive(Debug, Clone, PartialEq)]

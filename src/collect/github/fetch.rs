@@ -8,8 +8,8 @@ use futures_util::StreamExt;
 use super::endpoints::{
     Endpoint, Scope, ORG_ENDPOINTS, PUBLIC_REPO_ENDPOINTS, RELEASE_BRANCH_RULES, RELEASE_REFS, REPO_ENDPOINTS,
 };
+use super::GithubConfig;
 use crate::collect::http::{ApiClient, ApiResponse};
-use crate::config::GithubConfig;
 
 /// Everything read from GitHub in one collection, kept as raw responses.
 pub struct GithubSnapshot {

@@ -8,6 +8,7 @@ mod actions_rows;
 mod alert_rows;
 mod audit_log_api;
 mod cells;
+mod config;
 pub mod coverage;
 mod dependency_files;
 mod deployment_approvals;
@@ -28,6 +29,7 @@ mod watermarks;
 mod workflow_files;
 mod workflow_jobs;
 
+pub use config::{GithubAppConfig, GithubConfig};
 pub use facts::{store_snapshot, CollectSummary};
 pub use fetch::{fetch_snapshot, GithubSnapshot};
 
@@ -35,7 +37,6 @@ use anyhow::Result;
 
 use crate::collect::auth::Auth;
 use crate::collect::http::ApiClient;
-use crate::config::GithubConfig;
 use crate::ingest::TrustPolicy;
 use crate::store::{RunStatus, Store};
 

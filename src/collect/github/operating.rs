@@ -17,8 +17,8 @@ use super::cells::{int, text, time, timestamp};
 use super::coverage::{judge, Coverage, Seen};
 use super::deployment_approvals::{self, DeploymentApprovals};
 use super::releases::{self, ReleaseAnswers};
+use super::GithubConfig;
 use crate::collect::http::{ApiClient, ApiResponse};
-use crate::config::GithubConfig;
 use crate::ingest::{store_facts, Origin, TrustPolicy};
 use crate::store::{add_evidence_batch, NewEvidence};
 
