@@ -61,7 +61,7 @@ impl Baseline {
             }
             return Ok(baseline);
         }
-        let evaluation = crate::drift::resolve_evaluation(conn, reference).map_err(|_| {
+        let evaluation = crate::evaluate::which::named(conn, reference).map_err(|_| {
             input_error(format!("--baseline {reference:?} is neither a baseline file nor an evaluation id or date"))
         })?;
         Ok(Baseline::of(&ReportModel::load(conn, Some(evaluation), None)?))

@@ -6,8 +6,8 @@ use anyhow::Result;
 
 use crate::bundle::manifest::Manifest;
 use crate::bundle::signature::{self, Password};
+use crate::bundle::RenderOptions;
 use crate::bundle::SignatureCheck;
-use crate::bundle::{choose_evaluation, RenderOptions};
 use crate::cli::{BundleArgs, KeygenArgs, VerifyArgs};
 use crate::config::Config;
 use crate::error::{input_error, EXIT_GATE_FAILED, EXIT_OK};
@@ -17,7 +17,7 @@ use crate::store::Store;
 pub fn bundle(store_path: &Path, config_path: &Path, args: &BundleArgs) -> Result<u8> {
     let config = Config::load(config_path, false)?;
     let store = Store::open_existing(store_path)?;
-    let evaluation_id = choose_evaluation(store.conn(), args.evaluation, args.period.as_deref())?;
+    let evaluation_id = crate::evaluate::which::chosen(store.conn(), args.evaluation, args.period.as_deref())?;
     let previous_root_hash = args.previous.as_deref().map(crate::bundle::previous_root).transpose()?;
     let options = RenderOptions {
         paper: args.paper,

@@ -369,11 +369,7 @@ fn run_job(store_path: &Path, config_path: &Path, args: &crate::cli::RunArgs) ->
     if let Some(bundle) = &config.bundle {
         write_run_bundle(&store, evaluation.evaluation_id, &config, bundle, &args.output)?;
     }
-    let previous: Option<i64> = conn.query_row(
-        "SELECT max(evaluation_id) FROM evaluations WHERE evaluation_id < ?",
-        [evaluation.evaluation_id],
-        |row| row.get(0),
-    )?;
+    let previous = crate::evaluate::which::before(conn, evaluation.evaluation_id)?;
     let Some(previous) = previous else {
         println!("evaluation #{}: first evaluation, nothing to compare with", evaluation.evaluation_id);
         return Ok(code);

@@ -8,7 +8,6 @@ use chrono::NaiveDateTime;
 use duckdb::Connection;
 use serde::Serialize;
 
-use crate::error::input_error;
 use crate::evaluate::waivers::{JudgedWaiver, WaiverState, EXPIRING_WITHIN_DAYS};
 pub use crate::report::changes::{Change, ChangeKind, Drift, ExpiringWaiver, Regression, RequirementChange};
 use crate::report::ReportModel;
@@ -45,47 +44,6 @@ pub fn expiring_waivers(conn: &Connection, evaluation_id: i64) -> Result<Vec<Exp
     Ok(expiring)
 }
 
-/// Resolves `--from`/`--to`: an evaluation id, or a date/time meaning the latest evaluation as of then.
-pub fn resolve_evaluation(conn: &Connection, text: &str) -> Result<i64> {
-    if let Ok(id) = text.parse::<i64>() {
-        let found: i64 =
-            conn.query_row("SELECT count(*) FROM evaluations WHERE evaluation_id = ?", [id], |r| r.get(0))?;
-        return if found == 1 {
-            Ok(id)
-        } else {
-            Err(input_error(format!("there is no evaluation #{id} in the store")))
-        };
-    }
-    let moment = crate::time::parse_as_of(text)?;
-    conn.query_row("SELECT max(evaluation_id) FROM evaluations WHERE as_of <= ?", [moment], |row| {
-        row.get::<_, Option<i64>>(0)
-    })?
-    .ok_or_else(|| input_error(format!("no evaluation is as of {text} or earlier")))
-}
-
-/// The last two evaluations, oldest first.
-pub fn last_two(conn: &Connection) -> Result<(i64, i64)> {
-    let mut statement = conn.prepare("SELECT evaluation_id FROM evaluations ORDER BY evaluation_id DESC LIMIT 2")?;
-    let ids: Vec<i64> = statement.query_map([], |row| row.get(0))?.collect::<Result<_, _>>()?;
-    match ids.as_slice() {
-        [to, from] => Ok((*from, *to)),
-        _ => Err(input_error(
-            "drift needs two evaluations in the store: run `pipeproof evaluate` again after collecting",
-        )),
-    }
-}
-
-/// The evaluation a report compares with: for a period, the latest evaluation as of before the period began (the
-/// previous period's); otherwise the latest evaluation as of an earlier moment.
-pub fn previous_for_report(conn: &Connection, evaluation_id: i64) -> Result<Option<i64>> {
-    Ok(conn.query_row(
-        "SELECT max(p.evaluation_id) FROM evaluations p, evaluations e WHERE e.evaluation_id = ? \
-         AND p.as_of < coalesce(e.period_start, e.as_of) AND p.evaluation_id <> e.evaluation_id",
-        [evaluation_id],
-        |row| row.get(0),
-    )?)
-}
-
 /// The report model of an evaluation (the latest when `None`), with the drift since the previous period's
 /// evaluation when there is one.
 pub fn report_with_drift(
@@ -94,7 +52,7 @@ pub fn report_with_drift(
     organisation: Option<&str>,
 ) -> Result<ReportModel> {
     let mut model = ReportModel::load(conn, evaluation_id, organisation)?;
-    if let Some(previous) = previous_for_report(conn, model.evaluation_id)? {
+    if let Some(previous) = crate::evaluate::which::compared_in_report(conn, model.evaluation_id)? {
         model.drift = Some(compare(conn, previous, model.evaluation_id)?);
     }
     Ok(model)

@@ -19,11 +19,11 @@ pub fn drift(store_path: &Path, config_path: &Path, args: &crate::cli::DriftArgs
     }
     let (default_from, default_to) = match (&args.from, &args.to) {
         (Some(_), Some(_)) => (0, 0),
-        _ => crate::drift::last_two(&conn)?,
+        _ => crate::evaluate::which::last_two(&conn)?,
     };
     let from =
-        args.from.as_deref().map(|t| crate::drift::resolve_evaluation(&conn, t)).transpose()?.unwrap_or(default_from);
-    let to = args.to.as_deref().map(|t| crate::drift::resolve_evaluation(&conn, t)).transpose()?.unwrap_or(default_to);
+        args.from.as_deref().map(|t| crate::evaluate::which::named(&conn, t)).transpose()?.unwrap_or(default_from);
+    let to = args.to.as_deref().map(|t| crate::evaluate::which::named(&conn, t)).transpose()?.unwrap_or(default_to);
     let drift = crate::drift::compare(&conn, from, to)?;
     match args.format {
         DriftFormat::Text => print!("{}", drift.to_text()),
@@ -53,8 +53,8 @@ fn drift_against_baseline(
     use crate::baseline::Baseline;
     use crate::cli::DriftFormat;
     let to = match &args.to {
-        Some(text) => crate::drift::resolve_evaluation(conn, text)?,
-        None => crate::store::latest_evaluation(conn)?,
+        Some(text) => crate::evaluate::which::named(conn, text)?,
+        None => crate::evaluate::which::latest(conn)?,
     };
     let current = ReportModel::load(conn, Some(to), None)?;
     if args.accept {

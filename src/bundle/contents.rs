@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{anyhow, Context, Result};
 use chrono::NaiveDateTime;
-use duckdb::{params, Connection};
+use duckdb::Connection;
 
 use super::manifest::{
     root_hash, Manifest, ManifestCatalogueFile, ManifestEvidence, ManifestFile, ManifestPeriod, FORMAT, FORMAT_VERSION,
@@ -130,30 +130,6 @@ pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'
         previous_root_hash: options.previous_root_hash.clone(),
     };
     Ok(Contents { entries, manifest })
-}
-
-/// The evaluation to bundle: the given one, else the latest for the period, else the latest of all.
-pub fn choose_evaluation(conn: &Connection, evaluation: Option<i64>, period: Option<&str>) -> Result<i64> {
-    if let Some(id) = evaluation {
-        return Ok(id);
-    }
-    match period {
-        Some(text) => {
-            let period = crate::period::Period::parse(text)?;
-            conn.query_row(
-                "SELECT max(evaluation_id) FROM evaluations WHERE period_start = ? AND period_end = ?",
-                params![period.start, period.end],
-                |row| row.get::<_, Option<i64>>(0),
-            )?
-            .ok_or_else(|| {
-                crate::error::input_error(format!(
-                    "no evaluation covers the period {}: run `pipeproof evaluate --period {text}` first",
-                    period.describe()
-                ))
-            })
-        }
-        None => crate::store::latest_evaluation(conn),
-    }
 }
 
 /// catalogue, waivers, attestations, period label, start and end.

@@ -10,7 +10,7 @@ pub mod signature;
 mod verify;
 mod write;
 
-pub use contents::{assemble, choose_evaluation, Content, Contents, Entry, RenderOptions};
+pub use contents::{assemble, Content, Contents, Entry, RenderOptions};
 pub use manifest::Manifest;
 pub use previous::previous_root;
 pub use verify::{verify, Problem, SignatureCheck, Verification};

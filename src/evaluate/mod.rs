@@ -10,6 +10,7 @@ mod sandbox;
 pub mod throughout;
 mod verdict;
 pub mod waivers;
+pub mod which;
 
 use std::collections::BTreeMap;
 use std::path::Path;

@@ -550,7 +550,7 @@ impl ReportModel {
     ) -> Result<ReportModel> {
         let evaluation_id = match evaluation_id {
             Some(id) => id,
-            None => crate::store::latest_evaluation(conn)?,
+            None => crate::evaluate::which::latest(conn)?,
         };
         let (as_of, tool_version, catalogue_sha256, catalogue_json, period, waivers_json, attestations_json): StoredEvaluation = conn
             .query_row(

@@ -80,12 +80,6 @@ pub const FACT_VIEWS: &[&str] = &[
     "workflows",
 ];
 
-/// The id of the store's latest evaluation; an input error saying what to run when there is none.
-pub fn latest_evaluation(conn: &Connection) -> Result<i64> {
-    conn.query_row("SELECT max(evaluation_id) FROM evaluations", [], |row| row.get::<_, Option<i64>>(0))?
-        .ok_or_else(|| input_error("the store has no evaluation yet: run `pipeproof evaluate` first"))
-}
-
 /// An open, writable store.
 pub struct Store {
     conn: Connection,
