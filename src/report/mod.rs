@@ -1,5 +1,6 @@
 //! Reports: one `ReportModel` built from an evaluation, rendered to HTML, PDF and JSON.
 
+mod build;
 pub mod changes;
 pub mod csv;
 mod format;
@@ -7,6 +8,7 @@ pub mod html;
 pub mod model;
 pub mod oscal;
 pub mod pdf;
+mod samples;
 pub mod sarif;
 pub mod trend;
 

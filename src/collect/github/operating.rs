@@ -3,6 +3,10 @@
 //! (less a day of overlap, for reviews and statuses that arrive late), or `operating_days` on the first run. Where
 //! the window had workflow runs, the repository's artifact and log retention says when GitHub deletes their logs.
 //! Releases and the attestations of their assets are read in the same window (`releases.rs`).
+//!
+//! Why this file is long (about 770 lines): asking, grouping and storing one family of answers share the window,
+//! the coverage judgement and the watermark rule that moves only when every events answer was read; split by kind,
+//! that rule would be repeated in each part.
 
 use std::collections::BTreeMap;
 

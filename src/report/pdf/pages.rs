@@ -1,4 +1,7 @@
 //! What the PDF shows, section by section, laid out from the report model.
+//!
+//! Why this file is long (about 730 lines): one function per section, in the order the PDF prints them, so the
+//! document reads top to bottom here; the drawing primitives are in the other files of `pdf/`.
 
 use super::font::Weight;
 use super::layout::{Cell, Column, Layout, Rgb3, INK, MUTED};
