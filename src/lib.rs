@@ -15,6 +15,7 @@ pub mod drift_commands;
 pub mod embedded;
 pub mod error;
 pub mod evaluate;
+pub mod facts;
 pub mod glob;
 pub mod ingest;
 pub mod notify;

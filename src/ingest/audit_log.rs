@@ -4,9 +4,9 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::AuditEvent;
 use super::json::{first_text, text, time};
 use crate::error::input_error;
+use crate::facts::AuditEvent;
 
 /// Which audit log a record comes from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

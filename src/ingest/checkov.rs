@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{CodeFinding, Completion, Facts, Scan};
 use super::json::{array, first_text, level_for, number, severity_word, text};
+use crate::facts::{CodeFinding, Completion, Facts, Scan};
 
 const TOOL: &str = "Checkov";
 

@@ -5,9 +5,9 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{Component, Facts, Sbom, Scan, VexStatement, Vulnerability};
 use super::json::{array, first_text, number, severity_word, text, time};
 use crate::error::input_error;
+use crate::facts::{Component, Facts, Sbom, Scan, VexStatement, Vulnerability};
 
 const VERSIONS: &[&str] = &["1.2", "1.3", "1.4", "1.5", "1.6", "1.7"];
 

@@ -5,8 +5,8 @@ use anyhow::Result;
 use serde_json::Value;
 
 use super::cyclonedx::package_name;
-use super::facts::{Component, Facts, Sbom};
 use super::json::{text, time};
+use crate::facts::{Component, Facts, Sbom};
 
 /// Whether a document is a dependency-submission snapshot.
 pub fn detect(document: &Value) -> bool {

@@ -4,8 +4,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{DeployEvent, Facts, GitopsApplication};
 use super::json::{array, first_text, text, time};
+use crate::facts::{DeployEvent, Facts, GitopsApplication};
 
 /// Whether a document is a CDEvent.
 pub fn is_cdevent(document: &Value) -> bool {

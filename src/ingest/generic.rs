@@ -8,9 +8,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use super::facts::{AuditEvent, Facts};
 use super::json::{parse_lines, time_of};
 use crate::error::input_error;
+use crate::facts::{AuditEvent, Facts};
 
 /// How to read a log whose format pipeproof does not know.
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema, PartialEq)]

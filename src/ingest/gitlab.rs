@@ -4,8 +4,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{CodeFinding, Completion, Facts, MergeRequest, Scan, SecretFinding, Vulnerability};
 use super::json::{array, first_text, level_for, number, severity_word, text, time};
+use crate::facts::{CodeFinding, Completion, Facts, MergeRequest, Scan, SecretFinding, Vulnerability};
 
 /// Whether a document is a GitLab security report.
 pub fn is_security_report(document: &Value) -> bool {

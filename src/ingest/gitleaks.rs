@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{Facts, Scan, SecretFinding};
 use super::json::{number, text};
+use crate::facts::{Facts, Scan, SecretFinding};
 
 const TOOL: &str = "Gitleaks";
 

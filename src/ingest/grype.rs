@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{Facts, Scan, Vulnerability};
 use super::json::{array, first_text, number, severity_word, text, time};
+use crate::facts::{Facts, Scan, Vulnerability};
 
 const TOOL: &str = "Grype";
 

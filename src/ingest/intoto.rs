@@ -4,9 +4,9 @@ use anyhow::Result;
 use base64::Engine;
 use serde_json::Value;
 
-use super::facts::Attestation;
 use super::json::{array, first_text, text};
 use crate::error::input_error;
+use crate::facts::Attestation;
 
 /// The DSSE payload type of in-toto statements.
 pub const IN_TOTO_PAYLOAD: &str = "application/vnd.in-toto+json";

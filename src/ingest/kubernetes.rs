@@ -8,8 +8,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{AdmissionPolicy, Facts, RoleBinding, Rollout};
 use super::json::{array, first_text, text};
+use crate::facts::{AdmissionPolicy, Facts, RoleBinding, Rollout};
 
 /// What an exported object is, for the kinds read here.
 #[derive(Clone, Copy, PartialEq, Eq)]

@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{CodeFinding, Facts, Scan};
 use super::json::{array, first_text, level_for, severity_word, text};
+use crate::facts::{CodeFinding, Facts, Scan};
 
 const TOOL: &str = "Legitify";
 

@@ -8,7 +8,6 @@ mod dependency_snapshot;
 mod deploy_events;
 mod detect;
 mod encoding;
-pub mod facts;
 pub mod formats;
 pub mod generic;
 mod gitlab;
@@ -30,20 +29,18 @@ mod stream;
 mod syft;
 mod trivy;
 mod vex;
-mod write;
 mod zap;
 
 use std::path::Path;
 
+pub use crate::facts::Facts;
+use crate::facts::Scan;
 use crate::store::Store;
 use anyhow::Result;
-pub use facts::Facts;
-use facts::Scan;
 pub use formats::IngestKind;
 pub use generic::LogMapping;
 pub use signature_check::TrustPolicy;
 pub(crate) use sigstore::parse as parse_attestations;
-pub(crate) use write::{store_facts, Origin};
 
 /// What happened to one file.
 #[derive(Debug, Clone, serde::Serialize)]
@@ -154,8 +151,9 @@ fn ingest(
             completeness: completeness.as_ref().map(|(state, note)| (*state, note.as_str())),
         };
         let evidence_id = input.store_evidence(conn, run_id, &what, now, Some(&bytes), kept.as_ref())?;
-        let origin = write::Origin { run_id, evidence_id, observed_at, subject: &subject, repo: repo.as_deref() };
-        Ok(Ok(write::store_facts(conn, &origin, &facts)?))
+        let origin =
+            crate::facts::Origin { run_id, evidence_id, observed_at, subject: &subject, repo: repo.as_deref() };
+        Ok(Ok(crate::facts::store_facts(conn, &origin, &facts)?))
     });
     let stored = match stored.map_err(|error| anyhow::anyhow!("{display}: could not be stored: {error:#}"))? {
         Ok(stored) => stored,

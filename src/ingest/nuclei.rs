@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{DastFinding, Facts, Scan};
 use super::json::{first_text, severity_word, text, time};
+use crate::facts::{DastFinding, Facts, Scan};
 
 const TOOL: &str = "Nuclei";
 

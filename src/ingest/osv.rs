@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{Facts, Scan, Vulnerability};
 use super::json::{array, number, severity_word, text};
+use crate::facts::{Facts, Scan, Vulnerability};
 
 const TOOL: &str = "OSV-Scanner";
 

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{CodeFinding, Completion, Facts, Scan};
 use crate::error::input_error;
+use crate::facts::{CodeFinding, Completion, Facts, Scan};
 
 /// One run: a tool invocation and what it found.
 #[derive(Debug, Clone, PartialEq)]

@@ -5,11 +5,11 @@ use anyhow::Result;
 use base64::Engine;
 use serde_json::Value;
 
-use super::facts::{Attestation, Facts};
 use super::intoto;
 use super::json::{array, text};
 use super::signature_check::{self, Material, TrustPolicy};
 use crate::error::input_error;
+use crate::facts::{Attestation, Facts};
 
 /// Whether a document is a Sigstore bundle or an npm attestations list.
 pub fn is_bundle(document: &Value) -> bool {

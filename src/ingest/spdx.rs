@@ -3,9 +3,9 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{Component, Facts, Sbom, Scan, Vulnerability};
 use super::json::{array, first_text, text, time};
 use crate::error::input_error;
+use crate::facts::{Component, Facts, Sbom, Scan, Vulnerability};
 
 /// Whether a document is SPDX (any version, so that SPDX 3 gets a clear refusal).
 pub fn detect(document: &Value) -> bool {

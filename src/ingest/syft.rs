@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{Component, Facts, Sbom};
 use super::json::{array, first_text, text, time};
+use crate::facts::{Component, Facts, Sbom};
 
 /// Whether a document is a Syft JSON SBOM.
 pub fn detect(document: &Value) -> bool {

@@ -4,9 +4,9 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{CodeFinding, Facts, Scan, SecretFinding, Vulnerability};
 use super::json::{array, first_text, level_for, number, severity_word, text, time};
 use crate::error::input_error;
+use crate::facts::{CodeFinding, Facts, Scan, SecretFinding, Vulnerability};
 
 const TOOL: &str = "Trivy";
 const EXPECTED: &str = "a Trivy JSON report (trivy --format json)";

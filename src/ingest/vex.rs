@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{Facts, VexStatement};
 use super::json::{array, first_text, text, time};
+use crate::facts::{Facts, VexStatement};
 
 /// Whether a document is OpenVEX.
 pub fn is_openvex(document: &Value) -> bool {

@@ -3,8 +3,8 @@
 use anyhow::Result;
 use serde_json::Value;
 
-use super::facts::{DastFinding, Facts, Scan};
 use super::json::{array, first_text, text, time};
+use crate::facts::{DastFinding, Facts, Scan};
 
 const TOOL: &str = "OWASP ZAP";
 

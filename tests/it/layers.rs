@@ -9,6 +9,7 @@ use std::path::Path;
 const LAYERS: &[&[&str]] = &[
     &["error", "time", "glob", "terminal", "embedded", "progress", "period", "VERSION"],
     &["store"],
+    &["facts"],
     &["ingest", "collect"],
     &["config"],
     &["controls", "evaluate"],

@@ -7,8 +7,8 @@ use duckdb::Connection;
 
 use super::coverage::{judge, Coverage, Seen};
 use crate::collect::http::{ApiClient, ApiResponse};
+use crate::facts::{Facts, Origin};
 use crate::ingest::audit_log::{event, AuditSource};
-use crate::ingest::{Facts, Origin};
 use crate::store::{add_evidence_batch, NewEvidence};
 
 /// The evidence kind, also the watermark's kind.
@@ -105,7 +105,7 @@ pub fn store(
         }
         let origin =
             Origin { run_id, evidence_id: *evidence_id, observed_at: page.received_at, subject: org, repo: None };
-        stored.events += crate::ingest::store_facts(conn, &origin, &facts)?.rows;
+        stored.events += crate::facts::store_facts(conn, &origin, &facts)?.rows;
     }
     if incomplete {
         return Ok(stored);

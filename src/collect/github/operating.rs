@@ -23,7 +23,8 @@ use super::deployment_approvals::{self, DeploymentApprovals};
 use super::releases::{self, ReleaseAnswers};
 use super::GithubConfig;
 use crate::collect::http::{ApiClient, ApiResponse};
-use crate::ingest::{store_facts, Origin, TrustPolicy};
+use crate::facts::{store_facts, Origin};
+use crate::ingest::TrustPolicy;
 use crate::store::{add_evidence_batch, NewEvidence};
 
 /// What one repository's operating evidence answered.

@@ -4,7 +4,7 @@ use anyhow::Result;
 use chrono::NaiveDateTime;
 use duckdb::{params, Connection};
 
-use super::facts::Facts;
+use super::rows::Facts;
 
 /// Where the facts came from and what they are about.
 pub struct Origin<'a> {
