@@ -125,12 +125,12 @@ impl Catalogue {
                 )));
             }
         }
-        let readable = |table: &str| crate::store::FACT_VIEWS.contains(&table) || table == MANUAL_ATTESTATIONS;
+        let readable = |table: &str| crate::store::views::is_fact_view(table) || table == MANUAL_ATTESTATIONS;
         if let Some(unknown) = control.requires.iter().find(|table| !readable(table)) {
             return Err(input_error(format!(
                 "{origin}: control {} requires {unknown:?}, which is not a fact table (known: {}, and {MANUAL_ATTESTATIONS})",
                 control.id,
-                crate::store::FACT_VIEWS.join(", ")
+                crate::store::views::fact_views().join(", ")
             )));
         }
         if control.query.trim().is_empty() {

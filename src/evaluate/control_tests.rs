@@ -10,7 +10,8 @@ use duckdb::Connection;
 use super::{evaluate_control, ControlOutcome, ParamUse, Sandbox, Status, QUERY_TIME_LIMIT};
 use crate::controls::{Catalogue, Control, TestCase};
 use crate::error::input_error;
-use crate::store::{Store, FACT_VIEWS};
+use crate::store::views::{fact_views, is_fact_view};
+use crate::store::Store;
 
 /// When the facts of a test case were observed, unless a row says otherwise.
 const OBSERVED_AT: &str = "2026-01-01 00:00:00";
@@ -408,8 +409,8 @@ fn compare(case: &TestCase, outcome: &ControlOutcome) -> Vec<String> {
 fn insert_facts(conn: &Connection, case: &TestCase) -> Result<()> {
     let mut evidence_id = 0i64;
     for (table, rows) in &case.facts {
-        if !FACT_VIEWS.contains(&table.as_str()) {
-            return Err(input_error(format!("{table:?} is not a fact table (known: {})", FACT_VIEWS.join(", "))));
+        if !is_fact_view(table.as_str()) {
+            return Err(input_error(format!("{table:?} is not a fact table (known: {})", fact_views().join(", "))));
         }
         let history = format!("{table}_history");
         let columns = table_columns(conn, &history)?;

@@ -109,7 +109,7 @@ impl Sandbox {
     }
 
     fn history_table(view: &str) -> Result<String> {
-        if !crate::store::FACT_VIEWS.contains(&view) {
+        if !crate::store::views::is_fact_view(view) {
             return Err(anyhow!("{view:?} is not a fact table"));
         }
         Ok(format!("{view}_history"))

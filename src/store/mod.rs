@@ -7,6 +7,7 @@ pub mod list_text;
 mod migrations;
 pub mod redact;
 mod runs;
+pub mod views;
 
 use std::path::{Path, PathBuf};
 
@@ -19,66 +20,6 @@ pub use evidence::{add_blobs, add_evidence, add_evidence_batch, sha256_hex, Evid
 pub use job_lock::JobLock;
 pub use migrations::LATEST_SCHEMA_VERSION;
 pub use runs::RunStatus;
-
-/// The fact views controls may query, each backed by a `<name>_history` table.
-pub const FACT_VIEWS: &[&str] = &[
-    "actions_permissions",
-    "actions_retention",
-    "actions_secrets",
-    "admission_policies",
-    "api_coverage",
-    "app_installations",
-    "attestations",
-    "audit_events",
-    "branch_rules",
-    "bundles",
-    "check_runs",
-    "code_findings",
-    "code_scanning_analyses",
-    "code_scans",
-    "codeowners",
-    "collection_runs",
-    "container_bases",
-    "dast_findings",
-    "deploy_events",
-    "deployment_approvals",
-    "deploy_keys",
-    "dependency_files",
-    "environments",
-    "fork_pr_approval",
-    "gitops_applications",
-    "merge_requests",
-    "org_identity",
-    "org_people",
-    "org_settings",
-    "packages",
-    "pr_reviews",
-    "release_assets",
-    "registry_configs",
-    "releases",
-    "repo_collaborators",
-    "repo_properties",
-    "repositories",
-    "role_bindings",
-    "rollouts",
-    "rulesets",
-    "runners",
-    "sbom_components",
-    "sboms",
-    "scans",
-    "secret_findings",
-    "security_alerts",
-    "team_repos",
-    "vex_statements",
-    "vulnerabilities",
-    "vulnerability_reporting",
-    "webhooks",
-    "workflow_actions",
-    "workflow_jobs",
-    "workflow_runs",
-    "workflow_token_permissions",
-    "workflows",
-];
 
 /// An open, writable store.
 pub struct Store {
@@ -112,6 +53,7 @@ impl Store {
             Connection::open_with_flags(path, base_config()?).map_err(|error| explain_open_error(path, error))?;
         let store = Store { conn, path: path.to_path_buf() };
         migrations::apply(&store.conn, path)?;
+        views::refresh(&store.conn)?;
         runs::fail_interrupted(&store.conn)?;
         Ok(store)
     }

@@ -1,0 +1,198 @@
+//! The fact views, each defined once here and recreated whenever their definitions change (a digest kept in
+//! `store_views`): a view's current SQL lives in one place, not in whichever migration touched it last. Most views
+//! follow one of two shapes; the rest are queries in `views/<name>.sql`. Every view sees the store as of
+//! `pp_as_of` (the moment evaluated; no limit when unset).
+
+use anyhow::{Context, Result};
+use duckdb::Connection;
+
+/// The moment every view sees the store as of.
+const AS_OF: &str = "coalesce(getvariable('pp_as_of'), TIMESTAMP '9999-12-31')";
+
+/// How a view is defined.
+enum Shape {
+    /// The latest snapshot per organisation or repository: the rows of the newest run that read it, where a run that
+    /// found nothing (an `api_coverage` row and no rows) empties it. With `whole_answer_only`, only coverage rows of
+    /// the whole answer (`part = ''`) count.
+    Snapshot { whole_answer_only: bool },
+    /// Every row up to the moment, by this time.
+    AsOf { time: &'static str },
+    /// A query of its own (`views/<name>.sql`), where `{as_of}` is the moment.
+    Query(&'static str),
+    /// A query over other views' history tables, with none of its own (`views/<name>.sql`): controls may read it,
+    /// but it is no fact table of its own to name in `requires` or to seed in test cases.
+    Derived(&'static str),
+}
+
+/// One view.
+struct View {
+    name: &'static str,
+    shape: Shape,
+}
+
+static VIEWS: &[View] = &[
+    View { name: "actions_permissions", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "actions_retention", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "actions_secrets", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "admission_policies", shape: Shape::Query(include_str!("views/admission_policies.sql")) },
+    View { name: "api_coverage", shape: Shape::Query(include_str!("views/api_coverage.sql")) },
+    View { name: "app_installations", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "attestations", shape: Shape::AsOf { time: "observed_at" } },
+    View { name: "audit_events", shape: Shape::AsOf { time: "coalesce(event_time, observed_at)" } },
+    View { name: "branch_rules", shape: Shape::Query(include_str!("views/branch_rules.sql")) },
+    View { name: "bundles", shape: Shape::AsOf { time: "observed_at" } },
+    View { name: "check_runs", shape: Shape::Query(include_str!("views/check_runs.sql")) },
+    View { name: "code_findings", shape: Shape::Query(include_str!("views/code_findings.sql")) },
+    View { name: "code_scanning_analyses", shape: Shape::Snapshot { whole_answer_only: false } },
+    View { name: "code_scans", shape: Shape::Query(include_str!("views/code_scans.sql")) },
+    View { name: "codeowners", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "collection_runs", shape: Shape::AsOf { time: "observed_at" } },
+    View { name: "container_bases", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "dast_findings", shape: Shape::Query(include_str!("views/dast_findings.sql")) },
+    View { name: "dependency_files", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "deploy_events", shape: Shape::AsOf { time: "coalesce(event_time, observed_at)" } },
+    View { name: "deploy_keys", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "deployment_approvals", shape: Shape::Query(include_str!("views/deployment_approvals.sql")) },
+    View { name: "environments", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "failed_scans", shape: Shape::Derived(include_str!("views/failed_scans.sql")) },
+    View { name: "fork_pr_approval", shape: Shape::Snapshot { whole_answer_only: false } },
+    View { name: "gitops_applications", shape: Shape::Query(include_str!("views/gitops_applications.sql")) },
+    View { name: "merge_requests", shape: Shape::Query(include_str!("views/merge_requests.sql")) },
+    View { name: "org_identity", shape: Shape::Query(include_str!("views/org_identity.sql")) },
+    View { name: "org_people", shape: Shape::Query(include_str!("views/org_people.sql")) },
+    View { name: "org_settings", shape: Shape::Query(include_str!("views/org_settings.sql")) },
+    View { name: "packages", shape: Shape::Query(include_str!("views/packages.sql")) },
+    View { name: "pr_reviews", shape: Shape::Query(include_str!("views/pr_reviews.sql")) },
+    View { name: "registry_configs", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "release_assets", shape: Shape::Query(include_str!("views/release_assets.sql")) },
+    View { name: "releases", shape: Shape::Query(include_str!("views/releases.sql")) },
+    View { name: "repo_collaborators", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "repo_properties", shape: Shape::Query(include_str!("views/repo_properties.sql")) },
+    View { name: "repositories", shape: Shape::Query(include_str!("views/repositories.sql")) },
+    View { name: "role_bindings", shape: Shape::Query(include_str!("views/role_bindings.sql")) },
+    View { name: "rollouts", shape: Shape::Query(include_str!("views/rollouts.sql")) },
+    View { name: "rulesets", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "runners", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "sbom_components", shape: Shape::Query(include_str!("views/sbom_components.sql")) },
+    View { name: "sboms", shape: Shape::Query(include_str!("views/sboms.sql")) },
+    View { name: "scans", shape: Shape::Query(include_str!("views/scans.sql")) },
+    View { name: "secret_findings", shape: Shape::Query(include_str!("views/secret_findings.sql")) },
+    View { name: "security_alerts", shape: Shape::Query(include_str!("views/security_alerts.sql")) },
+    View { name: "team_repos", shape: Shape::Query(include_str!("views/team_repos.sql")) },
+    View { name: "vex_statements", shape: Shape::AsOf { time: "observed_at" } },
+    View { name: "vulnerabilities", shape: Shape::Query(include_str!("views/vulnerabilities.sql")) },
+    View { name: "vulnerability_reporting", shape: Shape::Query(include_str!("views/vulnerability_reporting.sql")) },
+    View { name: "webhooks", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "workflow_actions", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "workflow_jobs", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "workflow_runs", shape: Shape::Query(include_str!("views/workflow_runs.sql")) },
+    View { name: "workflow_token_permissions", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "workflows", shape: Shape::Snapshot { whole_answer_only: true } },
+];
+
+impl View {
+    fn query(&self) -> String {
+        let name = self.name;
+        match &self.shape {
+            Shape::Snapshot { whole_answer_only } => {
+                let part = if *whole_answer_only { " AND c.part = ''" } else { "" };
+                format!(
+                    "SELECT * EXCLUDE (run_id) FROM {name}_history h
+                     WHERE h.run_id = (SELECT max(x.run_id) FROM (
+                             SELECT c.run_id, c.observed_at FROM api_coverage_history c
+                             WHERE c.fact_table = '{name}' AND c.org = h.org
+                               AND c.subject = coalesce(h.repo, h.org){part}
+                             UNION ALL
+                             SELECT y.run_id, y.observed_at FROM {name}_history y
+                             WHERE y.org = h.org AND y.repo IS NOT DISTINCT FROM h.repo) x
+                         WHERE x.observed_at <= {AS_OF})"
+                )
+            }
+            Shape::AsOf { time } => format!("SELECT * EXCLUDE (run_id) FROM {name}_history WHERE {time} <= {AS_OF}"),
+            Shape::Query(text) | Shape::Derived(text) => text.replace("{as_of}", AS_OF),
+        }
+    }
+}
+
+/// The digest of every view's definition.
+fn digest() -> String {
+    let all: String = VIEWS.iter().map(|view| format!("{}\n{}\n", view.name, view.query())).collect();
+    super::sha256_hex(all.as_bytes())
+}
+
+/// The names of the views defined here.
+pub fn names() -> Vec<&'static str> {
+    VIEWS.iter().map(|view| view.name).collect()
+}
+
+/// The fact views: those backed by a `<name>_history` table, which controls name in `requires`.
+pub fn fact_views() -> Vec<&'static str> {
+    VIEWS.iter().filter(|view| !matches!(view.shape, Shape::Derived(_))).map(|view| view.name).collect()
+}
+
+/// Whether `name` is a fact view.
+pub fn is_fact_view(name: &str) -> bool {
+    VIEWS.iter().any(|view| view.name == name && !matches!(view.shape, Shape::Derived(_)))
+}
+
+/// Recreates every view, in the order listed (a view that uses another must come after it), when their definitions
+/// changed since the store last saw them.
+pub fn refresh(conn: &Connection) -> Result<()> {
+    let wanted = digest();
+    conn.execute_batch("CREATE TABLE IF NOT EXISTS store_views (digest VARCHAR NOT NULL)")?;
+    let current: Option<String> = conn.query_row("SELECT max(digest) FROM store_views", [], |row| row.get(0))?;
+    if current.as_deref() == Some(wanted.as_str()) {
+        return Ok(());
+    }
+    conn.execute_batch("BEGIN TRANSACTION")?;
+    let outcome = (|| -> Result<()> {
+        for view in VIEWS {
+            conn.execute_batch(&format!("CREATE OR REPLACE VIEW {} AS {}", view.name, view.query()))
+                .with_context(|| format!("cannot create the view {}", view.name))?;
+        }
+        conn.execute_batch("DELETE FROM store_views")?;
+        conn.execute("INSERT INTO store_views VALUES (?)", [&wanted])?;
+        Ok(())
+    })();
+    match outcome {
+        Ok(()) => Ok(conn.execute_batch("COMMIT")?),
+        Err(error) => {
+            let _ = conn.execute_batch("ROLLBACK");
+            Err(error)
+        }
+    }
+}
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    #[test]
+    fn every_view_is_defined_here_and_a_changed_definition_is_applied_on_the_next_open() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.duckdb");
+        let views = |store: &crate::store::Store| -> BTreeSet<String> {
+            let mut statement = store
+                .conn()
+                .prepare("SELECT view_name FROM duckdb_views() WHERE NOT internal AND schema_name = 'main'")
+                .unwrap();
+            statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect()
+        };
+        {
+            let store = crate::store::Store::open(&path).unwrap();
+            let defined: BTreeSet<String> = super::names().into_iter().map(str::to_string).collect();
+            assert_eq!(views(&store), defined, "a view made by a migration alone, or defined here and missing");
+            store.conn().execute_batch("CREATE OR REPLACE VIEW bundles AS SELECT 1 AS stale").unwrap();
+            store.conn().execute_batch("UPDATE store_views SET digest = 'an older definition'").unwrap();
+        }
+        let store = crate::store::Store::open(&path).unwrap();
+        let columns: i64 = store
+            .conn()
+            .query_row(
+                "SELECT count(*) FROM duckdb_columns() WHERE table_name = 'bundles' AND column_name = 'stale'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(columns, 0, "the view was recreated from its definition here");
+    }
+}

@@ -1,0 +1,7 @@
+-- The `code_scans` view (from migration 032_scan_completion.sql); `{as_of}` is the moment evaluated.
+SELECT * EXCLUDE (run_id) FROM code_scans_history h
+WHERE h.completion IS DISTINCT FROM 'failed'
+  AND h.run_id = (SELECT x.run_id FROM code_scans_history x
+                  WHERE x.subject = h.subject AND x.tool = h.tool
+                    AND x.observed_at <= {as_of}
+                    ORDER BY x.observed_at DESC, x.run_id DESC LIMIT 1)

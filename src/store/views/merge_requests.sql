@@ -1,0 +1,6 @@
+-- The `merge_requests` view (from migration 010_file_evidence.sql); `{as_of}` is the moment evaluated.
+SELECT * EXCLUDE (run_id) FROM merge_requests_history h
+WHERE h.run_id = (SELECT x.run_id FROM merge_requests_history x
+                  WHERE x.repo = h.repo AND x.number = h.number
+                    AND x.observed_at <= {as_of}
+                    ORDER BY x.observed_at DESC, x.run_id DESC LIMIT 1)

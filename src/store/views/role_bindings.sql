@@ -1,0 +1,6 @@
+-- The `role_bindings` view (from migration 028_kubernetes.sql); `{as_of}` is the moment evaluated.
+SELECT * EXCLUDE (run_id) FROM role_bindings_history h
+WHERE h.run_id = (SELECT x.run_id FROM role_bindings_history x
+                  WHERE x.binding = h.binding
+                    AND x.observed_at <= {as_of}
+                  ORDER BY x.observed_at DESC, x.run_id DESC LIMIT 1)

@@ -1,0 +1,6 @@
+-- The `sbom_components` view (from migration 010_file_evidence.sql); `{as_of}` is the moment evaluated.
+SELECT * EXCLUDE (run_id) FROM sbom_components_history h
+WHERE h.run_id = (SELECT x.run_id FROM sboms_history x
+                  WHERE x.subject = h.subject
+                    AND x.observed_at <= {as_of}
+                    ORDER BY x.observed_at DESC, x.run_id DESC LIMIT 1)
