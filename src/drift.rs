@@ -3,26 +3,19 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{Context, Result};
-use chrono::NaiveDateTime;
+use anyhow::Result;
 use duckdb::Connection;
 use serde::Serialize;
 
-use crate::evaluate::waivers::{JudgedWaiver, WaiverState, EXPIRING_WITHIN_DAYS};
+use crate::evaluate::waivers::{WaiverState, EXPIRING_WITHIN_DAYS};
 pub use crate::report::changes::{Change, ChangeKind, Drift, ExpiringWaiver, Regression, RequirementChange};
 use crate::report::ReportModel;
 
 /// The waivers an evaluation applied that expire within [`EXPIRING_WITHIN_DAYS`] of its as-of, soonest first.
 pub fn expiring_waivers(conn: &Connection, evaluation_id: i64) -> Result<Vec<ExpiringWaiver>> {
-    let (as_of, stored): (NaiveDateTime, Option<String>) = conn.query_row(
-        "SELECT as_of, waivers::VARCHAR FROM evaluations WHERE evaluation_id = ?",
-        [evaluation_id],
-        |row| Ok((row.get(0)?, row.get(1)?)),
-    )?;
-    let judged: Vec<JudgedWaiver> = match stored {
-        Some(text) => serde_json::from_str(&text).context("the evaluation's stored waivers are unreadable")?,
-        None => Vec::new(),
-    };
+    let stored = crate::evaluate::stored::StoredEvaluation::load(conn, evaluation_id)?;
+    let as_of = stored.as_of;
+    let judged = stored.waivers()?;
     let mut expiring: Vec<ExpiringWaiver> = judged
         .into_iter()
         .filter(|j| j.state == WaiverState::Active)
@@ -98,28 +91,17 @@ fn changed_findings(
         model.controls.iter().map(|c| (c.id.clone(), c.severity.clone())).collect()
     };
     let (old_severity, new_severity) = (severities(before), severities(after));
-    let mut statement = conn.prepare(
-        "SELECT coalesce(a.control_id, b.control_id), coalesce(a.resource, b.resource), a.status, a.reason, b.status, b.reason \
-         FROM (SELECT control_id, resource, status, reason FROM control_results WHERE evaluation_id = ?) a \
-         FULL OUTER JOIN (SELECT control_id, resource, status, reason FROM control_results WHERE evaluation_id = ?) b \
-           ON a.control_id = b.control_id AND a.resource = b.resource \
-         WHERE a.status IS DISTINCT FROM b.status",
-    )?;
-    let mut rows = statement.query(duckdb::params![from_id, to_id])?;
     let (mut old, mut new) = (BTreeMap::new(), BTreeMap::new());
-    while let Some(row) = rows.next()? {
-        let key: (String, String) = (row.get(0)?, row.get(1)?);
-        let side = |status: Option<String>, reason: Option<String>, severities: &BTreeMap<String, String>| {
-            Some(Judged {
-                severity: severities.get(&key.0)?.clone(),
-                status: status?,
-                reason: reason.unwrap_or_default(),
-            })
+    for change in crate::evaluate::stored::changed_results(conn, from_id, to_id)? {
+        let key = (change.control_id, change.resource);
+        let side = |side: Option<(String, String)>, severities: &BTreeMap<String, String>| {
+            let (status, reason) = side?;
+            Some(Judged { severity: severities.get(&key.0)?.clone(), status, reason })
         };
-        if let Some(judged) = side(row.get(2)?, row.get(3)?, &old_severity) {
+        if let Some(judged) = side(change.before, &old_severity) {
             old.insert(key.clone(), judged);
         }
-        if let Some(judged) = side(row.get(4)?, row.get(5)?, &new_severity) {
+        if let Some(judged) = side(change.after, &new_severity) {
             new.insert(key, judged);
         }
     }

@@ -107,10 +107,8 @@ pub fn notify(
     }
     let organisation = match &config.organisation {
         Some(name) => name.clone(),
-        None => conn
-            .query_row("SELECT organisations FROM evaluations WHERE evaluation_id = ?", [drift.to.0], |row| {
-                row.get::<_, Option<String>>(0)
-            })?
+        None => crate::evaluate::stored::StoredEvaluation::load(conn, drift.to.0)?
+            .organisations
             .unwrap_or_else(|| "Unnamed organisation".to_string()),
     };
     let payload = crate::notify::payload(&organisation, drift, regressions);

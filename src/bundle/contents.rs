@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::{anyhow, Result};
 use chrono::NaiveDateTime;
 use duckdb::Connection;
 
@@ -132,29 +132,14 @@ pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'
     Ok(Contents { entries, manifest })
 }
 
-/// catalogue, waivers, attestations, period label, start and end.
-type EvaluationColumns =
-    (String, Option<String>, Option<String>, Option<String>, Option<NaiveDateTime>, Option<NaiveDateTime>);
-
 fn load_evaluation(conn: &Connection, evaluation_id: i64) -> Result<EvaluationRow> {
-    let (catalogue, waivers, attestations, label, start, end): EvaluationColumns = conn
-        .query_row(
-            "SELECT catalogue::VARCHAR, waivers::VARCHAR, attestations::VARCHAR, period_label, period_start, period_end \
-             FROM evaluations WHERE evaluation_id = ?",
-            [evaluation_id],
-            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?)),
-        )
-        .map_err(|_| crate::error::input_error(format!("evaluation {evaluation_id} is not in the store")))?;
+    let stored = crate::evaluate::stored::StoredEvaluation::load(conn, evaluation_id)?;
     let iso = |moment: NaiveDateTime| moment.format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let period = match (label, start, end) {
-        (Some(label), Some(start), Some(end)) => Some(ManifestPeriod { label, start: iso(start), end: iso(end) }),
-        _ => None,
-    };
     Ok(EvaluationRow {
-        catalogue: serde_json::from_str(&catalogue).context("the evaluation's stored catalogue is unreadable")?,
-        waivers,
-        attestations,
-        period,
+        period: stored.period.map(|p| ManifestPeriod { label: p.label, start: iso(p.start), end: iso(p.end) }),
+        catalogue: stored.catalogue,
+        waivers: stored.waivers_json,
+        attestations: stored.attestations_json,
     })
 }
 

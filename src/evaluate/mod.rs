@@ -7,6 +7,7 @@ pub mod history;
 pub mod retention;
 pub mod rollup;
 mod sandbox;
+pub mod stored;
 pub mod throughout;
 mod verdict;
 pub mod waivers;

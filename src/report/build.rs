@@ -3,23 +3,21 @@
 
 use std::collections::BTreeMap;
 
-use anyhow::{anyhow, Context, Result};
+use anyhow::Result;
 use chrono::NaiveDateTime;
-use duckdb::{params, Connection};
+use duckdb::Connection;
 
 use crate::controls::{Control, Framework, Severity};
 use crate::evaluate::attestations::{Attestation, Covers, JudgedAttestation};
 pub use crate::evaluate::rollup::StatusCounts;
 use crate::evaluate::rollup::{self, percent, Standing};
+use crate::evaluate::stored;
 use crate::evaluate::throughout::Throughout;
-use crate::evaluate::waivers::{JudgedWaiver, Waiver};
 use crate::evaluate::{EvaluatedCatalogue, ParamUse, Status};
 use crate::period::Period;
 use crate::store::sha256_hex;
 
 use super::model::*;
-
-type StoredEvaluation = (NaiveDateTime, String, String, String, Option<Period>, Option<String>, Option<String>);
 
 pub(super) struct StoredOutcome {
     pub(super) status: Status,
@@ -49,40 +47,16 @@ impl ReportModel {
             Some(id) => id,
             None => crate::evaluate::which::latest(conn)?,
         };
-        let (as_of, tool_version, catalogue_sha256, catalogue_json, period, waivers_json, attestations_json): StoredEvaluation = conn
-            .query_row(
-                "SELECT as_of, tool_version, catalogue_sha256, catalogue::VARCHAR, period_label, period_start, period_end, \
-                 waivers::VARCHAR, attestations::VARCHAR FROM evaluations WHERE evaluation_id = ?",
-                params![evaluation_id],
-                |row| {
-                    let period = match (row.get(4)?, row.get(5)?, row.get(6)?) {
-                        (Some(label), Some(start), Some(end)) => Some(Period { label, start, end }),
-                        _ => None,
-                    };
-                    Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, period, row.get(7)?, row.get(8)?))
-                },
-            )
-            .map_err(|_| crate::error::input_error(format!("evaluation {evaluation_id} is not in the store")))?;
-        let catalogue: EvaluatedCatalogue =
-            serde_json::from_str(&catalogue_json).context("the evaluation's stored catalogue is unreadable")?;
+        let stored = stored::StoredEvaluation::load(conn, evaluation_id)?;
         let outcomes = load_outcomes(conn, evaluation_id, with_findings)?;
-        let judged: Vec<JudgedWaiver> = match waivers_json {
-            Some(text) => serde_json::from_str(&text).context("the evaluation's stored waivers are unreadable")?,
-            None => Vec::new(),
-        };
+        let judged = stored.waivers()?;
         let waivers = judged.iter().map(waiver_row).collect();
-        let attestations: Vec<JudgedAttestation> = match attestations_json {
-            Some(text) => serde_json::from_str(&text).context("the evaluation's stored attestations are unreadable")?,
-            None => Vec::new(),
-        };
+        let attestations = stored.attestations()?;
         let organisation = match organisation {
             Some(name) => name.to_string(),
-            None => conn
-                .query_row("SELECT organisations FROM evaluations WHERE evaluation_id = ?", [evaluation_id], |row| {
-                    row.get::<_, Option<String>>(0)
-                })?
-                .unwrap_or_else(|| "Unnamed organisation".to_string()),
+            None => stored.organisations.clone().unwrap_or_else(|| "Unnamed organisation".to_string()),
         };
+        let stored::StoredEvaluation { as_of, tool_version, catalogue_sha256, catalogue, period, .. } = stored;
         let trend_start = period.as_ref().map(|p| p.start).unwrap_or(as_of - chrono::Duration::days(90));
         let trend = super::trend::load(conn, trend_start, as_of)?;
         let evidence = if with_findings { load_evidence(conn, evaluation_id)? } else { Vec::new() };
@@ -124,64 +98,30 @@ fn load_outcomes(
     evaluation_id: i64,
     with_findings: bool,
 ) -> Result<BTreeMap<String, StoredOutcome>> {
-    let mut outcomes = BTreeMap::new();
-    let mut statement = conn.prepare(
-        "SELECT control_id, status, error, params::VARCHAR FROM control_outcomes WHERE evaluation_id = ? ORDER BY control_id",
-    )?;
-    let mut rows = statement.query(params![evaluation_id])?;
-    while let Some(row) = rows.next()? {
-        let control_id: String = row.get(0)?;
-        let status_text: String = row.get(1)?;
-        let params_json: String = row.get(3)?;
-        outcomes.insert(
-            control_id.clone(),
-            StoredOutcome {
-                status: Status::parse(&status_text)
-                    .ok_or_else(|| anyhow!("stored status {status_text:?} is invalid"))?,
-                error: row.get(2)?,
-                params: serde_json::from_str(&params_json)?,
-                findings: Vec::new(),
-            },
-        );
-    }
+    let mut outcomes: BTreeMap<String, StoredOutcome> = stored::outcomes(conn, evaluation_id)?
+        .into_iter()
+        .map(|o| {
+            (o.control_id, StoredOutcome { status: o.status, error: o.error, params: o.params, findings: Vec::new() })
+        })
+        .collect();
     if !with_findings {
         return Ok(outcomes);
     }
-    let mut statement = conn.prepare(
-        "SELECT r.control_id, r.resource, r.status, r.reason, r.evidence_id, r.underlying_status, r.waiver::VARCHAR, \
-                r.throughout::VARCHAR, \
-                coalesce((e.provenance->>'completeness') IN ('partial', 'failed') \
-                         OR (e.provenance->>'pagination_complete') = 'false', false) \
-         FROM control_results r LEFT JOIN evidence e ON e.evidence_id = r.evidence_id \
-         WHERE r.evaluation_id = ? \
-         ORDER BY r.control_id, r.resource, r.status, r.reason",
-    )?;
-    let mut rows = statement.query(params![evaluation_id])?;
-    while let Some(row) = rows.next()? {
-        let control_id: String = row.get(0)?;
-        let status_text: String = row.get(2)?;
-        let status = Status::parse(&status_text).ok_or_else(|| anyhow!("stored status {status_text:?} is invalid"))?;
-        let throughout: Option<Throughout> =
-            row.get::<_, Option<String>>(7)?.and_then(|text| serde_json::from_str(&text).ok());
-        if let Some(outcome) = outcomes.get_mut(&control_id) {
+    for result in stored::results(conn, evaluation_id)? {
+        if let Some(outcome) = outcomes.get_mut(&result.control_id) {
+            let throughout = result.throughout.as_ref();
             outcome.findings.push(FindingRow {
-                control: control_id,
-                resource: row.get(1)?,
-                status: status.as_str().to_string(),
-                status_label: status.label().to_string(),
-                reason: row.get(3)?,
-                evidence_id: row.get(4)?,
-                underlying_status: row
-                    .get::<_, Option<String>>(5)?
-                    .and_then(|s| Status::parse(&s))
-                    .map(|s| s.label().to_string()),
-                waiver: row
-                    .get::<_, Option<String>>(6)?
-                    .and_then(|text| serde_json::from_str::<Waiver>(&text).ok())
-                    .map(|waiver| describe_waiver(&waiver)),
-                held_throughout: throughout.as_ref().map(|t| t.held),
-                throughout: throughout.as_ref().map(Throughout::summary),
-                incomplete_evidence: row.get(8)?,
+                control: result.control_id,
+                resource: result.resource,
+                status: result.status.as_str().to_string(),
+                status_label: result.status.label().to_string(),
+                reason: result.reason,
+                evidence_id: result.evidence_id,
+                underlying_status: result.underlying.map(|s| s.label().to_string()),
+                waiver: result.waiver.as_ref().map(describe_waiver),
+                held_throughout: throughout.map(|t| t.held),
+                throughout: throughout.map(Throughout::summary),
+                incomplete_evidence: result.evidence_incomplete,
             });
         }
     }
@@ -189,27 +129,19 @@ fn load_outcomes(
 }
 
 fn load_evidence(conn: &Connection, evaluation_id: i64) -> Result<Vec<EvidenceRow>> {
-    let mut statement = conn.prepare(
-        "SELECT e.evidence_id, e.source, e.kind, e.subject, e.collected_at, e.sha256 FROM evidence e \
-         WHERE e.evidence_id IN (SELECT evidence_id FROM control_results WHERE evaluation_id = ?) ORDER BY e.evidence_id",
-    )?;
-    let mut rows = statement.query(params![evaluation_id])?;
-    let mut evidence = Vec::new();
-    while let Some(row) = rows.next()? {
-        let collected_at: NaiveDateTime = row.get(4)?;
-        let sha256: String = row.get(5)?;
-        evidence.push(EvidenceRow {
-            id: row.get(0)?,
-            source: row.get(1)?,
-            kind: row.get(2)?,
-            subject: row.get(3)?,
-            collected_at: crate::time::display_utc(&collected_at),
-            collected_at_iso: collected_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
-            file: evidence_file(&sha256),
-            sha256,
-        });
-    }
-    Ok(evidence)
+    Ok(stored::cited_evidence(conn, evaluation_id)?
+        .into_iter()
+        .map(|e| EvidenceRow {
+            id: e.id,
+            source: e.source,
+            kind: e.kind,
+            subject: e.subject,
+            collected_at: crate::time::display_utc(&e.collected_at),
+            collected_at_iso: e.collected_at.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
+            file: evidence_file(&e.sha256),
+            sha256: e.sha256,
+        })
+        .collect())
 }
 
 pub(super) struct BuildInput {

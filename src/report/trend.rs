@@ -3,7 +3,7 @@
 
 use anyhow::Result;
 use chrono::NaiveDateTime;
-use duckdb::{params, Connection};
+use duckdb::Connection;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -39,27 +39,19 @@ pub struct TrendPoint {
 
 /// The trend per framework over the evaluations from `start` to `end` (both inclusive).
 pub fn load(conn: &Connection, start: NaiveDateTime, end: NaiveDateTime) -> Result<Vec<TrendSeries>> {
-    let mut statement = conn.prepare(
-        "SELECT f.framework_id, f.framework, e.evaluation_id, e.as_of, f.compliance_percent, f.coverage_percent \
-         FROM evaluation_frameworks f JOIN evaluations e USING (evaluation_id) \
-         WHERE e.as_of BETWEEN ? AND ? ORDER BY f.framework_id, e.as_of, e.evaluation_id",
-    )?;
-    let mut rows = statement.query(params![start, end])?;
     let mut series: Vec<TrendSeries> = Vec::new();
-    while let Some(row) = rows.next()? {
-        let framework_id: String = row.get(0)?;
-        let as_of: NaiveDateTime = row.get(3)?;
+    for stored in crate::evaluate::stored::framework_results(conn, start, end)? {
         let point = TrendPoint {
-            evaluation_id: row.get(2)?,
-            as_of: crate::time::display_utc(&as_of),
-            compliance_percent: row.get(4)?,
-            coverage_percent: row.get(5)?,
+            evaluation_id: stored.evaluation_id,
+            as_of: crate::time::display_utc(&stored.as_of),
+            compliance_percent: stored.compliance_percent,
+            coverage_percent: stored.coverage_percent,
         };
-        match series.last_mut().filter(|s| s.framework_id == framework_id) {
+        match series.last_mut().filter(|s| s.framework_id == stored.framework_id) {
             Some(current) => current.points.push(point),
             None => series.push(TrendSeries {
-                framework_id,
-                framework: row.get(1)?,
+                framework_id: stored.framework_id,
+                framework: stored.framework,
                 points: vec![point],
                 polyline: String::new(),
                 min_compliance: 0,

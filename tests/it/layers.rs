@@ -77,3 +77,24 @@ fn no_stage_imports_a_later_one_beyond_the_known_edges() {
         known.iter().filter(|(from, to)| !edges.contains_key(&(from.to_string(), to.to_string()))).collect();
     assert!(gone.is_empty(), "known edges that no longer exist; remove them from KNOWN: {gone:?}");
 }
+
+#[test]
+fn stored_evaluations_are_read_only_by_evaluate() {
+    let tables =
+        ["FROM evaluations", "JOIN evaluations", "control_results", "control_outcomes", "evaluation_frameworks"];
+    let mut found = Vec::new();
+    for file in files(Path::new("src")) {
+        let relative = file.strip_prefix("src").unwrap().to_string_lossy().to_string();
+        if relative.starts_with("evaluate/") || relative.starts_with("store/") {
+            continue;
+        }
+        let text = std::fs::read_to_string(&file).unwrap();
+        let code = text.split("#[cfg(test)]").next().unwrap();
+        for line in code.lines().filter(|line| !line.trim_start().starts_with("//")) {
+            if let Some(table) = tables.iter().find(|table| line.contains(*table)) {
+                found.push(format!("{relative}: {table}"));
+            }
+        }
+    }
+    assert!(found.is_empty(), "read stored evaluations through evaluate::stored: {found:#?}");
+}
