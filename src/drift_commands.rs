@@ -50,8 +50,8 @@ fn drift_against_baseline(
     args: &crate::cli::DriftArgs,
     reference: &str,
 ) -> Result<u8> {
-    use crate::baseline::Baseline;
     use crate::cli::DriftFormat;
+    use crate::drift::baseline::Baseline;
     let to = match &args.to {
         Some(text) => crate::evaluate::which::named(conn, text)?,
         None => crate::evaluate::which::latest(conn)?,
@@ -111,8 +111,8 @@ pub fn notify(
             .organisations
             .unwrap_or_else(|| "Unnamed organisation".to_string()),
     };
-    let payload = crate::notify::payload(&organisation, drift, regressions);
-    for outcome in crate::notify::send_all(&urls, &payload) {
+    let payload = crate::drift::notify::payload(&organisation, drift, regressions);
+    for outcome in crate::drift::notify::send_all(&urls, &payload) {
         match outcome.error {
             None => tracing::info!("notified {}", outcome.shown),
             Some(error) => {

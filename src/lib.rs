@@ -1,6 +1,5 @@
 //! pipeproof: collect CI/CD evidence, evaluate controls as SQL, and report against compliance frameworks.
 
-pub mod baseline;
 pub mod bundle;
 pub mod bundle_commands;
 pub mod cli;
@@ -18,7 +17,6 @@ pub mod evaluate;
 pub mod facts;
 pub mod glob;
 pub mod ingest;
-pub mod notify;
 pub mod period;
 pub mod progress;
 pub mod report;

@@ -14,7 +14,7 @@ const LAYERS: &[&[&str]] = &[
     &["config"],
     &["controls", "evaluate"],
     &["report"],
-    &["drift", "baseline", "notify", "bundle"],
+    &["drift", "bundle"],
     &["cli", "commands", "bundle_commands", "controls_commands", "drift_commands", "demo", "lib", "main"],
 ];
 

@@ -1,6 +1,9 @@
 //! Drift: what changed between two evaluations, per control and resource and per framework requirement, which
 //! waivers are about to expire, and whether that is a regression a scheduled job should fail on.
 
+pub mod baseline;
+pub mod notify;
+
 use std::collections::BTreeMap;
 
 use anyhow::Result;
