@@ -1,16 +1,11 @@
 //! pipeproof: collect CI/CD evidence, evaluate controls as SQL, and report against compliance frameworks.
 
 pub mod bundle;
-pub mod bundle_commands;
 pub mod cli;
 pub mod collect;
-pub mod commands;
 pub mod config;
 pub mod controls;
-pub mod controls_commands;
-pub mod demo;
 pub mod drift;
-pub mod drift_commands;
 pub mod embedded;
 pub mod error;
 pub mod evaluate;

@@ -9,7 +9,7 @@ use pipeproof::error::exit_code_for;
 fn main() -> ExitCode {
     let cli = Cli::parse();
     pipeproof::cli::init_logging(&cli.global);
-    match pipeproof::commands::run(cli) {
+    match pipeproof::cli::run(cli) {
         Ok(code) => ExitCode::from(code),
         Err(error) => {
             eprintln!("error: {}", pipeproof::terminal::escaped_lines(&format!("{error:#}")));

@@ -56,7 +56,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     drop(runtime);
 
     for file in &config.files {
-        crate::commands::ingest_paths(
+        crate::cli::ingest::ingest_paths(
             &store,
             std::slice::from_ref(&file.path),
             &crate::ingest::IngestOptions { repo: file.repo.clone(), ..Default::default() },
@@ -67,7 +67,7 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     let catalogue = Catalogue::load(&[] as &[&Path])?;
     let scope = crate::evaluate::Scope::at(crate::time::now_utc());
     let evaluation = crate::evaluate::evaluate(&store_path, &catalogue, &config, &scope)?;
-    crate::commands::print_evaluation(&catalogue, &evaluation);
+    crate::cli::evaluate::print_evaluation(&catalogue, &evaluation);
 
     let store = Store::open_existing(&store_path)?;
     let model =
@@ -96,10 +96,10 @@ fn write_signed_bundle(store: &Store, evaluation_id: i64, organisation: Option<&
     };
     let (manifest, signed) =
         crate::bundle::create(store, evaluation_id, &options, Some((&key.secret, Password::None)), &bundle)?;
-    crate::bundle_commands::print_written(&bundle, &manifest, signed);
+    crate::cli::bundle::print_written(&bundle, &manifest, signed);
     let public_key = crate::bundle::signature::load_public(&key.public.display().to_string())?;
     let verification = crate::bundle::verify(&bundle, Some(&public_key), crate::bundle::DEFAULT_MAX_UNPACKED_BYTES);
-    print!("{}", crate::bundle_commands::describe(&bundle, &verification));
+    print!("{}", crate::cli::bundle::describe(&bundle, &verification));
     anyhow::ensure!(verification.holds(), "the demo bundle did not verify");
     Ok(())
 }

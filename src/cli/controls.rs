@@ -1,4 +1,4 @@
-//! `pipeproof controls show|validate|test` and `pipeproof schema`: the control author's tools.
+//! `pipeproof controls` and `schema`: list, show, validate and test controls; print JSON schemas.
 
 use std::path::{Path, PathBuf};
 
@@ -7,6 +7,30 @@ use anyhow::Result;
 use crate::cli::SchemaKind;
 use crate::controls::Catalogue;
 use crate::error::{EXIT_GATE_FAILED, EXIT_OK};
+
+/// `controls list`: every control with its domain, kind, severity and mappings.
+pub fn controls_list(control_dirs: &[PathBuf]) -> Result<u8> {
+    let catalogue = Catalogue::load(control_dirs)?;
+    println!("{:<8} {:<10} {:<9} {:<9} {:<60} MAPPINGS", "ID", "DOMAIN", "KIND", "SEVERITY", "TITLE");
+    for control in &catalogue.controls {
+        let mappings: Vec<String> = control.mappings.iter().map(|(f, ids)| format!("{f}: {}", ids.join(" "))).collect();
+        println!(
+            "{:<8} {:<10} {:<9} {:<9} {:<60} {}",
+            control.id,
+            format!("{:?}", control.domain).to_lowercase(),
+            format!("{:?}", control.kind).to_lowercase(),
+            format!("{:?}", control.severity).to_lowercase(),
+            control.title,
+            mappings.join("; ")
+        );
+    }
+    println!(
+        "{} controls; frameworks: {}",
+        catalogue.controls.len(),
+        catalogue.frameworks.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
+    );
+    Ok(EXIT_OK)
+}
 
 /// Prints one control in full.
 pub fn show(id: &str, control_dirs: &[PathBuf]) -> Result<u8> {

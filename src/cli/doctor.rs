@@ -1,0 +1,63 @@
+//! `pipeproof doctor`: what the configured token can see, before a collection.
+
+use std::path::Path;
+
+use anyhow::Result;
+
+use crate::collect::github::GithubConfig;
+use crate::config::Config;
+use crate::error::{EXIT_GATE_FAILED, EXIT_OK};
+
+pub fn doctor(config_path: &Path) -> Result<u8> {
+    let config = Config::load(config_path, true)?;
+    let github = config.github.as_ref().ok_or_else(|| {
+        crate::error::input_error(format!("{} has no `github:` section to check", config_path.display()))
+    })?;
+    let organisations = github.per_organisation();
+    let mut code = EXIT_OK;
+    for one in &organisations {
+        if organisations.len() > 1 {
+            println!("organisation {}:", one.org);
+        }
+        code = code.max(doctor_one(one)?);
+    }
+    Ok(code)
+}
+
+/// The preflight for one organisation.
+pub fn doctor_one(github: &GithubConfig) -> Result<u8> {
+    let client = crate::collect::http::ApiClient::new(&github.api_url, github.auth()?)?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let diagnosis = runtime.block_on(crate::collect::github::doctor::diagnose(&client, github))?;
+    println!(
+        "token: {}{}",
+        diagnosis.token_kind,
+        diagnosis.scopes.as_ref().map(|s| format!(" (scopes: {s})")).unwrap_or_default()
+    );
+    for check in &diagnosis.checks {
+        println!(
+            "  {:<12} {:<40} {}",
+            if check.visible { "visible" } else { "NOT VISIBLE" },
+            check.evidence,
+            check.detail
+        );
+    }
+    match diagnosis.rate_limit {
+        Some((remaining, limit, reset)) => {
+            let reset = chrono::DateTime::from_timestamp(reset, 0)
+                .map(|t| t.format("%H:%M:%S UTC").to_string())
+                .unwrap_or_default();
+            let enough = if remaining >= diagnosis.requests_needed {
+                "enough"
+            } else {
+                "NOT enough: the run will wait for resets"
+            };
+            println!(
+                "rate limit: {remaining} of {limit} requests left (resets {reset}); a full run needs about {} ({enough})",
+                diagnosis.requests_needed
+            );
+        }
+        None => println!("rate limit: not reported; a full run needs about {} requests", diagnosis.requests_needed),
+    }
+    Ok(if diagnosis.checks.iter().all(|c| c.visible) { EXIT_OK } else { EXIT_GATE_FAILED })
+}
