@@ -8,3 +8,4 @@ pub mod manifest;
 pub mod origin;
 pub mod replay;
 pub mod retry;
+pub mod watermarks;

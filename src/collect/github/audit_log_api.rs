@@ -110,6 +110,6 @@ pub fn store(
     if incomplete {
         return Ok(stored);
     }
-    super::watermarks::record(conn, run_id, org, KIND, &[(org, answers.since, now)])?;
+    crate::collect::watermarks::record(conn, run_id, org, KIND, &[(org, answers.since, now)])?;
     Ok(stored)
 }

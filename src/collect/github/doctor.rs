@@ -132,7 +132,7 @@ pub async fn diagnose(client: &ApiClient, config: &GithubConfig) -> Result<Diagn
             checks.push(check);
         }
         if operating_days > 0 {
-            let since = super::watermarks::floor(operating_days, crate::time::now_utc());
+            let since = crate::collect::watermarks::floor(operating_days, crate::time::now_utc());
             checks.extend(probe_operating(client, org, name, branch, per_page.clamp(1, 100), since).await?);
         }
     }

@@ -25,7 +25,6 @@ mod registry_configs;
 mod release_branches;
 mod releases;
 mod ruleset_rows;
-mod watermarks;
 mod workflow_files;
 mod workflow_jobs;
 
@@ -58,11 +57,22 @@ pub fn collect(
     let run_id = store.start_run("collect github")?;
     tracing::debug!(run = run_id, "collecting {} as run {run_id}", config.org);
     let now = crate::time::now_utc();
-    let starts = watermarks::starting_points(store.conn(), &config.org, operating::KIND, config.operating_days, now)?;
-    let audit_since =
-        watermarks::starting_points(store.conn(), &config.org, audit_log_api::KIND, config.operating_days, now)?
-            .remove(&config.org)
-            .unwrap_or_else(|| watermarks::floor(config.operating_days, now));
+    let starts = crate::collect::watermarks::starting_points(
+        store.conn(),
+        &config.org,
+        operating::KIND,
+        config.operating_days,
+        now,
+    )?;
+    let audit_since = crate::collect::watermarks::starting_points(
+        store.conn(),
+        &config.org,
+        audit_log_api::KIND,
+        config.operating_days,
+        now,
+    )?
+    .remove(&config.org)
+    .unwrap_or_else(|| crate::collect::watermarks::floor(config.operating_days, now));
     let fetched = runtime.block_on(async {
         let snapshot = fetch_snapshot(&client, config).await?;
         let repos = snapshot

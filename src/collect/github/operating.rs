@@ -264,7 +264,7 @@ pub async fn fetch(
     now: NaiveDateTime,
 ) -> Result<Vec<OperatingAnswers>> {
     let per_page = config.per_page.clamp(1, 100);
-    let floor = super::watermarks::floor(config.operating_days, now);
+    let floor = crate::collect::watermarks::floor(config.operating_days, now);
     client.progress().plan(repos.len());
     let requests = repos.into_iter().map(|(repo, branch)| async move {
         let since = starts.get(&repo).copied().unwrap_or(floor);
@@ -717,7 +717,7 @@ pub fn store(
         .filter(|answer| groups(answer).iter().filter(|group| group.events).all(visible))
         .map(|answer| (answer.repo.as_str(), answer.since, now))
         .collect();
-    super::watermarks::record(conn, run_id, org, KIND, &windows)?;
+    crate::collect::watermarks::record(conn, run_id, org, KIND, &windows)?;
     Ok(stored)
 }
 
