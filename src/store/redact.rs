@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use base64::Engine;
-use regex::bytes::{Captures, Regex};
+use regex::bytes::{Captures, Regex, RegexSet};
 
 /// What replaces each secret.
 pub const MARKER: &str = "[REDACTED]";
@@ -82,6 +82,11 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
     ]
 });
 
+/// Every rule's pattern in one automaton: one pass says which rules can match at all, so text with nothing to cut
+/// (most evidence) is scanned once, not once per rule.
+static ANY: LazyLock<RegexSet> =
+    LazyLock::new(|| RegexSet::new(RULES.iter().map(|rule| rule.pattern.as_str())).expect("valid redaction patterns"));
+
 /// Whether a captured value is no secret: a marker, a mask GitHub writes (`********`), or a reference to one kept
 /// elsewhere (`${{ secrets.X }}`, `${NPM_TOKEN}`, `$TOKEN`).
 fn harmless(secret: &[u8]) -> bool {
@@ -92,8 +97,15 @@ fn harmless(secret: &[u8]) -> bool {
 
 /// Cuts every secret out of text; counts what it cut into `cut`.
 fn redact_text(text: &[u8], cut: &mut BTreeMap<&'static str, usize>) -> Option<Vec<u8>> {
+    let candidates = ANY.matches(text);
+    if !candidates.matched_any() {
+        return None;
+    }
     let mut current: Option<Vec<u8>> = None;
-    for rule in RULES.iter() {
+    for (index, rule) in RULES.iter().enumerate() {
+        if !candidates.matched(index) {
+            continue;
+        }
         let source = current.as_deref().unwrap_or(text);
         let mut found = 0;
         let replaced = rule.pattern.replace_all(source, |captures: &Captures| {
