@@ -90,9 +90,10 @@ static ANY: LazyLock<RegexSet> =
 /// Whether a captured value is no secret: a marker, a mask GitHub writes (`********`), or a reference to one kept
 /// elsewhere (`${{ secrets.X }}`, `${NPM_TOKEN}`, `$TOKEN`).
 fn harmless(secret: &[u8]) -> bool {
-    secret == MARKER.as_bytes()
-        || secret.iter().all(|b| *b == b'*')
-        || (secret.first() == Some(&b'$') && secret.get(1).is_some_and(|b| *b == b'{' || b.is_ascii_alphabetic()))
+    static REFERENCE: LazyLock<Regex> = LazyLock::new(|| {
+        Regex::new(r"^(?:\$\{\{.*|\$\{[A-Za-z_][A-Za-z0-9_]*\}|\$[A-Z_][A-Z0-9_]*)$").expect("a valid pattern")
+    });
+    secret == MARKER.as_bytes() || secret.iter().all(|b| *b == b'*') || REFERENCE.is_match(secret)
 }
 
 /// Cuts every secret out of text; counts what it cut into `cut`.
@@ -234,6 +235,9 @@ mod tests {
         for reference in ["password: ${{ secrets.DOCKER_PASSWORD }}\n", "//r/:_authToken=${NPM_TOKEN}\n"] {
             assert!(redact(reference.as_bytes()).is_none(), "{reference}");
         }
+        // A value that merely starts with `$` is a secret like any other.
+        let (text, _) = cut("password = $ecretPass\n//r/:_authToken=$abc123\n");
+        assert_eq!(text, "password = [REDACTED]\n//r/:_authToken=[REDACTED]\n");
         let once = redact(b"https://u:p@h.example/ \"password\": \"x\"").unwrap();
         assert!(redact(&once.bytes).is_none(), "{}", String::from_utf8_lossy(&once.bytes));
     }
