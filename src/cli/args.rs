@@ -72,8 +72,9 @@ pub enum Command {
     /// collaborators, deploy keys, webhooks, Actions settings, environments, workflow files, CODEOWNERS and code
     /// scanning analyses; and, since the last successful collection (or github.operating_days back), merged pull
     /// requests with reviews and checks, workflow runs and deployments. What the token cannot see is recorded with
-    /// the permission that would show it. Unchanged answers cost nothing against the rate limit (ETags). Files listed
-    /// under `files:` are ingested too.
+    /// the permission that would show it; what got no usable answer (rate limits, server errors, a listing cut short)
+    /// is recorded as incomplete and the command exits 3 after storing the rest. Unchanged answers cost nothing
+    /// against the rate limit (ETags). Files listed under `files:` are ingested too.
     Collect(CollectArgs),
     /// Check, before a long run, what the configured token can see and whether the rate limit covers a full run.
     ///
