@@ -1,6 +1,6 @@
 //! The fact views, each defined once here and recreated whenever their definitions change (a digest kept in
 //! `store_views`): a view's current SQL lives in one place, not in whichever migration touched it last. Most views
-//! follow one of two shapes; the rest are queries in `views/<name>.sql`. Every view sees the store as of
+//! follow one of two shapes (a snapshot, or every row up to the moment); the rest are queries in `views/<name>.sql`. Every view sees the store as of
 //! `pp_as_of` (the moment evaluated; no limit when unset).
 
 use anyhow::{Context, Result};
@@ -11,10 +11,14 @@ const AS_OF: &str = "coalesce(getvariable('pp_as_of'), TIMESTAMP '9999-12-31')";
 
 /// How a view is defined.
 enum Shape {
-    /// The latest snapshot per organisation or repository: the rows of the newest run that read it, where a run that
-    /// found nothing (an `api_coverage` row and no rows) empties it. With `whole_answer_only`, only coverage rows of
-    /// the whole answer (`part = ''`) count.
-    Snapshot { whole_answer_only: bool },
+    /// The latest snapshot: the rows of the newest run that read it, where a run that found nothing (an
+    /// `api_coverage` row and no rows) empties it.
+    Snapshot {
+        /// What one snapshot is of.
+        of: Of,
+        /// Which coverage rows count.
+        part: Part,
+    },
     /// Every row up to the moment, by this time.
     AsOf { time: &'static str },
     /// A query of its own (`views/<name>.sql`), where `{as_of}` is the moment.
@@ -24,6 +28,26 @@ enum Shape {
     Derived(&'static str),
 }
 
+/// What one snapshot is of.
+#[derive(Clone, Copy)]
+enum Of {
+    /// A repository, or the organisation for organisation-wide rows (`repo` NULL).
+    RepoOrOrg,
+    /// The organisation.
+    Org,
+}
+
+/// Which `api_coverage` rows stand for a snapshot.
+#[derive(Clone, Copy)]
+enum Part {
+    /// Any.
+    Any,
+    /// Only those of the whole answer (`part = ''`).
+    Whole,
+    /// Those of the slice this column names (one snapshot per value: a package type, an alert tool).
+    Column(&'static str),
+}
+
 /// One view.
 struct View {
     name: &'static str,
@@ -31,80 +55,91 @@ struct View {
 }
 
 static VIEWS: &[View] = &[
-    View { name: "actions_permissions", shape: Shape::Snapshot { whole_answer_only: true } },
-    View { name: "actions_retention", shape: Shape::Snapshot { whole_answer_only: true } },
-    View { name: "actions_secrets", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "actions_permissions", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
+    View { name: "actions_retention", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
+    View { name: "actions_secrets", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "admission_policies", shape: Shape::Query(include_str!("views/admission_policies.sql")) },
     View { name: "api_coverage", shape: Shape::Query(include_str!("views/api_coverage.sql")) },
-    View { name: "app_installations", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "app_installations", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "attestations", shape: Shape::AsOf { time: "observed_at" } },
     View { name: "audit_events", shape: Shape::AsOf { time: "coalesce(event_time, observed_at)" } },
     View { name: "branch_rules", shape: Shape::Query(include_str!("views/branch_rules.sql")) },
     View { name: "bundles", shape: Shape::AsOf { time: "observed_at" } },
     View { name: "check_runs", shape: Shape::Query(include_str!("views/check_runs.sql")) },
     View { name: "code_findings", shape: Shape::Query(include_str!("views/code_findings.sql")) },
-    View { name: "code_scanning_analyses", shape: Shape::Snapshot { whole_answer_only: false } },
+    View { name: "code_scanning_analyses", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Any } },
     View { name: "code_scans", shape: Shape::Query(include_str!("views/code_scans.sql")) },
-    View { name: "codeowners", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "codeowners", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "collection_runs", shape: Shape::AsOf { time: "observed_at" } },
-    View { name: "container_bases", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "container_bases", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "dast_findings", shape: Shape::Query(include_str!("views/dast_findings.sql")) },
-    View { name: "dependency_files", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "dependency_files", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "deploy_events", shape: Shape::AsOf { time: "coalesce(event_time, observed_at)" } },
-    View { name: "deploy_keys", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "deploy_keys", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "deployment_approvals", shape: Shape::Query(include_str!("views/deployment_approvals.sql")) },
-    View { name: "environments", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "environments", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "failed_scans", shape: Shape::Derived(include_str!("views/failed_scans.sql")) },
-    View { name: "fork_pr_approval", shape: Shape::Snapshot { whole_answer_only: false } },
+    View { name: "fork_pr_approval", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Any } },
     View { name: "gitops_applications", shape: Shape::Query(include_str!("views/gitops_applications.sql")) },
     View { name: "merge_requests", shape: Shape::Query(include_str!("views/merge_requests.sql")) },
-    View { name: "org_identity", shape: Shape::Query(include_str!("views/org_identity.sql")) },
-    View { name: "org_people", shape: Shape::Query(include_str!("views/org_people.sql")) },
+    View { name: "org_identity", shape: Shape::Snapshot { of: Of::Org, part: Part::Whole } },
+    View { name: "org_people", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Column("relation") } },
     View { name: "org_settings", shape: Shape::Query(include_str!("views/org_settings.sql")) },
-    View { name: "packages", shape: Shape::Query(include_str!("views/packages.sql")) },
+    View { name: "packages", shape: Shape::Snapshot { of: Of::Org, part: Part::Column("package_type") } },
     View { name: "pr_reviews", shape: Shape::Query(include_str!("views/pr_reviews.sql")) },
-    View { name: "registry_configs", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "registry_configs", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "release_assets", shape: Shape::Query(include_str!("views/release_assets.sql")) },
     View { name: "releases", shape: Shape::Query(include_str!("views/releases.sql")) },
-    View { name: "repo_collaborators", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "repo_collaborators", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "repo_properties", shape: Shape::Query(include_str!("views/repo_properties.sql")) },
     View { name: "repositories", shape: Shape::Query(include_str!("views/repositories.sql")) },
     View { name: "role_bindings", shape: Shape::Query(include_str!("views/role_bindings.sql")) },
     View { name: "rollouts", shape: Shape::Query(include_str!("views/rollouts.sql")) },
-    View { name: "rulesets", shape: Shape::Snapshot { whole_answer_only: true } },
-    View { name: "runners", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "rulesets", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
+    View { name: "runners", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "sbom_components", shape: Shape::Query(include_str!("views/sbom_components.sql")) },
     View { name: "sboms", shape: Shape::Query(include_str!("views/sboms.sql")) },
     View { name: "scans", shape: Shape::Query(include_str!("views/scans.sql")) },
     View { name: "secret_findings", shape: Shape::Query(include_str!("views/secret_findings.sql")) },
-    View { name: "security_alerts", shape: Shape::Query(include_str!("views/security_alerts.sql")) },
-    View { name: "team_repos", shape: Shape::Query(include_str!("views/team_repos.sql")) },
+    View { name: "security_alerts", shape: Shape::Snapshot { of: Of::Org, part: Part::Column("tool") } },
+    View { name: "team_repos", shape: Shape::Snapshot { of: Of::Org, part: Part::Any } },
     View { name: "vex_statements", shape: Shape::AsOf { time: "observed_at" } },
     View { name: "vulnerabilities", shape: Shape::Query(include_str!("views/vulnerabilities.sql")) },
     View { name: "vulnerability_reporting", shape: Shape::Query(include_str!("views/vulnerability_reporting.sql")) },
-    View { name: "webhooks", shape: Shape::Snapshot { whole_answer_only: true } },
-    View { name: "workflow_actions", shape: Shape::Snapshot { whole_answer_only: true } },
-    View { name: "workflow_jobs", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "webhooks", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
+    View { name: "workflow_actions", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
+    View { name: "workflow_jobs", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "workflow_runs", shape: Shape::Query(include_str!("views/workflow_runs.sql")) },
-    View { name: "workflow_token_permissions", shape: Shape::Snapshot { whole_answer_only: true } },
-    View { name: "workflows", shape: Shape::Snapshot { whole_answer_only: true } },
+    View { name: "workflow_token_permissions", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
+    View { name: "workflows", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
 ];
 
 impl View {
     fn query(&self) -> String {
         let name = self.name;
         match &self.shape {
-            Shape::Snapshot { whole_answer_only } => {
-                let part = if *whole_answer_only { " AND c.part = ''" } else { "" };
+            Shape::Snapshot { of, part } => {
+                let (subject, mut same) = match of {
+                    Of::RepoOrOrg => {
+                        ("coalesce(h.repo, h.org)", "y.org = h.org AND y.repo IS NOT DISTINCT FROM h.repo".to_string())
+                    }
+                    Of::Org => ("h.org", "y.org = h.org".to_string()),
+                };
+                let part = match part {
+                    Part::Any => String::new(),
+                    Part::Whole => " AND c.part = ''".to_string(),
+                    Part::Column(column) => {
+                        same += &format!(" AND y.{column} = h.{column}");
+                        format!(" AND c.part = h.{column}")
+                    }
+                };
                 format!(
                     "SELECT * EXCLUDE (run_id) FROM {name}_history h
                      WHERE h.run_id = (SELECT max(x.run_id) FROM (
                              SELECT c.run_id, c.observed_at FROM api_coverage_history c
-                             WHERE c.fact_table = '{name}' AND c.org = h.org
-                               AND c.subject = coalesce(h.repo, h.org){part}
+                             WHERE c.fact_table = '{name}' AND c.org = h.org AND c.subject = {subject}{part}
                              UNION ALL
-                             SELECT y.run_id, y.observed_at FROM {name}_history y
-                             WHERE y.org = h.org AND y.repo IS NOT DISTINCT FROM h.repo) x
+                             SELECT y.run_id, y.observed_at FROM {name}_history y WHERE {same}) x
                          WHERE x.observed_at <= {AS_OF})"
                 )
             }
