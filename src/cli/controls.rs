@@ -84,6 +84,13 @@ fn dirs(dir: Option<&Path>) -> Vec<&Path> {
 /// Loads (and so validates) the built-in catalogue plus `dir`, and says what it found.
 pub fn validate(dir: Option<&Path>) -> Result<u8> {
     let catalogue = Catalogue::load(&dirs(dir))?;
+    let unknown = catalogue.unknown_supporting_controls();
+    if !unknown.is_empty() {
+        return Err(crate::error::input_error(format!(
+            "requirements name supporting controls that are not in the catalogue: {}",
+            unknown.join("; ")
+        )));
+    }
     let requirements: usize = catalogue.frameworks.iter().map(|f| f.requirements.len()).sum();
     println!(
         "valid: {} controls, {} test files, {} frameworks ({} requirements), {} crosswalks",

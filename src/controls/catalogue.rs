@@ -5,7 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 
-use super::{is_test_file, Control, ControlTests, Crosswalk, Framework};
+use super::{is_test_file, Control, ControlTests, Crosswalk, Framework, SummaryKind};
 use crate::error::input_error;
 use crate::evaluate::MANUAL_ATTESTATIONS;
 use crate::store::sha256_hex;
@@ -49,6 +49,7 @@ impl Catalogue {
         let mut frameworks = BTreeMap::new();
         let mut tests = BTreeMap::new();
         let mut crosswalks = BTreeMap::new();
+        let mut framework_origins = BTreeMap::new();
         let mut sources = Vec::new();
         let mut texts = BTreeMap::new();
         for (origin, text) in &files {
@@ -68,6 +69,7 @@ impl Catalogue {
             } else if origin.contains("frameworks/") {
                 let framework: Framework = serde_saphyr::from_str(text)
                     .map_err(|error| input_error(format!("{origin}: not a valid framework file: {error}")))?;
+                framework_origins.insert(framework.id.clone(), (origin.clone(), framework.clone()));
                 frameworks.insert(framework.id.clone(), framework);
             } else {
                 let control: Control = serde_saphyr::from_str(text)
@@ -87,6 +89,9 @@ impl Catalogue {
         };
         for (origin, crosswalk) in crosswalks.values() {
             catalogue.validate_crosswalk(origin, crosswalk)?;
+        }
+        for (origin, framework) in framework_origins.values() {
+            validate_framework(origin, framework)?;
         }
         let mut checked = Vec::new();
         let mut origins = BTreeMap::new();
@@ -179,6 +184,17 @@ impl Catalogue {
         self.frameworks.iter().find(|framework| framework.id == id)
     }
 
+    /// Each `supported_by` entry naming no control of the catalogue, as `framework requirement: control`.
+    pub fn unknown_supporting_controls(&self) -> Vec<String> {
+        self.frameworks
+            .iter()
+            .flat_map(|f| f.requirements.iter().map(move |r| (f, r)))
+            .flat_map(|(f, r)| r.supported_by.iter().map(move |c| (f, r, c)))
+            .filter(|(_, _, control)| self.control(control).is_none())
+            .map(|(f, r, control)| format!("{} {}: {control}", f.id, r.id))
+            .collect()
+    }
+
     /// A digest over every source file's hash: changes when any control or framework changes.
     pub fn digest(&self) -> String {
         let joined: String = self.sources.iter().map(|(origin, hash)| format!("{origin} {hash}\n")).collect();
@@ -194,6 +210,33 @@ impl Catalogue {
             })
             .collect()
     }
+}
+
+/// A framework's own consistency: its id, unique requirement ids and levels that exist.
+fn validate_framework(origin: &str, framework: &Framework) -> Result<()> {
+    let fail = |what: String| Err(input_error(format!("{origin}: framework {}: {what}", framework.id)));
+    let valid_id = !framework.id.is_empty()
+        && framework.id.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+    if !valid_id {
+        return fail("its id must be lower_snake_case letters and digits, like `osps_baseline`".into());
+    }
+    let mut seen = BTreeSet::new();
+    if let Some(duplicate) = framework.requirements.iter().find(|r| !seen.insert(r.id.as_str())) {
+        return fail(format!("requirement {:?} is listed twice", duplicate.id));
+    }
+    let levels: BTreeSet<u32> = framework.levels.iter().map(|level| level.id).collect();
+    if levels.len() != framework.levels.len() {
+        return fail("a level id is listed twice".into());
+    }
+    if framework.summary == SummaryKind::Levels && framework.levels.is_empty() {
+        return fail("`summary: levels` needs the framework's `levels`".into());
+    }
+    for requirement in &framework.requirements {
+        if let Some(level) = requirement.levels.iter().find(|level| !levels.contains(level)) {
+            return fail(format!("requirement {} applies at level {level}, which `levels` does not define", requirement.id));
+        }
+    }
+    Ok(())
 }
 
 fn read_dir_yaml(dir: &Path, files: &mut Vec<(String, String)>) -> Result<()> {
@@ -233,7 +276,11 @@ mod tests {
         assert_eq!(catalogue.framework("nist_ssdf").unwrap().requirements.len(), 42);
         assert_eq!(catalogue.framework("owasp_cicd").unwrap().requirements.len(), 10);
         assert!(catalogue.framework("cis_ssc").unwrap().requirements.len() >= 113);
-        assert_eq!(catalogue.crosswalks.len(), 2);
+        assert_eq!(catalogue.crosswalks.len(), 6);
+        assert_eq!(catalogue.unknown_supporting_controls(), Vec::<String>::new());
+        for id in ["osps_baseline", "nist_sp800_53r5", "pci_dss", "cisa_ssdf_attestation", "fedramp_20x_ksi", "eu_cra"] {
+            assert!(catalogue.framework(id).is_some_and(|f| !f.requirements.is_empty()), "{id}");
+        }
         assert!(catalogue.crosswalks.iter().all(|c| !c.edges.is_empty()));
     }
 

@@ -1,4 +1,4 @@
-//! A compliance framework: its requirement ids with our own short labels.
+//! A compliance framework: its requirement ids with our own short labels, and how its own summary reads.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -15,8 +15,48 @@ pub struct Framework {
     pub version: String,
     /// Where the ids come from and the status of the labels.
     pub source: String,
+    /// The summary a report limited to this framework opens with (beside the requirement table every framework has).
+    #[serde(default, skip_serializing_if = "SummaryKind::is_plain")]
+    pub summary: SummaryKind,
+    /// Its maturity levels, lowest first; requirements name the levels they apply at.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<Level>,
     /// The requirements, in the framework's order.
     pub requirements: Vec<Requirement>,
+}
+
+/// The summary a framework's audit expects.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SummaryKind {
+    /// Coverage, compliance and the requirement table only.
+    #[default]
+    Plain,
+    /// Per repository, the highest level met and what stands between it and the next (needs `levels`).
+    Levels,
+    /// Per section (`group`) of the framework, the verdicts, the evidence, the manual items and what is missing.
+    Sections,
+    /// Per indicator, a timestamped validation result and how often the store re-validated it over the period.
+    Indicators,
+    /// Per release published in the period, what its mapped controls found.
+    Releases,
+}
+
+impl SummaryKind {
+    /// Whether this is the plain summary (the default, left out of serialised files).
+    pub fn is_plain(&self) -> bool {
+        *self == SummaryKind::Plain
+    }
+}
+
+/// One maturity level of a framework.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Level {
+    /// Its number, 1 for the lowest.
+    pub id: u32,
+    /// Its name, e.g. `Maturity Level 1` or `Source L1`.
+    pub name: String,
 }
 
 /// One requirement of a framework.
@@ -29,4 +69,16 @@ pub struct Requirement {
     pub label: String,
     /// How much CI/CD evidence can say about it: `H` directly, `M` partly, `-` not specific.
     pub cicd: String,
+    /// The section, family or theme the framework files it under.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub group: Option<String>,
+    /// The levels it applies at (a framework with `levels` only).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub levels: Vec<u32>,
+    /// The id the framework's own OSCAL catalog gives it (NIST SP 800-53: `cm-5.1`), when it differs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub oscal_id: Option<String>,
+    /// Controls whose evidence supports it without deciding it: shown to whoever judges it by hand.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supported_by: Vec<String>,
 }

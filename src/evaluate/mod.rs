@@ -8,6 +8,7 @@ pub mod retention;
 pub mod rollup;
 mod sandbox;
 pub mod stored;
+pub mod subjects;
 pub mod throughout;
 mod verdict;
 pub mod waivers;

@@ -7,7 +7,7 @@ use anyhow::Result;
 use chrono::NaiveDateTime;
 use duckdb::Connection;
 
-use crate::controls::{Control, Framework, Severity};
+use crate::controls::{Control, Framework, Severity, SummaryKind};
 use crate::evaluate::attestations::{Attestation, Covers, JudgedAttestation};
 pub use crate::evaluate::rollup::StatusCounts;
 use crate::evaluate::rollup::{self, percent, Standing};
@@ -17,6 +17,7 @@ use crate::evaluate::{EvaluatedCatalogue, ParamUse, Status};
 use crate::period::Period;
 use crate::store::sha256_hex;
 
+use super::attribution::{Attribution, Subjects};
 use super::model::*;
 
 pub(super) struct StoredOutcome {
@@ -60,6 +61,7 @@ impl ReportModel {
         let trend_start = period.as_ref().map(|p| p.start).unwrap_or(as_of - chrono::Duration::days(90));
         let trend = super::trend::load(conn, trend_start, as_of)?;
         let evidence = if with_findings { load_evidence(conn, evaluation_id)? } else { Vec::new() };
+        let subjects = if with_findings { load_subjects(conn, period.as_ref(), as_of, trend_start)? } else { Subjects::default() };
         let digest_input: String = evidence.iter().map(|e| format!("{} {}\n", e.id, e.sha256)).collect();
         let mut model = build(BuildInput {
             organisation,
@@ -74,6 +76,7 @@ impl ReportModel {
             catalogue,
             outcomes,
             evidence,
+            subjects,
         });
         model.trend = trend;
         model.wildcard_waivers = wildcard_waivers(&judged, &model.controls);
@@ -128,6 +131,26 @@ fn load_outcomes(
     Ok(outcomes)
 }
 
+fn load_subjects(
+    conn: &Connection,
+    period: Option<&Period>,
+    as_of: NaiveDateTime,
+    cadence_start: NaiveDateTime,
+) -> Result<Subjects> {
+    use crate::evaluate::subjects;
+    let release_start = period.map(|p| p.start).unwrap_or(cadence_start);
+    let mut validations: BTreeMap<String, Vec<NaiveDateTime>> = BTreeMap::new();
+    for point in stored::framework_results(conn, cadence_start, as_of)? {
+        validations.entry(point.framework_id).or_default().push(point.as_of);
+    }
+    Ok(Subjects {
+        repositories: subjects::repositories(conn, as_of)?,
+        releases: subjects::releases(conn, release_start, as_of)?,
+        validations,
+        cadence_start,
+    })
+}
+
 fn load_evidence(conn: &Connection, evaluation_id: i64) -> Result<Vec<EvidenceRow>> {
     Ok(stored::cited_evidence(conn, evaluation_id)?
         .into_iter()
@@ -157,6 +180,7 @@ pub(super) struct BuildInput {
     pub(super) catalogue: EvaluatedCatalogue,
     pub(super) outcomes: BTreeMap<String, StoredOutcome>,
     pub(super) evidence: Vec<EvidenceRow>,
+    pub(super) subjects: Subjects,
 }
 
 pub(super) fn build(input: BuildInput) -> ReportModel {
@@ -173,6 +197,7 @@ pub(super) fn build(input: BuildInput) -> ReportModel {
         catalogue,
         outcomes,
         evidence,
+        subjects,
     } = input;
     let control_status = |id: &str| outcomes.get(id).map(|o| o.status).unwrap_or(Status::Unknown);
     let attested = rollup::attested_requirements(&attestations);
@@ -270,11 +295,13 @@ pub(super) fn build(input: BuildInput) -> ReportModel {
         })
         .collect();
 
-    let frameworks: Vec<FrameworkSection> = catalogue
+    let mut frameworks: Vec<FrameworkSection> = catalogue
         .frameworks
         .iter()
         .map(|framework| framework_section(framework, &catalogue.controls, &control_status, &attested))
         .collect();
+    let evidence_sha256 = |id: i64| evidence.iter().find(|e| e.id == id).map(|e| e.sha256.clone());
+    framework_summaries(&mut frameworks, &catalogue.frameworks, &controls, &subjects, as_of, &evidence_sha256);
     let gaps = gaps(&frameworks, &catalogue.controls, &outcomes);
 
     ReportModel {
@@ -357,6 +384,40 @@ fn control_section(
     }
 }
 
+/// Each framework's own summary (levels, sections, indicators or releases), from the findings.
+fn framework_summaries(
+    sections: &mut [FrameworkSection],
+    frameworks: &[Framework],
+    controls: &[ControlSection],
+    subjects: &Subjects,
+    as_of: NaiveDateTime,
+    evidence_sha256: &dyn Fn(i64) -> Option<String>,
+) {
+    let attribution = Attribution::new(subjects, controls);
+    let active: Vec<&str> = subjects.repositories.iter().filter(|r| !r.archived).map(|r| r.repo.as_str()).collect();
+    for (section, framework) in sections.iter_mut().zip(frameworks) {
+        match framework.summary {
+            SummaryKind::Plain => {}
+            SummaryKind::Levels => {
+                section.levels = Some(super::levels::summarise(framework, section, &attribution, &active));
+            }
+            SummaryKind::Sections => section.sections = super::sections::summarise(section, controls),
+            SummaryKind::Indicators => {
+                let none = Vec::new();
+                let cadence = super::indicators::Cadence {
+                    validations: subjects.validations.get(&framework.id).unwrap_or(&none),
+                    start: subjects.cadence_start,
+                    end: as_of,
+                };
+                section.indicators = super::indicators::summarise(section, controls, evidence_sha256, &cadence);
+            }
+            SummaryKind::Releases => {
+                section.releases = Some(super::releases::summarise(section, &attribution, &subjects.releases));
+            }
+        }
+    }
+}
+
 fn framework_section(
     framework: &Framework,
     controls: &[Control],
@@ -382,6 +443,10 @@ fn framework_section(
                 status_label: label,
                 attestation,
                 controls: verdict.controls,
+                group: requirement.group.clone(),
+                levels: requirement.levels.clone(),
+                oscal_id: requirement.oscal_id.clone(),
+                supported_by: requirement.supported_by.clone(),
             }
         })
         .collect();
@@ -410,6 +475,14 @@ fn framework_section(
         attested: attested_count,
         bar,
         requirements,
+        summary: serde_json::to_value(framework.summary)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default(),
+        levels: None,
+        sections: Vec::new(),
+        indicators: Vec::new(),
+        releases: None,
     }
 }
 

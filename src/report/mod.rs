@@ -1,15 +1,20 @@
 //! Reports: one `ReportModel` built from an evaluation, rendered to HTML, PDF and JSON.
 
+pub mod attribution;
 mod build;
 pub mod changes;
 pub mod csv;
 mod format;
 pub mod html;
+pub mod indicators;
+pub mod levels;
 pub mod model;
 pub mod oscal;
+pub mod releases;
 pub mod pdf;
 mod samples;
 pub mod sarif;
+pub mod sections;
 pub mod trend;
 
 use std::path::{Path, PathBuf};

@@ -120,6 +120,16 @@ pub struct FrameworkSection {
     pub bar: Vec<BarSegment>,
     /// Every requirement in framework order.
     pub requirements: Vec<RequirementRow>,
+    /// Which summary the framework's audit expects: `plain`, `levels`, `sections`, `indicators` or `releases`.
+    pub summary: String,
+    /// Per repository, the highest level met (frameworks with levels).
+    pub levels: Option<super::levels::LevelSummary>,
+    /// Per section, what the signer needs (frameworks summarised by sections).
+    pub sections: Vec<super::sections::SectionSummary>,
+    /// Per indicator, a timestamped validation result and its cadence (frameworks summarised by indicators).
+    pub indicators: Vec<super::indicators::IndicatorResult>,
+    /// Per release published in the period, its mapped requirements (frameworks summarised by releases).
+    pub releases: Option<super::releases::ReleaseSummary>,
 }
 
 /// A segment of a stacked bar.
@@ -181,6 +191,14 @@ pub struct RequirementRow {
     pub controls: Vec<String>,
     /// The valid manual attestation covering it, in words (only when no automated control does).
     pub attestation: Option<String>,
+    /// The section, family or theme the framework files it under.
+    pub group: Option<String>,
+    /// The levels it applies at.
+    pub levels: Vec<u32>,
+    /// The id in the framework's own OSCAL catalog, when it has one.
+    pub oscal_id: Option<String>,
+    /// Controls whose evidence supports it without deciding it.
+    pub supported_by: Vec<String>,
 }
 
 /// A manual attestation as judged at the evaluation's moment.

@@ -9,6 +9,7 @@ use crate::evaluate::{EvaluatedCatalogue, Status};
 use crate::period::Period;
 use crate::store::sha256_hex;
 
+use super::attribution::Subjects;
 use super::build::{build, BuildInput, StoredOutcome};
 use super::model::*;
 
@@ -77,6 +78,7 @@ pub fn synthetic_model(resources: usize) -> Result<ReportModel> {
         },
         outcomes,
         evidence,
+        subjects: Subjects::default(),
     }))
 }
 
@@ -134,5 +136,16 @@ pub fn sample_model() -> ReportModel {
             sha256: "2".repeat(64),
             file: evidence_file(&"2".repeat(64)),
         }],
+        subjects: Subjects {
+            repositories: ["o/a", "o/b"]
+                .map(|repo| crate::evaluate::subjects::RepositoryRef {
+                    org: "o".into(),
+                    repo: repo.into(),
+                    archived: false,
+                    default_branch: Some("main".into()),
+                })
+                .to_vec(),
+            ..Subjects::default()
+        },
     })
 }
