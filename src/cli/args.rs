@@ -356,6 +356,10 @@ pub struct ReportArgs {
     /// PDF paper size.
     #[arg(long, value_enum, default_value = "a4")]
     pub paper: Paper,
+    /// Limit every output to these frameworks (repeatable or comma-separated ids, e.g. osps_baseline); the HTML
+    /// and PDF then open with each one's own summary (levels, sections, indicators or releases).
+    #[arg(long = "framework", value_name = "ID", value_delimiter = ',')]
+    pub frameworks: Vec<String>,
     /// Handlebars templates overriding the built-in ones (files named like those in report-templates/).
     #[arg(long, value_name = "DIR")]
     pub templates: Option<PathBuf>,

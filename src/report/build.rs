@@ -339,6 +339,7 @@ pub(super) fn build(input: BuildInput) -> ReportModel {
         evidence,
         drift: None,
         trend: Vec::new(),
+        chosen_frameworks: Vec::new(),
     }
 }
 

@@ -9,7 +9,8 @@ use super::ReportModel;
 use crate::error::input_error;
 
 /// The template files a report is made of: (registered name, file name).
-const TEMPLATE_FILES: &[(&str, &str)] = &[("report", "report.html.hbs"), ("styles", "report.css")];
+const TEMPLATE_FILES: &[(&str, &str)] =
+    &[("report", "report.html.hbs"), ("styles", "report.css"), ("framework_summary", "framework-summary.hbs")];
 
 /// The report's script, inserted verbatim and allowed by its hash in the Content-Security-Policy.
 const SCRIPT_FILE: &str = "report.js";

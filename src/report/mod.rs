@@ -8,6 +8,7 @@ mod format;
 pub mod html;
 pub mod indicators;
 pub mod levels;
+mod limit;
 pub mod model;
 pub mod oscal;
 pub mod releases;

@@ -59,6 +59,8 @@ pub struct ReportModel {
     pub drift: Option<super::changes::Drift>,
     /// Per framework, compliance and coverage at each evaluation in the period (the last 90 days without one).
     pub trend: Vec<super::trend::TrendSeries>,
+    /// The frameworks the report was limited to (`report --framework`); empty when it covers all.
+    pub chosen_frameworks: Vec<String>,
 }
 
 /// Headline numbers.
@@ -148,7 +150,7 @@ pub struct BarSegment {
 }
 
 /// Stacked segments (bar or donut) of (status, label, count) parts, each as a share of their sum.
-pub(super) fn segments(parts: &[(&str, &str, usize)]) -> Vec<BarSegment> {
+pub fn segments(parts: &[(&str, &str, usize)]) -> Vec<BarSegment> {
     let total: usize = parts.iter().map(|(_, _, count)| count).sum();
     let width = |part: usize| {
         if total == 0 {

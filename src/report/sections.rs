@@ -81,16 +81,19 @@ pub fn summarise(section: &FrameworkSection, controls: &[ControlSection]) -> Vec
                             "No control decides this: confirm it by hand; {} give supporting evidence.",
                             row.supported_by.join(", ")
                         ),
-                        _ => format!(
-                            "Missing: {} does not hold or could not be judged; fix it, or list the item as not \
-                             attested and submit a plan of action and milestones (POA&M).",
-                            deciding
+                        _ => {
+                            let short: Vec<String> = deciding
                                 .iter()
                                 .filter(|c| !matches!(c.status.as_str(), "pass" | "not_applicable"))
                                 .map(|c| format!("{} ({})", c.id, c.status_label.to_lowercase()))
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
+                                .collect();
+                            format!(
+                                "Missing: {} {} not hold or could not be judged; fix it, or list the item as not \
+                                 attested and submit a plan of action and milestones (POA&M).",
+                                short.join(", "),
+                                if short.len() == 1 { "does" } else { "do" }
+                            )
+                        }
                     };
                     SectionItem {
                         requirement: row.id.clone(),

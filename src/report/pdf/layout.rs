@@ -42,9 +42,9 @@ const MARGIN_BOTTOM: f32 = 56.0;
 const CELL_PAD: f32 = 3.5;
 
 /// A table column: its title and its share of the text width.
-pub struct Column {
+pub struct Column<'a> {
     /// Header text.
-    pub title: &'static str,
+    pub title: &'a str,
     /// Share of the width (the shares of a table add up to 1).
     pub share: f32,
 }
@@ -193,7 +193,7 @@ impl<'f> Layout<'f> {
     }
 
     /// A table with wrapped cells; rows never split, and the header repeats on every page.
-    pub fn table(&mut self, columns: &[Column], rows: &[Vec<Cell>], size: f32) {
+    pub fn table(&mut self, columns: &[Column<'_>], rows: &[Vec<Cell>], size: f32) {
         let widths = self.column_widths(columns, size);
         let leading = size * 1.3;
         let header: Vec<Cell> = columns.iter().map(|c| Cell { fill: Some(HEADER_BG), ..Cell::bold(c.title) }).collect();
@@ -215,7 +215,7 @@ impl<'f> Layout<'f> {
     }
 
     /// Column widths from their shares, widened so no header word is split (taken from the widest column).
-    fn column_widths(&self, columns: &[Column], size: f32) -> Vec<f32> {
+    fn column_widths(&self, columns: &[Column<'_>], size: f32) -> Vec<f32> {
         let total = self.text_width();
         let mut widths: Vec<f32> = columns.iter().map(|c| c.share * total).collect();
         for (index, column) in columns.iter().enumerate() {

@@ -3,6 +3,7 @@
 mod font;
 mod layout;
 mod pages;
+mod summaries;
 
 use std::collections::{BTreeMap, BTreeSet};
 

@@ -15,7 +15,8 @@ const MANUAL: (Rgb3, Rgb3) = (Rgb3(0.24, 0.31, 0.54), Rgb3(0.9, 0.92, 0.97));
 const WAIVED: (Rgb3, Rgb3) = (Rgb3(0.36, 0.24, 0.57), Rgb3(0.94, 0.91, 0.98));
 const ATTESTED: (Rgb3, Rgb3) = (Rgb3(0.04, 0.42, 0.42), Rgb3(0.87, 0.95, 0.95));
 
-fn status_cell(status: &str, label: &str) -> Cell {
+/// A verdict as a coloured badge.
+pub(super) fn status_cell(status: &str, label: &str) -> Cell {
     let (color, fill) = match status {
         "pass" => PASS,
         "fail" => FAIL,
@@ -44,6 +45,9 @@ pub fn compose(layout: &mut Layout<'_>, model: &ReportModel, contents: &[(String
     layout.new_page();
     table_of_contents(layout, contents);
     layout.new_page();
+    if !model.chosen_frameworks.is_empty() {
+        super::summaries::framework_summaries(layout, model);
+    }
     summary(layout, model);
     trend(layout, model);
     gaps(layout, model);
@@ -51,6 +55,9 @@ pub fn compose(layout: &mut Layout<'_>, model: &ReportModel, contents: &[(String
     findings(layout, model);
     controls(layout, model);
     frameworks(layout, model);
+    if model.chosen_frameworks.is_empty() {
+        super::summaries::framework_summaries(layout, model);
+    }
     waivers(layout, model);
     attestations(layout, model);
     unobserved(layout, model);
