@@ -14,7 +14,7 @@ use super::manifest::{
 use crate::evaluate::EvaluatedCatalogue;
 use crate::report::model::EvidenceRow;
 use crate::report::Paper;
-use crate::report::{csv, html, oscal, pdf};
+use crate::report::{csv, html, oscal, pdf, poam};
 use crate::store::sha256_hex;
 
 /// Where a file's bytes come from when the bundle is written.
@@ -78,6 +78,7 @@ pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'
     add_bytes("findings.csv".into(), csv::findings(&model)?);
     add_bytes("requirements.csv".into(), csv::requirements(&model)?);
     add_bytes("oscal/assessment-results.json".into(), oscal::assessment_results(&model)?);
+    add_bytes("oscal/poam.json".into(), poam::plan_of_action(&model)?);
     let evidence_by_id = model.evidence_by_id();
     for control in &model.controls {
         add_bytes(format!("populations/{}.csv", control.id), csv::population(&model, control, &evidence_by_id)?);

@@ -13,6 +13,8 @@ pub enum ReportFormat {
     Csv,
     /// OSCAL 1.0.6 assessment results (assessment-results.json).
     Oscal,
+    /// OSCAL 1.0.6 plan of action and milestones: one item per open finding (poam.json).
+    Poam,
     /// SARIF 2.1.0 of the failing findings, for code-scanning UIs (report.sarif).
     Sarif,
 }

@@ -11,6 +11,7 @@ pub mod levels;
 mod limit;
 pub mod model;
 pub mod oscal;
+pub mod poam;
 pub mod releases;
 pub mod pdf;
 mod samples;
@@ -42,6 +43,7 @@ pub fn write_reports(
             ReportFormat::Json,
             ReportFormat::Csv,
             ReportFormat::Oscal,
+            ReportFormat::Poam,
             ReportFormat::Sarif,
         ]
     } else {
@@ -58,6 +60,7 @@ pub fn write_reports(
                 files.push(("requirements.csv", csv::requirements(model)?));
             }
             ReportFormat::Oscal => files.push(("assessment-results.json", oscal::assessment_results(model)?)),
+            ReportFormat::Poam => files.push(("poam.json", poam::plan_of_action(model)?)),
             ReportFormat::Sarif => files.push(("report.sarif", sarif::failing_findings(model)?)),
         }
     }

@@ -36,7 +36,11 @@ pub fn assessment_results(model: &ReportModel) -> Result<Vec<u8>> {
     for framework in &model.frameworks {
         for requirement in &framework.requirements {
             let Some(target) = finding_target(requirement) else { continue };
-            let control_id = token(&format!("{}_{}", framework.id, requirement.id));
+            // A framework with its own OSCAL catalog (NIST SP 800-53) is referenced by that catalog's ids.
+            let control_id = match &requirement.oscal_id {
+                Some(oscal_id) => token(oscal_id),
+                None => token(&format!("{}_{}", framework.id, requirement.id)),
+            };
             reviewed.push(json!({ "control-id": control_id }));
             let related: Vec<Value> = requirement
                 .controls
@@ -81,7 +85,8 @@ pub fn assessment_results(model: &ReportModel) -> Result<Vec<u8>> {
         ],
         "reviewed-controls": {
             "description": "Framework requirements decided by pipeproof's automated controls or by valid attestations; \
-                            ids are the framework id and the requirement id joined by an underscore.",
+                            ids are the framework's own OSCAL ids where it has a catalog (NIST SP 800-53: ac-2, \
+                            cm-5.1), else the framework id and the requirement id joined by an underscore.",
             "control-selections": [ control_selection(reviewed) ],
         },
         "remarks": "Requirements that no automated control covers and no attestation decides were not assessed and have no finding.",
