@@ -64,7 +64,12 @@ struct EvaluationRow {
 }
 
 /// Gathers the bundle of one evaluation from the store.
-pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'_>) -> Result<Contents> {
+pub fn assemble(
+    conn: &Connection,
+    evaluation_id: i64,
+    options: &RenderOptions<'_>,
+    key: Option<&super::signature::SigningKey>,
+) -> Result<Contents> {
     let model = crate::drift::report_with_drift(conn, Some(evaluation_id), options.organisation)?;
     let evaluation = load_evaluation(conn, evaluation_id)?;
     let mut files: BTreeMap<String, Entry> = BTreeMap::new();
@@ -79,6 +84,16 @@ pub fn assemble(conn: &Connection, evaluation_id: i64, options: &RenderOptions<'
     add_bytes("requirements.csv".into(), csv::requirements(&model)?);
     add_bytes("oscal/assessment-results.json".into(), oscal::assessment_results(&model)?);
     add_bytes("oscal/poam.json".into(), poam::plan_of_action(&model)?);
+    for (path, bytes) in super::packages::framework_packages(&model)? {
+        add_bytes(path, bytes);
+    }
+    if let Some(key) = key {
+        let as_of = chrono::NaiveDateTime::parse_from_str(&model.as_of_iso, "%Y-%m-%dT%H:%M:%SZ")?;
+        let revisions = crate::evaluate::subjects::default_branch_revisions(conn, as_of)?;
+        for (path, bytes) in super::vsa::attestations(&model, &revisions, key)? {
+            add_bytes(path, bytes);
+        }
+    }
     let evidence_by_id = model.evidence_by_id();
     for control in &model.controls {
         add_bytes(format!("populations/{}.csv", control.id), csv::population(&model, control, &evidence_by_id)?);

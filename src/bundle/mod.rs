@@ -4,10 +4,12 @@
 mod archive;
 mod contents;
 pub mod manifest;
+mod packages;
 mod previous;
 mod record;
 pub mod signature;
 mod verify;
+pub mod vsa;
 mod write;
 
 pub use contents::{assemble, Content, Contents, Entry, RenderOptions};
@@ -29,17 +31,18 @@ pub fn create(
     output: &std::path::Path,
 ) -> anyhow::Result<(Manifest, bool)> {
     let conn = store.conn();
-    let contents = assemble(conn, evaluation_id, options)?;
+    let key = sign_with.map(|(file, password)| signature::SigningKey::load(file, password)).transpose()?;
+    let contents = assemble(conn, evaluation_id, options, key.as_ref())?;
     let manifest = &contents.manifest;
-    let signature = match sign_with {
-        Some((key, password)) => {
+    let signature = match &key {
+        Some(key) => {
             let period = manifest.period.as_ref().map(|p| p.label.as_str()).unwrap_or("as-of");
             let comment = format!(
                 "pipeproof bundle of {} {period} evaluation {} root_hash:{}",
                 manifest.organisation, manifest.evaluation_id, manifest.root_hash
             );
             let comment: String = comment.chars().map(|c| if c.is_control() { ' ' } else { c }).collect();
-            Some(signature::sign(&manifest.to_bytes()?, key, password, &comment)?)
+            Some(key.sign(&manifest.to_bytes()?, &comment)?)
         }
         None => None,
     };

@@ -77,22 +77,78 @@ pub struct Signed {
     pub key_id: String,
 }
 
-/// Signs `data` with the secret key in `key_file`.
-pub fn sign(data: &[u8], key_file: &Path, password: Password<'_>, trusted_comment: &str) -> Result<Signed> {
-    let text = std::fs::read_to_string(key_file)
-        .with_context(|| format!("cannot read the secret key {}", key_file.display()))?;
-    let secret = load_secret(&text, key_file, password)?;
-    let public = PublicKey::from_secret_key(&secret).map_err(|e| anyhow::anyhow!("{e}"))?;
-    let key_id = key_id(public.keynum());
-    let signature = minisign::sign(
-        Some(&public),
-        &secret,
-        Cursor::new(data),
-        Some(trusted_comment),
-        Some(&format!("signature from pipeproof key {key_id}")),
-    )
-    .map_err(|e| anyhow::anyhow!("cannot sign with {}: {e}", key_file.display()))?;
-    Ok(Signed { text: signature.into_string(), key_id })
+/// A secret key unlocked once, to sign a bundle's manifest and the attestations inside it.
+pub struct SigningKey {
+    secret: SecretKey,
+    public: PublicKey,
+    file: PathBuf,
+}
+
+impl SigningKey {
+    /// Reads and unlocks the secret key in `key_file`.
+    pub fn load(key_file: &Path, password: Password<'_>) -> Result<SigningKey> {
+        let text = std::fs::read_to_string(key_file)
+            .with_context(|| format!("cannot read the secret key {}", key_file.display()))?;
+        let secret = load_secret(&text, key_file, password)?;
+        let public = PublicKey::from_secret_key(&secret).map_err(|e| anyhow::anyhow!("{e}"))?;
+        Ok(SigningKey { secret, public, file: key_file.to_path_buf() })
+    }
+
+    /// The key id, as minisign prints it.
+    pub fn key_id(&self) -> String {
+        key_id(self.public.keynum())
+    }
+
+    /// A minisign signature of `data` (prehashed Ed25519) with a signed trusted comment.
+    pub fn sign(&self, data: &[u8], trusted_comment: &str) -> Result<Signed> {
+        let key_id = self.key_id();
+        let signature = minisign::sign(
+            Some(&self.public),
+            &self.secret,
+            Cursor::new(data),
+            Some(trusted_comment),
+            Some(&format!("signature from pipeproof key {key_id}")),
+        )
+        .map_err(|e| anyhow::anyhow!("cannot sign with {}: {e}", self.file.display()))?;
+        Ok(Signed { text: signature.into_string(), key_id })
+    }
+
+    /// A plain Ed25519 signature of `message` (RFC 8032, as DSSE and in-toto tools check it) with the same key.
+    pub fn sign_ed25519(&self, message: &[u8]) -> Result<Vec<u8>> {
+        // A minisign secret key serialises as algorithm ids (6 bytes), KDF salt and limits (48), key number (8),
+        // then the Ed25519 secret key: its 32-byte seed followed by its 32-byte public key.
+        let bytes = self.secret.to_bytes();
+        let secret = bytes.get(62..126).ok_or_else(|| anyhow::anyhow!("the secret key is too short"))?;
+        let pair = aws_lc_rs::signature::Ed25519KeyPair::from_seed_and_public_key(&secret[..32], &secret[32..])
+            .map_err(|_| anyhow::anyhow!("{} does not hold a usable Ed25519 key", self.file.display()))?;
+        Ok(pair.sign(message).as_ref().to_vec())
+    }
+
+    /// The public half.
+    pub fn public(&self) -> &PublicKey {
+        &self.public
+    }
+}
+
+/// The raw 32-byte Ed25519 public key inside a minisign public key.
+pub fn ed25519_public(public: &PublicKey) -> Vec<u8> {
+    // Algorithm id (2 bytes), key number (8), then the key.
+    public.to_bytes().get(10..42).map(<[u8]>::to_vec).unwrap_or_default()
+}
+
+/// Checks a plain Ed25519 signature made by [`SigningKey::sign_ed25519`].
+pub fn verify_ed25519(message: &[u8], signature: &[u8], public: &PublicKey) -> bool {
+    let key = ed25519_public(public);
+    aws_lc_rs::signature::UnparsedPublicKey::new(&aws_lc_rs::signature::ED25519, key).verify(message, signature).is_ok()
+}
+
+/// The public key as PEM (SubjectPublicKeyInfo), the form in-toto and cosign tools read.
+pub fn public_pem(public: &PublicKey) -> String {
+    use base64::Engine;
+    let mut der = vec![0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00];
+    der.extend(ed25519_public(public));
+    let body = base64::engine::general_purpose::STANDARD.encode(der);
+    format!("-----BEGIN PUBLIC KEY-----\n{body}\n-----END PUBLIC KEY-----\n")
 }
 
 /// Checks a `.minisig` over `data` with a public key.
@@ -173,10 +229,23 @@ mod tests {
     use super::*;
 
     #[test]
+    fn the_same_key_makes_plain_ed25519_signatures_its_public_key_checks() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = keygen(&dir.path().join("k"), Password::None, false).unwrap();
+        let key = SigningKey::load(&files.secret, Password::None).unwrap();
+        let signature = key.sign_ed25519(b"statement").unwrap();
+        let public = load_public(files.public.to_str().unwrap()).unwrap();
+        assert!(verify_ed25519(b"statement", &signature, &public));
+        assert!(!verify_ed25519(b"statement!", &signature, &public));
+        assert!(public_pem(&public).starts_with("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA"));
+    }
+
+    #[test]
     fn a_signature_verifies_with_its_key_and_not_after_a_change() {
         let dir = tempfile::tempdir().unwrap();
         let files = keygen(&dir.path().join("k.key"), Password::None, false).unwrap();
-        let signed = sign(b"manifest", &files.secret, Password::None, "pipeproof test").unwrap();
+        let signed =
+            SigningKey::load(&files.secret, Password::None).unwrap().sign(b"manifest", "pipeproof test").unwrap();
         assert_eq!(signed.key_id, files.key_id);
         let signature = signed.text;
         let public = load_public(files.public.to_str().unwrap()).unwrap();

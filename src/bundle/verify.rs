@@ -17,7 +17,7 @@ const MAX_MANIFEST_BYTES: u64 = 512 << 20;
 /// One thing wrong with a bundle.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Problem {
-    /// `missing`, `altered`, `extra`, `refused`, `manifest`, `reference` or `signature`.
+    /// `missing`, `altered`, `extra`, `refused`, `manifest`, `reference`, `signature` or `attestation`.
     pub kind: &'static str,
     /// The file concerned, when there is one.
     pub path: Option<String>,
@@ -59,6 +59,8 @@ pub struct Verification {
     pub root_hash: Option<String>,
     /// The signature check.
     pub signature: SignatureCheck,
+    /// Signed attestations inside the bundle (SLSA verification summaries) checked with the key.
+    pub attestations_checked: usize,
     /// Everything wrong, in path order.
     pub problems: Vec<Problem>,
 }
@@ -82,6 +84,7 @@ pub fn verify(path: &Path, public_key: Option<&minisign::PublicKey>, max_unpacke
         evidence_items: 0,
         root_hash: None,
         signature: SignatureCheck::NotChecked { signature_present: false },
+        attestations_checked: 0,
         problems: Vec::new(),
     };
     let (mut archive, present) = match Archive::open(path, max_unpacked) {
@@ -139,10 +142,36 @@ pub fn verify(path: &Path, public_key: Option<&minisign::PublicKey>, max_unpacke
     }
     result.root_hash = Some(recomputed);
     check_references(&mut archive, &present, &manifest, &mut result.problems);
+    if let Some(key) = public_key {
+        result.attestations_checked = check_attestations(&mut archive, &present, &manifest, key, &mut result.problems);
+    }
     result.evidence_items = manifest.evidence.len();
     result.problems.sort_by(|a, b| (&a.path, a.kind).cmp(&(&b.path, b.kind)));
     result.manifest = Some(manifest);
     result
+}
+
+/// Checks each signed attestation the manifest lists (`vsa/*.dsse.json`) with the trusted key; returns how many.
+fn check_attestations(
+    archive: &mut Archive,
+    present: &BTreeMap<String, super::archive::Listed>,
+    manifest: &ManifestView,
+    key: &minisign::PublicKey,
+    problems: &mut Vec<Problem>,
+) -> usize {
+    let mut checked = 0;
+    for file in manifest.files.iter().filter(|f| f.path.starts_with("vsa/") && f.path.ends_with(".dsse.json")) {
+        let Some(listing) = present.get(&file.path) else { continue };
+        checked += 1;
+        let outcome = archive
+            .read(&file.path, listing, 1 << 20)
+            .map_err(|error| format!("unreadable: {error:#}"))
+            .and_then(|bytes| super::vsa::check(&bytes, key));
+        if let Err(message) = outcome {
+            problems.push(problem("attestation", Some(&file.path), message));
+        }
+    }
+    checked
 }
 
 fn check_signature(

@@ -103,6 +103,12 @@ pub fn describe(path: &Path, verification: &crate::bundle::Verification) -> Stri
         }
         SignatureCheck::Failed => "  signature: FAILED\n".to_string(),
     };
+    if verification.attestations_checked > 0 {
+        out += &format!(
+            "  attestations: {} SLSA source verification summaries checked with the same key\n",
+            verification.attestations_checked
+        );
+    }
     for problem in &verification.problems {
         out += &format!(
             "  {:<9} {}{}\n",

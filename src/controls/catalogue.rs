@@ -233,7 +233,10 @@ fn validate_framework(origin: &str, framework: &Framework) -> Result<()> {
     }
     for requirement in &framework.requirements {
         if let Some(level) = requirement.levels.iter().find(|level| !levels.contains(level)) {
-            return fail(format!("requirement {} applies at level {level}, which `levels` does not define", requirement.id));
+            return fail(format!(
+                "requirement {} applies at level {level}, which `levels` does not define",
+                requirement.id
+            ));
         }
     }
     Ok(())
@@ -278,7 +281,8 @@ mod tests {
         assert!(catalogue.framework("cis_ssc").unwrap().requirements.len() >= 113);
         assert_eq!(catalogue.crosswalks.len(), 6);
         assert_eq!(catalogue.unknown_supporting_controls(), Vec::<String>::new());
-        for id in ["osps_baseline", "nist_sp800_53r5", "pci_dss", "cisa_ssdf_attestation", "fedramp_20x_ksi", "eu_cra"] {
+        for id in ["osps_baseline", "nist_sp800_53r5", "pci_dss", "cisa_ssdf_attestation", "fedramp_20x_ksi", "eu_cra"]
+        {
             assert!(catalogue.framework(id).is_some_and(|f| !f.requirements.is_empty()), "{id}");
         }
         assert!(catalogue.crosswalks.iter().all(|c| !c.edges.is_empty()));

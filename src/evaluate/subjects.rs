@@ -43,6 +43,8 @@ impl ReleaseRef {
 pub struct Revision {
     /// The commit id (hex).
     pub commit: String,
+    /// The default branch it is on.
+    pub branch: String,
     /// The web address of the repository, when an answer named it.
     pub web_url: Option<String>,
     /// When it reached the branch.
@@ -81,7 +83,7 @@ pub fn releases(conn: &Connection, start: NaiveDateTime, end: NaiveDateTime) -> 
 /// Per repository, the merge commit of the last change merged into its default branch by `end`.
 pub fn default_branch_revisions(conn: &Connection, end: NaiveDateTime) -> Result<BTreeMap<String, Revision>> {
     let mut statement = conn.prepare(
-        "SELECT m.repo, m.merge_commit_sha, m.url, m.merged_at FROM merge_requests_history m
+        "SELECT m.repo, m.merge_commit_sha, m.url, m.merged_at, r.default_branch FROM merge_requests_history m
          JOIN (SELECT repo, default_branch FROM repositories_history WHERE observed_at <= ?
                QUALIFY row_number() OVER (PARTITION BY repo ORDER BY observed_at DESC, run_id DESC) = 1) r
            ON r.repo = m.repo AND r.default_branch = m.target_branch
@@ -92,7 +94,7 @@ pub fn default_branch_revisions(conn: &Connection, end: NaiveDateTime) -> Result
     let rows = statement.query_map(params![end, end, end], |row| {
         let url: Option<String> = row.get(2)?;
         let web_url = url.and_then(|url| url.rsplit_once("/pull/").map(|(base, _)| base.to_string()));
-        Ok((row.get::<_, String>(0)?, Revision { commit: row.get(1)?, web_url, at: row.get(3)? }))
+        Ok((row.get::<_, String>(0)?, Revision { commit: row.get(1)?, branch: row.get(4)?, web_url, at: row.get(3)? }))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }

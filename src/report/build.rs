@@ -61,7 +61,8 @@ impl ReportModel {
         let trend_start = period.as_ref().map(|p| p.start).unwrap_or(as_of - chrono::Duration::days(90));
         let trend = super::trend::load(conn, trend_start, as_of)?;
         let evidence = if with_findings { load_evidence(conn, evaluation_id)? } else { Vec::new() };
-        let subjects = if with_findings { load_subjects(conn, period.as_ref(), as_of, trend_start)? } else { Subjects::default() };
+        let subjects =
+            if with_findings { load_subjects(conn, period.as_ref(), as_of, trend_start)? } else { Subjects::default() };
         let digest_input: String = evidence.iter().map(|e| format!("{} {}\n", e.id, e.sha256)).collect();
         let mut model = build(BuildInput {
             organisation,

@@ -106,8 +106,11 @@ pub fn summarise(
         .iter()
         .map(|&repo| {
             let verdict = |row: &super::model::RequirementRow| -> (Status, String) {
-                let statuses: Vec<(String, Status)> =
-                    row.controls.iter().map(|control| (control.clone(), attribution.status(control, repo, None))).collect();
+                let statuses: Vec<(String, Status)> = row
+                    .controls
+                    .iter()
+                    .map(|control| (control.clone(), attribution.status(control, repo, None)))
+                    .collect();
                 let detail = statuses.iter().map(|(c, s)| format!("{c} {}", s.as_str())).collect::<Vec<_>>().join(", ");
                 (Status::roll_up(statuses.iter().map(|(_, s)| *s)), detail)
             };

@@ -90,8 +90,6 @@ impl ReportModel {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-
     #[test]
     fn a_report_limited_to_a_framework_keeps_only_what_maps_to_it() {
         let mut model = crate::report::model::sample_model();

@@ -81,7 +81,9 @@ pub fn plan_of_action(model: &ReportModel) -> Result<Vec<u8>> {
                 tool_origin: &tool_origin,
                 remediation_uuid: stable(&format!("remediation|{key}")),
                 waiver: model.waivers.iter().find(|w| {
-                    w.state == "active" && w.control == control.id && crate::glob::matches(&w.resource, &finding.resource)
+                    w.state == "active"
+                        && w.control == control.id
+                        && crate::glob::matches(&w.resource, &finding.resource)
                 }),
                 parties: &mut parties,
                 party_uuid: &|name: &str| stable(&format!("party|{name}")),
@@ -93,7 +95,9 @@ pub fn plan_of_action(model: &ReportModel) -> Result<Vec<u8>> {
                 property("status", &finding.status),
                 property("severity", &control.severity),
             ];
-            props.extend(requirements.get(control.id.as_str()).into_iter().flatten().map(|r| property("requirement", r)));
+            props.extend(
+                requirements.get(control.id.as_str()).into_iter().flatten().map(|r| property("requirement", r)),
+            );
             items.push(json!({
                 "uuid": stable(&format!("poam-item|{key}")),
                 "title": format!("{}: {}", control.id, finding.resource),

@@ -176,7 +176,8 @@ fn the_pdf_reads_like_a_report() {
     let pdf = dir.path().join("report.pdf");
     let bytes = std::fs::read(&pdf).unwrap();
     assert!(bytes.starts_with(b"%PDF-"));
-    assert!(bytes.len() < 300_000, "fonts are subset: {} bytes", bytes.len());
+    // The two DejaVu fonts alone are 1.4 MB: a report that embedded them whole would be far larger.
+    assert!(bytes.len() < 600_000, "fonts are subset: {} bytes", bytes.len());
     let output = StdCommand::new("pdftotext")
         .arg("-raw")
         .arg(&pdf)

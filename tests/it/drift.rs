@@ -204,7 +204,7 @@ fn the_report_shows_what_changed_since_the_previous_evaluation() {
         "{changes:?}"
     );
     let trend = report["trend"].as_array().unwrap();
-    assert_eq!(trend.len(), 6, "one series per framework");
+    assert_eq!(trend.len(), 12, "one series per framework");
     assert!(trend.iter().all(|s| s["points"].as_array().unwrap().len() == 2), "{trend:?}");
     let html = std::fs::read_to_string(out.join("report.html")).unwrap();
     assert!(html.contains("Changes since the previous evaluation") && html.contains("Compared with evaluation #1"));

@@ -12,6 +12,7 @@ mod controls;
 mod demo;
 mod doctor;
 mod drift;
+mod frameworks;
 mod fuzz;
 mod github_app;
 mod github_fields;
