@@ -341,6 +341,15 @@ pub enum NotifyOn {
     Always,
 }
 
+/// How `controls list` prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ListFormat {
+    /// A table for people.
+    Text,
+    /// JSON for programs.
+    Json,
+}
+
 /// Arguments of `report`.
 #[derive(Debug, Args)]
 pub struct ReportArgs {
@@ -457,6 +466,10 @@ pub enum ControlsCommand {
         /// Extra control directories (repeatable).
         #[arg(long = "controls", value_name = "DIR")]
         control_dirs: Vec<PathBuf>,
+        /// `text` (a table) or `json` (controls, and every framework with each requirement's deciding and
+        /// supporting controls, and the crosswalks).
+        #[arg(long, value_enum, default_value = "text")]
+        format: ListFormat,
     },
     /// Show one control in full: statement, parameters, mappings, SQL and test cases.
     Show {

@@ -9,8 +9,12 @@ use crate::controls::Catalogue;
 use crate::error::{EXIT_GATE_FAILED, EXIT_OK};
 
 /// `controls list`: every control with its domain, kind, severity and mappings.
-pub fn controls_list(control_dirs: &[PathBuf]) -> Result<u8> {
+pub fn controls_list(control_dirs: &[PathBuf], format: super::args::ListFormat) -> Result<u8> {
     let catalogue = Catalogue::load(control_dirs)?;
+    if format == super::args::ListFormat::Json {
+        println!("{}", serde_json::to_string_pretty(&catalogue_json(&catalogue))?);
+        return Ok(EXIT_OK);
+    }
     println!("{:<8} {:<10} {:<9} {:<9} {:<60} MAPPINGS", "ID", "DOMAIN", "KIND", "SEVERITY", "TITLE");
     for control in &catalogue.controls {
         let mappings: Vec<String> = control.mappings.iter().map(|(f, ids)| format!("{f}: {}", ids.join(" "))).collect();
@@ -30,6 +34,50 @@ pub fn controls_list(control_dirs: &[PathBuf]) -> Result<u8> {
         catalogue.frameworks.iter().map(|f| f.id.as_str()).collect::<Vec<_>>().join(", ")
     );
     Ok(EXIT_OK)
+}
+
+/// The catalogue as JSON: controls, frameworks (each requirement with the controls deciding and supporting it) and
+/// crosswalks.
+fn catalogue_json(catalogue: &Catalogue) -> serde_json::Value {
+    use serde_json::json;
+    let controls: Vec<serde_json::Value> = catalogue
+        .controls
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id, "title": c.title, "domain": c.domain.label(), "kind": format!("{:?}", c.kind).to_lowercase(),
+                "severity": c.severity.as_str(), "mappings": c.mappings,
+            })
+        })
+        .collect();
+    let frameworks: Vec<serde_json::Value> = catalogue
+        .frameworks
+        .iter()
+        .map(|f| {
+            let requirements: Vec<serde_json::Value> = f
+                .requirements
+                .iter()
+                .map(|r| {
+                    let deciding: Vec<&str> =
+                        catalogue.controls_for(&f.id, &r.id).iter().map(|c| c.id.as_str()).collect();
+                    let mut value = serde_json::to_value(r).unwrap_or_default();
+                    value["judged"] = json!(if deciding.is_empty() { "manual" } else { "automated" });
+                    value["controls"] = json!(deciding);
+                    value
+                })
+                .collect();
+            json!({
+                "id": f.id, "name": f.name, "version": f.version, "source": f.source, "summary": f.summary,
+                "levels": f.levels, "requirements": requirements,
+            })
+        })
+        .collect();
+    let crosswalks: Vec<serde_json::Value> = catalogue
+        .crosswalks
+        .iter()
+        .map(|x| json!({ "id": x.id, "from": x.from, "to": x.to, "source": x.source, "edges": x.edges.len() }))
+        .collect();
+    json!({ "controls": controls, "frameworks": frameworks, "crosswalks": crosswalks })
 }
 
 /// Prints one control in full.

@@ -40,7 +40,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Verify(args) => bundle::verify(&args),
         Command::Keygen(args) => bundle::keygen(&args),
         Command::Controls(args) => match args.command {
-            ControlsCommand::List { control_dirs } => controls::controls_list(&control_dirs),
+            ControlsCommand::List { control_dirs, format } => controls::controls_list(&control_dirs, format),
             ControlsCommand::Show { id, control_dirs } => controls::show(&id, &control_dirs),
             ControlsCommand::Validate { dir } => controls::validate(dir.as_deref()),
             ControlsCommand::Test { dir, fail_closed } => controls::test(dir.as_deref(), fail_closed),

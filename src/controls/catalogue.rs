@@ -93,6 +93,22 @@ impl Catalogue {
         for (origin, framework) in framework_origins.values() {
             validate_framework(origin, framework)?;
         }
+        for (origin, framework) in framework_origins.values() {
+            for requirement in &framework.requirements {
+                for control_id in &requirement.decided_by {
+                    let Some((_, control)) = controls.get_mut(control_id) else {
+                        return Err(input_error(format!(
+                            "{origin}: requirement {} of {} is decided_by {control_id}, which is not a control",
+                            requirement.id, framework.id
+                        )));
+                    };
+                    let ids = control.mappings.entry(framework.id.clone()).or_default();
+                    if !ids.contains(&requirement.id) {
+                        ids.push(requirement.id.clone());
+                    }
+                }
+            }
+        }
         let mut checked = Vec::new();
         let mut origins = BTreeMap::new();
         for (origin, control) in controls.into_values() {

@@ -78,6 +78,10 @@ pub struct Requirement {
     /// The id the framework's own OSCAL catalog gives it (NIST SP 800-53: `cm-5.1`), when it differs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub oscal_id: Option<String>,
+    /// Controls that decide it, named from the framework's side (as a framework of your own maps built-in controls
+    /// without copying them); the same as listing the requirement in each control's `mappings`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub decided_by: Vec<String>,
     /// Controls whose evidence supports it without deciding it: shown to whoever judges it by hand.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub supported_by: Vec<String>,

@@ -142,3 +142,91 @@ fn the_bundle_carries_signed_source_summaries_and_the_attestation_package() {
     let stdout = String::from_utf8_lossy(&verified.stdout);
     assert!(verified.status.success() && stdout.contains("SLSA source verification summaries checked"), "{stdout}");
 }
+
+/// Every mapping to the frameworks built from `../shared/reference/data` is the one the reviewed reference gives
+/// (its `pipeproof_controls`: the controls that decide the requirement), no more and no fewer; supporting controls
+/// are never mappings.
+#[test]
+fn the_new_frameworks_map_exactly_the_controls_the_reference_says_decide() {
+    let data = common::samples().join("../reference/data");
+    let catalogue = pipeproof::controls::Catalogue::load(&[] as &[&std::path::Path]).unwrap();
+    let sources = [
+        ("osps_baseline", "osps_baseline_v2026_02_19.json", "requirements"),
+        ("nist_sp800_53r5", "nist_sp800_53r5_rel5_2_0_cicd.json", "controls"),
+        ("pci_dss", "pci_dss_v4_0_1_req6_cicd.json", "requirements"),
+        ("cisa_ssdf_attestation", "cisa_ssdf_attestation_form_2024.json", "items"),
+        ("fedramp_20x_ksi", "fedramp_20x_ksi.json", "indicators"),
+        ("eu_cra", "eu_cra_2024_2847_annex_i_vii.json", "requirements"),
+        ("slsa", "slsa_v1_1_build_v1_2_source.json", "requirements"),
+    ];
+    let mut compared = 0;
+    for (framework_id, file, list) in sources {
+        let reference: serde_json::Value =
+            serde_json::from_str(&std::fs::read_to_string(data.join(file)).unwrap()).unwrap();
+        let framework = catalogue.framework(framework_id).unwrap();
+        for row in reference[list].as_array().unwrap() {
+            let id = row["id"].as_str().unwrap();
+            let Some(requirement) = framework.requirements.iter().find(|r| r.id == id) else {
+                let skipped = row["retired"] == true
+                    || row["judged_by"].as_str().is_some_and(|j| j.starts_with("see ") || j.starts_with("n/a"))
+                    || row["track"] == "build";
+                assert!(skipped, "{framework_id} {id} is missing from the framework file");
+                continue;
+            };
+            let mut expected: Vec<&str> =
+                row["pipeproof_controls"].as_array().unwrap().iter().map(|c| c.as_str().unwrap()).collect();
+            expected.sort_unstable();
+            let mapped: Vec<&str> = catalogue.controls_for(framework_id, id).iter().map(|c| c.id.as_str()).collect();
+            assert_eq!(mapped, expected, "{framework_id} {id}");
+            for supporting in &requirement.supported_by {
+                assert!(!mapped.contains(&supporting.as_str()), "{framework_id} {id}: {supporting} is support only");
+            }
+            compared += 1;
+        }
+    }
+    assert!(compared > 350, "{compared} requirements compared");
+}
+
+/// The worked example of docs/controls.md, taken from the document itself: a framework of one's own, mapped from its
+/// side to built-in controls, validates, evaluates and reports its levels.
+#[test]
+fn the_documented_user_framework_validates_evaluates_and_reports() {
+    let doc =
+        std::fs::read_to_string(std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/controls.md")).unwrap();
+    let mine = tempfile::tempdir().unwrap();
+    for block in doc.split("```yaml\n").skip(1).map(|rest| rest.split("```").next().unwrap()) {
+        let Some(path) = block.lines().next().and_then(|l| l.strip_prefix("# my-controls/")) else { continue };
+        let path = mine.path().join(path);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, block).unwrap();
+    }
+    assert!(mine.path().join("frameworks/acme_sdlc.yaml").exists(), "the example is in docs/controls.md");
+    pipeproof().args(["controls", "validate"]).arg(mine.path()).assert().success();
+
+    let dir = tempfile::tempdir().unwrap();
+    run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let evaluated = pipeproof().arg("--store").arg(&store).args(["evaluate", "--controls"]).arg(mine.path()).output();
+    let code = evaluated.unwrap().status.code();
+    assert!(matches!(code, Some(0 | 1)), "evaluated, failures or not: {code:?}");
+    let out = dir.path().join("acme");
+    report_demo(dir.path(), &["--framework", "acme_sdlc", "--format", "json"], &out);
+    let report: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("report.json")).unwrap()).unwrap();
+    let acme = framework(&report, "acme_sdlc");
+    let sdlc1 = acme["requirements"].as_array().unwrap().iter().find(|r| r["id"] == "SDLC-1").unwrap();
+    assert_eq!(sdlc1["controls"], serde_json::json!(["SRC-01"]));
+    assert_eq!(sdlc1["status"], "pass");
+    let levels = acme["levels"]["repositories"].as_array().unwrap();
+    let payments = levels.iter().find(|r| r["repository"] == "acme-demo/payments-api").unwrap();
+    assert_eq!(payments["level_name"], "Baseline", "{payments}");
+    assert_eq!(payments["manual_blockers"], 1, "SDLC-4 waits for an attestation");
+
+    std::fs::write(
+        mine.path().join("frameworks/acme_sdlc.yaml"),
+        std::fs::read_to_string(mine.path().join("frameworks/acme_sdlc.yaml")).unwrap().replace("SRC-01]", "SRC-99]"),
+    )
+    .unwrap();
+    let refused = pipeproof().args(["controls", "validate"]).arg(mine.path()).output().unwrap();
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("SRC-99"));
+}
