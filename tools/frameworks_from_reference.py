@@ -39,6 +39,10 @@ def write_framework(path, header, requirements, mappings):
              f"source: {q(header['source'])}"]
     if header.get("summary"):
         lines.append(f"summary: {header['summary']}")
+    if header.get("parameter_limits"):
+        lines.append("parameter_limits:")
+        for control, param, bound, value, why in header["parameter_limits"]:
+            lines.append(f"  - {{ control: {control}, param: {param}, {bound}: {value}, why: {q(why)} }}")
     if header.get("levels"):
         lines.append("levels:")
         for level_id, name in header["levels"]:
@@ -125,6 +129,12 @@ def pci():
         id="pci_dss", name="PCI DSS", version="4.0.1 (Requirement 6; CI/CD items of 7, 8, 10, 11 and 12)",
         source="Requirement ids of PCI DSS v4.0.1 (c) PCI Security Standards Council; every label is pipeproof's "
         "own paraphrase, not PCI text: read the standard for the wording and testing procedures.",
+        parameter_limits=[
+            ("BLD-11", "critical_days", "max", 30, "6.3.3: critical security fixes installed within one month"),
+            ("SRC-04", "dormant_days", "max", 90, "8.2.6: inactive accounts removed or disabled within 90 days"),
+            ("MON-04", "max_age_days", "max", 180, "7.2.4: user accounts and access reviewed at least every six months"),
+            ("MON-01", "min_days", "min", 90, "10.5.1: the last three months of audit logs immediately available"),
+        ],
     )
     return header, reqs
 

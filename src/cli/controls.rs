@@ -132,10 +132,10 @@ fn dirs(dir: Option<&Path>) -> Vec<&Path> {
 /// Loads (and so validates) the built-in catalogue plus `dir`, and says what it found.
 pub fn validate(dir: Option<&Path>) -> Result<u8> {
     let catalogue = Catalogue::load(&dirs(dir))?;
-    let unknown = catalogue.unknown_supporting_controls();
+    let unknown = catalogue.unknown_references();
     if !unknown.is_empty() {
         return Err(crate::error::input_error(format!(
-            "requirements name supporting controls that are not in the catalogue: {}",
+            "frameworks name controls or parameters that are not in the catalogue: {}",
             unknown.join("; ")
         )));
     }

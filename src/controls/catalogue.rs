@@ -200,15 +200,23 @@ impl Catalogue {
         self.frameworks.iter().find(|framework| framework.id == id)
     }
 
-    /// Each `supported_by` entry naming no control of the catalogue, as `framework requirement: control`.
-    pub fn unknown_supporting_controls(&self) -> Vec<String> {
-        self.frameworks
+    /// What frameworks name that the catalogue lacks: `supported_by` controls (`framework requirement: control`)
+    /// and the controls or parameters of `parameter_limits` (`framework: control parameter`).
+    pub fn unknown_references(&self) -> Vec<String> {
+        let supporting = self
+            .frameworks
             .iter()
             .flat_map(|f| f.requirements.iter().map(move |r| (f, r)))
             .flat_map(|(f, r)| r.supported_by.iter().map(move |c| (f, r, c)))
             .filter(|(_, _, control)| self.control(control).is_none())
-            .map(|(f, r, control)| format!("{} {}: {control}", f.id, r.id))
-            .collect()
+            .map(|(f, r, control)| format!("{} {}: {control}", f.id, r.id));
+        let limits = self
+            .frameworks
+            .iter()
+            .flat_map(|f| f.parameter_limits.iter().map(move |l| (f, l)))
+            .filter(|(_, l)| !self.control(&l.control).is_some_and(|c| c.params.contains_key(&l.param)))
+            .map(|(f, l)| format!("{}: {} {}", f.id, l.control, l.param));
+        supporting.chain(limits).collect()
     }
 
     /// A digest over every source file's hash: changes when any control or framework changes.
@@ -243,6 +251,9 @@ fn validate_framework(origin: &str, framework: &Framework) -> Result<()> {
     let levels: BTreeSet<u32> = framework.levels.iter().map(|level| level.id).collect();
     if levels.len() != framework.levels.len() {
         return fail("a level id is listed twice".into());
+    }
+    if let Some(limit) = framework.parameter_limits.iter().find(|l| l.max.is_none() && l.min.is_none()) {
+        return fail(format!("the parameter limit on {} {} gives neither max nor min", limit.control, limit.param));
     }
     if framework.summary == SummaryKind::Levels && framework.levels.is_empty() {
         return fail("`summary: levels` needs the framework's `levels`".into());
@@ -296,7 +307,7 @@ mod tests {
         assert_eq!(catalogue.framework("owasp_cicd").unwrap().requirements.len(), 10);
         assert!(catalogue.framework("cis_ssc").unwrap().requirements.len() >= 113);
         assert_eq!(catalogue.crosswalks.len(), 6);
-        assert_eq!(catalogue.unknown_supporting_controls(), Vec::<String>::new());
+        assert_eq!(catalogue.unknown_references(), Vec::<String>::new());
         for id in ["osps_baseline", "nist_sp800_53r5", "pci_dss", "cisa_ssdf_attestation", "fedramp_20x_ksi", "eu_cra"]
         {
             assert!(catalogue.framework(id).is_some_and(|f| !f.requirements.is_empty()), "{id}");

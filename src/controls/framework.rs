@@ -21,8 +21,46 @@ pub struct Framework {
     /// Its maturity levels, lowest first; requirements name the levels they apply at.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub levels: Vec<Level>,
+    /// Bounds the framework sets on controls' parameters: a control run with a looser value does not decide this
+    /// framework's requirements (they are unknown, with the reason).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub parameter_limits: Vec<ParameterLimit>,
     /// The requirements, in the framework's order.
     pub requirements: Vec<Requirement>,
+}
+
+/// A bound a framework sets on one control parameter (PCI DSS 6.3.3: critical fixes within 30 days).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterLimit {
+    /// The control.
+    pub control: String,
+    /// Its parameter.
+    pub param: String,
+    /// The largest value the framework accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub max: Option<f64>,
+    /// The smallest value the framework accepts.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub min: Option<f64>,
+    /// Where the bound comes from, e.g. the requirement id.
+    pub why: String,
+}
+
+impl ParameterLimit {
+    /// Why `value` breaks this bound, or `None` when it keeps to it (a value that is not a number breaks it).
+    pub fn broken_by(&self, value: &serde_json::Value) -> Option<String> {
+        let shown = value.to_string();
+        let Some(number) = value.as_f64() else {
+            return Some(format!("{} ran with {} = {shown}, not a number ({})", self.control, self.param, self.why));
+        };
+        let bound = match (self.max, self.min) {
+            (Some(max), _) if number > max => format!("at most {max}"),
+            (_, Some(min)) if number < min => format!("at least {min}"),
+            _ => return None,
+        };
+        Some(format!("{} ran with {} = {shown}; this framework needs {bound} ({})", self.control, self.param, self.why))
+    }
 }
 
 /// The summary a framework's audit expects.

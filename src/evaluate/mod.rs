@@ -89,10 +89,13 @@ fn record_framework_results(
 ) -> Result<()> {
     let statuses: BTreeMap<&str, Status> = outcomes.iter().map(|o| (o.control_id.as_str(), o.status)).collect();
     let control_status = |id: &str| statuses.get(id).copied().unwrap_or(Status::Unknown);
+    let param_value = |control: &str, param: &str| {
+        outcomes.iter().find(|o| o.control_id == control).and_then(|o| o.params.get(param)).map(|p| p.value.clone())
+    };
     let attested = rollup::attested_requirements(attestations);
     let mut rows = conn.appender("evaluation_frameworks")?;
     for framework in &catalogue.frameworks {
-        let f = rollup::framework(framework, &catalogue.controls, &control_status, &attested);
+        let f = rollup::framework(framework, &catalogue.controls, &control_status, &param_value, &attested);
         rows.append_row(params![
             evaluation_id,
             framework.id,

@@ -64,6 +64,8 @@ pub struct RequirementVerdict {
     pub controls: Vec<String>,
     /// How it stands.
     pub standing: Standing,
+    /// Controls that ran with a parameter looser than the framework accepts, each in words (they make it unknown).
+    pub limits: Vec<String>,
 }
 
 /// A framework's roll-up.
@@ -107,13 +109,26 @@ pub fn attested_requirements(attestations: &[JudgedAttestation]) -> BTreeMap<(St
         .collect()
 }
 
-/// Rolls a framework up from its controls' verdicts (`control_status`) and the attested requirements.
+/// What a control ran with: the value of one of its parameters (control id, parameter name).
+pub type ParamValue<'a> = &'a dyn Fn(&str, &str) -> Option<serde_json::Value>;
+
+/// Rolls a framework up from its controls' verdicts (`control_status`) and the attested requirements; a control
+/// that ran with a parameter outside the framework's `parameter_limits` counts as unknown for it.
 pub fn framework(
     framework: &Framework,
     controls: &[Control],
     control_status: &dyn Fn(&str) -> Status,
+    param_value: ParamValue<'_>,
     attested: &BTreeMap<(String, String), String>,
 ) -> FrameworkRollup {
+    let broken = |control: &str| -> Vec<String> {
+        framework
+            .parameter_limits
+            .iter()
+            .filter(|limit| limit.control == control)
+            .filter_map(|limit| param_value(control, &limit.param).and_then(|value| limit.broken_by(&value)))
+            .collect()
+    };
     let mut counts = StatusCounts::default();
     let (mut manual, mut attested_count) = (0, 0);
     let requirements: Vec<RequirementVerdict> = framework
@@ -126,6 +141,7 @@ pub fn framework(
                 .map(|c| c.id.clone())
                 .collect();
             mapped.sort();
+            let limits: Vec<String> = mapped.iter().flat_map(|id| broken(id)).collect();
             let standing = if mapped.is_empty() {
                 manual += 1;
                 match attested.get(&(framework.id.clone(), requirement.id.clone())) {
@@ -136,11 +152,17 @@ pub fn framework(
                     None => Standing::Manual,
                 }
             } else {
-                let status = Status::roll_up(mapped.iter().map(|id| control_status(id)));
+                let status = Status::roll_up(mapped.iter().map(|id| {
+                    if broken(id).is_empty() {
+                        control_status(id)
+                    } else {
+                        Status::Unknown
+                    }
+                }));
                 counts.add(status);
                 Standing::Decided(status)
             };
-            RequirementVerdict { id: requirement.id.clone(), controls: mapped, standing }
+            RequirementVerdict { id: requirement.id.clone(), controls: mapped, standing, limits }
         })
         .collect();
     let total = requirements.len();
@@ -158,6 +180,25 @@ pub fn framework(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_control_run_looser_than_the_framework_allows_does_not_decide_it() {
+        let catalogue = crate::controls::Catalogue::load(&[] as &[&std::path::Path]).unwrap();
+        let pci = catalogue.framework("pci_dss").unwrap();
+        let none = BTreeMap::new();
+        let roll = |critical_days: i64| {
+            let value = move |control: &str, param: &str| {
+                (control == "BLD-11" && param == "critical_days").then(|| serde_json::json!(critical_days))
+            };
+            let rolled = framework(pci, &catalogue.controls, &|_| Status::Pass, &value, &none);
+            let index = pci.requirements.iter().position(|r| r.id == "6.3.3").unwrap();
+            rolled.requirements[index].clone()
+        };
+        assert_eq!(roll(15).standing, Standing::Decided(Status::Pass));
+        let loose = roll(45);
+        assert_eq!(loose.standing, Standing::Decided(Status::Unknown));
+        assert!(loose.limits[0].contains("critical_days = 45") && loose.limits[0].contains("at most 30"));
+    }
 
     #[test]
     fn percentages_round_and_survive_an_empty_whole() {

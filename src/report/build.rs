@@ -201,6 +201,9 @@ pub(super) fn build(input: BuildInput) -> ReportModel {
         subjects,
     } = input;
     let control_status = |id: &str| outcomes.get(id).map(|o| o.status).unwrap_or(Status::Unknown);
+    let param_value = |control: &str, param: &str| {
+        outcomes.get(control).and_then(|o| o.params.get(param)).map(|used| used.value.clone())
+    };
     let attested = rollup::attested_requirements(&attestations);
     let attestation_rows: Vec<AttestationRow> = attestations
         .iter()
@@ -299,7 +302,7 @@ pub(super) fn build(input: BuildInput) -> ReportModel {
     let mut frameworks: Vec<FrameworkSection> = catalogue
         .frameworks
         .iter()
-        .map(|framework| framework_section(framework, &catalogue.controls, &control_status, &attested))
+        .map(|framework| framework_section(framework, &catalogue.controls, &control_status, &param_value, &attested))
         .collect();
     let evidence_sha256 = |id: i64| evidence.iter().find(|e| e.id == id).map(|e| e.sha256.clone());
     framework_summaries(&mut frameworks, &catalogue.frameworks, &controls, &subjects, as_of, &evidence_sha256);
@@ -424,9 +427,10 @@ fn framework_section(
     framework: &Framework,
     controls: &[Control],
     control_status: &dyn Fn(&str) -> Status,
+    param_value: rollup::ParamValue<'_>,
     attested: &BTreeMap<(String, String), String>,
 ) -> FrameworkSection {
-    let rolled = rollup::framework(framework, controls, control_status, attested);
+    let rolled = rollup::framework(framework, controls, control_status, param_value, attested);
     let requirements: Vec<RequirementRow> = framework
         .requirements
         .iter()
@@ -449,6 +453,7 @@ fn framework_section(
                 levels: requirement.levels.clone(),
                 oscal_id: requirement.oscal_id.clone(),
                 supported_by: requirement.supported_by.clone(),
+                limits: verdict.limits,
             }
         })
         .collect();

@@ -18,7 +18,8 @@ pub struct LevelSummary {
     pub levels: Vec<String>,
     /// Per repository (archived ones left out), the level met and what blocks the next.
     pub repositories: Vec<RepositoryLevel>,
-    /// Per level, the requirements no control judges and no valid attestation covers: a person must judge them.
+    /// Per level, the requirements it adds (those applying at no lower level) that no control judges and no valid
+    /// attestation covers: a person must judge them.
     pub manual: Vec<ManualAtLevel>,
     /// Repositories per level met, lowest first (index 0: none met).
     pub distribution: Vec<LevelCount>,
@@ -93,7 +94,7 @@ pub fn summarise(
             requirements: section
                 .requirements
                 .iter()
-                .filter(|row| applies(row, level) && unjudged(row))
+                .filter(|row| row.levels.iter().min() == Some(&level) && unjudged(row))
                 .map(|row| row.id.clone())
                 .collect(),
         })
@@ -106,6 +107,9 @@ pub fn summarise(
         .iter()
         .map(|&repo| {
             let verdict = |row: &super::model::RequirementRow| -> (Status, String) {
+                if !row.limits.is_empty() {
+                    return (Status::Unknown, row.limits.join("; "));
+                }
                 let statuses: Vec<(String, Status)> = row
                     .controls
                     .iter()

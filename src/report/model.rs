@@ -201,6 +201,8 @@ pub struct RequirementRow {
     pub oscal_id: Option<String>,
     /// Controls whose evidence supports it without deciding it.
     pub supported_by: Vec<String>,
+    /// Controls that ran with a parameter looser than the framework accepts (which makes it unknown), in words.
+    pub limits: Vec<String>,
 }
 
 /// A manual attestation as judged at the evaluation's moment.

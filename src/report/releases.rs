@@ -64,9 +64,13 @@ pub fn summarise(section: &FrameworkSection, attribution: &Attribution, releases
             let cells: Vec<ReleaseCell> = decided
                 .iter()
                 .map(|row| {
-                    let status = Status::roll_up(
-                        row.controls.iter().map(|c| attribution.status(c, &release.repo, Some(&release.tag))),
-                    );
+                    let status = if row.limits.is_empty() {
+                        Status::roll_up(
+                            row.controls.iter().map(|c| attribution.status(c, &release.repo, Some(&release.tag))),
+                        )
+                    } else {
+                        Status::Unknown
+                    };
                     ReleaseCell {
                         requirement: row.id.clone(),
                         status: status.as_str().into(),

@@ -375,9 +375,15 @@ fn frameworks(layout: &mut Layout<'_>, model: &ReportModel) {
             .map(|r| {
                 vec![
                     Cell::bold(&r.id),
-                    Cell::plain(match &r.attestation {
-                        Some(attestation) => format!("{} ({attestation})", r.label),
-                        None => r.label.clone(),
+                    Cell::plain({
+                        let mut text = match &r.attestation {
+                            Some(attestation) => format!("{} ({attestation})", r.label),
+                            None => r.label.clone(),
+                        };
+                        for limit in &r.limits {
+                            text += &format!(" Unknown for this framework: {limit}.");
+                        }
+                        text
                     }),
                     Cell::plain(&r.cicd),
                     status_cell(&r.status, &r.status_label),

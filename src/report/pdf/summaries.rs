@@ -75,7 +75,7 @@ fn levels(layout: &mut Layout<'_>, framework: &FrameworkSection) {
     );
     for manual in levels.manual.iter().filter(|m| !m.requirements.is_empty()) {
         layout.paragraph(
-            &format!("{}, judged by a person: {}", manual.level, manual.requirements.join(", ")),
+            &format!("{} adds, judged by a person: {}", manual.level, manual.requirements.join(", ")),
             Weight::Regular,
             8.0,
             MUTED,
@@ -115,8 +115,8 @@ fn sections(layout: &mut Layout<'_>, framework: &FrameworkSection) {
             .collect();
         layout.table(
             &[
-                Column { title: "Item", share: 0.07 },
-                Column { title: "Practice", share: 0.25 },
+                Column { title: "Item", share: 0.1 },
+                Column { title: "Practice", share: 0.22 },
                 Column { title: "Verdict", share: 0.1 },
                 Column { title: "Controls", share: 0.18 },
                 Column { title: "Evidence", share: 0.1 },
