@@ -4,6 +4,7 @@
 
 mod bundle;
 mod collect;
+mod enterprise;
 mod history;
 mod ingest;
 mod measure;
@@ -19,6 +20,7 @@ const BENCHMARKS: &[(&str, Benchmark)] = &[
     ("bundle", bundle::run),
     ("report", report::run),
     ("history", history::run),
+    ("enterprise", enterprise::run),
 ];
 
 fn main() -> anyhow::Result<()> {
@@ -28,6 +30,7 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("ingest-child") => return ingest::child(&args[1..]),
         Some("bundle-child") => return bundle::child(&args[1..]),
+        Some(step) if step.starts_with("enterprise-") => return enterprise::step(step, &args[1..]),
         _ => {}
     }
     let unknown: Vec<&String> = args.iter().filter(|arg| BENCHMARKS.iter().all(|(name, _)| name != arg)).collect();

@@ -139,6 +139,20 @@ pub struct Evaluation {
     pub outcomes: Vec<ControlOutcome>,
     /// Evidence the period depends on that its source deletes before the period can be archived.
     pub retention: Vec<retention::RetentionRisk>,
+    /// How long each control took (its query, and for state controls the period's earlier snapshots), in control
+    /// order; and how long storing the evaluation took. For benchmarks and `--log-level debug`; never stored.
+    pub timings: Timings,
+}
+
+/// Where an evaluation's time went.
+#[derive(Debug, Clone, Default)]
+pub struct Timings {
+    /// Per control: (id, time).
+    pub controls: Vec<(String, Duration)>,
+    /// Opening the sandbox, retention and evidence ages.
+    pub preparing: Duration,
+    /// Writing outcomes, results, history and framework figures.
+    pub storing: Duration,
 }
 
 fn same_type(a: &serde_json::Value, b: &serde_json::Value) -> bool {
@@ -399,15 +413,19 @@ pub fn evaluate_with_limit(
         .map(|control| resolve_params(control, config).map(|params| (control, params)))
         .collect::<Result<_>>()?;
     drop(Store::open(store_path)?);
+    let mut timings = Timings::default();
+    let started = std::time::Instant::now();
     let (organisations, outcomes, risks): (Option<String>, Vec<ControlOutcome>, Vec<retention::RetentionRisk>) = {
         let sandbox = Sandbox::open(store_path, scope, time_limit)?;
         sandbox.add_attestations(&judged_attestations)?;
         let risks = retention::assess(sandbox.conn(), scope, &config.retention)?;
         let ages = freshness::EvidenceAges::load(&sandbox, &config.max_evidence_age_days)?;
         let organisations = sandbox.organisations()?;
+        timings.preparing = started.elapsed();
         let outcomes = resolved
             .into_iter()
             .map(|(control, params)| {
+                let control_started = std::time::Instant::now();
                 let history = match control.kind {
                     crate::controls::ControlKind::State => throughout::assess(&sandbox, control, &params, scope),
                     crate::controls::ControlKind::Operation => Ok(BTreeMap::new()),
@@ -425,6 +443,9 @@ pub fn evaluate_with_limit(
                 }
                 ages.apply(&mut outcome, as_of);
                 apply_waivers(&mut outcome, &judged_waivers);
+                let took = control_started.elapsed();
+                tracing::debug!(control = control.id.as_str(), ms = took.as_millis() as u64, "evaluated");
+                timings.controls.push((control.id.clone(), took));
                 outcome
             })
             .collect();
@@ -441,6 +462,7 @@ pub fn evaluate_with_limit(
         );
     }
     tracing::debug!(controls = outcomes.len(), "storing the evaluation");
+    let storing = std::time::Instant::now();
     let store = Store::open(store_path)?;
     let run_id = store.start_run("evaluate")?;
     let stored = store.in_transaction(|conn| {
@@ -504,6 +526,7 @@ pub fn evaluate_with_limit(
         retention::record(conn, evaluation_id, &risks)?;
         Ok(evaluation_id)
     });
+    timings.storing = storing.elapsed();
     match stored {
         Ok(evaluation_id) => {
             store.finish_run(run_id, RunStatus::Succeeded, &serde_json::json!({"evaluation_id": evaluation_id}))?;
@@ -514,6 +537,7 @@ pub fn evaluate_with_limit(
                 attestations: judged_attestations,
                 outcomes,
                 retention: risks,
+                timings,
             })
         }
         Err(error) => {

@@ -344,6 +344,7 @@ pub(super) fn build(input: BuildInput) -> ReportModel {
         drift: None,
         trend: Vec::new(),
         chosen_frameworks: Vec::new(),
+        unobserved_omitted: 0,
     }
 }
 
@@ -385,6 +386,7 @@ fn control_section(
             .collect(),
         counts,
         incomplete_evidence: outcome.findings.iter().filter(|finding| finding.incomplete_evidence).count(),
+        findings_omitted: 0,
         findings: outcome.findings.clone(),
     }
 }

@@ -41,7 +41,7 @@ fn render_page(model: &ReportModel, template_dir: Option<&Path>, in_bundle: bool
     if script.contains("</script") {
         return Err(input_error(format!("{SCRIPT_FILE} must not contain \"</script\"")));
     }
-    let mut context = serde_json::to_value(model)?;
+    let mut context = serde_json::to_value(model.for_people().as_ref())?;
     context["in_bundle"] = serde_json::Value::Bool(in_bundle);
     context["script_hash"] = format!("sha256-{}", script_digest(&script)).into();
     context["script"] = script.into();

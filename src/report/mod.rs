@@ -4,6 +4,7 @@ pub mod attribution;
 mod build;
 pub mod changes;
 pub mod csv;
+mod for_people;
 mod format;
 pub mod html;
 pub mod indicators;
@@ -25,6 +26,7 @@ use anyhow::{Context, Result};
 
 pub use model::ReportModel;
 
+pub use for_people::{SHOWN_PER_CONTROL, SHOWN_UNOBSERVED};
 pub use format::{Paper, ReportFormat};
 
 /// Writes the requested formats into `dir`; returns the files written.

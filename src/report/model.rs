@@ -61,6 +61,8 @@ pub struct ReportModel {
     pub trend: Vec<super::trend::TrendSeries>,
     /// The frameworks the report was limited to (`report --framework`); empty when it covers all.
     pub chosen_frameworks: Vec<String>,
+    /// Entries of `unobserved` left out of this view (the HTML and PDF show at most `SHOWN_UNOBSERVED`).
+    pub unobserved_omitted: usize,
 }
 
 /// Headline numbers.
@@ -300,6 +302,9 @@ pub struct ControlSection {
     pub findings: Vec<FindingRow>,
     /// How many of its verdicts rest on incomplete or partial evidence.
     pub incomplete_evidence: usize,
+    /// Findings left out of this view (the HTML and PDF show at most `SHOWN_PER_CONTROL`, worst first; the JSON,
+    /// CSV and bundle populations hold them all).
+    pub findings_omitted: usize,
 }
 
 /// A parameter as used.

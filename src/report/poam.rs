@@ -1,11 +1,16 @@
 //! OSCAL Plan of Action and Milestones (NIST OSCAL 1.0.6 POA&M): one item per open finding (a failing, undecided
 //! or waived verdict of a control on a resource), each with its observation (the finding as tested, with the
-//! evidence it cites) and its risk (open, under investigation when the evidence could not decide, or a deviation
-//! approved by a waiver with its approver in the risk log), the remediation the control recommends, a deadline from
-//! the control's severity, and the framework requirements it affects. UUIDs derive from the organisation, control
-//! and resource, so an item keeps its identity from one evaluation to the next.
+//! evidence it cites) and the risk it belongs to. Risks are shared by the findings of one control that stand the
+//! same way: `open` (failing), `investigating` (the evidence could not decide) or `deviation-approved` (one per
+//! waiver, its approver a party in the risk log), each with the remediation the control recommends, a deadline from
+//! the control's severity and the framework requirements the control decides. UUIDs derive from the organisation,
+//! control and resource, so an item keeps its identity from one evaluation to the next.
+//!
+//! The document is written element by element, one array element per line, so its size and memory grow linearly
+//! with the findings (about 1 KB per open finding) rather than with a tree of every value.
 
 use std::collections::BTreeMap;
+use std::io::Write;
 
 use anyhow::Result;
 use chrono::NaiveDateTime;
@@ -36,7 +41,35 @@ fn property(name: &str, value: &str) -> Value {
     json!({ "name": name, "ns": PROPERTY_NS, "value": if value.is_empty() { "none" } else { value } })
 }
 
-/// `poam.json` for the model, as pretty JSON.
+/// How a group of a control's open findings stands.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Standing {
+    Failing,
+    Undecided,
+    /// Accepted by the waiver with this entry number.
+    Waived(usize),
+}
+
+/// The waiver in force that covers a finding.
+fn waiver_of<'a>(model: &'a ReportModel, control: &str, finding: &FindingRow) -> Option<&'a WaiverRow> {
+    model
+        .waivers
+        .iter()
+        .find(|w| w.state == "active" && w.control == control && crate::glob::matches(&w.resource, &finding.resource))
+}
+
+fn standing(model: &ReportModel, control: &str, finding: &FindingRow) -> Option<Standing> {
+    match finding.status.as_str() {
+        "fail" => Some(Standing::Failing),
+        "unknown" => Some(Standing::Undecided),
+        "waived" => {
+            Some(waiver_of(model, control, finding).map(|w| Standing::Waived(w.entry)).unwrap_or(Standing::Undecided))
+        }
+        _ => None,
+    }
+}
+
+/// Writes `poam.json` for the model.
 pub fn plan_of_action(model: &ReportModel) -> Result<Vec<u8>> {
     let namespace = Uuid::new_v5(&Uuid::NAMESPACE_URL, b"https://pipeproof.dev/oscal/poam");
     let stable = |name: &str| Uuid::new_v5(&namespace, format!("{}|{name}", model.organisation).as_bytes()).to_string();
@@ -46,80 +79,47 @@ pub fn plan_of_action(model: &ReportModel) -> Result<Vec<u8>> {
     let evidence = model.evidence_by_id();
     let requirements = requirements_by_control(model);
     let tool_origin = json!([{ "actors": [{ "type": "tool", "actor-uuid": tool_uuid }] }]);
+    let open: Vec<(&ControlSection, &FindingRow, Standing)> = model
+        .controls
+        .iter()
+        .flat_map(|c| c.findings.iter().filter_map(move |f| standing(model, &c.id, f).map(|s| (c, f, s))))
+        .collect();
+    let key = |control: &ControlSection, finding: &FindingRow| format!("{}|{}", control.id, finding.resource);
+    let risk_uuid = |control: &ControlSection, standing: Standing| {
+        stable(&match standing {
+            Standing::Failing => format!("risk|{}|open", control.id),
+            Standing::Undecided => format!("risk|{}|investigating", control.id),
+            Standing::Waived(entry) => format!("risk|{}|waiver-{entry}", control.id),
+        })
+    };
 
+    let mut risks: BTreeMap<String, Value> = BTreeMap::new();
     let mut parties: BTreeMap<String, String> = BTreeMap::new();
-    let (mut observations, mut risks, mut items) = (Vec::new(), Vec::new(), Vec::new());
-    for control in &model.controls {
-        for finding in control.findings.iter().filter(|f| matches!(f.status.as_str(), "fail" | "unknown" | "waived")) {
-            let key = format!("{}|{}", control.id, finding.resource);
-            let (observation_uuid, risk_uuid) = (stable(&format!("observation|{key}")), stable(&format!("risk|{key}")));
-            let cited = finding.evidence_id.and_then(|id| evidence.get(&id));
-            let mut observation = json!({
-                "uuid": observation_uuid,
-                "title": format!("{} on {}", control.id, finding.resource),
-                "description": format!("{} {}: {}", control.id, control.title, finding.reason),
-                "props": [ property("control-id", &control.id), property("status", &finding.status) ],
-                "methods": ["TEST"],
-                "types": ["finding"],
-                "origins": tool_origin,
-                "collected": cited.map(|e| e.collected_at_iso.clone()).unwrap_or_else(|| model.as_of_iso.clone()),
-            });
-            if let Some(e) = cited {
-                observation["relevant-evidence"] = json!([{
-                    "href": e.file,
-                    "description": format!("E{} {} {} {} (sha256 {})", e.id, e.source, e.kind, e.subject, e.sha256),
-                    "props": [ property("sha256", &e.sha256) ],
-                }]);
-            }
-            observations.push(observation);
-            risks.push(risk(RiskInput {
-                control,
-                finding,
-                uuid: risk_uuid.clone(),
-                observation_uuid: &observation_uuid,
-                as_of,
-                tool_origin: &tool_origin,
-                remediation_uuid: stable(&format!("remediation|{key}")),
-                waiver: model.waivers.iter().find(|w| {
-                    w.state == "active"
-                        && w.control == control.id
-                        && crate::glob::matches(&w.resource, &finding.resource)
-                }),
-                parties: &mut parties,
-                party_uuid: &|name: &str| stable(&format!("party|{name}")),
-                log_uuid: per_run(&format!("risk-log|{key}")),
-            }));
-            let mut props = vec![
-                property("control-id", &control.id),
-                property("resource", &finding.resource),
-                property("status", &finding.status),
-                property("severity", &control.severity),
-            ];
-            props.extend(
-                requirements.get(control.id.as_str()).into_iter().flatten().map(|r| property("requirement", r)),
-            );
-            items.push(json!({
-                "uuid": stable(&format!("poam-item|{key}")),
-                "title": format!("{}: {}", control.id, finding.resource),
-                "description": format!("{} ({}): {}", control.title, finding.status_label, finding.reason),
-                "props": props,
-                "origins": tool_origin,
-                "related-observations": [{ "observation-uuid": observation_uuid }],
-                "related-risks": [{ "risk-uuid": risk_uuid }],
-            }));
+    for &(control, finding, standing) in &open {
+        let uuid = risk_uuid(control, standing);
+        if risks.contains_key(&uuid) {
+            continue;
         }
+        let waiver = match standing {
+            Standing::Waived(_) => waiver_of(model, &control.id, finding),
+            _ => None,
+        };
+        let risk = risk(RiskInput {
+            control,
+            standing,
+            uuid: uuid.clone(),
+            as_of,
+            tool_origin: &tool_origin,
+            remediation_uuid: stable(&format!("remediation|{uuid}")),
+            waiver,
+            requirements: requirements.get(control.id.as_str()).map(Vec::as_slice).unwrap_or_default(),
+            parties: &mut parties,
+            party_uuid: &|name: &str| stable(&format!("party|{name}")),
+            log_uuid: per_run(&format!("risk-log|{uuid}")),
+        });
+        risks.insert(uuid, risk);
     }
-    if items.is_empty() {
-        items.push(json!({
-            "uuid": per_run("poam-item|none"),
-            "title": "No open findings",
-            "description": format!(
-                "Evaluation #{} found no failing, undecided or waived verdict among the controls reported.",
-                model.evaluation_id
-            ),
-            "origins": tool_origin,
-        }));
-    }
+
     let mut metadata = json!({
         "title": format!("Plan of action and milestones: {}", model.organisation),
         "last-modified": model.as_of_iso,
@@ -131,7 +131,7 @@ pub fn plan_of_action(model: &ReportModel) -> Result<Vec<u8>> {
         metadata["parties"] =
             parties.iter().map(|(name, uuid)| json!({ "uuid": uuid, "type": "person", "name": name })).collect();
     }
-    let mut document = json!({
+    let head = json!({
         "uuid": per_run("poam"),
         "metadata": metadata,
         "system-id": { "identifier-type": "https://pipeproof.dev/ns/organisation", "id": model.organisation },
@@ -145,14 +145,75 @@ pub fn plan_of_action(model: &ReportModel) -> Result<Vec<u8>> {
                 "status": { "state": "operational" },
             }],
         },
-        "poam-items": items,
     });
-    if !observations.is_empty() {
-        document["observations"] = Value::Array(observations);
-        document["risks"] = Value::Array(risks);
+
+    let mut out = Vec::with_capacity(1024 * (open.len() + 4));
+    // The head object, left open for the arrays that follow it.
+    let mut head = serde_json::to_string(&head)?;
+    head.pop();
+    write!(out, "{{\"plan-of-action-and-milestones\":{head},")?;
+    let observations = open.iter().map(|&(control, finding, _)| {
+        let cited = finding.evidence_id.and_then(|id| evidence.get(&id));
+        let mut observation = json!({
+            "uuid": stable(&format!("observation|{}", key(control, finding))),
+            "description": format!("{} on {}: {}", control.id, finding.resource, finding.reason),
+            "methods": ["TEST"],
+            "types": ["finding"],
+            "collected": cited.map(|e| e.collected_at_iso.as_str()).unwrap_or(&model.as_of_iso),
+        });
+        if let Some(e) = cited {
+            observation["relevant-evidence"] =
+                json!([{ "href": e.file, "description": format!("E{} {} (sha256 {})", e.id, e.kind, e.sha256) }]);
+        }
+        observation
+    });
+    if !open.is_empty() {
+        write_array(&mut out, "observations", observations)?;
+        out.push(b',');
+        write_array(&mut out, "risks", risks.into_values())?;
+        out.push(b',');
     }
-    let document = json!({ "plan-of-action-and-milestones": document });
-    Ok((serde_json::to_string_pretty(&document)? + "\n").into_bytes())
+    let items = open.iter().map(|&(control, finding, standing)| {
+        json!({
+            "uuid": stable(&format!("poam-item|{}", key(control, finding))),
+            "title": format!("{}: {}", control.id, finding.resource),
+            "description": format!("{} ({}): {}", control.title, finding.status_label, finding.reason),
+            "props": [
+                property("control-id", &control.id),
+                property("resource", &finding.resource),
+                property("status", &finding.status),
+            ],
+            "related-observations": [{ "observation-uuid": stable(&format!("observation|{}", key(control, finding))) }],
+            "related-risks": [{ "risk-uuid": risk_uuid(control, standing) }],
+        })
+    });
+    if open.is_empty() {
+        let none = json!({
+            "uuid": per_run("poam-item|none"),
+            "title": "No open findings",
+            "description": format!(
+                "Evaluation #{} found no failing, undecided or waived verdict among the controls reported.",
+                model.evaluation_id
+            ),
+            "origins": tool_origin,
+        });
+        write_array(&mut out, "poam-items", std::iter::once(none))?;
+    } else {
+        write_array(&mut out, "poam-items", items)?;
+    }
+    out.extend_from_slice(b"}}\n");
+    Ok(out)
+}
+
+/// Writes `"name":[` then each element on a line of its own, then `]`.
+fn write_array(out: &mut Vec<u8>, name: &str, elements: impl Iterator<Item = Value>) -> Result<()> {
+    write!(out, "\n\"{name}\":[")?;
+    for (index, element) in elements.enumerate() {
+        out.extend_from_slice(if index == 0 { b"\n" } else { b",\n" });
+        serde_json::to_writer(&mut *out, &element)?;
+    }
+    out.extend_from_slice(b"\n]");
+    Ok(())
 }
 
 /// Per control, the framework requirements it decides, as `framework requirement`.
@@ -170,33 +231,36 @@ fn requirements_by_control(model: &ReportModel) -> BTreeMap<&str, Vec<String>> {
 
 struct RiskInput<'a> {
     control: &'a ControlSection,
-    finding: &'a FindingRow,
+    standing: Standing,
     uuid: String,
-    observation_uuid: &'a str,
     as_of: NaiveDateTime,
     tool_origin: &'a Value,
     remediation_uuid: String,
     waiver: Option<&'a WaiverRow>,
+    requirements: &'a [String],
     parties: &'a mut BTreeMap<String, String>,
     party_uuid: &'a dyn Fn(&str) -> String,
     log_uuid: String,
 }
 
 fn risk(input: RiskInput) -> Value {
-    let RiskInput { control, finding, uuid, observation_uuid, as_of, tool_origin, remediation_uuid, waiver, .. } =
-        input;
-    let status = match (finding.status.as_str(), waiver) {
-        ("waived", Some(_)) => "deviation-approved",
-        ("unknown", _) => "investigating",
-        _ => "open",
+    let RiskInput { control, standing, uuid, as_of, tool_origin, remediation_uuid, waiver, requirements, .. } = input;
+    let (status, title) = match standing {
+        Standing::Failing => ("open", format!("{} {} does not hold", control.id, control.title)),
+        Standing::Undecided => ("investigating", format!("{} {} could not be decided", control.id, control.title)),
+        Standing::Waived(entry) => {
+            ("deviation-approved", format!("{} {}: risk accepted by waiver {entry}", control.id, control.title))
+        }
     };
     let days = remediation_days(&control.severity);
+    let mut props = vec![property("control-id", &control.id), property("severity", &control.severity)];
+    props.extend(requirements.iter().map(|r| property("requirement", r)));
     let mut risk = json!({
         "uuid": uuid,
-        "title": format!("{} not met on {}", control.id, finding.resource),
+        "title": title,
         "description": control.statement,
-        "statement": finding.reason,
-        "props": [ property("severity", &control.severity) ],
+        "statement": control.rationale,
+        "props": props,
         "status": status,
         "origins": tool_origin,
         "characterizations": [{
@@ -211,21 +275,20 @@ fn risk(input: RiskInput) -> Value {
             "description": control.remediation,
             "origins": tool_origin,
         }],
-        "related-observations": [{ "observation-uuid": observation_uuid }],
     });
-    if let (Some(waiver), "deviation-approved") = (waiver, status) {
+    if let Some(waiver) = waiver {
         let party = (input.party_uuid)(&waiver.approver);
         input.parties.insert(waiver.approver.clone(), party.clone());
         let mut entry = json!({
             "uuid": input.log_uuid,
             "title": "Risk accepted by a waiver",
             "description": format!(
-                "Waiver {} approved by {}{}: {}. {}",
+                "Waiver {} approved by {}{} for {}: {}",
                 waiver.entry,
                 waiver.approver,
                 if waiver.ticket.is_empty() { String::new() } else { format!(" ({})", waiver.ticket) },
-                waiver.justification,
-                finding.waiver.clone().unwrap_or_default()
+                waiver.resource,
+                waiver.justification
             ),
             "start": as_of.format("%Y-%m-%dT%H:%M:%SZ").to_string(),
             "logged-by": [{ "party-uuid": party }],
@@ -257,7 +320,8 @@ mod tests {
         let again: Value = serde_json::from_slice(&plan_of_action(&later).unwrap()).unwrap();
         assert_eq!(items[0]["uuid"], again["plan-of-action-and-milestones"]["poam-items"][0]["uuid"]);
         let risks = document["plan-of-action-and-milestones"]["risks"].as_array().unwrap();
-        let statuses: Vec<&str> = risks.iter().map(|r| r["status"].as_str().unwrap()).collect();
-        assert_eq!(statuses, ["open", "investigating"], "a failing finding is open, an undecided one investigated");
+        let mut statuses: Vec<&str> = risks.iter().map(|r| r["status"].as_str().unwrap()).collect();
+        statuses.sort_unstable();
+        assert_eq!(statuses, ["investigating", "open"], "a failing finding is open, an undecided one investigated");
     }
 }

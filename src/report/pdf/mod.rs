@@ -23,6 +23,8 @@ pub fn render(model: &ReportModel, paper: crate::report::Paper) -> Result<Vec<u8
         crate::report::Paper::A4 => layout::PageSize::A4,
         crate::report::Paper::Letter => layout::PageSize::LETTER,
     };
+    let people = model.for_people();
+    let model = people.as_ref();
     let fonts = Fonts::load()?;
     let contents = {
         let mut first_pass = layout::Layout::new(&fonts, size);

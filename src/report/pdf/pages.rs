@@ -316,6 +316,20 @@ fn findings(layout: &mut Layout<'_>, model: &ReportModel) {
         &rows,
         8.5,
     );
+    let omitted: usize = model.controls.iter().map(|c| c.findings_omitted).sum();
+    if omitted > 0 {
+        layout.paragraph(
+            &format!(
+                "{omitted} more findings are not shown: each control shows at most {} here, failing and undecided \
+                 ones first. findings.csv and report.json hold every one, and an evidence bundle's \
+                 populations/<CONTROL>.csv lists them with their evidence.",
+                crate::report::SHOWN_PER_CONTROL
+            ),
+            Weight::Regular,
+            9.0,
+            MUTED,
+        );
+    }
 }
 
 fn controls(layout: &mut Layout<'_>, model: &ReportModel) {
@@ -623,6 +637,17 @@ fn unobserved(layout: &mut Layout<'_>, model: &ReportModel) {
         &rows,
         8.5,
     );
+    if model.unobserved_omitted > 0 {
+        layout.paragraph(
+            &format!(
+                "{} more are not shown; findings.csv lists every undecided finding with its reason.",
+                model.unobserved_omitted
+            ),
+            Weight::Regular,
+            9.0,
+            MUTED,
+        );
+    }
 }
 
 fn retention(layout: &mut Layout<'_>, model: &ReportModel) {
