@@ -5,7 +5,8 @@
 //! text renamed, so every control finds its evidence again), and then grown to a year of operating evidence written
 //! straight into the same history tables with DuckDB's own set-based SQL: members, merged pull requests with
 //! reviews and check runs, workflow runs, deployments with their approvals, audit events, code scans with findings,
-//! SBOMs with components. At the default (large) size: 2,000 repositories, 20,000 members, 1,000,000 merged pull
+//! SBOMs with components, and the coverage row the collector writes for each request behind them (each pull
+//! request, its reviews, its head commit's check runs, each deployment's statuses and approvals). At the default (large) size: 2,000 repositories, 20,000 members, 1,000,000 merged pull
 //! requests, 2,500,000 reviews, 4,000,000 check runs, 300,000 workflow runs, 50,000 deployments, 10,000,000 audit
 //! events, 2,000 scans with 500,000 findings, 20,000 SBOMs with 5,000,000 components.
 //!
@@ -390,6 +391,13 @@ fn grow_operations(conn: &Connection, size: &Size, now: chrono::NaiveDateTime) -
                   CASE WHEN number % 50 = 0 AND k = 1 THEN 'failure' ELSE 'success' END, 'github-actions',
                   merged_at - INTERVAL 90 MINUTE
            FROM prs, range(4) r(k);
+         INSERT INTO api_coverage_history (run_id, evidence_id, observed_at, org, subject, kind, fact_table, part, state,
+             reason, complete)
+           SELECT 1, {mr_ev}, {now}, org, subject, kind, fact_table, '', 'visible', NULL, true
+           FROM (SELECT org, repo || '#' || number AS subject, 'github.pull_request' AS kind, 'merge_requests' AS fact_table
+                 FROM prs
+                 UNION ALL SELECT org, repo || '#' || number, 'github.pull_request_reviews', 'pr_reviews' FROM prs
+                 UNION ALL SELECT org, repo || '@' || head_sha, 'github.check_runs', 'check_runs' FROM prs);
          INSERT INTO workflow_runs_history (run_id, evidence_id, observed_at, org, repo, workflow_run_id, run_attempt,
              workflow, path, event, status, conclusion, actor, triggering_actor, head_branch, head_sha, created_at,
              run_started_at, updated_at)
@@ -418,6 +426,12 @@ fn grow_operations(conn: &Connection, size: &Size, now: chrono::NaiveDateTime) -
            SELECT 1, {approval_ev}, {now}, org, repo, deployment_id, workflow_run_id, 'production', 'approved',
                   'user-' || ((i + 7) % {members}), 'approved'
            FROM deployments;
+         INSERT INTO api_coverage_history (run_id, evidence_id, observed_at, org, subject, kind, fact_table, part, state,
+             reason, complete)
+           SELECT 1, {deploy_ev}, {now}, org, repo || '/deployments/' || deployment_id, kind, fact_table, '', 'visible',
+                  NULL, true
+           FROM deployments, (VALUES ('github.deployment_statuses', 'deploy_events'),
+                                     ('github.deployment_approvals', 'deployment_approvals')) k(kind, fact_table);
          INSERT INTO audit_events_history (run_id, evidence_id, observed_at, source, event_time, actor, action, target,
              source_ip, outcome, event_key, line)
            SELECT 1, {audit_ev}, {now}, 'github', {now} - to_seconds(CAST((i * {year}) // {audit_events} AS BIGINT)),

@@ -100,6 +100,9 @@ pub enum Command {
     Verify(VerifyArgs),
     /// Create a minisign-compatible key pair for signing bundles.
     Keygen(KeygenArgs),
+    /// Write the store as an open lake other engines read: every fact history table, the evidence metadata and the
+    /// evaluations as Hive-partitioned Parquet with a manifest of files and hashes; incremental (docs/lake.md).
+    Export(ExportArgs),
     /// Run the whole pipeline on the bundled demo organisation (no network, no token needed).
     Demo(DemoArgs),
     /// Inspect, validate and test the control catalogue.
@@ -375,6 +378,24 @@ pub struct ReportArgs {
     /// Extra control directories, as given to `evaluate`.
     #[arg(long = "controls", value_name = "DIR")]
     pub control_dirs: Vec<PathBuf>,
+}
+
+/// Arguments of `export`.
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    /// The format of the lake.
+    #[arg(long, value_enum, default_value = "parquet")]
+    pub format: ExportFormat,
+    /// The lake's folder: empty, or one an earlier export wrote (only what is new is added).
+    #[arg(short, long, value_name = "DIR")]
+    pub output: PathBuf,
+}
+
+/// Lake formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExportFormat {
+    /// Apache Parquet, Hive-partitioned by table, organisation and month.
+    Parquet,
 }
 
 /// Arguments of `bundle`.

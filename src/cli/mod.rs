@@ -8,6 +8,7 @@ pub mod demo;
 pub mod doctor;
 pub mod drift;
 pub mod evaluate;
+pub mod export;
 pub mod ingest;
 pub mod report;
 pub mod run;
@@ -39,6 +40,7 @@ pub fn run(cli: Cli) -> Result<u8> {
         Command::Bundle(args) => bundle::bundle(&global.store, &global.config, &args),
         Command::Verify(args) => bundle::verify(&args),
         Command::Keygen(args) => bundle::keygen(&args),
+        Command::Export(args) => export::export(&global.store, &args),
         Command::Controls(args) => match args.command {
             ControlsCommand::List { control_dirs, format } => controls::controls_list(&control_dirs, format),
             ControlsCommand::Show { id, control_dirs } => controls::show(&id, &control_dirs),
@@ -66,6 +68,7 @@ fn store_job(command: &Command) -> Option<(&'static str, bool)> {
         Command::Drift(_) => ("drift", false),
         Command::History(_) => ("history", false),
         Command::Bundle(_) => ("bundle", false),
+        Command::Export(_) => ("export", false),
         _ => return None,
     })
 }

@@ -1,6 +1,7 @@
 //! The evidence store: one DuckDB file holding runs, raw evidence, facts and evaluations.
 
 mod evidence;
+pub mod export;
 mod job_lock;
 pub mod large_bodies;
 pub mod list_text;

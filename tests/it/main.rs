@@ -12,6 +12,7 @@ mod controls;
 mod demo;
 mod doctor;
 mod drift;
+mod export;
 mod frameworks;
 mod fuzz;
 mod github_app;
