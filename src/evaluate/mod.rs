@@ -228,22 +228,50 @@ pub fn evaluate_control(
         params,
         results: Vec::new(),
     };
-    let mut empty = Vec::new();
+    let counting = std::time::Instant::now();
+    // A control with evidence in none of the tables it requires is unknown ("no evidence"), never judged on
+    // nothing. One table with rows is enough to go on: the smallest are asked first, and a table whose history is
+    // empty shows nothing as of any moment.
+    let mut sized = Vec::new();
     for table in &control.requires {
-        match sandbox.count_rows(table) {
-            Ok(0) => empty.push(table.as_str()),
-            Ok(_) => {}
+        match sandbox.stored_rows(table) {
+            Ok(rows) => sized.push((rows, table.as_str())),
             Err(error) => return unknown(format!("required fact table unavailable: {error}"), params),
         }
     }
-    if !control.requires.is_empty() && empty.len() == control.requires.len() {
+    sized.sort();
+    let mut evidence_found = control.requires.is_empty();
+    for (_, table) in sized.iter().filter(|(rows, _)| *rows > 0) {
+        match sandbox.has_rows(table) {
+            Ok(true) => {
+                evidence_found = true;
+                break;
+            }
+            Ok(false) => {}
+            Err(error) => return unknown(format!("required fact table unavailable: {error}"), params),
+        }
+    }
+    if !evidence_found {
         return unknown(
-            format!("no evidence: {} had no rows as of {}", empty.join(", "), crate::time::display_utc(as_of)),
+            format!(
+                "no evidence: {} had no rows as of {}",
+                control.requires.join(", "),
+                crate::time::display_utc(as_of)
+            ),
             params,
         );
     }
     let bound: Vec<(String, serde_json::Value)> = params.iter().map(|(n, p)| (n.clone(), p.value.clone())).collect();
-    let rows = match sandbox.run(&control.query, &bound) {
+    let querying = std::time::Instant::now();
+    let counted = querying - counting;
+    let rows = sandbox.run(&control.query, &bound);
+    tracing::debug!(
+        control = control.id.as_str(),
+        counting_ms = counted.as_millis() as u64,
+        query_ms = querying.elapsed().as_millis() as u64,
+        "control query"
+    );
+    let rows = match rows {
         Ok(rows) => rows,
         Err(error) => return unknown(format!("query error: {error:#}"), params),
     };

@@ -44,6 +44,11 @@ pub struct RawRow {
 pub struct Sandbox {
     conn: Connection,
     time_limit: Duration,
+    /// The moment the as-of views show.
+    as_of: std::cell::Cell<NaiveDateTime>,
+    /// Whether each fact view showed any row, by (view, moment): every control that requires a view asks, and the
+    /// answer costs as much as the view itself.
+    has_rows: std::cell::RefCell<std::collections::HashMap<(String, NaiveDateTime), bool>>,
 }
 
 impl Sandbox {
@@ -62,7 +67,7 @@ impl Sandbox {
              document_sha256 VARCHAR, document_verified BOOLEAN)"
         ))?;
         conn.execute_batch(&format!("SET memory_limit = '{MEMORY_LIMIT}'; SET lock_configuration = true"))?;
-        Ok(Sandbox { conn, time_limit })
+        Ok(Sandbox { conn, time_limit, as_of: std::cell::Cell::new(scope.as_of), has_rows: Default::default() })
     }
 
     /// Lets control SQL read the attestations that name a control; invalid ones never count and are left out.
@@ -105,6 +110,7 @@ impl Sandbox {
     /// Moves the moment the as-of views show.
     pub fn set_as_of(&self, moment: NaiveDateTime) -> Result<()> {
         self.conn.execute("SET VARIABLE pp_as_of = ?::TIMESTAMP", [moment.format("%Y-%m-%d %H:%M:%S").to_string()])?;
+        self.as_of.set(moment);
         Ok(())
     }
 
@@ -156,15 +162,30 @@ impl Sandbox {
             .query_row("SELECT string_agg(DISTINCT org, ', ' ORDER BY org) FROM org_settings", [], |row| row.get(0))?)
     }
 
-    /// Counts the rows a fact view shows as of the evaluation time.
-    pub fn count_rows(&self, view: &str) -> Result<i64> {
+    /// Whether a fact view (or the attestations table) shows any row as of the moment the views show; remembered
+    /// per view and moment.
+    pub fn has_rows(&self, view: &str) -> Result<bool> {
         let valid = !view.is_empty() && view.chars().all(|c| c.is_ascii_lowercase() || c == '_');
         if !valid {
             return Err(anyhow!("{view:?} is not a fact table name"));
         }
-        self.conn
-            .query_row(&format!("SELECT count(*) FROM {view}"), [], |row| row.get(0))
-            .map_err(|error| anyhow!("fact table {view}: {error}"))
+        let key = (view.to_string(), self.as_of.get());
+        if let Some(known) = self.has_rows.borrow().get(&key) {
+            return Ok(*known);
+        }
+        let any: bool = self
+            .conn
+            .query_row(&format!("SELECT EXISTS (SELECT 1 FROM {view})"), [], |row| row.get(0))
+            .map_err(|error| anyhow!("fact table {view}: {error}"))?;
+        self.has_rows.borrow_mut().insert(key, any);
+        Ok(any)
+    }
+
+    /// Rows a fact view's history holds (for the attestations table, its rows): a cheap bound on the view, which
+    /// shows none when this is 0.
+    pub fn stored_rows(&self, view: &str) -> Result<i64> {
+        let table = if view == MANUAL_ATTESTATIONS { view.to_string() } else { Self::history_table(view)? };
+        Ok(self.conn.query_row(&format!("SELECT count(*) FROM {table}"), [], |row| row.get(0))?)
     }
 
     /// Binds parameters as DuckDB variables and runs a control query under the time limit.
