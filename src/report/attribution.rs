@@ -3,7 +3,7 @@
 //! most specific subject they name: `owner/repo tag …` to a release, `owner/repo`, `owner/repo#12` or
 //! `owner/repo environment …` to a repository, `owner` or `owner member …` to its organisation.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use crate::evaluate::subjects::{ReleaseRef, RepositoryRef};
 use crate::evaluate::Status;
@@ -32,65 +32,89 @@ enum Scope {
     Unattributed,
 }
 
-/// One control's verdicts, attributed.
+/// One control's verdicts, attributed and rolled up per subject.
 struct Attributed {
     overall: Status,
-    findings: Vec<(Scope, Status)>,
+    /// Whether any finding names a known subject.
+    attributed: bool,
+    organisations: HashMap<String, Status>,
+    repositories: HashMap<String, Status>,
+    releases: HashMap<(String, String), Status>,
+    /// Per repository, the worst verdict over its releases.
+    repository_releases: HashMap<String, Status>,
+}
+
+impl Attributed {
+    fn add(&mut self, scope: Scope, status: Status) {
+        let worst = |slot: &mut Status| *slot = (*slot).min(status);
+        match scope {
+            Scope::Organisation(org) => worst(self.organisations.entry(org).or_insert(status)),
+            Scope::Repository(repo) => worst(self.repositories.entry(repo).or_insert(status)),
+            Scope::Release(repo, tag) => {
+                worst(self.repository_releases.entry(repo.clone()).or_insert(status));
+                worst(self.releases.entry((repo, tag)).or_insert(status));
+            }
+            Scope::Unattributed => return,
+        }
+        self.attributed = true;
+    }
 }
 
 /// Every control's verdicts attributed to subjects, and the verdict of a control for one subject.
 pub struct Attribution<'a> {
-    subjects: &'a Subjects,
+    organisation_of: HashMap<&'a str, &'a str>,
     controls: BTreeMap<&'a str, Attributed>,
 }
 
-/// Whether `resource` is `key` or starts with it followed by one of `separators`.
-fn names(resource: &str, key: &str, separators: &[char]) -> bool {
-    resource
-        .strip_prefix(key)
-        .is_some_and(|rest| rest.is_empty() || rest.starts_with(|c: char| separators.contains(&c)))
-}
-
 impl<'a> Attribution<'a> {
-    /// Attributes every finding of `controls` to the subjects the store knows.
+    /// Attributes every finding of `controls` to the subjects the store knows. A resource names a repository by
+    /// its first word up to a space, `#`, `@` or `:` (repository names hold none of these), a release by the word
+    /// after that, and an organisation by its first word.
     pub fn new(subjects: &'a Subjects, controls: &'a [ControlSection]) -> Attribution<'a> {
-        let mut by_length: Vec<&RepositoryRef> = subjects.repositories.iter().collect();
-        by_length.sort_by_key(|repository| std::cmp::Reverse(repository.repo.len()));
+        let repositories: HashSet<&str> = subjects.repositories.iter().map(|r| r.repo.as_str()).collect();
+        let organisations: HashSet<&str> = subjects.repositories.iter().map(|r| r.org.as_str()).collect();
+        let releases: HashSet<(&str, &str)> =
+            subjects.releases.iter().map(|r| (r.repo.as_str(), r.tag.as_str())).collect();
         let scope = |resource: &str| -> Scope {
-            if let Some(repository) = by_length.iter().find(|r| names(resource, &r.repo, &[' ', '#', '@', ':'])) {
-                let release = subjects
-                    .releases
-                    .iter()
-                    .filter(|release| release.repo == repository.repo)
-                    .find(|release| names(resource, &release.resource(), &[' ']));
-                return match release {
-                    Some(release) => Scope::Release(release.repo.clone(), release.tag.clone()),
-                    None => Scope::Repository(repository.repo.clone()),
+            let end = resource.find([' ', '#', '@', ':']).unwrap_or(resource.len());
+            let head = &resource[..end];
+            if repositories.contains(head) {
+                let rest = resource[end..].strip_prefix(' ').unwrap_or_default();
+                let tag = rest.split(' ').next().unwrap_or_default();
+                return if releases.contains(&(head, tag)) {
+                    Scope::Release(head.to_string(), tag.to_string())
+                } else {
+                    Scope::Repository(head.to_string())
                 };
             }
-            match subjects.repositories.iter().find(|r| names(resource, &r.org, &[' '])) {
-                Some(repository) => Scope::Organisation(repository.org.clone()),
-                None => Scope::Unattributed,
+            let first = resource.split(' ').next().unwrap_or_default();
+            if organisations.contains(first) {
+                Scope::Organisation(first.to_string())
+            } else {
+                Scope::Unattributed
             }
         };
         let controls = controls
             .iter()
             .map(|control| {
-                let findings = control
-                    .findings
-                    .iter()
-                    .map(|f| (scope(&f.resource), Status::parse(&f.status).unwrap_or(Status::Unknown)))
-                    .collect();
                 let overall = Status::parse(&control.status).unwrap_or(Status::Unknown);
-                (control.id.as_str(), Attributed { overall, findings })
+                let mut attributed = Attributed {
+                    overall,
+                    attributed: false,
+                    organisations: HashMap::new(),
+                    repositories: HashMap::new(),
+                    releases: HashMap::new(),
+                    repository_releases: HashMap::new(),
+                };
+                for finding in &control.findings {
+                    attributed.add(scope(&finding.resource), Status::parse(&finding.status).unwrap_or(Status::Unknown));
+                }
+                (control.id.as_str(), attributed)
             })
             .collect();
-        Attribution { subjects, controls }
-    }
-
-    /// The organisation a repository belongs to.
-    fn organisation_of(&self, repo: &str) -> Option<&str> {
-        self.subjects.repositories.iter().find(|r| r.repo == repo).map(|r| r.org.as_str())
+        let organisation_of =
+            subjects.repositories.iter().map(|r| (r.repo.as_str(), r.org.as_str())).collect::<HashMap<_, _>>();
+        Attribution { organisation_of, controls }
     }
 
     /// A control's verdict for a repository (with its releases) or, given `tag`, for one release; counting the
@@ -98,17 +122,15 @@ impl<'a> Attribution<'a> {
     /// does not apply to it; one whose findings name no known subject (or that has none) keeps its overall verdict.
     pub fn status(&self, control: &str, repo: &str, tag: Option<&str>) -> Status {
         let Some(attributed) = self.controls.get(control) else { return Status::Unknown };
-        if attributed.findings.iter().all(|(scope, _)| *scope == Scope::Unattributed) {
+        if !attributed.attributed {
             return attributed.overall;
         }
-        let organisation = self.organisation_of(repo);
-        let relevant = attributed.findings.iter().filter(|(scope, _)| match scope {
-            Scope::Organisation(org) => Some(org.as_str()) == organisation,
-            Scope::Repository(r) => r == repo,
-            Scope::Release(r, t) => r == repo && tag.is_none_or(|tag| tag == t),
-            Scope::Unattributed => false,
-        });
-        Status::roll_up(relevant.map(|(_, status)| *status))
+        let organisation = self.organisation_of.get(repo).and_then(|org| attributed.organisations.get(*org));
+        let releases = match tag {
+            Some(tag) => attributed.releases.get(&(repo.to_string(), tag.to_string())),
+            None => attributed.repository_releases.get(repo),
+        };
+        Status::roll_up([organisation, attributed.repositories.get(repo), releases].into_iter().flatten().copied())
     }
 }
 
