@@ -549,7 +549,13 @@ pub fn evaluate_with_limit(
         }
         result_rows.flush()?;
         drop(result_rows);
+        let appended = storing.elapsed();
         history::record(conn, evaluation_id)?;
+        tracing::debug!(
+            appended_ms = appended.as_millis() as u64,
+            history_ms = (storing.elapsed() - appended).as_millis() as u64,
+            "stored the verdicts and folded them into the history"
+        );
         record_framework_results(conn, evaluation_id, &evaluated, &outcomes, &judged_attestations)?;
         retention::record(conn, evaluation_id, &risks)?;
         Ok(evaluation_id)
