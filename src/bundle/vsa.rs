@@ -2,8 +2,9 @@
 //! repository and evaluation: an in-toto Statement about the latest revision known on the repository's default
 //! branch, stating the highest SLSA source level the evaluation found met, wrapped in a DSSE envelope signed with
 //! the bundle's key (plain Ed25519, so `pipeproof verify` and stock in-toto or cosign tooling check it offline with
-//! the public key as PEM, `vsa/signing-key.pem`). A repository with no known revision gets no attestation: its
-//! subject would have no digest; `vsa/index.json` says why.
+//! the public key as PEM, `vsa/signing-key.pem`). The subject's address comes from the repository's pull requests as
+//! the API gave them, accepted only as a plain `https` address of exactly that repository. A repository with no known
+//! revision or address gets no attestation (its subject would be incomplete); `vsa/index.json` says why.
 
 use std::collections::BTreeMap;
 
@@ -50,20 +51,18 @@ pub fn attestations(
     let mut files = Vec::new();
     let mut index = Vec::new();
     for repository in &levels.repositories {
-        let Some(revision) = revisions.get(&repository.repository) else {
+        let known = revisions.get(&repository.repository).and_then(|r| r.web_url.as_ref().map(|url| (r, url)));
+        let Some((revision, web_url)) = known else {
             index.push(json!({
                 "repository": repository.repository,
                 "level": repository.level_name,
                 "attestation": null,
-                "why": "no revision of its default branch is known (no change merged into it was collected), so the \
-                        attestation would have no subject digest",
+                "why": "no revision of its default branch, or no web address of the repository, is known (no change \
+                        merged into it was collected), so the attestation would have no subject",
             }));
             continue;
         };
-        let uri = format!(
-            "git+{}",
-            revision.web_url.clone().unwrap_or_else(|| format!("https://github.com/{}", repository.repository))
-        );
+        let uri = format!("git+{web_url}");
         let verified = repository.level >= 1;
         let statement = json!({
             "_type": "https://in-toto.io/Statement/v1",

@@ -80,6 +80,20 @@ pub fn releases(conn: &Connection, start: NaiveDateTime, end: NaiveDateTime) -> 
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
+/// The web address of `repo` from one of its pull requests' addresses (`https://host/owner/name/pull/12`): only an
+/// `https` address of a plain host whose path is exactly the repository, so an answer cannot put anything else into
+/// a statement pipeproof signs.
+pub fn repository_address(pull_request_url: &str, repo: &str) -> Option<String> {
+    let (base, number) = pull_request_url.rsplit_once("/pull/")?;
+    let rest = base.strip_prefix("https://")?;
+    let (host, path) = rest.split_once('/')?;
+    let plain_host = !host.is_empty()
+        && host.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '-' | ':'))
+        && !host.contains('@');
+    (plain_host && path == repo && number.chars().all(|c| c.is_ascii_digit()) && !number.is_empty())
+        .then(|| base.to_string())
+}
+
 /// Per repository, the merge commit of the last change merged into its default branch by `end`.
 pub fn default_branch_revisions(conn: &Connection, end: NaiveDateTime) -> Result<BTreeMap<String, Revision>> {
     let mut statement = conn.prepare(
@@ -92,9 +106,37 @@ pub fn default_branch_revisions(conn: &Connection, end: NaiveDateTime) -> Result
          QUALIFY row_number() OVER (PARTITION BY m.repo ORDER BY m.merged_at DESC, m.number DESC, m.observed_at DESC) = 1",
     )?;
     let rows = statement.query_map(params![end, end, end], |row| {
+        let repo: String = row.get(0)?;
         let url: Option<String> = row.get(2)?;
-        let web_url = url.and_then(|url| url.rsplit_once("/pull/").map(|(base, _)| base.to_string()));
-        Ok((row.get::<_, String>(0)?, Revision { commit: row.get(1)?, branch: row.get(4)?, web_url, at: row.get(3)? }))
+        let web_url = url.as_deref().and_then(|url| repository_address(url, &repo));
+        Ok((repo, Revision { commit: row.get(1)?, branch: row.get(4)?, web_url, at: row.get(3)? }))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_repository_address_comes_only_from_a_plain_https_pull_request_address() {
+        let repo = "acme/web";
+        assert_eq!(
+            repository_address("https://github.com/acme/web/pull/12", repo).as_deref(),
+            Some("https://github.com/acme/web")
+        );
+        assert_eq!(
+            repository_address("https://ghe.example.com:8443/acme/web/pull/3", repo).as_deref(),
+            Some("https://ghe.example.com:8443/acme/web")
+        );
+        for hostile in [
+            "http://github.com/acme/web/pull/12",
+            "https://evil.example/other/repo/pull/12",
+            "https://user:pass@github.com/acme/web/pull/12",
+            "https://github.com/acme/web/pull/12?x",
+            "javascript:alert(1)/acme/web/pull/1",
+        ] {
+            assert_eq!(repository_address(hostile, repo), None, "{hostile}");
+        }
+    }
 }
