@@ -305,7 +305,10 @@ pub(super) fn build(input: BuildInput) -> ReportModel {
         .map(|framework| framework_section(framework, &catalogue.controls, &control_status, &param_value, &attested))
         .collect();
     let evidence_sha256 = |id: i64| evidence.iter().find(|e| e.id == id).map(|e| e.sha256.clone());
-    framework_summaries(&mut frameworks, &catalogue.frameworks, &controls, &subjects, as_of, &evidence_sha256);
+    let attested_at = attestation_moments(&attestations);
+    let context =
+        SummaryContext { subjects: &subjects, as_of, evidence_sha256: &evidence_sha256, attested_at: &attested_at };
+    framework_summaries(&mut frameworks, &catalogue.frameworks, &controls, &context);
     let gaps = gaps(&frameworks, &catalogue.controls, &outcomes);
 
     ReportModel {
@@ -391,15 +394,39 @@ fn control_section(
     }
 }
 
+/// What the framework summaries read besides the sections and controls.
+struct SummaryContext<'a> {
+    subjects: &'a Subjects,
+    as_of: NaiveDateTime,
+    evidence_sha256: &'a dyn Fn(i64) -> Option<String>,
+    /// Per framework, when each requirement's valid attestation was made.
+    attested_at: &'a BTreeMap<String, BTreeMap<String, NaiveDateTime>>,
+}
+
+/// When each valid attestation of a framework requirement was made, by framework and requirement.
+fn attestation_moments(attestations: &[JudgedAttestation]) -> BTreeMap<String, BTreeMap<String, NaiveDateTime>> {
+    let mut moments: BTreeMap<String, BTreeMap<String, NaiveDateTime>> = BTreeMap::new();
+    for judged in attestations.iter().filter(|j| j.state == crate::evaluate::attestations::AttestationState::Valid) {
+        let Some(a) = &judged.attestation else { continue };
+        let (Ok(Covers::Requirement(framework, requirement)), Some(at)) =
+            (a.covers(), crate::time::parse_start(&a.attested_at))
+        else {
+            continue;
+        };
+        let slot = moments.entry(framework.to_string()).or_default().entry(requirement.to_string()).or_insert(at);
+        *slot = (*slot).max(at);
+    }
+    moments
+}
+
 /// Each framework's own summary (levels, sections, indicators or releases), from the findings.
 fn framework_summaries(
     sections: &mut [FrameworkSection],
     frameworks: &[Framework],
     controls: &[ControlSection],
-    subjects: &Subjects,
-    as_of: NaiveDateTime,
-    evidence_sha256: &dyn Fn(i64) -> Option<String>,
+    context: &SummaryContext,
 ) {
+    let SummaryContext { subjects, as_of, evidence_sha256, .. } = *context;
     let attribution = Attribution::new(subjects, controls);
     let active: Vec<&str> = subjects.repositories.iter().filter(|r| !r.archived).map(|r| r.repo.as_str()).collect();
     for (section, framework) in sections.iter_mut().zip(frameworks) {
@@ -410,11 +437,12 @@ fn framework_summaries(
             }
             SummaryKind::Sections => section.sections = super::sections::summarise(section, controls),
             SummaryKind::Indicators => {
-                let none = Vec::new();
+                let (none, unattested) = (Vec::new(), BTreeMap::new());
                 let cadence = super::indicators::Cadence {
                     validations: subjects.validations.get(&framework.id).unwrap_or(&none),
                     start: subjects.cadence_start,
                     end: as_of,
+                    attested_at: context.attested_at.get(&framework.id).unwrap_or(&unattested),
                 };
                 section.indicators = super::indicators::summarise(section, controls, evidence_sha256, &cadence);
             }

@@ -25,7 +25,8 @@ pub struct IndicatorResult {
     pub status: String,
     /// `machine` (controls judge it), `non-machine` (a valid attestation) or `none` (nothing validates it).
     pub method: String,
-    /// When this result was validated (the evaluation's moment, ISO 8601 UTC).
+    /// When this result was validated (the evaluation's moment; for a non-machine validation, when it was attested;
+    /// ISO 8601 UTC).
     pub validated_at: String,
     /// Per deciding control, its verdict and how many resources passed and failed: the pass/fail criteria.
     pub criteria: Vec<Criterion>,
@@ -33,7 +34,8 @@ pub struct IndicatorResult {
     pub evidence_sha256: Vec<String>,
     /// Validations of the framework the store holds over the period (this one included).
     pub validations_in_period: usize,
-    /// The longest stretch without a validation, in whole days (from the period's start to its end or the moment evaluated).
+    /// The longest stretch without a validation, in whole days (machine: from the period's start to the moment
+    /// evaluated; non-machine: since the attestation).
     pub longest_gap_days: Option<i64>,
     /// The longest stretch FedRAMP accepts for this method, in days.
     pub required_every_days: Option<i64>,
@@ -62,6 +64,8 @@ pub struct Criterion {
 pub struct Cadence<'a> {
     /// The evaluations of this framework in the window, in order.
     pub validations: &'a [NaiveDateTime],
+    /// When each requirement's valid manual attestation was made (its non-machine validation).
+    pub attested_at: &'a std::collections::BTreeMap<String, NaiveDateTime>,
     /// The window's start (the period's start).
     pub start: NaiveDateTime,
     /// The moment evaluated.
@@ -117,12 +121,22 @@ pub fn summarise(
                 "non-machine" => Some(NON_MACHINE_EVERY_DAYS),
                 _ => None,
             };
+            // A person's attestation is one validation, made when it was attested; it is due again 90 days on.
+            let attested = (method == "non-machine").then(|| cadence.attested_at.get(&row.id)).flatten();
+            let (validations, gap, met, last) = match (method, attested) {
+                ("machine", _) => (in_window, Some(gap), Some(gap <= MACHINE_EVERY_DAYS), Some(cadence.end)),
+                (_, Some(at)) => {
+                    let since = ((cadence.end - *at).num_seconds() + 86_399) / 86_400;
+                    (1, Some(since), Some(since <= NON_MACHINE_EVERY_DAYS), Some(*at))
+                }
+                _ => (0, None, None, None),
+            };
             IndicatorResult {
                 indicator: row.id.clone(),
                 label: row.label.clone(),
                 status: row.status.clone(),
                 method: method.into(),
-                validated_at: iso(&cadence.end),
+                validated_at: iso(&last.unwrap_or(cadence.end)),
                 criteria: deciding
                     .iter()
                     .map(|c| Criterion {
@@ -134,11 +148,11 @@ pub fn summarise(
                     })
                     .collect(),
                 evidence_sha256: hashes,
-                validations_in_period: if method == "machine" { in_window } else { 0 },
-                longest_gap_days: (method == "machine").then_some(gap),
+                validations_in_period: validations,
+                longest_gap_days: gap,
                 required_every_days: every,
-                cadence_met: (method == "machine").then_some(gap <= MACHINE_EVERY_DAYS),
-                next_due: every.map(|days| iso(&(cadence.end + chrono::Duration::days(days)))),
+                cadence_met: met,
+                next_due: every.zip(last).map(|(days, last)| iso(&(last + chrono::Duration::days(days)))),
             }
         })
         .collect()
@@ -149,12 +163,29 @@ mod tests {
     use super::*;
 
     #[test]
+    fn an_attested_indicator_is_validated_when_attested_and_due_three_months_on() {
+        let model = crate::report::model::sample_model();
+        let mut section = model.frameworks.iter().find(|f| f.id == "fedramp_20x_ksi").unwrap().clone();
+        let row = section.requirements.iter_mut().find(|r| r.id == "KSI-AFR-ADS").unwrap();
+        row.status = "attested".into();
+        let day = |m: u32, d: u32| chrono::NaiveDate::from_ymd_opt(2026, m, d).unwrap().and_hms_opt(0, 0, 0).unwrap();
+        let attested = std::collections::BTreeMap::from([("KSI-AFR-ADS".to_string(), day(6, 1))]);
+        let cadence = Cadence { validations: &[], start: day(7, 1), end: day(9, 30), attested_at: &attested };
+        let results = summarise(&section, &model.controls, &|_| None, &cadence);
+        let ads = results.iter().find(|r| r.indicator == "KSI-AFR-ADS").unwrap();
+        assert_eq!((ads.method.as_str(), ads.validated_at.as_str()), ("non-machine", "2026-06-01T00:00:00Z"));
+        assert_eq!((ads.longest_gap_days, ads.cadence_met), (Some(121), Some(false)), "attested 121 days before");
+        assert_eq!(ads.next_due.as_deref(), Some("2026-08-30T00:00:00Z"));
+    }
+
+    #[test]
     fn the_longest_gap_counts_the_edges_of_the_window() {
         let day = |d: u32| chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap().and_hms_opt(12, 0, 0).unwrap();
         let validations = [day(3), day(5), day(11)];
-        let cadence = Cadence { validations: &validations, start: day(1), end: day(12) };
+        let none = std::collections::BTreeMap::new();
+        let cadence = Cadence { validations: &validations, start: day(1), end: day(12), attested_at: &none };
         assert_eq!(longest_gap(&cadence), 6, "from the 5th to the 11th");
-        let cadence = Cadence { validations: &[], start: day(1), end: day(2) };
+        let cadence = Cadence { validations: &[], start: day(1), end: day(2), attested_at: &none };
         assert_eq!(longest_gap(&cadence), 1);
     }
 }
