@@ -46,6 +46,10 @@ fn each_new_framework_reads_as_its_audit_expects_in_the_demo_report() {
     assert!(machine["validations_in_period"].as_u64().unwrap() >= 1);
     assert!(machine["longest_gap_days"].is_u64() && machine["next_due"].is_string());
     assert!(ksi.iter().any(|i| i["method"] == "none" && i["cadence_met"].is_null()));
+    let attested = ksi.iter().find(|i| i["indicator"] == "KSI-CED-DET").unwrap();
+    assert_eq!(attested["method"], "non-machine", "the demo attests it");
+    assert_eq!(attested["validated_at"], "2026-05-02T00:00:00Z");
+    assert_eq!(attested["cadence_met"], false, "reviewed in May: more than three months before the demo's moment");
 
     let cra = &framework(&report, "eu_cra")["releases"];
     let row = |release: &str| {
