@@ -15,7 +15,6 @@ use crate::evaluate::stored;
 use crate::evaluate::throughout::Throughout;
 use crate::evaluate::{EvaluatedCatalogue, ParamUse, Status};
 use crate::period::Period;
-use crate::store::sha256_hex;
 
 use super::attribution::{Attribution, Subjects};
 use super::model::*;
@@ -59,11 +58,14 @@ impl ReportModel {
         };
         let stored::StoredEvaluation { as_of, tool_version, catalogue_sha256, catalogue, period, .. } = stored;
         let trend_start = period.as_ref().map(|p| p.start).unwrap_or(as_of - chrono::Duration::days(90));
-        let trend = super::trend::load(conn, trend_start, as_of)?;
+        let points = stored::framework_results(conn, trend_start, as_of)?;
         let evidence = if with_findings { load_evidence(conn, evaluation_id)? } else { Vec::new() };
-        let subjects =
-            if with_findings { load_subjects(conn, period.as_ref(), as_of, trend_start)? } else { Subjects::default() };
-        let digest_input: String = evidence.iter().map(|e| format!("{} {}\n", e.id, e.sha256)).collect();
+        let subjects = if with_findings {
+            load_subjects(conn, period.as_ref(), as_of, trend_start, &points)?
+        } else {
+            Subjects::default()
+        };
+        let trend = super::trend::series(points);
         let mut model = build(BuildInput {
             organisation,
             attestations,
@@ -73,7 +75,7 @@ impl ReportModel {
             as_of,
             tool_version,
             catalogue_sha256,
-            evidence_digest: sha256_hex(digest_input.as_bytes()),
+            evidence_digest: evidence_digest(&evidence),
             catalogue,
             outcomes,
             evidence,
@@ -137,12 +139,13 @@ fn load_subjects(
     period: Option<&Period>,
     as_of: NaiveDateTime,
     cadence_start: NaiveDateTime,
+    evaluations: &[stored::FrameworkPoint],
 ) -> Result<Subjects> {
     use crate::evaluate::subjects;
     let release_start = period.map(|p| p.start).unwrap_or(cadence_start);
     let mut validations: BTreeMap<String, Vec<NaiveDateTime>> = BTreeMap::new();
-    for point in stored::framework_results(conn, cadence_start, as_of)? {
-        validations.entry(point.framework_id).or_default().push(point.as_of);
+    for point in evaluations {
+        validations.entry(point.framework_id.clone()).or_default().push(point.as_of);
     }
     Ok(Subjects {
         repositories: subjects::repositories(conn, as_of)?,

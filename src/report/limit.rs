@@ -37,8 +37,7 @@ impl ReportModel {
         let cited: BTreeSet<i64> =
             self.controls.iter().flat_map(|c| c.findings.iter().filter_map(|f| f.evidence_id)).collect();
         self.evidence.retain(|e| cited.contains(&e.id));
-        let digest_input: String = self.evidence.iter().map(|e| format!("{} {}\n", e.id, e.sha256)).collect();
-        self.evidence_digest = crate::store::sha256_hex(digest_input.as_bytes());
+        self.evidence_digest = super::model::evidence_digest(&self.evidence);
         let names: BTreeSet<String> = self.frameworks.iter().map(|f| f.name.clone()).collect();
         if let Some(drift) = &mut self.drift {
             drift.changes.retain(|change| kept.contains(&change.control));

@@ -511,6 +511,12 @@ pub struct EvidenceRow {
     pub file: String,
 }
 
+/// The digest over the ids and hashes of evidence items, as `ReportModel::evidence_digest` holds it.
+pub fn evidence_digest(evidence: &[EvidenceRow]) -> String {
+    let lines: String = evidence.iter().map(|e| format!("{} {}\n", e.id, e.sha256)).collect();
+    crate::store::sha256_hex(lines.as_bytes())
+}
+
 /// Where an evidence bundle keeps the raw bytes with this sha256.
 pub fn evidence_file(sha256: &str) -> String {
     format!("evidence/{}/{sha256}", sha256.get(..2).unwrap_or("00"))

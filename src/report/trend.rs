@@ -1,9 +1,6 @@
 //! The trend per framework over a period: compliance and coverage at each evaluation, read from the per-framework
 //! results `evaluate` keeps (`evaluation_frameworks`), so no earlier evaluation is rebuilt.
 
-use anyhow::Result;
-use chrono::NaiveDateTime;
-use duckdb::Connection;
 use schemars::JsonSchema;
 use serde::Serialize;
 
@@ -37,10 +34,11 @@ pub struct TrendPoint {
     pub coverage_percent: u32,
 }
 
-/// The trend per framework over the evaluations from `start` to `end` (both inclusive).
-pub fn load(conn: &Connection, start: NaiveDateTime, end: NaiveDateTime) -> Result<Vec<TrendSeries>> {
+/// The trend per framework from the stored per-framework results of the evaluations in a window (sorted by
+/// framework, then moment, as `stored::framework_results` gives them).
+pub fn series(points: Vec<crate::evaluate::stored::FrameworkPoint>) -> Vec<TrendSeries> {
     let mut series: Vec<TrendSeries> = Vec::new();
-    for stored in crate::evaluate::stored::framework_results(conn, start, end)? {
+    for stored in points {
         let point = TrendPoint {
             evaluation_id: stored.evaluation_id,
             as_of: crate::time::display_utc(&stored.as_of),
@@ -75,5 +73,5 @@ pub fn load(conn: &Connection, start: NaiveDateTime, end: NaiveDateTime) -> Resu
     if series.iter().all(|s| s.points.len() < 2) {
         series.clear();
     }
-    Ok(series)
+    series
 }

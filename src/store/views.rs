@@ -35,6 +35,9 @@ enum Of {
     RepoOrOrg,
     /// The organisation.
     Org,
+    /// One item of a repository (a commit's check runs, a pull request's reviews, a deployment's approvals): the
+    /// coverage row's subject is this expression over `h`, and these columns name the item.
+    Item { subject: &'static str, key: &'static [&'static str] },
 }
 
 /// Which `api_coverage` rows stand for a snapshot.
@@ -65,7 +68,13 @@ static VIEWS: &[View] = &[
     View { name: "audit_events", shape: Shape::AsOf { time: "coalesce(event_time, observed_at)" } },
     View { name: "branch_rules", shape: Shape::Query(include_str!("views/branch_rules.sql")) },
     View { name: "bundles", shape: Shape::AsOf { time: "observed_at" } },
-    View { name: "check_runs", shape: Shape::Query(include_str!("views/check_runs.sql")) },
+    View {
+        name: "check_runs",
+        shape: Shape::Snapshot {
+            of: Of::Item { subject: "h.repo || '@' || h.head_sha", key: &["repo", "head_sha"] },
+            part: Part::Any,
+        },
+    },
     View { name: "code_findings", shape: Shape::Query(include_str!("views/code_findings.sql")) },
     View { name: "code_scanning_analyses", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Any } },
     View { name: "code_scans", shape: Shape::Query(include_str!("views/code_scans.sql")) },
@@ -76,7 +85,13 @@ static VIEWS: &[View] = &[
     View { name: "dependency_files", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "deploy_events", shape: Shape::AsOf { time: "coalesce(event_time, observed_at)" } },
     View { name: "deploy_keys", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
-    View { name: "deployment_approvals", shape: Shape::Query(include_str!("views/deployment_approvals.sql")) },
+    View {
+        name: "deployment_approvals",
+        shape: Shape::Snapshot {
+            of: Of::Item { subject: "h.repo || '/deployments/' || h.deployment_id", key: &["repo", "deployment_id"] },
+            part: Part::Any,
+        },
+    },
     View { name: "environments", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "failed_scans", shape: Shape::Derived(include_str!("views/failed_scans.sql")) },
     View { name: "fork_pr_approval", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Any } },
@@ -86,7 +101,13 @@ static VIEWS: &[View] = &[
     View { name: "org_people", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Column("relation") } },
     View { name: "org_settings", shape: Shape::Query(include_str!("views/org_settings.sql")) },
     View { name: "packages", shape: Shape::Snapshot { of: Of::Org, part: Part::Column("package_type") } },
-    View { name: "pr_reviews", shape: Shape::Query(include_str!("views/pr_reviews.sql")) },
+    View {
+        name: "pr_reviews",
+        shape: Shape::Snapshot {
+            of: Of::Item { subject: "h.repo || '#' || h.number", key: &["repo", "number"] },
+            part: Part::Any,
+        },
+    },
     View { name: "registry_configs", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Whole } },
     View { name: "release_assets", shape: Shape::Query(include_str!("views/release_assets.sql")) },
     View { name: "releases", shape: Shape::Query(include_str!("views/releases.sql")) },
@@ -120,10 +141,15 @@ impl View {
         match &self.shape {
             Shape::Snapshot { of, part } => {
                 let (subject, mut same) = match of {
-                    Of::RepoOrOrg => {
-                        ("coalesce(h.repo, h.org)", "y.org = h.org AND y.repo IS NOT DISTINCT FROM h.repo".to_string())
-                    }
-                    Of::Org => ("h.org", "y.org = h.org".to_string()),
+                    Of::RepoOrOrg => (
+                        "c.org = h.org AND c.subject = coalesce(h.repo, h.org)".to_string(),
+                        "y.org = h.org AND y.repo IS NOT DISTINCT FROM h.repo".to_string(),
+                    ),
+                    Of::Org => ("c.org = h.org AND c.subject = h.org".to_string(), "y.org = h.org".to_string()),
+                    Of::Item { subject, key } => (
+                        format!("c.subject = {subject}"),
+                        key.iter().map(|k| format!("y.{k} = h.{k}")).collect::<Vec<_>>().join(" AND "),
+                    ),
                 };
                 let part = match part {
                     Part::Any => String::new(),
@@ -137,7 +163,7 @@ impl View {
                     "SELECT * EXCLUDE (run_id) FROM {name}_history h
                      WHERE h.run_id = (SELECT max(x.run_id) FROM (
                              SELECT c.run_id, c.observed_at FROM api_coverage_history c
-                             WHERE c.fact_table = '{name}' AND c.org = h.org AND c.subject = {subject}{part}
+                             WHERE c.fact_table = '{name}' AND {subject}{part}
                              UNION ALL
                              SELECT y.run_id, y.observed_at FROM {name}_history y WHERE {same}) x
                          WHERE x.observed_at <= {AS_OF})"
