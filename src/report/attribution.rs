@@ -35,6 +35,9 @@ enum Scope {
 /// One control's verdicts, attributed and rolled up per subject.
 struct Attributed {
     overall: Status,
+    /// Whether the control judges resources as they stand (every one it is about has a verdict), rather than
+    /// events in the period (a subject with none has nothing to judge).
+    state: bool,
     /// Whether any finding names a known subject.
     attributed: bool,
     organisations: HashMap<String, Status>,
@@ -100,6 +103,7 @@ impl<'a> Attribution<'a> {
                 let overall = Status::parse(&control.status).unwrap_or(Status::Unknown);
                 let mut attributed = Attributed {
                     overall,
+                    state: control.kind == "state",
                     attributed: false,
                     organisations: HashMap::new(),
                     repositories: HashMap::new(),
@@ -118,8 +122,10 @@ impl<'a> Attribution<'a> {
     }
 
     /// A control's verdict for a repository (with its releases) or, given `tag`, for one release; counting the
-    /// organisation's own verdicts for either. A control that judged nothing of the subject while judging others
-    /// does not apply to it; one whose findings name no known subject (or that has none) keeps its overall verdict.
+    /// organisation's own verdicts for either. When it judged nothing of the subject while judging others: a state
+    /// control that judges repositories or organisations left it out (unknown: never a pass for want of a verdict);
+    /// an operation control found no event of it (not applicable). A control whose findings name no known subject
+    /// (or that has none) keeps its overall verdict.
     pub fn status(&self, control: &str, repo: &str, tag: Option<&str>) -> Status {
         let Some(attributed) = self.controls.get(control) else { return Status::Unknown };
         if !attributed.attributed {
@@ -130,7 +136,13 @@ impl<'a> Attribution<'a> {
             Some(tag) => attributed.releases.get(&(repo.to_string(), tag.to_string())),
             None => attributed.repository_releases.get(repo),
         };
-        Status::roll_up([organisation, attributed.repositories.get(repo), releases].into_iter().flatten().copied())
+        let found: Vec<Status> =
+            [organisation, attributed.repositories.get(repo), releases].into_iter().flatten().copied().collect();
+        let judges_standing = !attributed.repositories.is_empty() || !attributed.organisations.is_empty();
+        if found.is_empty() && attributed.state && judges_standing {
+            return Status::Unknown;
+        }
+        Status::roll_up(found)
     }
 }
 
@@ -175,6 +187,7 @@ mod tests {
         };
         let mut sbom = crate::report::model::sample_model().controls.remove(0);
         sbom.id = "SBOM".into();
+        sbom.kind = "operation".into();
         sbom.status = "fail".into();
         sbom.findings = vec![finding("acme/web v1", "pass"), finding("acme/web v2", "fail")];
         let mut mfa = sbom.clone();
@@ -187,7 +200,11 @@ mod tests {
         let mut review = sbom.clone();
         review.id = "REVIEW".into();
         review.findings = vec![finding("acme/web-ui", "fail"), finding("acme/web#3", "pass")];
-        let controls = [sbom, mfa, cluster, review];
+        let mut protected = sbom.clone();
+        protected.id = "PROTECTED".into();
+        protected.kind = "state".into();
+        protected.findings = vec![finding("acme/web", "pass")];
+        let controls = [sbom, mfa, cluster, review, protected];
         let attribution = Attribution::new(&subjects, &controls);
         assert_eq!(attribution.status("SBOM", "acme/web", Some("v1")), Status::Pass);
         assert_eq!(attribution.status("SBOM", "acme/web", Some("v2")), Status::Fail);
@@ -197,5 +214,10 @@ mod tests {
         assert_eq!(attribution.status("CLUSTER", "acme/api", None), Status::Unknown, "unattributed: overall verdict");
         assert_eq!(attribution.status("REVIEW", "acme/web", None), Status::Pass, "acme/web-ui is another repository");
         assert_eq!(attribution.status("MISSING", "acme/web", None), Status::Unknown);
+        assert_eq!(
+            attribution.status("PROTECTED", "acme/api", None),
+            Status::Unknown,
+            "a state control that left a repository out never passes it"
+        );
     }
 }
