@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::NaiveDateTime;
 use duckdb::{params, Connection};
 use sha2::{Digest, Sha256};
@@ -43,6 +43,24 @@ pub struct EvidenceRecord {
 /// Lower-case hex sha256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
     Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Size and lower-case hex sha256 of a file, read in pieces (never whole into memory).
+pub fn sha256_file(path: &std::path::Path) -> Result<(u64, String)> {
+    use std::io::Read;
+    let mut file = std::fs::File::open(path).with_context(|| format!("cannot read {}", path.display()))?;
+    let mut hasher = Sha256::new();
+    let mut buffer = vec![0u8; 1 << 20];
+    let mut size = 0u64;
+    loop {
+        let read = file.read(&mut buffer).with_context(|| format!("cannot read {}", path.display()))?;
+        if read == 0 {
+            break;
+        }
+        hasher.update(&buffer[..read]);
+        size += read as u64;
+    }
+    Ok((size, hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()))
 }
 
 /// Stores raw bytes content-addressed (each distinct content once); returns their sha256 in order.

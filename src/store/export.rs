@@ -241,14 +241,8 @@ pub fn export_parquet(conn: &Connection, dir: &Path, now: &str) -> Result<Export
         let table = relative.split('/').next().unwrap_or_default().to_string();
         let file_rows: i64 =
             conn.query_row(&format!("SELECT count(*) FROM read_parquet('{}')", quoted(&path)), [], |row| row.get(0))?;
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {}", path.display()))?;
-        manifest.files.push(LakeFile {
-            path: relative,
-            table,
-            rows: file_rows as u64,
-            size: bytes.len() as u64,
-            sha256: crate::store::sha256_hex(&bytes),
-        });
+        let (size, sha256) = crate::store::sha256_file(&path)?;
+        manifest.files.push(LakeFile { path: relative, table, rows: file_rows as u64, size, sha256 });
         written += 1;
         rows += file_rows as u64;
     }

@@ -17,7 +17,7 @@ use duckdb::{AccessMode, Config, Connection};
 
 use crate::error::input_error;
 
-pub use evidence::{add_blobs, add_evidence, add_evidence_batch, sha256_hex, EvidenceRecord, NewEvidence};
+pub use evidence::{add_blobs, add_evidence, add_evidence_batch, sha256_file, sha256_hex, EvidenceRecord, NewEvidence};
 pub use job_lock::JobLock;
 pub use migrations::LATEST_SCHEMA_VERSION;
 pub use runs::RunStatus;
