@@ -51,26 +51,28 @@ pub fn write_reports(
     } else {
         formats.to_vec()
     };
-    let mut files: Vec<(&str, Vec<u8>)> = Vec::new();
-    for format in formats {
-        match format {
-            ReportFormat::Html => files.push(("report.html", html::render(model, templates)?.into_bytes())),
-            ReportFormat::Pdf => files.push(("report.pdf", pdf::render(model, paper)?)),
-            ReportFormat::Json => files.push(("report.json", model.to_json()?.into_bytes())),
-            ReportFormat::Csv => {
-                files.push(("findings.csv", csv::findings(model)?));
-                files.push(("requirements.csv", csv::requirements(model)?));
-            }
-            ReportFormat::Oscal => files.push(("assessment-results.json", oscal::assessment_results(model)?)),
-            ReportFormat::Poam => files.push(("poam.json", poam::plan_of_action(model)?)),
-            ReportFormat::Sarif => files.push(("report.sarif", sarif::failing_findings(model)?)),
-        }
-    }
+    // Each file is written as soon as it is rendered, so only one output is held in memory at a time (at
+    // organisation scale the JSON, CSV and POA&M are hundreds of megabytes each).
     let mut written = Vec::new();
-    for (name, bytes) in files {
+    let mut write = |name: &str, bytes: Vec<u8>| -> Result<()> {
         let path = dir.join(name);
         std::fs::write(&path, bytes).with_context(|| format!("cannot write {}", path.display()))?;
         written.push(path);
+        Ok(())
+    };
+    for format in formats {
+        match format {
+            ReportFormat::Html => write("report.html", html::render(model, templates)?.into_bytes())?,
+            ReportFormat::Pdf => write("report.pdf", pdf::render(model, paper)?)?,
+            ReportFormat::Json => write("report.json", model.to_json()?.into_bytes())?,
+            ReportFormat::Csv => {
+                write("findings.csv", csv::findings(model)?)?;
+                write("requirements.csv", csv::requirements(model)?)?;
+            }
+            ReportFormat::Oscal => write("assessment-results.json", oscal::assessment_results(model)?)?,
+            ReportFormat::Poam => write("poam.json", poam::plan_of_action(model)?)?,
+            ReportFormat::Sarif => write("report.sarif", sarif::failing_findings(model)?)?,
+        }
     }
     Ok(written)
 }
