@@ -121,19 +121,14 @@ impl Sandbox {
         Ok(format!("{view}_history"))
     }
 
-    /// Each run that wrote `view` within (from, to], with the time it finished writing it there.
-    pub fn snapshot_times(
-        &self,
-        view: &str,
-        from: NaiveDateTime,
-        to: NaiveDateTime,
-    ) -> Result<Vec<(i64, NaiveDateTime)>> {
+    /// Each run that wrote `view` by `to`: the time it began and the time it finished writing it there.
+    pub fn snapshot_times(&self, view: &str, to: NaiveDateTime) -> Result<Vec<(i64, NaiveDateTime, NaiveDateTime)>> {
         let sql = format!(
-            "SELECT run_id, max(observed_at) AS t FROM {} WHERE observed_at > ? AND observed_at <= ? GROUP BY run_id ORDER BY t",
+            "SELECT run_id, min(observed_at), max(observed_at) FROM {} WHERE observed_at <= ? GROUP BY run_id",
             Self::history_table(view)?
         );
         let mut statement = self.conn.prepare(&sql)?;
-        let rows = statement.query_map(duckdb::params![from, to], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        let rows = statement.query_map(duckdb::params![to], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
     }
 

@@ -58,20 +58,25 @@ impl Throughout {
 
 /// The moments to judge: the period start (when evidence predates it) and each snapshot inside the period. A
 /// snapshot is one run: it is judged once, when that run had written the last of the control's tables, so a run
-/// whose writes straddle a second is neither counted twice nor judged half-written.
+/// whose writes straddle a second is neither counted twice nor judged half-written. A run whose writes straddle
+/// the period start is the state carried in: it is judged once, when it finished, not also half-written at the start.
 fn moments(sandbox: &Sandbox, control: &Control, scope: &Scope) -> Result<(Vec<NaiveDateTime>, bool)> {
     let Some(period) = &scope.period else { return Ok((Vec::new(), false)) };
-    let mut finished: BTreeMap<i64, NaiveDateTime> = BTreeMap::new();
+    // Per run, when it began and finished writing the control's tables.
+    let mut runs: BTreeMap<i64, (NaiveDateTime, NaiveDateTime)> = BTreeMap::new();
     let mut carried_in = false;
     for table in control.requires.iter().filter(|table| table.as_str() != super::MANUAL_ATTESTATIONS) {
         carried_in |= sandbox.has_snapshot_at_or_before(table, period.start)?;
-        for (run, written) in sandbox.snapshot_times(table, period.start, scope.as_of)? {
-            let last = finished.entry(run).or_insert(written);
-            *last = (*last).max(written);
+        for (run, began, written) in sandbox.snapshot_times(table, scope.as_of)? {
+            let span = runs.entry(run).or_insert((began, written));
+            *span = (span.0.min(began), span.1.max(written));
         }
     }
-    let mut moments: std::collections::BTreeSet<NaiveDateTime> = finished.into_values().collect();
-    if carried_in {
+    let inside: Vec<(NaiveDateTime, NaiveDateTime)> =
+        runs.into_values().filter(|(_, written)| *written > period.start).collect();
+    let straddled = inside.iter().any(|(began, _)| *began <= period.start);
+    let mut moments: std::collections::BTreeSet<NaiveDateTime> = inside.iter().map(|(_, written)| *written).collect();
+    if carried_in && !straddled {
         moments.insert(period.start);
     }
     Ok((moments.into_iter().collect(), carried_in))
