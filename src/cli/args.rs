@@ -30,8 +30,9 @@ pub struct Cli {
 /// Options shared by every command.
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// The evidence store (a DuckDB file); created on first use.
-    #[arg(long, global = true, default_value = "pipeproof.duckdb", value_name = "PATH")]
+    /// The evidence store: a DuckDB file, created on first use; or a DuckLake many jobs write at once,
+    /// `ducklake:postgres:<connection string>` (password in PGPASSWORD; new lakes keep data in $PIPEPROOF_LAKE_DATA).
+    #[arg(long, global = true, env = "PIPEPROOF_STORE", default_value = "pipeproof.duckdb", value_name = "PATH")]
     pub store: PathBuf,
     /// The configuration file (YAML): organisation, sources, policy.
     #[arg(long, global = true, default_value = "pipeproof.yaml", value_name = "PATH")]

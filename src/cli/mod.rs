@@ -22,6 +22,8 @@ use anyhow::Result;
 pub fn run(cli: Cli) -> Result<u8> {
     let global = &cli.global;
     let _lock = match store_job(&cli.command) {
+        // A DuckLake store takes many writers at once: each commits its own transaction, so no lock is taken.
+        Some(_) if crate::store::Location::of(&global.store)?.is_lake() => None,
         Some((name, writes)) if writes || global.store.exists() => {
             Some(crate::store::JobLock::acquire(&global.store, name, global.wait)?)
         }

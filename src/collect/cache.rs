@@ -9,8 +9,12 @@ use super::http::{ApiResponse, CachedPage};
 
 /// Every cached URL with its ETag, stored body and next link.
 pub fn load(conn: &Connection) -> Result<HashMap<String, CachedPage>> {
-    let mut statement = conn
-        .prepare("SELECT c.url, c.etag, b.body, c.next_link FROM http_cache c JOIN blobs b ON b.sha256 = c.sha256")?;
+    // A DuckLake keeps every answer remembered (it only appends); the latest per URL counts.
+    let mut statement = conn.prepare(
+        "SELECT c.url, c.etag, (SELECT any_value(b.body) FROM blobs b WHERE b.sha256 = c.sha256), c.next_link \
+         FROM http_cache c WHERE EXISTS (SELECT 1 FROM blobs b WHERE b.sha256 = c.sha256) \
+         QUALIFY row_number() OVER (PARTITION BY c.url ORDER BY c.stored_at DESC) = 1",
+    )?;
     let rows = statement.query_map([], |row| {
         Ok((row.get::<_, String>(0)?, CachedPage { etag: row.get(1)?, body: row.get(2)?, next: row.get(3)? }))
     })?;
@@ -29,7 +33,10 @@ pub fn remember(conn: &Connection, responses: &[&ApiResponse]) -> Result<()> {
     }
     let fresh: Vec<(&ApiResponse, &String)> = latest.into_values().collect();
     let urls = crate::store::list_text::text_list(fresh.iter().map(|(r, _)| &r.url));
-    conn.prepare_cached("DELETE FROM http_cache WHERE list_contains(?::VARCHAR[], url)")?.execute([urls])?;
+    // A DuckLake only appends (deleting what another writer may be writing beside would conflict with it).
+    if !crate::store::lake::is_lake(conn)? {
+        conn.prepare_cached("DELETE FROM http_cache WHERE list_contains(?::VARCHAR[], url)")?.execute([urls])?;
+    }
     let mut appender = conn.appender("http_cache")?;
     for (response, etag) in fresh {
         appender.append_row(params![

@@ -5,31 +5,34 @@ use chrono::NaiveDateTime;
 use duckdb::{params, Connection};
 use serde::Serialize;
 
-/// Folds one stored evaluation into `finding_history` in a single statement. Evaluations as of a moment earlier
+/// Folds one stored evaluation into `finding_history` in a single statement (a MERGE: a DuckLake has no keys for an
+/// upsert to find). Evaluations as of a moment earlier
 /// than what the history already holds (backdated re-evaluations) do not rewrite it.
 pub fn record(conn: &Connection, evaluation_id: i64) -> Result<()> {
     conn.execute(
-        "INSERT INTO finding_history
-         SELECT r.control_id, r.resource, r.status, e.as_of, e.as_of, e.as_of,
-                CASE WHEN r.status = 'fail' THEN e.as_of END,
-                CASE WHEN r.status = 'fail' THEN e.as_of END,
-                NULL,
-                CASE WHEN r.status = 'waived' THEN e.as_of END,
-                r.evaluation_id
-         FROM control_results r JOIN evaluations e ON e.evaluation_id = r.evaluation_id
-         WHERE r.evaluation_id = ?
-         ON CONFLICT (control_id, resource) DO UPDATE SET
-             status_since = CASE WHEN status = excluded.status THEN status_since ELSE excluded.status_since END,
-             first_failed = coalesce(first_failed, excluded.first_failed),
-             last_failed = coalesce(excluded.last_failed, last_failed),
-             resolved_at = CASE WHEN status = 'fail' AND excluded.status <> 'fail' THEN excluded.last_seen ELSE resolved_at END,
-             waived_since = CASE WHEN excluded.status <> 'waived' THEN NULL
-                                 WHEN status = 'waived' THEN waived_since
-                                 ELSE excluded.last_seen END,
-             last_seen = excluded.last_seen,
-             status = excluded.status,
-             last_evaluation = excluded.last_evaluation
-         WHERE excluded.last_seen >= last_seen",
+        "MERGE INTO finding_history h
+         USING (SELECT r.control_id, r.resource, r.status, e.as_of AS seen,
+                       CASE WHEN r.status = 'fail' THEN e.as_of END AS failed,
+                       CASE WHEN r.status = 'waived' THEN e.as_of END AS waived,
+                       r.evaluation_id
+                FROM control_results r JOIN evaluations e ON e.evaluation_id = r.evaluation_id
+                WHERE r.evaluation_id = ?) n
+         ON h.control_id = n.control_id AND h.resource = n.resource
+         WHEN MATCHED AND n.seen >= h.last_seen THEN UPDATE SET
+             status_since = CASE WHEN h.status = n.status THEN h.status_since ELSE n.seen END,
+             first_failed = coalesce(h.first_failed, n.failed),
+             last_failed = coalesce(n.failed, h.last_failed),
+             resolved_at = CASE WHEN h.status = 'fail' AND n.status <> 'fail' THEN n.seen ELSE h.resolved_at END,
+             waived_since = CASE WHEN n.status <> 'waived' THEN NULL
+                                 WHEN h.status = 'waived' THEN h.waived_since
+                                 ELSE n.seen END,
+             last_seen = n.seen,
+             status = n.status,
+             last_evaluation = n.evaluation_id
+         WHEN NOT MATCHED THEN INSERT (control_id, resource, status, status_since, first_seen, last_seen,
+                                       first_failed, last_failed, resolved_at, waived_since, last_evaluation)
+             VALUES (n.control_id, n.resource, n.status, n.seen, n.seen, n.seen, n.failed, n.failed, NULL, n.waived,
+                     n.evaluation_id)",
         params![evaluation_id],
     )?;
     Ok(())

@@ -494,7 +494,7 @@ pub fn evaluate_with_limit(
     let store = Store::open(store_path)?;
     let run_id = store.start_run("evaluate")?;
     let stored = store.in_transaction(|conn| {
-        let evaluation_id: i64 = conn.query_row("SELECT nextval('evaluation_ids')", [], |row| row.get(0))?;
+        let evaluation_id = crate::store::next_ids(conn, "evaluation_ids", 1)?[0];
         let evaluated = EvaluatedCatalogue {
             controls: catalogue.controls.clone(),
             frameworks: catalogue.frameworks.clone(),

@@ -54,9 +54,20 @@ pub struct Sandbox {
 impl Sandbox {
     /// Opens the store read-only with external access disabled and configuration locked.
     pub fn open(path: &Path, scope: &super::Scope, time_limit: Duration) -> Result<Sandbox> {
-        let config = crate::store::base_config()?.access_mode(AccessMode::ReadOnly)?.enable_external_access(false)?;
-        let conn = Connection::open_with_flags(path, config)
-            .map_err(|error| anyhow!("cannot open store {} for evaluation: {error}", path.display()))?;
+        let conn = match crate::store::Location::of(path)? {
+            crate::store::Location::File(file) => {
+                let config =
+                    crate::store::base_config()?.access_mode(AccessMode::ReadOnly)?.enable_external_access(false)?;
+                Connection::open_with_flags(&file, config)
+                    .map_err(|error| anyhow!("cannot open store {} for evaluation: {error}", path.display()))?
+            }
+            crate::store::Location::Lake(catalog) => {
+                let conn = crate::store::lake::connect(&catalog, crate::store::base_config()?, true)?;
+                crate::store::views::create_temporary(&conn)?;
+                crate::store::lake::confine(&conn)?;
+                conn
+            }
+        };
         let timestamp = |moment: NaiveDateTime| moment.format("%Y-%m-%d %H:%M:%S").to_string();
         conn.execute("SET VARIABLE pp_as_of = ?::TIMESTAMP", [timestamp(scope.as_of)])?;
         conn.execute("SET VARIABLE pp_period_start = ?::TIMESTAMP", [timestamp(scope.events_from())])?;
@@ -228,6 +239,9 @@ impl Sandbox {
         if statements != 1 {
             return Err(refused(format!("DuckDB reads {statements} statements in it")));
         }
+        if let Some(name) = reach_outside_the_store(&parsed) {
+            return Err(anyhow!("the query may read the store's tables and views only: it names {name}"));
+        }
         Ok(())
     }
 
@@ -283,6 +297,29 @@ impl Sandbox {
 }
 
 /// The text, cut to `limit` characters with a note of how long it was.
+/// The first function or catalog a parsed query names that reaches past the store: a DuckLake store's PostgreSQL
+/// catalog (its `postgres_*` functions connect anywhere and send any SQL; `__ducklake_metadata_*` is the catalog
+/// database itself) or DuckLake's maintenance functions, which delete files.
+fn reach_outside_the_store(parsed: &serde_json::Value) -> Option<String> {
+    match parsed {
+        serde_json::Value::Object(fields) => fields.iter().find_map(|(key, value)| {
+            let text = value.as_str().map(str::to_ascii_lowercase).unwrap_or_default();
+            let outside = match key.as_str() {
+                "function_name" => text.starts_with("postgres_") || text.starts_with("ducklake_"),
+                "catalog_name" | "schema_name" => text.starts_with("__ducklake_metadata"),
+                _ => false,
+            };
+            if outside {
+                Some(text)
+            } else {
+                reach_outside_the_store(value)
+            }
+        }),
+        serde_json::Value::Array(items) => items.iter().find_map(reach_outside_the_store),
+        _ => None,
+    }
+}
+
 fn bounded(text: String, limit: usize) -> String {
     let length = text.chars().count();
     if length <= limit {

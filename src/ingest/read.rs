@@ -203,11 +203,11 @@ impl Input {
             kept.with_context(|| format!("{}: store_large_body must run before the file's transaction", self.display))?;
         let stored: i64 =
             conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [&kept.sha256], |r| r.get(0))?;
-        anyhow::ensure!(stored == 1, "{}: its copy beside the store is not recorded", self.display);
+        anyhow::ensure!(stored >= 1, "{}: its copy beside the store is not recorded", self.display);
         if let Some(note) = &kept.redacted {
             provenance["redacted"] = note.clone();
         }
-        let id: i64 = conn.query_row("SELECT nextval('evidence_ids')", [], |row| row.get(0))?;
+        let id = crate::store::next_ids(conn, "evidence_ids", 1)?[0];
         conn.execute(
             "INSERT INTO evidence VALUES (?, ?, ?, 'file', ?, ?, ?, ?)",
             params![id, run_id, kept.sha256, kind, subject, collected_at, provenance.to_string()],

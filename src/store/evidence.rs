@@ -91,11 +91,7 @@ pub fn add_evidence_batch(conn: &Connection, run_id: i64, items: &[NewEvidence<'
     if items.is_empty() {
         return Ok(Vec::new());
     }
-    let mut ids: Vec<i64> = conn
-        .prepare_cached("SELECT nextval('evidence_ids') FROM range(?)")?
-        .query_map([items.len() as i64], |row| row.get(0))?
-        .collect::<Result<_, _>>()?;
-    ids.sort_unstable();
+    let ids = super::next_ids(conn, "evidence_ids", items.len())?;
     // Credential material never reaches the store: each body is stored redacted, its provenance saying what was
     // cut and the digest of what was received.
     let redacted: Vec<Option<super::redact::Redacted>> =

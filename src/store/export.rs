@@ -199,7 +199,13 @@ pub fn export_parquet(conn: &Connection, dir: &Path, now: &str) -> Result<Export
         tables: BTreeMap::new(),
         files: Vec::new(),
     });
-    let last_run: i64 = conn.query_row("SELECT coalesce(max(run_id), 0) FROM runs", [], |row| row.get(0))?;
+    // Up to the first run still writing: in a DuckLake store, runs commit in any order, so a later run's rows may be
+    // visible before an earlier one's; that earlier run's rows come with a later export.
+    let last_run: i64 = conn.query_row(
+        "SELECT coalesce((SELECT min(run_id) - 1 FROM runs WHERE status = 'running'), (SELECT max(run_id) FROM runs), 0)",
+        [],
+        |row| row.get(0),
+    )?;
     let last_evaluation: i64 =
         conn.query_row("SELECT coalesce(max(evaluation_id), 0) FROM evaluations", [], |row| row.get(0))?;
     let runs = (manifest.runs_up_to + 1, last_run.max(manifest.runs_up_to));

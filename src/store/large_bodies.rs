@@ -1,5 +1,5 @@
 //! Evidence files too large to hold as one DuckDB value live beside the store, content-addressed:
-//! `<store>.evidence/<aa>/<sha256>`. Their `blobs` row records the size with an empty body.
+//! `<store>.evidence/<aa>/<sha256>` (a DuckLake: `<data path>/evidence/<aa>/<sha256>`). Their `blobs` row records the size with an empty body.
 //!
 //! Kept in DuckDB, a multi-gigabyte file's parts made every checkpoint re-read the growing table, so memory grew
 //! with the file; beside the store, memory stays flat and the bytes are still checked against their sha256
@@ -18,8 +18,17 @@ pub const INLINE_BYTES: u64 = 64 << 20;
 /// The size of the pieces large files are copied and read in.
 const PIECE_BYTES: usize = 4 << 20;
 
-/// The folder of large evidence files for the store `conn` has open.
+/// The folder of large evidence files for the store `conn` has open: beside a store file, or in a DuckLake's data
+/// folder (`<data path>/evidence`), which every machine writing the lake shares.
 pub fn folder(conn: &Connection) -> Result<PathBuf> {
+    if super::lake::is_lake(conn)? {
+        let data = super::lake::data_path(conn)?;
+        anyhow::ensure!(
+            !data.contains("://"),
+            "large evidence files need a DuckLake data path on a shared file system"
+        );
+        return Ok(Path::new(&data).join("evidence"));
+    }
     let path: String =
         conn.query_row("SELECT path FROM duckdb_databases() WHERE database_name = current_database()", [], |row| {
             row.get(0)

@@ -48,7 +48,8 @@ pub const LATEST_SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
 
 fn current_version(conn: &Connection) -> Result<Option<i64>> {
     let exists: i64 = conn.query_row(
-        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version'",
+        "SELECT count(*) FROM information_schema.tables WHERE table_name = 'schema_version' \
+         AND table_catalog = current_database()",
         [],
         |row| row.get(0),
     )?;
@@ -70,33 +71,55 @@ fn refuse_newer(version: i64, path: &Path) -> Result<()> {
     Ok(())
 }
 
-/// Applies the migrations the store lacks, each in its own transaction.
-pub fn apply(conn: &Connection, path: &Path) -> Result<()> {
-    let version = match current_version(conn)? {
-        Some(version) => version,
-        None => {
-            conn.execute_batch(
-                "CREATE TABLE schema_version (version BIGINT NOT NULL, applied_at TIMESTAMP NOT NULL, tool_version VARCHAR NOT NULL)",
-            )?;
-            0
-        }
-    };
+/// Every migration's SQL, in order.
+#[cfg(test)]
+pub fn all() -> &'static [&'static str] {
+    MIGRATIONS
+}
+
+/// Applies the migrations the store lacks, each in its own transaction. On a DuckLake (`lake`) each is applied as
+/// [`super::lake::migration`] rewrites it, and a migration another writer applied first is skipped.
+pub fn apply(conn: &Connection, path: &Path, lake: bool) -> Result<()> {
+    let create = "CREATE TABLE IF NOT EXISTS schema_version (version BIGINT NOT NULL, applied_at TIMESTAMP NOT NULL, \
+                  tool_version VARCHAR NOT NULL)";
+    if lake {
+        super::lake::retry_conflicts(|| Ok(conn.execute_batch(create)?))?;
+    } else {
+        conn.execute_batch(create)?;
+    }
+    let version = current_version(conn)?.unwrap_or(0);
     refuse_newer(version, path)?;
     for (index, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
         let target = index as i64 + 1;
-        conn.execute_batch("BEGIN TRANSACTION")?;
-        let applied = conn.execute_batch(sql).and_then(|_| {
-            conn.execute(
-                "INSERT INTO schema_version VALUES (?, ?, ?)",
-                duckdb::params![target, crate::time::now_utc(), crate::VERSION],
-            )
-        });
-        if let Err(error) = applied {
-            let _ = conn.execute_batch("ROLLBACK");
-            return Err(error)
-                .with_context(|| format!("migrating store {} to schema version {target}", path.display()));
+        let sql = if lake { super::lake::migration(sql) } else { sql.to_string() };
+        let step = || -> Result<()> {
+            conn.execute_batch("BEGIN TRANSACTION")?;
+            let applied = (|| -> duckdb::Result<()> {
+                let now: i64 =
+                    conn.query_row("SELECT coalesce(max(version), 0) FROM schema_version", [], |row| row.get(0))?;
+                if now >= target {
+                    return Ok(());
+                }
+                conn.execute_batch(&sql)?;
+                conn.execute(
+                    "INSERT INTO schema_version VALUES (?, ?, ?)",
+                    duckdb::params![target, crate::time::now_utc(), crate::VERSION],
+                )?;
+                Ok(())
+            })()
+            .and_then(|()| conn.execute_batch("COMMIT"));
+            if let Err(error) = applied {
+                let _ = conn.execute_batch("ROLLBACK");
+                return Err(error)
+                    .with_context(|| format!("migrating store {} to schema version {target}", path.display()));
+            }
+            Ok(())
+        };
+        if lake {
+            super::lake::retry_conflicts(step)?;
+        } else {
+            step()?;
         }
-        conn.execute_batch("COMMIT")?;
     }
     Ok(())
 }

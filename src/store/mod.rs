@@ -1,10 +1,14 @@
-//! The evidence store: one DuckDB file holding runs, raw evidence, facts and evaluations.
+//! The evidence store: one DuckDB file, or a DuckLake many machines write at once, holding runs, raw evidence,
+//! facts and evaluations.
 
 mod evidence;
 pub mod export;
+mod ids;
 mod job_lock;
+pub mod lake;
 pub mod large_bodies;
 pub mod list_text;
+mod location;
 mod migrations;
 pub mod redact;
 mod runs;
@@ -18,7 +22,9 @@ use duckdb::{AccessMode, Config, Connection};
 use crate::error::input_error;
 
 pub use evidence::{add_blobs, add_evidence, add_evidence_batch, sha256_file, sha256_hex, EvidenceRecord, NewEvidence};
+pub use ids::next_ids;
 pub use job_lock::JobLock;
+pub use location::Location;
 pub use migrations::LATEST_SCHEMA_VERSION;
 pub use runs::RunStatus;
 
@@ -26,6 +32,7 @@ pub use runs::RunStatus;
 pub struct Store {
     conn: Connection,
     path: PathBuf,
+    lake: bool,
 }
 
 /// Connection settings every pipeproof connection uses: no extension downloads or autoloading.
@@ -46,32 +53,64 @@ fn must_exist(path: &Path) -> Result<()> {
 impl Store {
     /// Opens (creating if needed) the store and brings its schema up to date.
     pub fn open(path: &Path) -> Result<Store> {
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
-            std::fs::create_dir_all(parent)
-                .with_context(|| format!("cannot create the folder for store {}", path.display()))?;
+        let store = match Location::of(path)? {
+            Location::File(file) => {
+                if let Some(parent) = file.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+                    std::fs::create_dir_all(parent)
+                        .with_context(|| format!("cannot create the folder for store {}", file.display()))?;
+                }
+                let conn = Connection::open_with_flags(&file, base_config()?)
+                    .map_err(|error| explain_open_error(&file, error))?;
+                Store { conn, path: file, lake: false }
+            }
+            Location::Lake(catalog) => {
+                Store { conn: lake::connect(&catalog, base_config()?, false)?, path: path.to_path_buf(), lake: true }
+            }
+        };
+        migrations::apply(&store.conn, path, store.lake)?;
+        if store.lake {
+            // Views are derived: each connection makes its own, so writers never change the shared catalog for
+            // them. A run whose process died looks like a live writer on another machine: it is taken for dead
+            // only after a day (nothing it wrote was committed either way).
+            views::create_temporary(&store.conn)?;
+            runs::fail_abandoned(&store.conn)?;
+        } else {
+            views::refresh(&store.conn)?;
+            runs::fail_interrupted(&store.conn)?;
         }
-        let conn =
-            Connection::open_with_flags(path, base_config()?).map_err(|error| explain_open_error(path, error))?;
-        let store = Store { conn, path: path.to_path_buf() };
-        migrations::apply(&store.conn, path)?;
-        views::refresh(&store.conn)?;
-        runs::fail_interrupted(&store.conn)?;
         Ok(store)
     }
 
     /// Opens a store that must already exist (never creating one) and brings its schema up to date.
     pub fn open_existing(path: &Path) -> Result<Store> {
-        must_exist(path)?;
+        if let Location::File(file) = Location::of(path)? {
+            must_exist(&file)?;
+        }
         Store::open(path)
     }
 
     /// Opens an existing store read-only (for reports); it must exist and have a known schema.
     pub fn open_read_only(path: &Path) -> Result<Connection> {
-        must_exist(path)?;
-        let conn = Connection::open_with_flags(path, base_config()?.access_mode(AccessMode::ReadOnly)?)
-            .map_err(|error| explain_open_error(path, error))?;
-        migrations::check_readable(&conn, path)?;
-        Ok(conn)
+        match Location::of(path)? {
+            Location::File(file) => {
+                must_exist(&file)?;
+                let conn = Connection::open_with_flags(&file, base_config()?.access_mode(AccessMode::ReadOnly)?)
+                    .map_err(|error| explain_open_error(&file, error))?;
+                migrations::check_readable(&conn, path)?;
+                Ok(conn)
+            }
+            Location::Lake(catalog) => {
+                let conn = lake::connect(&catalog, base_config()?, true)?;
+                migrations::check_readable(&conn, path)?;
+                views::create_temporary(&conn)?;
+                Ok(conn)
+            }
+        }
+    }
+
+    /// Whether the store is a shared DuckLake (many writers) rather than one file.
+    pub fn is_lake(&self) -> bool {
+        self.lake
     }
 
     /// The underlying connection.

@@ -23,7 +23,7 @@ impl RunStatus {
     }
 }
 
-/// Marks runs left `running` by a process that died as failed (only one writer can hold the store).
+/// Marks runs left `running` by a process that died as failed (only one writer can hold a file store).
 pub(super) fn fail_interrupted(conn: &Connection) -> Result<()> {
     conn.execute(
         "UPDATE runs SET status = 'failed', finished_at = coalesce(finished_at, started_at), \
@@ -34,10 +34,38 @@ pub(super) fn fail_interrupted(conn: &Connection) -> Result<()> {
     Ok(())
 }
 
+/// How long a run in a DuckLake store may go without an end before it is taken for dead: a writer on another machine
+/// cannot be asked whether it is alive, and no collection runs this long.
+pub const ABANDONED_AFTER_HOURS: i64 = 24;
+
+/// Marks runs of a DuckLake store that have been `running` for longer than [`ABANDONED_AFTER_HOURS`] as failed.
+pub(super) fn fail_abandoned(conn: &Connection) -> Result<()> {
+    let before = crate::time::now_utc() - chrono::Duration::hours(ABANDONED_AFTER_HOURS);
+    let abandoned: i64 = conn.query_row(
+        "SELECT count(*) FROM runs WHERE status = 'running' AND started_at < ?",
+        params![before],
+        |row| row.get(0),
+    )?;
+    if abandoned == 0 {
+        return Ok(());
+    }
+    super::lake::retry_conflicts(|| {
+        conn.execute(
+            &format!(
+                "UPDATE runs SET status = 'failed', finished_at = started_at, detail = json_object('error', \
+                 'abandoned: no end recorded within {ABANDONED_AFTER_HOURS} hours; nothing it wrote was committed') \
+                 WHERE status = 'running' AND started_at < ?"
+            ),
+            params![before],
+        )?;
+        Ok(())
+    })
+}
+
 impl Store {
     /// Records the start of a run and returns its id.
     pub fn start_run(&self, command: &str) -> Result<i64> {
-        let run_id: i64 = self.conn.query_row("SELECT nextval('run_ids')", [], |row| row.get(0))?;
+        let run_id = super::next_ids(&self.conn, "run_ids", 1)?[0];
         self.conn.execute(
             "INSERT INTO runs (run_id, command, started_at, status, tool_version) VALUES (?, ?, ?, 'running', ?)",
             params![run_id, command, crate::time::now_utc(), crate::VERSION],
@@ -46,11 +74,19 @@ impl Store {
     }
 
     /// Records how a run ended, with a JSON detail (counts, warnings, the error).
+    /// On a DuckLake, another writer starting a run meanwhile makes the update conflict: it is tried again.
     pub fn finish_run(&self, run_id: i64, status: RunStatus, detail: &serde_json::Value) -> Result<()> {
-        self.conn.execute(
-            "UPDATE runs SET status = ?, finished_at = ?, detail = ? WHERE run_id = ?",
-            params![status.as_str(), crate::time::now_utc(), detail.to_string(), run_id],
-        )?;
-        Ok(())
+        let finish = || -> Result<()> {
+            self.conn.execute(
+                "UPDATE runs SET status = ?, finished_at = ?, detail = ? WHERE run_id = ?",
+                params![status.as_str(), crate::time::now_utc(), detail.to_string(), run_id],
+            )?;
+            Ok(())
+        };
+        if self.is_lake() {
+            super::lake::retry_conflicts(finish)
+        } else {
+            finish()
+        }
     }
 }

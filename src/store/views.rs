@@ -196,6 +196,16 @@ pub fn is_fact_view(name: &str) -> bool {
     VIEWS.iter().any(|view| view.name == name && !matches!(view.shape, Shape::Derived(_)))
 }
 
+/// Creates every view as a temporary view of this connection alone (a DuckLake store: each writer and reader makes
+/// its own, so none changes the shared catalog for them).
+pub fn create_temporary(conn: &Connection) -> Result<()> {
+    for view in VIEWS {
+        conn.execute_batch(&format!("CREATE OR REPLACE TEMP VIEW {} AS {}", view.name, view.query()))
+            .with_context(|| format!("cannot create the view {}", view.name))?;
+    }
+    Ok(())
+}
+
 /// Recreates every view, in the order listed (a view that uses another must come after it), when their definitions
 /// changed since the store last saw them.
 pub fn refresh(conn: &Connection) -> Result<()> {

@@ -24,6 +24,7 @@ mod ingest_large;
 mod ingest_samples;
 mod ingest_sarif;
 mod job_lock;
+mod lake;
 mod layers;
 mod oscal;
 mod release_branches;
