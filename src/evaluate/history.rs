@@ -6,7 +6,7 @@ use duckdb::{params, Connection};
 use serde::Serialize;
 
 /// Folds one stored evaluation into `finding_history` in a single statement (a MERGE: a DuckLake has no keys for an
-/// upsert to find). Evaluations as of a moment earlier
+/// upsert to find). A control that judged a resource twice counts with its worst verdict. Evaluations as of a moment earlier
 /// than what the history already holds (backdated re-evaluations) do not rewrite it.
 pub fn record(conn: &Connection, evaluation_id: i64) -> Result<()> {
     conn.execute(
@@ -16,7 +16,11 @@ pub fn record(conn: &Connection, evaluation_id: i64) -> Result<()> {
                        CASE WHEN r.status = 'waived' THEN e.as_of END AS waived,
                        r.evaluation_id
                 FROM control_results r JOIN evaluations e ON e.evaluation_id = r.evaluation_id
-                WHERE r.evaluation_id = ?) n
+                WHERE r.evaluation_id = ?
+                QUALIFY row_number() OVER (PARTITION BY r.control_id, r.resource
+                                           ORDER BY CASE r.status WHEN 'fail' THEN 0 WHEN 'error' THEN 1
+                                                    WHEN 'unknown' THEN 2 WHEN 'waived' THEN 3 ELSE 4 END,
+                                                    r.status, r.reason) = 1) n
          ON h.control_id = n.control_id AND h.resource = n.resource
          WHEN MATCHED AND n.seen >= h.last_seen THEN UPDATE SET
              status_since = CASE WHEN h.status = n.status THEN h.status_since ELSE n.seen END,

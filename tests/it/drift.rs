@@ -336,3 +336,27 @@ fn the_baseline_ratchet_fails_only_on_what_is_worse_than_accepted_and_accept_mov
     let bad = nightly.command().args(["drift", "--baseline", "no-such-thing"]).output().unwrap();
     assert_eq!(bad.status.code(), Some(2));
 }
+
+#[test]
+fn a_control_that_judges_a_resource_twice_keeps_its_worst_verdict_in_the_history() {
+    let dir = tempfile::tempdir().unwrap();
+    common::run_demo(dir.path(), None);
+    let store = dir.path().join("pipeproof-demo.duckdb");
+    let mut files = pipeproof::embedded::framework_files();
+    files.push((
+        "custom/DUP-01.yaml".into(),
+        "id: DUP-01\ntitle: twice\ndomain: governance\nkind: state\nseverity: low\nstatement: s\nrationale: r\n\
+         remediation: m\nrequires: [repositories]\nquery: |\n  SELECT 'same' AS resource, 'pass' AS status, 'a' AS reason, NULL AS evidence_id\n  \
+         UNION ALL SELECT 'same', 'fail', 'b', NULL\n"
+            .into(),
+    ));
+    let catalogue = pipeproof::controls::Catalogue::from_files(files).unwrap();
+    let scope = pipeproof::evaluate::Scope::at(pipeproof::time::now_utc());
+    let evaluation =
+        pipeproof::evaluate::evaluate(&store, &catalogue, &pipeproof::config::Config::default(), &scope).unwrap();
+    let outcome = evaluation.outcomes.iter().find(|o| o.control_id == "DUP-01").unwrap();
+    let conn = pipeproof::store::Store::open_read_only(&store).unwrap();
+    let history = pipeproof::evaluate::history::list(&conn, Some("DUP-01"), None, None).unwrap();
+    assert_eq!(history.len(), 1, "{history:?} {:?} {:?}", outcome.error, outcome.results);
+    assert_eq!(history[0].status, "fail");
+}
