@@ -6,8 +6,8 @@ use duckdb::{params, Connection};
 use serde::Serialize;
 
 /// Folds one stored evaluation into `finding_history` in a single statement (a MERGE: a DuckLake has no keys for an
-/// upsert to find). A control that judged a resource twice counts with its worst verdict. Evaluations as of a moment earlier
-/// than what the history already holds (backdated re-evaluations) do not rewrite it.
+/// upsert to find). A control that judged a resource twice counts with its worst verdict. Evaluations as of a
+/// moment earlier than what the history already holds (backdated re-evaluations) do not rewrite it.
 pub fn record(conn: &Connection, evaluation_id: i64) -> Result<()> {
     conn.execute(
         "MERGE INTO finding_history h

@@ -299,13 +299,19 @@ impl Sandbox {
 /// The text, cut to `limit` characters with a note of how long it was.
 /// The first function or catalog a parsed query names that reaches past the store: a DuckLake store's PostgreSQL
 /// catalog (its `postgres_*` functions connect anywhere and send any SQL; `__ducklake_metadata_*` is the catalog
-/// database itself) or DuckLake's maintenance functions, which delete files.
+/// database itself), DuckLake's maintenance functions, which delete files, or `query`/`query_table`, which run SQL
+/// given as text this check cannot see.
 fn reach_outside_the_store(parsed: &serde_json::Value) -> Option<String> {
     match parsed {
         serde_json::Value::Object(fields) => fields.iter().find_map(|(key, value)| {
             let text = value.as_str().map(str::to_ascii_lowercase).unwrap_or_default();
             let outside = match key.as_str() {
-                "function_name" => text.starts_with("postgres_") || text.starts_with("ducklake_"),
+                "function_name" => {
+                    text.starts_with("postgres_")
+                        || text.starts_with("ducklake_")
+                        || text == "query"
+                        || text == "query_table"
+                }
                 "catalog_name" | "schema_name" => text.starts_with("__ducklake_metadata"),
                 _ => false,
             };

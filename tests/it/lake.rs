@@ -278,6 +278,7 @@ fn control_sql_cannot_reach_the_lake_catalog_database_or_its_files() {
         control("BAD-04", &format!("{select}, content AS reason FROM repositories, read_text('/etc/hostname')")),
         control("BAD-05", &format!("{select}, 'r' AS reason FROM repositories, read_parquet('{}/**/*.parquet')", lake.data.path().display())),
         control("BAD-06", "DELETE FROM evidence"),
+        control("BAD-07", &format!("{select}, v::VARCHAR AS reason FROM repositories, query('SELECT * FROM postgres_query(''__ducklake_metadata_pipeproof_lake'', ''SELECT 1 AS v'')')")),
         control("OK-01", &format!("{select}, 'listed' AS reason, evidence_id FROM repositories")),
     ]);
     let catalogue = pipeproof::controls::Catalogue::from_files(files).unwrap();
