@@ -11,6 +11,7 @@ pub mod stored;
 pub mod subjects;
 pub mod throughout;
 mod verdict;
+mod verdict_rows;
 pub mod waivers;
 pub mod which;
 
@@ -531,24 +532,7 @@ pub fn evaluate_with_limit(
             ])?;
         }
         outcome_rows.flush()?;
-        let mut result_rows = conn.appender("control_results")?;
-        for outcome in &outcomes {
-            for result in &outcome.results {
-                result_rows.append_row(params![
-                    evaluation_id,
-                    outcome.control_id,
-                    result.resource,
-                    result.status.as_str(),
-                    result.reason,
-                    result.evidence_id,
-                    result.underlying.map(Status::as_str),
-                    result.waiver.as_ref().map(serde_json::to_string).transpose()?,
-                    result.throughout.as_ref().map(serde_json::to_string).transpose()?
-                ])?;
-            }
-        }
-        result_rows.flush()?;
-        drop(result_rows);
+        verdict_rows::append(conn, evaluation_id, &outcomes)?;
         let appended = storing.elapsed();
         history::record(conn, evaluation_id)?;
         tracing::debug!(

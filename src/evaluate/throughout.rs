@@ -107,9 +107,13 @@ pub fn assess(
         }
     }
     for (moment, outcome) in &judged_at {
+        // A resource judged twice at one moment counts with its first verdict in result order.
+        let mut status_of: std::collections::HashMap<&str, Status> = std::collections::HashMap::new();
+        for result in &outcome.results {
+            status_of.entry(result.resource.as_str()).or_insert(result.status);
+        }
         for (resource, statuses) in by_resource.iter_mut() {
-            let status = outcome.results.iter().find(|r| &r.resource == resource).map(|r| r.status);
-            statuses.push((*moment, status));
+            statuses.push((*moment, status_of.get(resource.as_str()).copied()));
         }
     }
     let first = moments.first().copied();

@@ -41,6 +41,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/030_registry_configs.sql"),
     include_str!("schema/031_org_identity.sql"),
     include_str!("schema/032_scan_completion.sql"),
+    include_str!("schema/033_finding_history_unkeyed.sql"),
 ];
 
 /// The schema version this binary writes.
