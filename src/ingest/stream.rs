@@ -114,6 +114,11 @@ WHERE h.evidence_id = $1
               WHERE o.evidence_id <> $1 AND o.source = h.source AND o.event_key = h.event_key)
 "#;
 
+/// Whether an earlier evidence item holds events of this source: only then can this item's repeat them (the
+/// search for repeats costs seconds at ten million events).
+const OTHERS_HOLD_EVENTS: &str =
+    "SELECT count(*) > 0 FROM (SELECT 1 FROM audit_events_history WHERE evidence_id <> $1 AND source = $2 LIMIT 1)";
+
 /// Deletes all but the first copy of each event this evidence item holds more than once.
 const DELETE_REPEATS: &str = r#"
 DELETE FROM audit_events_history
@@ -215,7 +220,8 @@ pub fn ingest_lines(
             conn.execute(&format!("{sql}{STORE_EVENTS}"), params![file, compression, run_id, evidence_id, now])
         })
         .map_err(explain)?;
-        let mut skipped = conn.execute(DELETE_ALREADY_STORED, [evidence_id])?;
+        let others: bool = conn.query_row(OTHERS_HOLD_EVENTS, params![evidence_id, source.name()], |row| row.get(0))?;
+        let mut skipped = if others { conn.execute(DELETE_ALREADY_STORED, [evidence_id])? } else { 0 };
         let repeats: i64 = conn.query_row(COUNT_REPEATS, [evidence_id], |row| row.get(0))?;
         if repeats > 0 {
             skipped += conn.execute(DELETE_REPEATS, [evidence_id])?;

@@ -78,40 +78,21 @@ pub fn store(conn: &Connection, source: &Path, sha256: &str, size: u64) -> Resul
     let partial = folder.join(format!("{sha256}.partial"));
     let mut input = File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
     let mut output = File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
-    let (mut received, mut written) = (Sha256::new(), Sha256::new());
-    let mut cut = std::collections::BTreeMap::new();
-    let mut pending: Vec<u8> = Vec::with_capacity(2 * PIECE_BYTES);
-    let mut buffer = vec![0u8; PIECE_BYTES];
-    let mut flush = |bytes: &[u8], output: &mut File| -> Result<()> {
-        let redacted = if compressed { None } else { super::redact::redact_piece(bytes, &mut cut) };
-        let kept = redacted.as_deref().unwrap_or(bytes);
-        written.update(kept);
-        output.write_all(kept)?;
-        Ok(())
-    };
-    loop {
-        let read = input.read(&mut buffer)?;
-        if read == 0 {
-            break;
-        }
-        received.update(&buffer[..read]);
-        pending.extend_from_slice(&buffer[..read]);
-        let end = match pending.iter().rposition(|b| *b == b'\n') {
-            Some(at) => at + 1,
-            None if pending.len() >= 4 * PIECE_BYTES => pending.len(),
-            None => continue,
-        };
-        flush(&pending[..end], &mut output)?;
-        pending.drain(..end);
-    }
-    flush(&pending, &mut output)?;
-    output.sync_all()?;
+    let copied = copy_redacted(&mut input, &mut output, compressed);
+    let copied = copied.and_then(|copied| Ok(output.sync_all().map(|()| copied)?));
     drop(output);
-    if hex(received) != sha256 {
+    let (received, written, cut) = match copied {
+        Ok(copied) => copied,
+        Err(error) => {
+            let _ = std::fs::remove_file(&partial);
+            return Err(error);
+        }
+    };
+    if received != sha256 {
         let _ = std::fs::remove_file(&partial);
         bail!("{} changed while it was being ingested", source.display());
     }
-    let kept_sha256 = hex(written);
+    let kept_sha256 = written.unwrap_or(received);
     let target = location(&folder, &kept_sha256);
     std::fs::create_dir_all(target.parent().expect("a content address has a folder"))?;
     std::fs::rename(&partial, &target)?;
@@ -127,6 +108,75 @@ pub fn store(conn: &Connection, source: &Path, sha256: &str, size: u64) -> Resul
 }
 
 /// The copy of a file already kept, found by the file's own digest (as kept, or in a redacted copy's provenance).
+/// The sha256 of the bytes received and, when something was cut, of the bytes kept; and what was cut.
+type Copied = (String, Option<String>, std::collections::BTreeMap<&'static str, usize>);
+
+/// Copies `input` to `output` in pieces ending at line breaks, cutting credential material from each (unless the
+/// bytes are `compressed`). Three threads share the work, so the cutting (the slowest part) overlaps reading,
+/// hashing and writing: this one reads and splits, one cuts, one hashes and writes; bounded queues keep at most a
+/// few pieces in memory.
+fn copy_redacted(input: &mut File, output: &mut File, compressed: bool) -> Result<Copied> {
+    std::thread::scope(|scope| {
+        let (to_cut, pieces) = std::sync::mpsc::sync_channel::<Vec<u8>>(2);
+        let (to_write, cut_pieces) = std::sync::mpsc::sync_channel::<(Vec<u8>, Option<Vec<u8>>)>(2);
+        let cutter = scope.spawn(move || {
+            let mut cut = std::collections::BTreeMap::new();
+            for piece in pieces {
+                let redacted = if compressed { None } else { super::redact::redact_piece(&piece, &mut cut) };
+                if to_write.send((piece, redacted)).is_err() {
+                    break;
+                }
+            }
+            cut
+        });
+        let writer = scope.spawn(move || -> Result<(String, Option<String>)> {
+            // The bytes kept are hashed apart from those received only once a piece was cut: until then they are
+            // the same.
+            let (mut received, mut written): (Sha256, Option<Sha256>) = (Sha256::new(), None);
+            for (piece, redacted) in cut_pieces {
+                if written.is_none() && redacted.is_some() {
+                    written = Some(received.clone());
+                }
+                let kept = redacted.as_deref().unwrap_or(&piece);
+                if let Some(written) = written.as_mut() {
+                    written.update(kept);
+                }
+                received.update(&piece);
+                output.write_all(kept)?;
+            }
+            Ok((hex(received), written.map(hex)))
+        });
+        let read = (|| -> Result<()> {
+            let mut pending: Vec<u8> = Vec::with_capacity(2 * PIECE_BYTES);
+            let mut buffer = vec![0u8; PIECE_BYTES];
+            loop {
+                let read = input.read(&mut buffer)?;
+                if read == 0 {
+                    break;
+                }
+                pending.extend_from_slice(&buffer[..read]);
+                let end = match pending.iter().rposition(|b| *b == b'\n') {
+                    Some(at) => at + 1,
+                    None if pending.len() >= 4 * PIECE_BYTES => pending.len(),
+                    None => continue,
+                };
+                let rest = pending.split_off(end);
+                // A writer that stopped says why when joined.
+                if to_cut.send(std::mem::replace(&mut pending, rest)).is_err() {
+                    return Ok(());
+                }
+            }
+            let _ = to_cut.send(pending);
+            Ok(())
+        })();
+        drop(to_cut);
+        let cut = cutter.join().map_err(|_| anyhow::anyhow!("cutting credentials from a copy failed"))?;
+        let (received, written) = writer.join().map_err(|_| anyhow::anyhow!("writing a copy failed"))??;
+        read?;
+        Ok((received, written, cut))
+    })
+}
+
 fn already_kept(conn: &Connection, sha256: &str) -> Result<Option<Kept>> {
     let stored: i64 = conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [sha256], |row| row.get(0))?;
     if stored > 0 {
@@ -174,4 +224,38 @@ pub fn read(conn: &Connection, sha256: &str, mut each: impl FnMut(&[u8]) -> Resu
 
 fn hex(hasher: Sha256) -> String {
     hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::{Seek, Write};
+
+    #[test]
+    fn a_copy_cut_in_several_pieces_keeps_order_and_names_both_digests() {
+        let line = "{\"action\":\"repo.create\",\"actor\":\"alice\",\"note\":\"nothing secret here\"}\n";
+        let secret = "{\"config\":{\"url\":\"https://bot:CANARY-pass@hooks.example.com/x\"}}\n";
+        let mut text = String::from(secret);
+        while text.len() < 3 * super::PIECE_BYTES {
+            text.push_str(line);
+        }
+        text.push_str(secret);
+        let mut input = tempfile::tempfile().unwrap();
+        input.write_all(text.as_bytes()).unwrap();
+        input.rewind().unwrap();
+        let mut output = tempfile::tempfile().unwrap();
+        let (received, written, cut) = super::copy_redacted(&mut input, &mut output, false).unwrap();
+        output.rewind().unwrap();
+        let mut kept = String::new();
+        std::io::Read::read_to_string(&mut output, &mut kept).unwrap();
+        assert_eq!(received, crate::store::sha256_hex(text.as_bytes()));
+        assert_eq!(written.as_deref(), Some(crate::store::sha256_hex(kept.as_bytes()).as_str()));
+        assert_eq!(cut.get("credentials in URLs"), Some(&2));
+        assert_eq!(kept, text.replace("CANARY-pass", crate::store::redact::MARKER), "every piece, in order");
+        // Nothing to cut: one digest names both.
+        let mut clean = tempfile::tempfile().unwrap();
+        clean.write_all(line.repeat(1000).as_bytes()).unwrap();
+        clean.rewind().unwrap();
+        let (_, written, cut) = super::copy_redacted(&mut clean, &mut tempfile::tempfile().unwrap(), false).unwrap();
+        assert!(written.is_none() && cut.is_empty());
+    }
 }

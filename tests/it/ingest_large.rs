@@ -156,6 +156,7 @@ fn credentials_in_a_large_log_are_cut_from_the_copy_kept_and_the_facts() {
         .join(&kept_sha256);
     let bytes = std::fs::read(kept).unwrap();
     assert!(!bytes.windows(7).any(|w| w == b"CANARY-"), "the kept copy holds no credential");
+    assert_eq!(sha256_hex(&bytes), kept_sha256, "the copy is named by the digest of its own bytes");
     let count = |sql: &str| -> i64 { store.conn().query_row(sql, [], |row| row.get(0)).unwrap() };
     assert_eq!(count("SELECT count(*) FROM audit_events_history WHERE event_key = 'doc-secret'"), 1);
     assert_eq!(count("SELECT count(*) FROM audit_events_history a WHERE a::VARCHAR LIKE '%CANARY-%'"), 0);
