@@ -60,6 +60,7 @@ pub fn connect(catalog: &str, config: duckdb::Config, read_only: bool) -> Result
     let mut attempt = 0u64;
     loop {
         match conn.execute_batch(&attach) {
+            Ok(()) if read_only => return pinned(conn, catalog),
             Ok(()) => return Ok(conn),
             Err(error) if error.to_string().contains("Failed to initialize DuckLake") && attempt < 20 => {
                 attempt += 1;
@@ -70,6 +71,21 @@ pub fn connect(catalog: &str, config: duckdb::Config, read_only: bool) -> Result
             }
         }
     }
+}
+
+/// A reader attached again at the lake's current snapshot: every query it runs sees that one state, while writers
+/// go on committing (an evaluation judges all its controls on the same evidence).
+fn pinned(conn: Connection, catalog: &str) -> Result<Connection> {
+    let snapshot: i64 = conn.query_row(&format!("SELECT id FROM {ALIAS}.current_snapshot()"), [], |row| row.get(0))?;
+    conn.execute_batch(&format!(
+        "USE memory; DETACH {ALIAS}; ATTACH '{}{catalog}' AS {ALIAS} (READ_ONLY, SNAPSHOT_VERSION {snapshot}); \
+         USE {ALIAS}",
+        super::location::LAKE_PREFIX
+    ))
+    .map_err(|error| {
+        anyhow!("cannot open the DuckLake store at snapshot {snapshot}: {}", first_line(&error.to_string()))
+    })?;
+    Ok(conn)
 }
 
 fn first_line(text: &str) -> &str {

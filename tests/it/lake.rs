@@ -254,6 +254,24 @@ fn a_writer_killed_mid_run_leaves_nothing_of_its_own_visible() {
 }
 
 #[test]
+fn a_reader_sees_one_snapshot_of_the_lake_while_writers_commit() {
+    let Some(lake) = Lake::create() else { return };
+    let sarif = crate::common::samples().join("sarif");
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&sarif).unwrap().map(|entry| entry.unwrap().path()).collect();
+    files.sort();
+    finished(lake.start(&["ingest".into(), files[0].clone().into()]));
+    let reader = pipeproof::store::Store::open_read_only(&lake.path()).unwrap();
+    let evidence = |conn: &duckdb::Connection| -> i64 {
+        conn.query_row("SELECT count(*) FROM evidence", [], |row| row.get(0)).unwrap()
+    };
+    let before = evidence(&reader);
+    assert!(before >= 1);
+    finished(lake.start(&["ingest".into(), files[1].clone().into()]));
+    assert_eq!(evidence(&reader), before, "a reader opened before the ingest keeps the state it opened on");
+    assert_eq!(count(&lake.path(), "SELECT count(*) FROM evidence"), before + 1, "a new reader sees the ingest");
+}
+
+#[test]
 fn control_sql_cannot_reach_the_lake_catalog_database_or_its_files() {
     let Some(lake) = Lake::create() else { return };
     let dir = tempfile::tempdir().unwrap();
