@@ -1,5 +1,5 @@
 //! Writes an evaluation's verdicts into `control_results` as Arrow batches: at enterprise size (700,000 verdicts)
-//! a value-by-value append took over a second, a batch of columns a tenth of that.
+//! a value-by-value append took 1.3 s, batches of columns 0.9 s (DuckDB's own insert of the same rows, 0.4 s).
 
 use std::sync::Arc;
 

@@ -78,8 +78,10 @@ pub fn store(conn: &Connection, source: &Path, sha256: &str, size: u64) -> Resul
     let partial = folder.join(format!("{sha256}.partial"));
     let mut input = File::open(source).with_context(|| format!("cannot read {}", source.display()))?;
     let mut output = File::create(&partial).with_context(|| format!("cannot write {}", partial.display()))?;
-    let copied = copy_redacted(&mut input, &mut output, compressed);
-    let copied = copied.and_then(|copied| Ok(output.sync_all().map(|()| copied)?));
+    let copied = copy_redacted(&mut input, &mut output, compressed).and_then(|copied| {
+        output.sync_all()?;
+        Ok(copied)
+    });
     drop(output);
     let (received, written, cut) = match copied {
         Ok(copied) => copied,
@@ -107,7 +109,6 @@ pub fn store(conn: &Connection, source: &Path, sha256: &str, size: u64) -> Resul
     Ok(Kept { sha256: kept_sha256, redacted })
 }
 
-/// The copy of a file already kept, found by the file's own digest (as kept, or in a redacted copy's provenance).
 /// The sha256 of the bytes received and, when something was cut, of the bytes kept; and what was cut.
 type Copied = (String, Option<String>, std::collections::BTreeMap<&'static str, usize>);
 
@@ -177,6 +178,7 @@ fn copy_redacted(input: &mut File, output: &mut File, compressed: bool) -> Resul
     })
 }
 
+/// The copy of a file already kept, found by the file's own digest (as kept, or in a redacted copy's provenance).
 fn already_kept(conn: &Connection, sha256: &str) -> Result<Option<Kept>> {
     let stored: i64 = conn.query_row("SELECT count(*) FROM blobs WHERE sha256 = ?", [sha256], |row| row.get(0))?;
     if stored > 0 {
