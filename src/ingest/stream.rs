@@ -106,12 +106,22 @@ events AS (
 /// event key (`_document_id`, `auditID:stage`, or the record's sha256) names the record in the file instead.
 const STORE_EVENTS: &str = "INSERT INTO audit_events_history SELECT * FROM events";
 
-/// Deletes this evidence item's events that an earlier item already holds.
+/// Deletes this evidence item's events that an earlier item already holds. An event held twice is the same event,
+/// at the same time, so only the earlier events inside this item's span of times are looked up (every earlier one
+/// when one of this item's events has no time, and earlier ones without a time always): a store that grows by a
+/// log a day searches a day, not its whole history, and the search is built on what it finds, not on this item.
 const DELETE_ALREADY_STORED: &str = r#"
 DELETE FROM audit_events_history h
-WHERE h.evidence_id = $1
-  AND EXISTS (SELECT 1 FROM audit_events_history o
-              WHERE o.evidence_id <> $1 AND o.source = h.source AND o.event_key = h.event_key)
+USING (
+    SELECT DISTINCT o.source, o.event_key
+    FROM audit_events_history o,
+         (SELECT min(event_time) AS first, max(event_time) AS last,
+                 count(*) FILTER (WHERE event_time IS NULL) AS untimed
+          FROM audit_events_history WHERE evidence_id = $1) span
+    WHERE o.evidence_id <> $1 AND o.source = $2
+      AND (span.untimed > 0 OR o.event_time IS NULL OR o.event_time BETWEEN span.first AND span.last)
+) o
+WHERE h.evidence_id = $1 AND h.source = o.source AND h.event_key = o.event_key
 "#;
 
 /// Whether an earlier evidence item holds events of this source: only then can this item's repeat them (the
@@ -221,7 +231,8 @@ pub fn ingest_lines(
         })
         .map_err(explain)?;
         let others: bool = conn.query_row(OTHERS_HOLD_EVENTS, params![evidence_id, source.name()], |row| row.get(0))?;
-        let mut skipped = if others { conn.execute(DELETE_ALREADY_STORED, [evidence_id])? } else { 0 };
+        let mut skipped =
+            if others { conn.execute(DELETE_ALREADY_STORED, params![evidence_id, source.name()])? } else { 0 };
         let repeats: i64 = conn.query_row(COUNT_REPEATS, [evidence_id], |row| row.get(0))?;
         if repeats > 0 {
             skipped += conn.execute(DELETE_REPEATS, [evidence_id])?;

@@ -401,6 +401,48 @@ fn collect_ingests_the_files_the_config_lists_with_their_kinds() {
 }
 
 #[test]
+fn an_event_already_stored_is_found_by_its_key_inside_the_new_logs_span_of_times_or_without_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.duckdb");
+    let event = |id: &str, time: Option<i64>| match time {
+        Some(ms) => {
+            format!("{{\"@timestamp\":{ms},\"_document_id\":\"{id}\",\"action\":\"repo.create\",\"actor\":\"a\"}}")
+        }
+        None => format!("{{\"_document_id\":\"{id}\",\"action\":\"repo.create\",\"actor\":\"a\"}}"),
+    };
+    let day = 86_400_000;
+    let logs = [
+        ("first.jsonl", vec![event("e1", Some(day)), event("e2", None), event("e3", Some(3 * day))], 0),
+        // Every event has a time: earlier events are searched inside days 1 to 4, and e1 is there.
+        ("second.jsonl", vec![event("e1", Some(day)), event("e4", Some(4 * day))], 1),
+        // One event has no time: every earlier event is searched, and e2 (no time either) is found.
+        ("third.jsonl", vec![event("e2", None), event("e5", Some(5 * day))], 1),
+    ];
+    for (name, lines, repeated) in logs {
+        let log = dir.path().join(name);
+        std::fs::write(&log, lines.join("\n") + "\n").unwrap();
+        let output = ingest(&store, &[], &[log]);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "{name}: {stderr}");
+        assert!(String::from_utf8_lossy(&output.stdout).contains("github-audit-log-jsonl"), "{name}: streamed");
+        if repeated > 0 {
+            assert!(stderr.contains(&format!("{repeated} event(s) were already stored")), "{name}: {stderr}");
+        } else {
+            assert!(!stderr.contains("already stored"), "{name}: {stderr}");
+        }
+    }
+    let conn = duckdb::Connection::open(&store).unwrap();
+    let keys: Vec<String> = conn
+        .prepare("SELECT event_key FROM audit_events_history ORDER BY event_key")
+        .unwrap()
+        .query_map([], |row| row.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(keys, ["e1", "e2", "e3", "e4", "e5"], "each event once");
+}
+
+#[test]
 fn a_log_that_repeats_its_own_events_stores_each_once() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store.duckdb");
