@@ -54,7 +54,7 @@ impl Archive {
     pub fn hash(&mut self, name: &str, listed: &Listed) -> Result<(u64, String)> {
         let mut hasher = Sha256::new();
         let size = self.stream(name, listed, |chunk| hasher.update(chunk))?;
-        Ok((size, hasher.finalize().iter().map(|b| format!("{b:02x}")).collect()))
+        Ok((size, crate::store::hex_digest(hasher)))
     }
 
     /// The whole of a (small) file, at most `limit` bytes.

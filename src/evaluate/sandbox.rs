@@ -302,7 +302,6 @@ impl Sandbox {
     }
 }
 
-/// The text, cut to `limit` characters with a note of how long it was.
 /// The first function or catalog a parsed query names that reaches past the store: a DuckLake store's PostgreSQL
 /// catalog (its `postgres_*` functions connect anywhere and send any SQL; `__ducklake_metadata_*` is the catalog
 /// database itself), DuckLake's maintenance functions, which delete files, or `query`/`query_table`, which run SQL
@@ -332,6 +331,7 @@ fn reach_outside_the_store(parsed: &serde_json::Value) -> Option<String> {
     }
 }
 
+/// The text, cut to `limit` characters with a note of how long it was.
 fn bounded(text: String, limit: usize) -> String {
     let length = text.chars().count();
     if length <= limit {

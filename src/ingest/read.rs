@@ -81,7 +81,7 @@ impl Input {
             let consumed = chunk.len();
             reader.consume(consumed);
         }
-        let sha256 = hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect();
+        let sha256 = crate::store::hex_digest(hasher);
         Ok(Input {
             path: path.to_path_buf(),
             display: display.to_string(),

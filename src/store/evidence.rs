@@ -42,7 +42,14 @@ pub struct EvidenceRecord {
 
 /// Lower-case hex sha256 of some bytes.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|byte| format!("{byte:02x}")).collect()
+    let mut hasher = Sha256::new();
+    hasher.update(bytes);
+    hex_digest(hasher)
+}
+
+/// The lower-case hex digest of what a streaming sha256 has read.
+pub fn hex_digest(hasher: Sha256) -> String {
+    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 /// Size and lower-case hex sha256 of a file, read in pieces (never whole into memory).
@@ -60,7 +67,7 @@ pub fn sha256_file(path: &std::path::Path) -> Result<(u64, String)> {
         hasher.update(&buffer[..read]);
         size += read as u64;
     }
-    Ok((size, hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()))
+    Ok((size, hex_digest(hasher)))
 }
 
 /// Stores raw bytes content-addressed (each distinct content once); returns their sha256 in order.

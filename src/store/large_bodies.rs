@@ -145,7 +145,7 @@ fn copy_redacted(input: &mut File, output: &mut File, compressed: bool) -> Resul
                 received.update(&piece);
                 output.write_all(kept)?;
             }
-            Ok((hex(received), written.map(hex)))
+            Ok((super::hex_digest(received), written.map(super::hex_digest)))
         });
         let read = (|| -> Result<()> {
             let mut pending: Vec<u8> = Vec::with_capacity(2 * PIECE_BYTES);
@@ -218,14 +218,10 @@ pub fn read(conn: &Connection, sha256: &str, mut each: impl FnMut(&[u8]) -> Resu
         hasher.update(&buffer[..read]);
         each(&buffer[..read])?;
     }
-    if hex(hasher) != sha256 {
+    if super::hex_digest(hasher) != sha256 {
         bail!("the store's copy of {} is corrupt: its bytes no longer match their sha256", path.display());
     }
     Ok(())
-}
-
-fn hex(hasher: Sha256) -> String {
-    hasher.finalize().iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -21,7 +21,9 @@ use duckdb::{AccessMode, Config, Connection};
 
 use crate::error::input_error;
 
-pub use evidence::{add_blobs, add_evidence, add_evidence_batch, sha256_file, sha256_hex, EvidenceRecord, NewEvidence};
+pub use evidence::{
+    add_blobs, add_evidence, add_evidence_batch, hex_digest, sha256_file, sha256_hex, EvidenceRecord, NewEvidence,
+};
 pub use ids::next_ids;
 pub use job_lock::JobLock;
 pub use location::Location;

@@ -192,8 +192,7 @@ pub fn fact_views() -> Vec<&'static str> {
 /// A query answering whether the fact view `name` shows any row as of the moment (one row, a boolean), as cheaply
 /// as its shape allows: a view of latest rows asks its history, any other stops at its first row.
 pub fn any_row_query(name: &str) -> Option<String> {
-    let view = VIEWS.iter().find(|view| view.name == name && !matches!(view.shape, Shape::Derived(_)))?;
-    Some(match view.shape {
+    Some(match fact_view(name)?.shape {
         Shape::Latest(_) => {
             format!("SELECT count(*) > 0 FROM (SELECT 1 FROM {name}_history WHERE observed_at <= {AS_OF} LIMIT 1)")
         }
@@ -203,7 +202,12 @@ pub fn any_row_query(name: &str) -> Option<String> {
 
 /// Whether `name` is a fact view.
 pub fn is_fact_view(name: &str) -> bool {
-    VIEWS.iter().any(|view| view.name == name && !matches!(view.shape, Shape::Derived(_)))
+    fact_view(name).is_some()
+}
+
+/// The fact view named `name`, if there is one.
+fn fact_view(name: &str) -> Option<&'static View> {
+    VIEWS.iter().find(|view| view.name == name && !matches!(view.shape, Shape::Derived(_)))
 }
 
 /// Creates every view as a temporary view of this connection alone (a DuckLake store: each writer and reader makes
