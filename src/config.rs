@@ -19,6 +19,9 @@ pub struct Config {
     /// GitHub collection settings.
     #[serde(default)]
     pub github: Option<crate::collect::github::GithubConfig>,
+    /// GitLab collection settings.
+    #[serde(default)]
+    pub gitlab: Option<crate::collect::gitlab::GitlabConfig>,
     /// Evidence files read by `collect` as if passed to `ingest`.
     #[serde(default)]
     pub files: Vec<FileSource>,
@@ -191,13 +194,13 @@ impl Config {
         Ok(config)
     }
 
-    /// Parses config text; `origin` names it in errors. An `api_url` that is not `http(s)` without credentials is
-    /// refused here, before any request.
+    /// Parses config text; `origin` names it in errors. An `api_url` (GitHub's or GitLab's) that is not `http(s)`
+    /// without credentials is refused here, before any request.
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
         let config: Config = serde_saphyr::from_str(text).map_err(|error| input_error(format!("{origin}: {error}")))?;
-        if let Some(github) = &config.github {
-            crate::collect::origin::api_base(&github.api_url)
-                .map_err(|error| input_error(format!("{origin}: {error}")))?;
+        let api_urls = config.github.iter().map(|github| &github.api_url).chain(config.gitlab.iter().map(|g| &g.api_url));
+        for api_url in api_urls {
+            crate::collect::origin::api_base(api_url).map_err(|error| input_error(format!("{origin}: {error}")))?;
         }
         Ok(config)
     }

@@ -1,4 +1,4 @@
-//! `pipeproof collect`: every configured source, GitHub organisations then files.
+//! `pipeproof collect`: every configured source, GitHub organisations, the GitLab group, then files.
 
 use std::path::Path;
 
@@ -12,9 +12,9 @@ use crate::store::Store;
 
 pub fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
     let config = Config::load(config_path, true)?;
-    if config.github.is_none() && config.files.is_empty() {
+    if config.github.is_none() && config.gitlab.is_none() && config.files.is_empty() {
         return Err(crate::error::input_error(format!(
-            "{} names no source: add a `github:` section or `files:`",
+            "{} names no source: add a `github:` or `gitlab:` section, or `files:`",
             config_path.display()
         )));
     }
@@ -32,6 +32,19 @@ pub fn collect(store_path: &Path, config_path: &Path) -> Result<u8> {
                  'incomplete' and the reason; the controls that need them say unknown); everything else is stored: \
                  collect again later",
                 summary.incomplete, github.org
+            );
+            code = crate::error::EXIT_RUNTIME;
+        }
+    }
+    if let Some(gitlab) = &config.gitlab {
+        let summary = crate::collect::gitlab::collect(&store, gitlab, gitlab.token()?)?;
+        println!("collected GitLab {}", summary.describe(&gitlab.group));
+        if summary.incomplete > 0 {
+            eprintln!(
+                "error: {} answers from GitLab group {} were not read completely (each is in api_coverage with \
+                 state 'incomplete' and the reason; the controls that need them say unknown); everything else is \
+                 stored: collect again later",
+                summary.incomplete, gitlab.group
             );
             code = crate::error::EXIT_RUNTIME;
         }

@@ -1,5 +1,5 @@
-//! The HTTP client for GitHub's REST API, and the few GraphQL queries beside it: auth, pinned API version, retries,
-//! `Link` pagination and provenance. A request that gets no usable answer (the server failed, rate limited past what
+//! The HTTP client for GitHub's and GitLab's REST APIs, and the few GraphQL queries beside them: auth, pinned API
+//! version, retries, `Link` pagination and provenance. A request that gets no usable answer (the server failed, rate limited past what
 //! this run waits, redirected off the API origin, sent no JSON or too much) is answered with an *unanswered* response
 //! (status 0, the reason as its message), so one endpoint's failure is recorded as incomplete evidence and the rest
 //! of the collection goes on.
@@ -24,6 +24,36 @@ pub const UNANSWERED: u16 = 0;
 /// The GitHub REST API version every request pins.
 pub const GITHUB_API_VERSION: &str = "2022-11-28";
 
+/// The GitLab REST API version (in every path: `/api/v4`).
+pub const GITLAB_API_VERSION: &str = "v4";
+
+/// Which forge's REST API a client speaks: the headers it sends and the version its provenance names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Api {
+    /// GitHub's (pins `X-GitHub-Api-Version`).
+    Github,
+    /// GitLab's v4 (the version is in the path).
+    Gitlab,
+}
+
+impl Api {
+    /// The API version its answers are recorded with.
+    pub fn version(self) -> &'static str {
+        match self {
+            Api::Github => GITHUB_API_VERSION,
+            Api::Gitlab => GITLAB_API_VERSION,
+        }
+    }
+
+    /// The forge's name, for messages.
+    pub fn name(self) -> &'static str {
+        match self {
+            Api::Github => "GitHub",
+            Api::Gitlab => "GitLab",
+        }
+    }
+}
+
 /// An API token; its value never appears in `Debug` output, logs or errors.
 #[derive(Clone)]
 pub struct Token(String);
@@ -34,20 +64,28 @@ impl Token {
         Token(value)
     }
 
-    /// Reads the token from the named environment variable.
-    pub fn from_env(variable: &str) -> Result<Token> {
+    /// Reads the token from the named environment variable; `setting` names the config key that named it
+    /// (`github.token_env`).
+    pub fn from_env(variable: &str, setting: &str) -> Result<Token> {
         match std::env::var(variable) {
             Ok(value) if !value.trim().is_empty() => Ok(Token(value.trim().to_string())),
             _ => Err(crate::error::input_error(format!(
-                "no GitHub token: set the environment variable {variable} (named by github.token_env in the config)"
+                "no API token: set the environment variable {variable} (named by {setting} in the config)"
             ))),
         }
     }
 }
 
 impl Token {
-    /// What kind of token this is, from GitHub's documented prefixes (the value itself is never shown).
+    /// What kind of token this is, from GitHub's and GitLab's documented prefixes (the value itself is never
+    /// shown).
     pub fn kind(&self) -> &'static str {
+        if self.0.starts_with("glpat-") {
+            return "GitLab personal, project or group access token";
+        }
+        if self.0.starts_with("gloas-") || self.0.starts_with("glcbt-") || self.0.starts_with("gldt-") {
+            return "GitLab token of a kind the REST API does not take for reading";
+        }
         match self.0.split('_').next().unwrap_or_default() {
             "ghp" => "classic personal access token",
             "github" if self.0.starts_with("github_pat_") => "fine-grained personal access token",
@@ -76,6 +114,8 @@ pub struct ApiResponse {
     pub body: Vec<u8>,
     /// The `ETag` header, if any.
     pub etag: Option<String>,
+    /// The API version the request asked for (`2022-11-28` on GitHub, `v4` on GitLab).
+    pub api_version: &'static str,
     /// The API version the server says it used.
     pub api_version_selected: Option<String>,
     /// The `rel="next"` URL from the `Link` header, if any.
@@ -94,6 +134,8 @@ pub struct ApiResponse {
     pub not_modified: bool,
     /// The GraphQL request this answers (query and variables), for a POST to the GraphQL endpoint.
     pub graphql: Option<String>,
+    /// JSON pointers of secrets taken out of the body before it was kept (the body is not what the server sent).
+    pub redacted: Vec<String>,
 }
 
 /// What a URL answered last time: sent back as `If-None-Match`, reused on `304 Not Modified`.
@@ -115,6 +157,7 @@ impl ApiResponse {
             status: UNANSWERED,
             body: serde_json::json!({ "message": why }).to_string().into_bytes(),
             etag: None,
+            api_version: "",
             api_version_selected: None,
             next: None,
             page,
@@ -124,16 +167,17 @@ impl ApiResponse {
             rate_limit_remaining: None,
             not_modified: false,
             graphql: None,
+            redacted: Vec::new(),
         }
     }
 
     /// The provenance recorded with this response's evidence.
     pub fn provenance(&self, pagination_complete: Option<bool>) -> serde_json::Value {
-        serde_json::json!({
+        let mut provenance = serde_json::json!({
             "method": if self.graphql.is_some() { "POST" } else { "GET" },
             "url": self.url,
             "graphql": self.graphql,
-            "api_version": GITHUB_API_VERSION,
+            "api_version": self.api_version,
             "api_version_selected": self.api_version_selected,
             "status": if self.not_modified { 304 } else { self.status },
             "observed_unchanged": self.not_modified,
@@ -143,13 +187,17 @@ impl ApiResponse {
             "token_kind": self.token_kind,
             "token_scopes": self.scopes,
             "rate_limit_remaining": self.rate_limit_remaining,
-        })
+        });
+        if !self.redacted.is_empty() {
+            provenance["secrets_removed"] = serde_json::json!(self.redacted);
+        }
+        provenance
     }
 
-    /// The `message` field of a GitHub error body, if any.
+    /// The `message` of an error body (GitLab also answers `{"error": …}` for an unknown route), if any.
     pub fn error_message(&self) -> Option<String> {
         let value: serde_json::Value = serde_json::from_slice(&self.body).ok()?;
-        value.get("message")?.as_str().map(str::to_string)
+        ["message", "error"].iter().find_map(|key| value.get(*key)?.as_str().map(str::to_string))
     }
 
     /// Parses the body as JSON, naming the URL on failure; `204 No Content` reads as an empty list.
@@ -170,6 +218,7 @@ pub struct ApiClient {
     cache: std::collections::HashMap<String, CachedPage>,
     progress: crate::progress::Collection,
     max_pages: usize,
+    api: Api,
 }
 
 impl ApiClient {
@@ -194,7 +243,14 @@ impl ApiClient {
             cache: std::collections::HashMap::new(),
             progress: crate::progress::Collection::default(),
             max_pages: DEFAULT_MAX_PAGES,
+            api: Api::Github,
         })
+    }
+
+    /// Speaks `api` (GitHub's by default): its headers, and its version in the provenance.
+    pub fn speaking(mut self, api: Api) -> ApiClient {
+        self.api = api;
+        self
     }
 
     /// Cuts a listing after this many pages (and records it as incomplete).
@@ -258,6 +314,7 @@ impl ApiClient {
             let unanswered = |why: String| {
                 let mut response = ApiResponse::unanswered(url, page, token.kind(), &why);
                 response.graphql = graphql.map(str::to_string);
+                response.api_version = self.api.version();
                 tracing::warn!("{method} {}: {why}", origin::printable(url));
                 Ok(response)
             };
@@ -287,8 +344,9 @@ impl ApiClient {
             if failure.wait > self.policy.max_wait {
                 let back = chrono::Utc::now() + chrono::Duration::seconds(failure.wait.as_secs() as i64);
                 return unanswered(format!(
-                    "{}; GitHub asks to wait {}s, longer than this run waits ({}s): not read, collect again after {}",
+                    "{}; {} asks to wait {}s, longer than this run waits ({}s): not read, collect again after {}",
                     failure.why,
+                    self.api.name(),
                     failure.wait.as_secs(),
                     self.policy.max_wait.as_secs(),
                     back.format("%Y-%m-%d %H:%M UTC")
@@ -336,10 +394,14 @@ impl ApiClient {
             None => self.http.get(url),
         };
         let mut request = request
-            .header(ACCEPT, "application/vnd.github+json")
             .header(AUTHORIZATION, format!("Bearer {}", token.0))
-            .header("X-GitHub-Api-Version", GITHUB_API_VERSION)
             .header(USER_AGENT, concat!("pipeproof/", env!("CARGO_PKG_VERSION")));
+        request = match self.api {
+            Api::Github => request
+                .header(ACCEPT, "application/vnd.github+json")
+                .header("X-GitHub-Api-Version", GITHUB_API_VERSION),
+            Api::Gitlab => request.header(ACCEPT, "application/json"),
+        };
         if let Some(cached) = cached {
             request = request.header(IF_NONE_MATCH, cached.etag.as_str());
         }
@@ -367,6 +429,7 @@ impl ApiClient {
             status: if reused.is_some() { 200 } else { status },
             body: reused.map(|c| c.body.clone()).unwrap_or(body),
             etag: header_text(&headers, ETAG.as_str()).or_else(|| reused.map(|c| c.etag.clone())),
+            api_version: self.api.version(),
             api_version_selected: header_text(&headers, "x-github-api-version-selected"),
             next: match reused {
                 Some(cached) => cached.next.clone(),
@@ -376,9 +439,12 @@ impl ApiClient {
             received_at: crate::time::now_utc(),
             token_kind: token.kind(),
             scopes: header_text(&headers, "x-oauth-scopes"),
-            rate_limit_remaining: header_text(&headers, "x-ratelimit-remaining").and_then(|v| v.parse().ok()),
+            rate_limit_remaining: header_text(&headers, "x-ratelimit-remaining")
+                .or_else(|| header_text(&headers, "ratelimit-remaining"))
+                .and_then(|v| v.parse().ok()),
             not_modified: reused.is_some(),
             graphql: graphql.map(str::to_string),
+            redacted: Vec::new(),
         };
         Ok((api_response, headers))
     }
@@ -400,6 +466,7 @@ impl ApiClient {
             let response = self.get(&url, pages.len() as u32 + 1).await?;
             let next = if response.status == 200 && more(&response) { response.next.clone() } else { None };
             let token_kind = response.token_kind;
+            let api_version = response.api_version;
             pages.push(response);
             let Some(next) = next else { return Ok(pages) };
             let refused = if !origin::same_origin(&next, &self.base_url) {
@@ -419,7 +486,9 @@ impl ApiClient {
             };
             if let Some(why) = refused {
                 tracing::warn!("{}: {why}", origin::printable(&url));
-                pages.push(ApiResponse::unanswered(&next, pages.len() as u32 + 1, token_kind, &why));
+                let mut cut = ApiResponse::unanswered(&next, pages.len() as u32 + 1, token_kind, &why);
+                cut.api_version = api_version;
+                pages.push(cut);
                 return Ok(pages);
             }
             url = next;

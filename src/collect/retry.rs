@@ -1,4 +1,5 @@
-//! When to retry a request and how long to wait first, per GitHub's documented rate-limit algorithm.
+//! When to retry a request and how long to wait first, per GitHub's documented rate-limit algorithm (GitLab's
+//! `429` with `Retry-After`, and its `RateLimit-*` headers, read the same way).
 
 use std::time::Duration;
 
@@ -54,8 +55,10 @@ impl RetryPolicy {
     /// Decides about a response: rate limits (429, or 403 that says so) and server errors are retried.
     pub fn judge(&self, status: u16, headers: &HeaderMap, body: &[u8], attempt: u32, now_epoch: i64) -> Verdict {
         let retry_after = header_number(headers, "retry-after");
-        let remaining = header_number(headers, "x-ratelimit-remaining");
-        let reset = header_number(headers, "x-ratelimit-reset");
+        // GitHub's names, else GitLab's (`RateLimit-Reset` is epoch seconds there too).
+        let remaining =
+            header_number(headers, "x-ratelimit-remaining").or_else(|| header_number(headers, "ratelimit-remaining"));
+        let reset = header_number(headers, "x-ratelimit-reset").or_else(|| header_number(headers, "ratelimit-reset"));
         let says_rate_limit =
             String::from_utf8_lossy(&body[..body.len().min(2048)]).to_ascii_lowercase().contains("rate limit");
         let rate_limited =

@@ -145,6 +145,53 @@ pub struct Control {
     /// the pass to turn into something else: a pass must rest on evidence.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub absence_safe: BTreeMap<String, String>,
+    /// The forges whose repositories and groups this control's query is written and tested for (default: GitHub
+    /// only). Its verdict on another forge's (a resource named `gitlab:…`) is unknown: it was not judged on that
+    /// forge's evidence.
+    #[serde(default = "github_only")]
+    pub forges: Vec<Forge>,
+}
+
+/// A source forge whose evidence controls judge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Forge {
+    /// GitHub (github.com or Enterprise Server).
+    Github,
+    /// GitLab (gitlab.com or self-managed); its groups are named `gitlab:<group path>`, its projects
+    /// `gitlab:<project path>`.
+    Gitlab,
+}
+
+impl Forge {
+    /// The prefix of every resource of this forge (empty for GitHub, whose names came first).
+    pub fn resource_prefix(self) -> &'static str {
+        match self {
+            Forge::Github => "",
+            Forge::Gitlab => "gitlab:",
+        }
+    }
+
+    /// The forge a resource belongs to, by its name.
+    pub fn of_resource(resource: &str) -> Forge {
+        if resource.starts_with(Forge::Gitlab.resource_prefix()) {
+            Forge::Gitlab
+        } else {
+            Forge::Github
+        }
+    }
+
+    /// Its name in reports.
+    pub fn label(self) -> &'static str {
+        match self {
+            Forge::Github => "GitHub",
+            Forge::Gitlab => "GitLab",
+        }
+    }
+}
+
+fn github_only() -> Vec<Forge> {
+    vec![Forge::Github]
 }
 
 impl Control {

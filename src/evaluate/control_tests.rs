@@ -67,6 +67,23 @@ pub fn run_control_tests(catalogue: &Catalogue, only: Option<&[String]>, fail_cl
                 }));
             }
         }
+        for forge in control.forges.iter().filter(|forge| !forge.resource_prefix().is_empty()) {
+            let judged = tests.cases.iter().flat_map(|c| &c.expect).any(|e| {
+                e.resource.starts_with(forge.resource_prefix()) && matches!(e.status.as_str(), "pass" | "fail")
+            });
+            if !judged {
+                planned.push(Planned::Done(CaseResult {
+                    control_id: control.id.clone(),
+                    case: "(forges)".into(),
+                    failures: vec![format!(
+                        "{origin}: the control judges {} (forges) but no case expects a pass or a fail on a {}… \
+                         resource",
+                        forge.label(),
+                        forge.resource_prefix()
+                    )],
+                }));
+            }
+        }
         planned.extend(tests.cases.iter().map(|case| Planned::Case { control, origin: origin.as_str(), case }));
     }
 

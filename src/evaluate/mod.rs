@@ -299,6 +299,20 @@ pub fn evaluate_control(
             },
         })
         .collect();
+    for result in &mut results {
+        let forge = crate::controls::Forge::of_resource(&result.resource);
+        if !control.forges.contains(&forge) && result.status != Status::Unknown {
+            result.status = Status::Unknown;
+            result.reason = format!(
+                "Not judged on {}: {} is written and tested for {} evidence only, and pipeproof does not collect \
+                 what it needs from {} yet",
+                forge.label(),
+                control.id,
+                control.forges.iter().map(|f| f.label()).collect::<Vec<_>>().join(" and "),
+                forge.label()
+            );
+        }
+    }
     results.sort_by(|a, b| a.resource.cmp(&b.resource).then(a.status.cmp(&b.status)));
     ControlOutcome {
         control_id: control.id.clone(),

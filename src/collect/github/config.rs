@@ -93,7 +93,7 @@ impl GithubConfig {
                 app.installation_id,
                 &app.private_key,
             )?)),
-            None => Ok(crate::collect::auth::Auth::Token(crate::collect::http::Token::from_env(&self.token_env)?)),
+            None => Ok(crate::collect::auth::Auth::Token(crate::collect::http::Token::from_env(&self.token_env, "github.token_env")?)),
         }
     }
 }
@@ -124,11 +124,7 @@ impl GithubConfig {
 
     /// Whether a repository is in scope.
     pub fn in_scope(&self, full_name: &str, archived: bool) -> bool {
-        let name = full_name.rsplit('/').next().unwrap_or(full_name);
-        let hits = |patterns: &[String]| {
-            patterns.iter().any(|p| crate::glob::matches(p, full_name) || crate::glob::matches(p, name))
-        };
-        (self.archived || !archived) && (self.include.is_empty() || hits(&self.include)) && !hits(&self.exclude)
+        crate::collect::scope::in_scope(&self.include, &self.exclude, self.archived, full_name, archived)
     }
 }
 

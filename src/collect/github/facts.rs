@@ -388,6 +388,7 @@ fn append_branch_rule(
         rule.required_conversation_resolution,
         rule.bypass_actors.map(crate::store::list_text::text_list),
         None::<String>,
+        None::<String>,
     ])?;
     Ok(rule.visible)
 }
@@ -402,6 +403,7 @@ mod tests {
             status,
             body: body.as_bytes().to_vec(),
             etag: None,
+            api_version: crate::collect::http::GITHUB_API_VERSION,
             api_version_selected: None,
             next: None,
             page: 1,
@@ -411,6 +413,7 @@ mod tests {
             rate_limit_remaining: None,
             not_modified: false,
             graphql: None,
+            redacted: Vec::new(),
         }
     }
 

@@ -85,6 +85,7 @@ mod tests {
             status: 200,
             body: body.to_string().into_bytes(),
             etag: None,
+            api_version: crate::collect::http::GITHUB_API_VERSION,
             api_version_selected: None,
             next: None,
             page: 1,
@@ -94,6 +95,7 @@ mod tests {
             rate_limit_remaining: None,
             not_modified: false,
             graphql: None,
+            redacted: Vec::new(),
         };
         let listing = Fetched {
             endpoint: &super::super::endpoints::RELEASE_REFS,

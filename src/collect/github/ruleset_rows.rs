@@ -169,6 +169,7 @@ fn rules_row(scope: &Scope, rules: &[&Value], is_default_branch: bool) -> Fact {
             Cell::Boolean(pull_request_flag("required_review_thread_resolution")),
             texts(bypass),
             crate::store::list_text::integer_list(ids),
+            Cell::Null,
         ],
     }
 }
@@ -192,7 +193,7 @@ fn unseen_row(scope: &Scope, reason: &str, is_default_branch: bool) -> Fact {
         Cell::Boolean(false),
         Cell::Text(reason.to_string()),
     ];
-    cells.resize(22, Cell::Null);
+    cells.resize(23, Cell::Null);
     Fact { table: "branch_rules", cells }
 }
 
@@ -217,7 +218,7 @@ mod tests {
         let bypass = BTreeMap::from([(1234, vec!["organisation admins (always)".to_string()])]);
         let scope = Scope { org: "my-org", repo: Some("my-org/repo-name"), branch: Some("main"), bypass: &bypass };
         let row = &branch_rules(&scope, &items).unwrap()[0];
-        assert_eq!(row.cells.len(), 22);
+        assert_eq!(row.cells.len(), 23);
         assert_eq!(row.cells[6], Cell::Boolean(true), "required_signatures protects");
         assert_eq!(row.cells[18], Cell::Boolean(true), "signatures required");
         assert_eq!(row.cells[14], Cell::Boolean(false), "admins may bypass");

@@ -1,10 +1,12 @@
--- The `branch_rules` view (from migration 011_github_evidence.sql); `{as_of}` is the moment evaluated.
+-- The `branch_rules` view (from migration 011_github_evidence.sql); `{as_of}` is the moment evaluated. `forge` is
+-- `gitlab` for a GitLab group's projects (their organisation is named `gitlab:<group path>`), else `github`.
 WITH latest AS (
     SELECT * FROM branch_rules_history h
     WHERE h.run_id = (SELECT max(x.run_id) FROM branch_rules_history x
                       WHERE x.org = h.org AND x.observed_at <= {as_of})
 )
 SELECT org, repo, branch,
+       CASE WHEN starts_with(org, 'gitlab:') THEN 'gitlab' ELSE 'github' END AS forge,
        bool_or(is_default_branch) AS is_default_branch,
        string_agg(DISTINCT rule_source, ' + ' ORDER BY rule_source) AS rule_source,
        bool_and(visible) AS visible,
@@ -24,6 +26,7 @@ SELECT org, repo, branch,
        bool_or(required_linear_history) FILTER (WHERE visible) AS required_linear_history,
        bool_or(required_signatures) FILTER (WHERE visible) AS required_signatures,
        bool_or(required_conversation_resolution) FILTER (WHERE visible) AS required_conversation_resolution,
+       string_agg(review_weakened_by, '; ' ORDER BY rule_source) FILTER (WHERE visible) AS review_weakened_by,
        list_sort(list_distinct(flatten(list(coalesce(bypass_actors, [])) FILTER (WHERE visible AND protected))))
            AS bypass_actors,
        list_sort(list_distinct(flatten(list(coalesce(ruleset_ids, [])) FILTER (WHERE visible)))) AS ruleset_ids,

@@ -1,0 +1,362 @@
+//! Turns a GitLab snapshot into evidence and facts: the group as an `org_settings` row (organisation
+//! `gitlab:<group path>`), its projects as `repositories` rows (`gitlab:<project path>`), each default branch's
+//! protection as `branch_rules` rows, and an `api_coverage` row per answer, all in the caller's transaction.
+
+use anyhow::Result;
+use duckdb::types::{TimeUnit, Value as Cell};
+use duckdb::{params, Appender, Connection};
+use serde_json::Value;
+
+use super::fetch::{GitlabSnapshot, ProjectAnswers};
+use super::protection::{self, Rule};
+use super::tier::{judge, Tier};
+use crate::collect::coverage::{Coverage, Seen};
+use crate::collect::http::ApiResponse;
+use crate::store::{add_evidence_batch, NewEvidence};
+
+/// The prefix of every GitLab organisation and repository name in the store.
+pub const PREFIX: &str = "gitlab:";
+
+/// Counts of what a GitLab collection stored.
+#[derive(Debug, Default, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct GitlabSummary {
+    /// Evidence items (API answers) stored.
+    pub evidence: usize,
+    /// Projects in scope.
+    pub repositories: usize,
+    /// Listed projects the config's scope left out.
+    pub out_of_scope: usize,
+    /// Default branches whose protection could be read whole.
+    pub branches_visible: usize,
+    /// Default branches some of whose protection the token could not read.
+    pub branches_not_visible: usize,
+    /// Answers the token could not see.
+    pub not_visible: usize,
+    /// Features the group's tier does not have.
+    pub feature_off: usize,
+    /// Answers that could not be read completely.
+    pub incomplete: usize,
+    /// Answers that were `304 Not Modified` and reused stored evidence.
+    pub not_modified: usize,
+    /// The group's tier, as far as it is known.
+    pub tier: String,
+}
+
+impl GitlabSummary {
+    /// One paragraph saying what a collection of `group` stored and what it could not see.
+    pub fn describe(&self, group: &str) -> String {
+        format!(
+            "group {group} ({}): {} projects in scope ({} left out), {} evidence items ({} unchanged since the last \
+             run); default-branch protection visible on {}, not wholly visible on {}; {} answers not visible to the \
+             token, {} features the tier lacks, {} not read completely",
+            self.tier,
+            self.repositories,
+            self.out_of_scope,
+            self.evidence,
+            self.not_modified,
+            self.branches_visible,
+            self.branches_not_visible,
+            self.not_visible,
+            self.feature_off,
+            self.incomplete
+        )
+    }
+}
+
+/// The evidence of one answer.
+fn evidence<'a>(kind: &'a str, subject: &'a str, response: &'a ApiResponse, complete: Option<bool>) -> NewEvidence<'a> {
+    NewEvidence {
+        source: "gitlab",
+        kind,
+        subject,
+        collected_at: response.received_at,
+        provenance: response.provenance(complete),
+        body: &response.body,
+    }
+}
+
+/// One project's answers, each with its evidence kind.
+fn project_answers(project: &ProjectAnswers) -> Vec<(&'static str, &[ApiResponse])> {
+    let mut answers = vec![("gitlab.protected_branches", project.protected_branches.as_slice())];
+    for (kind, pages) in [
+        ("gitlab.approvals", &project.approvals),
+        ("gitlab.approval_rules", &project.approval_rules),
+        ("gitlab.push_rule", &project.push_rule),
+    ] {
+        if let Some(pages) = pages {
+            answers.push((kind, pages.as_slice()));
+        }
+    }
+    answers.retain(|(_, pages)| !pages.is_empty());
+    answers
+}
+
+/// Stores the snapshot: evidence, facts and coverage.
+pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot) -> Result<GitlabSummary> {
+    let org = format!("{PREFIX}{}", snapshot.group_path);
+    let repos: Vec<String> = snapshot.projects.iter().map(|p| format!("{PREFIX}{}", p.path)).collect();
+    let last_page = snapshot.project_pages.len();
+    let mut items: Vec<NewEvidence> = snapshot.groups.iter().map(|g| evidence("gitlab.group", &org, g, None)).collect();
+    items.push(evidence("gitlab.metadata", &org, &snapshot.metadata, None));
+    items.push(evidence("gitlab.namespace", &org, &snapshot.namespace, None));
+    items.extend(
+        snapshot
+            .project_pages
+            .iter()
+            .enumerate()
+            .map(|(index, page)| evidence("gitlab.projects", &org, page, Some(index + 1 == last_page))),
+    );
+    for (project, repo) in snapshot.projects.iter().zip(&repos) {
+        for (kind, pages) in project_answers(project) {
+            let last = pages.len();
+            items.extend(pages.iter().enumerate().map(|(index, page)| {
+                evidence(kind, repo, page, Some(index + 1 == last && page.status == 200))
+            }));
+        }
+    }
+    let ids = add_evidence_batch(conn, run_id, &items)?;
+    let mut summary = GitlabSummary {
+        evidence: ids.len(),
+        repositories: snapshot.projects.len(),
+        out_of_scope: snapshot.out_of_scope,
+        not_modified: snapshot.responses().iter().filter(|r| r.not_modified).count(),
+        tier: snapshot.tier.describe(),
+        ..GitlabSummary::default()
+    };
+    let groups = snapshot.groups.len();
+    insert_group(conn, run_id, ids[0], &org, snapshot)?;
+    let page_ids = &ids[groups + 2..groups + 2 + last_page];
+    let mut next_id = ids[groups + 2 + last_page..].iter().copied();
+
+    let mut repositories = conn.appender("repositories_history")?;
+    let mut rules = conn.appender("branch_rules_history")?;
+    let mut coverage = conn.appender("api_coverage_history")?;
+    for (project, repo) in snapshot.projects.iter().zip(&repos) {
+        let listing = &snapshot.project_pages[project.page];
+        let listing_id = page_ids[project.page];
+        append_repository(&mut repositories, run_id, listing_id, listing, &org, repo, &project.item)?;
+        let answers = project_answers(project);
+        let mut evidence_ids = Vec::new();
+        for (_, pages) in &answers {
+            let first: Vec<i64> = next_id.by_ref().take(pages.len()).collect();
+            evidence_ids.push(first[0]);
+        }
+        let Some(branch) = &project.default_branch else { continue };
+        if project.protected_branches.is_empty() {
+            continue; // archived: not asked
+        }
+        let mut seen_all = true;
+        let mut rows: Vec<(i64, chrono::NaiveDateTime, Rule)> = Vec::new();
+        let read = |kind: &str| answers.iter().position(|(k, _)| *k == kind);
+        let record = |kind: &'static str, evidence_id: Option<i64>, observed_at, seen: &Seen, coverage: &mut Appender| {
+            Coverage {
+                org: &org,
+                subject: repo,
+                kind,
+                table: "branch_rules",
+                part: "",
+                evidence_id,
+                observed_at,
+                complete: matches!(seen, Seen::Visible),
+            }
+            .append(coverage, run_id, seen)
+        };
+        // Protected branches (every tier).
+        let index = read("gitlab.protected_branches").expect("asked for every unarchived project with a branch");
+        let pages = answers[index].1;
+        let seen = judge("gitlab.protected_branches", "Maintainer", None, &snapshot.tier, pages);
+        let observed_at = pages[0].received_at;
+        record("gitlab.protected_branches", Some(evidence_ids[index]), observed_at, &seen, &mut coverage)?;
+        let protected_items = items_of(pages, &seen)?;
+        rows.push((evidence_ids[index], observed_at, match &protected_items {
+            Some(items) => protection::protected_branches(branch, items),
+            None => Rule::unseen("gitlab.protected_branches", reason_of(&seen)),
+        }));
+        // Merge checks, from the listing.
+        let settings = protection::merge_settings(&project.item);
+        let settings_seen = if settings.visible {
+            Seen::Visible
+        } else {
+            Seen::NotVisible(settings.not_visible_reason.clone().unwrap_or_default())
+        };
+        record("gitlab.merge_settings", Some(listing_id), listing.received_at, &settings_seen, &mut coverage)?;
+        rows.push((listing_id, listing.received_at, settings));
+        // Approvals and push rules (Premium).
+        match (read("gitlab.approvals"), read("gitlab.approval_rules")) {
+            (Some(settings_at), Some(rules_at)) => {
+                let settings_seen = judge(
+                    "gitlab.approvals",
+                    "Maintainer",
+                    Some("approval rules"),
+                    &snapshot.tier,
+                    answers[settings_at].1,
+                );
+                let rules_seen = judge(
+                    "gitlab.approval_rules",
+                    "Maintainer",
+                    Some("approval rules"),
+                    &snapshot.tier,
+                    answers[rules_at].1,
+                );
+                let observed_at = answers[settings_at].1[0].received_at;
+                record("gitlab.approvals", Some(evidence_ids[settings_at]), observed_at, &settings_seen, &mut coverage)?;
+                record("gitlab.approval_rules", Some(evidence_ids[rules_at]), observed_at, &rules_seen, &mut coverage)?;
+                let rule = match (&settings_seen, &rules_seen) {
+                    (Seen::Visible, Seen::Visible) => {
+                        let settings = answers[settings_at].1[0].json()?;
+                        let approval_rules = items_of(answers[rules_at].1, &rules_seen)?.unwrap_or_default();
+                        let protected = protected_items.as_deref().unwrap_or(&[]);
+                        Some(protection::approvals(branch, protected, &settings, &approval_rules))
+                    }
+                    (Seen::FeatureOff(_), _) | (_, Seen::FeatureOff(_)) => None,
+                    (Seen::Visible, unseen) | (unseen, _) => Some(Rule::unseen("gitlab.approvals", reason_of(unseen))),
+                };
+                count(&mut summary, &settings_seen);
+                count(&mut summary, &rules_seen);
+                if let Some(rule) = rule {
+                    rows.push((evidence_ids[settings_at], observed_at, rule));
+                }
+            }
+            _ => {
+                let off = lacking(&snapshot.tier, "approval rules");
+                record("gitlab.approvals", None, listing.received_at, &off, &mut coverage)?;
+                summary.feature_off += 1;
+            }
+        }
+        match read("gitlab.push_rule") {
+            Some(at) => {
+                let pages = answers[at].1;
+                let seen = judge("gitlab.push_rule", "Maintainer", Some("push rules"), &snapshot.tier, pages);
+                record("gitlab.push_rule", Some(evidence_ids[at]), pages[0].received_at, &seen, &mut coverage)?;
+                match &seen {
+                    Seen::Visible => rows.push((evidence_ids[at], pages[0].received_at, protection::push_rule(&pages[0].json()?))),
+                    Seen::FeatureOff(_) => {}
+                    other => rows.push((evidence_ids[at], pages[0].received_at, Rule::unseen("gitlab.push_rule", reason_of(other)))),
+                }
+                count(&mut summary, &seen);
+            }
+            None => {
+                let off = lacking(&snapshot.tier, "push rules");
+                record("gitlab.push_rule", None, listing.received_at, &off, &mut coverage)?;
+                summary.feature_off += 1;
+            }
+        }
+        for (evidence_id, observed_at, rule) in &rows {
+            seen_all &= rule.visible;
+            let mut row = vec![
+                Cell::BigInt(run_id),
+                Cell::BigInt(*evidence_id),
+                Cell::Timestamp(TimeUnit::Microsecond, observed_at.and_utc().timestamp_micros()),
+                Cell::Text(org.clone()),
+                Cell::Text(repo.clone()),
+                Cell::Text(branch.clone()),
+            ];
+            row.extend(rule.cells());
+            rules.append_row(duckdb::appender_params_from_iter(row))?;
+        }
+        count(&mut summary, &seen);
+        if seen_all {
+            summary.branches_visible += 1;
+        } else {
+            summary.branches_not_visible += 1;
+        }
+    }
+    repositories.flush()?;
+    rules.flush()?;
+    coverage.flush()?;
+    Ok(summary)
+}
+
+/// Counts a judged answer in the summary.
+fn count(summary: &mut GitlabSummary, seen: &Seen) {
+    match seen {
+        Seen::NotVisible(_) => summary.not_visible += 1,
+        Seen::FeatureOff(_) => summary.feature_off += 1,
+        Seen::Incomplete(_) => summary.incomplete += 1,
+        Seen::Visible | Seen::Absent => {}
+    }
+}
+
+/// A feature the tier lacks, not asked for.
+fn lacking(tier: &Tier, feature: &str) -> Seen {
+    Seen::FeatureOff(format!("{} has no {feature}: not asked", tier.describe()))
+}
+
+fn reason_of(seen: &Seen) -> &str {
+    seen.state().1.unwrap_or("not read")
+}
+
+/// The items of every page of a visible listing.
+fn items_of(pages: &[ApiResponse], seen: &Seen) -> Result<Option<Vec<Value>>> {
+    if !matches!(seen, Seen::Visible) {
+        return Ok(None);
+    }
+    let mut items = Vec::new();
+    for page in pages {
+        match page.json()? {
+            Value::Array(list) => items.extend(list),
+            _ => return Err(anyhow::anyhow!("{}: expected a JSON array", page.url)),
+        }
+    }
+    Ok(Some(items))
+}
+
+/// The group as an `org_settings` row: the two-factor requirement is the group's own or any ancestor's (GitLab
+/// applies the strictest); unknown when it says no and an ancestor could not be read.
+fn insert_group(conn: &Connection, run_id: i64, evidence_id: i64, org: &str, snapshot: &GitlabSnapshot) -> Result<()> {
+    let mut required = false;
+    let mut unread = Vec::new();
+    for (index, answer) in snapshot.groups.iter().enumerate() {
+        let flag = (answer.status == 200)
+            .then(|| answer.json().ok())
+            .flatten()
+            .and_then(|group| group.get("require_two_factor_authentication").and_then(Value::as_bool));
+        match flag {
+            Some(flag) => required |= flag,
+            None if index == 0 => unread.push("the group did not show require_two_factor_authentication".to_string()),
+            None => unread.push(format!("its ancestor {} could not be read (HTTP {})", answer.url, answer.status)),
+        }
+    }
+    let (two_factor, reason) = if required {
+        (Some(true), None)
+    } else if unread.is_empty() {
+        (Some(false), None)
+    } else {
+        (None, Some(format!("Whether two-factor authentication is required is not known: {}", unread.join("; "))))
+    };
+    conn.prepare_cached("INSERT INTO org_settings_history VALUES (?, ?, ?, ?, true, ?, ?, NULL, NULL, NULL, NULL, NULL)")?
+        .execute(params![run_id, evidence_id, snapshot.groups[0].received_at, org, reason, two_factor])?;
+    Ok(())
+}
+
+fn append_repository(
+    appender: &mut Appender<'_>,
+    run_id: i64,
+    evidence_id: i64,
+    listing: &ApiResponse,
+    org: &str,
+    repo: &str,
+    item: &Value,
+) -> Result<()> {
+    let text = |key: &str| item.get(key).and_then(Value::as_str).filter(|t| !t.is_empty());
+    appender.append_row(params![
+        run_id,
+        evidence_id,
+        listing.received_at,
+        org,
+        repo,
+        text("visibility"),
+        item.get("archived").and_then(Value::as_bool),
+        Some(item.get("forked_from_project").is_some_and(Value::is_object)),
+        text("default_branch"),
+        // GitLab's last_activity_at counts comments and issues too: it is no push time.
+        None::<chrono::NaiveDateTime>,
+        Some(false),
+        None::<String>,
+        None::<String>,
+        None::<String>,
+        None::<String>,
+        None::<bool>,
+    ])?;
+    Ok(())
+}

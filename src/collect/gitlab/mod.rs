@@ -1,0 +1,66 @@
+//! The GitLab collector: a group (gitlab.com or self-managed) and every project under it, its two-factor
+//! requirement, and the effective protection of each project's default branch (protected branches, merge checks,
+//! approval rules and settings, push rules), judged by the same controls as GitHub's, with the group's tier deciding
+//! what a missing Premium feature means.
+
+mod config;
+mod facts;
+mod fetch;
+mod protection;
+mod scrub;
+mod tier;
+
+pub use config::GitlabConfig;
+pub use facts::{GitlabSummary, PREFIX};
+pub use fetch::{fetch_snapshot, GitlabSnapshot};
+
+use anyhow::Result;
+
+use crate::collect::http::{Api, ApiClient, Token};
+use crate::store::{RunStatus, Store};
+
+/// Collects one group into the store as one run: all of it is committed, or the run is marked failed.
+pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<GitlabSummary> {
+    let cached = crate::collect::cache::load(store.conn())?;
+    let progress = crate::progress::Collection::on_terminal(&format!("collecting GitLab {}", config.group));
+    let client = ApiClient::new(&config.api_url, token)?
+        .speaking(Api::Gitlab)
+        .with_cache(cached)
+        .with_progress(progress)
+        .with_max_pages(config.max_pages);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let run_id = store.start_run("collect gitlab")?;
+    let started_at = crate::time::now_utc();
+    let fetched = runtime.block_on(fetch_snapshot(&client, config));
+    client.progress().finish();
+    let stored = fetched.and_then(|snapshot| {
+        store.in_transaction(|conn| {
+            let mut summary = facts::store_snapshot(conn, run_id, &snapshot)?;
+            crate::collect::cache::remember(conn, &snapshot.responses())?;
+            let org = format!("{PREFIX}{}", snapshot.group_path);
+            let manifest = crate::collect::manifest::Manifest {
+                source: "gitlab",
+                org: &org,
+                started_at,
+                finished_at: crate::time::now_utc(),
+                repositories: summary.repositories,
+                out_of_scope: summary.out_of_scope,
+                not_visible: summary.not_visible,
+                summary: serde_json::to_value(&summary)?,
+            };
+            manifest.record(conn, run_id)?;
+            summary.evidence += 1;
+            Ok(summary)
+        })
+    });
+    match stored {
+        Ok(summary) => {
+            store.finish_run(run_id, RunStatus::Succeeded, &serde_json::to_value(&summary)?)?;
+            Ok(summary)
+        }
+        Err(error) => {
+            store.finish_run(run_id, RunStatus::Failed, &serde_json::json!({"error": format!("{error:#}")}))?;
+            Err(error)
+        }
+    }
+}
