@@ -198,7 +198,8 @@ impl Config {
     /// without credentials is refused here, before any request.
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
         let config: Config = serde_saphyr::from_str(text).map_err(|error| input_error(format!("{origin}: {error}")))?;
-        let api_urls = config.github.iter().map(|github| &github.api_url).chain(config.gitlab.iter().map(|g| &g.api_url));
+        let api_urls =
+            config.github.iter().map(|github| &github.api_url).chain(config.gitlab.iter().map(|g| &g.api_url));
         for api_url in api_urls {
             crate::collect::origin::api_base(api_url).map_err(|error| input_error(format!("{origin}: {error}")))?;
         }

@@ -17,6 +17,8 @@ use crate::store::Store;
 const CONFIG_FILE: &str = "pipeproof.yaml";
 /// The recorded GitHub responses inside a fixtures folder.
 const CASSETTE_FILE: &str = "github/cassette.json";
+/// The recorded GitLab responses inside a fixtures folder.
+const GITLAB_CASSETTE_FILE: &str = "gitlab/cassette.json";
 /// The token the demo presents to the replay server (not a real credential).
 const DEMO_TOKEN: &str = "demo-token-not-a-secret";
 
@@ -53,6 +55,17 @@ pub fn run(args: &DemoArgs) -> Result<u8> {
     let summary = crate::collect::github::collect(&store, &github, Token::new(DEMO_TOKEN.to_string()), &trust)?;
     println!("collect: {}", summary.describe(&github.org));
     drop(server);
+    if let Some(gitlab) = &config.gitlab {
+        let cassette_path = fixtures.join(GITLAB_CASSETTE_FILE);
+        let text = std::fs::read_to_string(&cassette_path)
+            .with_context(|| format!("cannot read {}", cassette_path.display()))?;
+        let cassette = Cassette::parse(&text, &cassette_path.display().to_string())?;
+        let server = runtime.block_on(ReplayServer::start(cassette))?;
+        let gitlab = crate::collect::gitlab::GitlabConfig { api_url: server.base_url(), ..gitlab.clone() };
+        println!("demo: replaying recorded GitLab API responses on {}", server.base_url());
+        let summary = crate::collect::gitlab::collect(&store, &gitlab, Token::new(DEMO_TOKEN.to_string()))?;
+        println!("collect: {}", summary.describe(&gitlab.group));
+    }
     drop(runtime);
 
     for file in &config.files {

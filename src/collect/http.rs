@@ -397,9 +397,9 @@ impl ApiClient {
             .header(AUTHORIZATION, format!("Bearer {}", token.0))
             .header(USER_AGENT, concat!("pipeproof/", env!("CARGO_PKG_VERSION")));
         request = match self.api {
-            Api::Github => request
-                .header(ACCEPT, "application/vnd.github+json")
-                .header("X-GitHub-Api-Version", GITHUB_API_VERSION),
+            Api::Github => {
+                request.header(ACCEPT, "application/vnd.github+json").header("X-GitHub-Api-Version", GITHUB_API_VERSION)
+            }
             Api::Gitlab => request.header(ACCEPT, "application/json"),
         };
         if let Some(cached) = cached {

@@ -41,6 +41,9 @@ pub struct Interaction {
     /// The JSON body (absent for an empty body).
     #[serde(default)]
     pub body: Option<serde_json::Value>,
+    /// The body as these exact characters instead (GitLab's plain-text `Retry later`, a bare `null`).
+    #[serde(default)]
+    pub text: Option<String>,
     /// Serve this answer for this many requests, then fall through to the next matching one (default: always).
     #[serde(default)]
     pub times: Option<usize>,
@@ -233,7 +236,10 @@ fn answer(
     let picked = script.lock().expect("script").pick(request.method().as_str(), &path, if_none_match.as_deref());
     match picked {
         Some(interaction) => (
-            json_response(interaction.status, &interaction.headers, base, interaction.body.as_ref()),
+            match &interaction.text {
+                Some(text) => response(interaction.status, &interaction.headers, base, text.clone().into_bytes()),
+                None => json_response(interaction.status, &interaction.headers, base, interaction.body.as_ref()),
+            },
             interaction.delay_ms.map(std::time::Duration::from_millis),
         ),
         None => {
@@ -278,15 +284,19 @@ fn json_response(
     base: &str,
     body: Option<&serde_json::Value>,
 ) -> Response<Full<Bytes>> {
-    let bytes = if status == 204 || status == 304 {
-        Vec::new()
-    } else {
-        body.map(|value| {
-            fill_days_ago(&serde_json::to_string_pretty(value).expect("JSON value serialises")).into_bytes()
-        })
-        .unwrap_or_default()
-    };
-    let mut builder = Response::builder().status(status).header("content-type", "application/json; charset=utf-8");
+    let bytes = body
+        .map(|value| fill_days_ago(&serde_json::to_string_pretty(value).expect("JSON value serialises")).into_bytes())
+        .unwrap_or_default();
+    response(status, headers, base, bytes)
+}
+
+/// An answer with these headers (JSON unless they say otherwise) and body bytes (none for 204 and 304).
+fn response(status: u16, headers: &BTreeMap<String, String>, base: &str, bytes: Vec<u8>) -> Response<Full<Bytes>> {
+    let bytes = if status == 204 || status == 304 { Vec::new() } else { bytes };
+    let mut builder = Response::builder().status(status);
+    if !headers.keys().any(|name| name.eq_ignore_ascii_case("content-type")) {
+        builder = builder.header("content-type", "application/json; charset=utf-8");
+    }
     for (name, value) in headers {
         builder = builder.header(name.as_str(), fill_placeholders(value, base));
     }

@@ -301,7 +301,8 @@ pub fn evaluate_control(
         .collect();
     for result in &mut results {
         let forge = crate::controls::Forge::of_resource(&result.resource);
-        if !control.forges.contains(&forge) && result.status != Status::Unknown {
+        // Unknowns too: their reasons speak of the other forge's evidence.
+        if !control.forges.contains(&forge) {
             result.status = Status::Unknown;
             result.reason = format!(
                 "Not judged on {}: {} is written and tested for {} evidence only, and pipeproof does not collect \

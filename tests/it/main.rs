@@ -6,6 +6,7 @@ mod browser;
 mod bundle;
 mod cli;
 mod collect_github;
+mod collect_gitlab;
 mod collection_schedule;
 mod common;
 mod controls;

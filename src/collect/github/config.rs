@@ -93,7 +93,10 @@ impl GithubConfig {
                 app.installation_id,
                 &app.private_key,
             )?)),
-            None => Ok(crate::collect::auth::Auth::Token(crate::collect::http::Token::from_env(&self.token_env, "github.token_env")?)),
+            None => Ok(crate::collect::auth::Auth::Token(crate::collect::http::Token::from_env(
+                &self.token_env,
+                "github.token_env",
+            )?)),
         }
     }
 }

@@ -109,9 +109,12 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
     for (project, repo) in snapshot.projects.iter().zip(&repos) {
         for (kind, pages) in project_answers(project) {
             let last = pages.len();
-            items.extend(pages.iter().enumerate().map(|(index, page)| {
-                evidence(kind, repo, page, Some(index + 1 == last && page.status == 200))
-            }));
+            items.extend(
+                pages
+                    .iter()
+                    .enumerate()
+                    .map(|(index, page)| evidence(kind, repo, page, Some(index + 1 == last && page.status == 200))),
+            );
         }
     }
     let ids = add_evidence_batch(conn, run_id, &items)?;
@@ -148,19 +151,20 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
         let mut seen_all = true;
         let mut rows: Vec<(i64, chrono::NaiveDateTime, Rule)> = Vec::new();
         let read = |kind: &str| answers.iter().position(|(k, _)| *k == kind);
-        let record = |kind: &'static str, evidence_id: Option<i64>, observed_at, seen: &Seen, coverage: &mut Appender| {
-            Coverage {
-                org: &org,
-                subject: repo,
-                kind,
-                table: "branch_rules",
-                part: "",
-                evidence_id,
-                observed_at,
-                complete: matches!(seen, Seen::Visible),
-            }
-            .append(coverage, run_id, seen)
-        };
+        let record =
+            |kind: &'static str, evidence_id: Option<i64>, observed_at, seen: &Seen, coverage: &mut Appender| {
+                Coverage {
+                    org: &org,
+                    subject: repo,
+                    kind,
+                    table: "branch_rules",
+                    part: "",
+                    evidence_id,
+                    observed_at,
+                    complete: matches!(seen, Seen::Visible),
+                }
+                .append(coverage, run_id, seen)
+            };
         // Protected branches (every tier).
         let index = read("gitlab.protected_branches").expect("asked for every unarchived project with a branch");
         let pages = answers[index].1;
@@ -168,10 +172,14 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
         let observed_at = pages[0].received_at;
         record("gitlab.protected_branches", Some(evidence_ids[index]), observed_at, &seen, &mut coverage)?;
         let protected_items = items_of(pages, &seen)?;
-        rows.push((evidence_ids[index], observed_at, match &protected_items {
-            Some(items) => protection::protected_branches(branch, items),
-            None => Rule::unseen("gitlab.protected_branches", reason_of(&seen)),
-        }));
+        rows.push((
+            evidence_ids[index],
+            observed_at,
+            match &protected_items {
+                Some(items) => protection::protected_branches(branch, items),
+                None => Rule::unseen("gitlab.protected_branches", reason_of(&seen)),
+            },
+        ));
         // Merge checks, from the listing.
         let settings = protection::merge_settings(&project.item);
         let settings_seen = if settings.visible {
@@ -199,7 +207,13 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
                     answers[rules_at].1,
                 );
                 let observed_at = answers[settings_at].1[0].received_at;
-                record("gitlab.approvals", Some(evidence_ids[settings_at]), observed_at, &settings_seen, &mut coverage)?;
+                record(
+                    "gitlab.approvals",
+                    Some(evidence_ids[settings_at]),
+                    observed_at,
+                    &settings_seen,
+                    &mut coverage,
+                )?;
                 record("gitlab.approval_rules", Some(evidence_ids[rules_at]), observed_at, &rules_seen, &mut coverage)?;
                 let rule = match (&settings_seen, &rules_seen) {
                     (Seen::Visible, Seen::Visible) => {
@@ -229,9 +243,15 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
                 let seen = judge("gitlab.push_rule", "Maintainer", Some("push rules"), &snapshot.tier, pages);
                 record("gitlab.push_rule", Some(evidence_ids[at]), pages[0].received_at, &seen, &mut coverage)?;
                 match &seen {
-                    Seen::Visible => rows.push((evidence_ids[at], pages[0].received_at, protection::push_rule(&pages[0].json()?))),
+                    Seen::Visible => {
+                        rows.push((evidence_ids[at], pages[0].received_at, protection::push_rule(&pages[0].json()?)))
+                    }
                     Seen::FeatureOff(_) => {}
-                    other => rows.push((evidence_ids[at], pages[0].received_at, Rule::unseen("gitlab.push_rule", reason_of(other)))),
+                    other => rows.push((
+                        evidence_ids[at],
+                        pages[0].received_at,
+                        Rule::unseen("gitlab.push_rule", reason_of(other)),
+                    )),
                 }
                 count(&mut summary, &seen);
             }
@@ -324,8 +344,10 @@ fn insert_group(conn: &Connection, run_id: i64, evidence_id: i64, org: &str, sna
     } else {
         (None, Some(format!("Whether two-factor authentication is required is not known: {}", unread.join("; "))))
     };
-    conn.prepare_cached("INSERT INTO org_settings_history VALUES (?, ?, ?, ?, true, ?, ?, NULL, NULL, NULL, NULL, NULL)")?
-        .execute(params![run_id, evidence_id, snapshot.groups[0].received_at, org, reason, two_factor])?;
+    conn.prepare_cached(
+        "INSERT INTO org_settings_history VALUES (?, ?, ?, ?, true, ?, ?, NULL, NULL, NULL, NULL, NULL)",
+    )?
+    .execute(params![run_id, evidence_id, snapshot.groups[0].received_at, org, reason, two_factor])?;
     Ok(())
 }
 

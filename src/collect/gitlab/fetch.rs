@@ -123,7 +123,8 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GitlabConfig) -> Result
         _ => return Err(anyhow!("cannot read group {wanted:?}: {}", failure(&group))),
     }
     let body = group.json()?;
-    let group_id = body.get("id").and_then(Value::as_i64).ok_or_else(|| anyhow!("{}: a group without id", group.url))?;
+    let group_id =
+        body.get("id").and_then(Value::as_i64).ok_or_else(|| anyhow!("{}: a group without id", group.url))?;
     let group_path = body.get("full_path").and_then(Value::as_str).unwrap_or(wanted).to_string();
     let mut groups = vec![group];
     let segments: Vec<&str> = group_path.split('/').collect();
@@ -165,9 +166,7 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GitlabConfig) -> Result
     let total = listed.len();
     let in_scope: Vec<(String, Value, usize)> = listed
         .into_iter()
-        .filter(|(path, item, _)| {
-            config.in_scope(path, item.get("archived").and_then(Value::as_bool).unwrap_or(false))
-        })
+        .filter(|(path, item, _)| config.in_scope(path, item.get("archived").and_then(Value::as_bool).unwrap_or(false)))
         .collect();
     let out_of_scope = total - in_scope.len();
     let premium = !matches!(tier, Tier::Free(_));

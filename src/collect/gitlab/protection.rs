@@ -67,9 +67,8 @@ impl Rule {
     pub fn cells(&self) -> Vec<Cell> {
         let flag = |value: Option<bool>| value.map(Cell::Boolean).unwrap_or(Cell::Null);
         let text = |value: &Option<String>| value.clone().map(Cell::Text).unwrap_or(Cell::Null);
-        let list = |value: &Option<Vec<String>>| {
-            value.clone().map(crate::store::list_text::text_list).unwrap_or(Cell::Null)
-        };
+        let list =
+            |value: &Option<Vec<String>>| value.clone().map(crate::store::list_text::text_list).unwrap_or(Cell::Null);
         vec![
             Cell::Boolean(true),
             Cell::Text(self.source.to_string()),
@@ -335,9 +334,11 @@ mod tests {
         assert!(rule.review_weakened_by.unwrap().contains("overriding approvers"));
         let elsewhere = approvals("develop", &[json!({"id": 9, "name": "develop"})], &settings, &[recorded]);
         assert_eq!(elsewhere.required_approvals, Some(0));
-        let strict = json!({"merge_requests_author_approval": false, "disable_overriding_approvers_per_merge_request": true});
+        let strict =
+            json!({"merge_requests_author_approval": false, "disable_overriding_approvers_per_merge_request": true});
         assert_eq!(approvals("main", &protected, &strict, &[]).review_weakened_by, None);
-        let lax = json!({"merge_requests_author_approval": true, "disable_overriding_approvers_per_merge_request": true});
+        let lax =
+            json!({"merge_requests_author_approval": true, "disable_overriding_approvers_per_merge_request": true});
         assert!(approvals("main", &protected, &lax, &[]).review_weakened_by.unwrap().contains("approve their own"));
         assert!(!approvals("main", &protected, &json!({}), &[]).visible);
     }

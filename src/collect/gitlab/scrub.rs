@@ -70,7 +70,8 @@ mod tests {
 
     #[test]
     fn secrets_are_taken_out_wherever_they_are() {
-        let body = br#"[{"id":1,"runners_token":"GR1348941canary","import_url":"https://bot:canary-pass@git.example/x.git",
+        let body =
+            br#"[{"id":1,"runners_token":"GR1348941canary","import_url":"https://bot:canary-pass@git.example/x.git",
             "namespace":{"runners_token":"canary2"}},{"key":"DEPLOY","value":"canary3","protected":true}]"#;
         let (clean, removed) = scrub(body).unwrap();
         let text = String::from_utf8(clean).unwrap();

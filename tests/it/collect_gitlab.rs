@@ -1,0 +1,265 @@
+//! The GitLab collector over real HTTP against the replay server, on the demo group's recording (bodies from real
+//! recorded GitLab answers): pagination, tiers, roles, secrets, rate limits, failures.
+
+use crate::common;
+
+use pipeproof::collect::gitlab::GitlabConfig;
+use pipeproof::collect::http::Token;
+use pipeproof::collect::replay::{Cassette, ReplayServer};
+use pipeproof::store::Store;
+
+const TOKEN: &str = "glpat-0123456789SECRETabcd";
+/// Secrets the recorded bodies carry (the group's and each project's runner registration token), which must never
+/// be kept.
+const RECORDED_SECRETS: [&str; 2] = ["GRnEE2mDc13489411jmS2d5R1XTfM", "b8bc4a7a29eb76ea83cf79e4908c2b"];
+
+fn cassette(edit: impl Fn(&str, &mut serde_json::Value)) -> Cassette {
+    let path = common::demo_fixtures().join("gitlab/cassette.json");
+    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for interaction in value["interactions"].as_array_mut().unwrap() {
+        let path = interaction["path"].as_str().unwrap().to_string();
+        edit(&path, interaction);
+    }
+    Cassette::parse(&value.to_string(), "edited GitLab demo cassette").unwrap()
+}
+
+/// Repository, protected, merge request required, what weakens review.
+type BranchRow = (String, Option<bool>, Option<bool>, Option<String>);
+
+fn count(store: &Store, sql: &str) -> i64 {
+    store.conn().query_row(sql, [], |row| row.get(0)).unwrap()
+}
+
+struct Collected {
+    _dir: tempfile::TempDir,
+    store: Store,
+    server: ReplayServer,
+    _runtime: tokio::runtime::Runtime,
+    result: anyhow::Result<pipeproof::collect::gitlab::GitlabSummary>,
+}
+
+fn collect(cassette: Cassette) -> Collected {
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("s.duckdb")).unwrap();
+    let config =
+        GitlabConfig { per_page: 2, concurrency: 3, ..GitlabConfig::for_group("acme-demo", &server.base_url()) };
+    let result = pipeproof::collect::gitlab::collect(&store, &config, Token::new(TOKEN.into()));
+    Collected { _dir: dir, store, server, _runtime: runtime, result }
+}
+
+fn nothing_secret_is_stored(store: &Store) {
+    for secret in RECORDED_SECRETS.iter().chain([&TOKEN]) {
+        let leaked = count(store, &format!("SELECT count(*) FROM blobs WHERE contains(decode(body), '{secret}')"))
+            + count(store, &format!("SELECT count(*) FROM evidence WHERE contains(provenance::VARCHAR, '{secret}')"));
+        assert_eq!(leaked, 0, "{secret} is never stored");
+    }
+}
+
+#[test]
+fn collects_the_group_its_projects_and_their_protection() {
+    let run = collect(cassette(|_, _| {}));
+    let summary = run.result.unwrap();
+    assert_eq!(summary.repositories, 5);
+    assert_eq!(summary.branches_visible, 3, "{summary:?}");
+    assert_eq!(summary.branches_not_visible, 1, "the Reporter project");
+    assert_eq!(summary.incomplete, 0);
+    assert!(summary.tier.contains("premium"), "{}", summary.tier);
+
+    let received = run.server.received();
+    let paths: Vec<&str> = received.iter().map(|r| r.path.as_str()).collect();
+    assert!(
+        paths.contains(
+            &"/groups/4242/projects?include_subgroups=true&with_shared=false&order_by=id&sort=asc&per_page=2&page=3"
+        ),
+        "next links followed verbatim: {paths:?}"
+    );
+    assert!(!paths.iter().any(|p| p.starts_with("/projects/505/")), "archived projects are not asked: {paths:?}");
+    assert_eq!(received.len(), 3 + 3 + 4 * 4, "group, metadata, namespace; three listing pages; four per project");
+    for request in &received {
+        assert_eq!(request.headers.get("authorization").map(String::as_str), Some(format!("Bearer {TOKEN}").as_str()));
+        assert!(!request.headers.contains_key("x-github-api-version"));
+        assert!(!request.path.contains(TOKEN));
+    }
+
+    let store = &run.store;
+    assert_eq!(count(store, "SELECT count(*) FROM repositories_history WHERE org = 'gitlab:acme-demo'"), 5);
+    assert_eq!(
+        count(store, "SELECT count(*) FROM repositories WHERE forge = 'gitlab' AND repo LIKE 'gitlab:acme-demo/%'"),
+        5
+    );
+    assert_eq!(
+        count(
+            store,
+            "SELECT count(*) FROM org_settings WHERE org = 'gitlab:acme-demo' AND two_factor_requirement_enabled"
+        ),
+        1
+    );
+    let protected: Vec<BranchRow> = store
+        .conn()
+        .prepare("SELECT repo, protected, pull_request_required, review_weakened_by FROM branch_rules ORDER BY repo")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(protected.len(), 4, "{protected:?}");
+    assert_eq!(protected[0], ("gitlab:acme-demo/platform/api-gateway".into(), Some(true), Some(true), None));
+    assert_eq!(protected[1].0, "gitlab:acme-demo/platform/billing");
+    assert!(protected[1].3.as_deref().unwrap().contains("approve their own"));
+    assert_eq!((protected[3].1, protected[3].2), (Some(false), Some(false)), "{:?}", protected[3]);
+    assert!(protected[3].3.as_deref().unwrap().contains("change the approval rules"));
+    assert_eq!(
+        count(store, "SELECT count(*) FROM api_coverage WHERE subject = 'gitlab:acme-demo/web/docs-site' AND state = 'not_visible'"),
+        5,
+        "protected branches, approvals, approval rules, push rule and merge checks: each with the role it needs"
+    );
+    assert_eq!(
+        count(
+            store,
+            "SELECT count(*) FROM evidence WHERE kind = 'gitlab.projects' AND (provenance->>'pagination_complete') = 'true'"
+        ),
+        1
+    );
+    assert_eq!(
+        count(
+            store,
+            "SELECT count(*) FROM evidence WHERE kind LIKE 'gitlab.%' AND (provenance->>'api_version') = 'v4'"
+        ),
+        count(store, "SELECT count(*) FROM evidence WHERE kind LIKE 'gitlab.%'")
+    );
+    assert!(count(store, "SELECT count(*) FROM evidence WHERE (provenance->>'secrets_removed') IS NOT NULL") >= 4);
+    assert_eq!(
+        count(store, "SELECT count(*) FROM collection_runs WHERE org = 'gitlab:acme-demo' AND source = 'gitlab'"),
+        1
+    );
+    nothing_secret_is_stored(store);
+}
+
+#[test]
+fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier_named() {
+    let run = collect(cassette(|path, interaction| {
+        if path == "/namespaces/acme-demo" {
+            interaction["body"]["plan"] = "free".into();
+        }
+    }));
+    let summary = run.result.unwrap();
+    assert!(summary.tier.contains("Free"), "{}", summary.tier);
+    let paths: Vec<String> = run.server.received().into_iter().map(|r| r.path).collect();
+    assert!(!paths
+        .iter()
+        .any(|p| p.contains("/approvals") || p.contains("/approval_rules") || p.contains("/push_rule")));
+    assert_eq!(paths.len(), 3 + 3 + 4);
+    let off = count(
+        &run.store,
+        "SELECT count(*) FROM api_coverage WHERE kind IN ('gitlab.approvals', 'gitlab.push_rule') \
+         AND state = 'feature_off' AND reason LIKE 'GitLab Free%'",
+    );
+    assert_eq!(off, 8, "two features for each of the four unarchived projects");
+}
+
+#[test]
+fn an_unknown_tier_makes_a_forbidden_premium_answer_not_visible_never_off() {
+    let run = collect(cassette(|path, interaction| {
+        if path == "/namespaces/acme-demo" {
+            *interaction =
+                serde_json::json!({"path": path, "status": 404, "body": {"message": "404 Namespace Not Found"}});
+        }
+        if path == "/projects/501/push_rule" {
+            *interaction = serde_json::json!({"path": path, "status": 404, "body": {"message": "404 Not found"}});
+        }
+    }));
+    run.result.unwrap();
+    let reason: String = run
+        .store
+        .conn()
+        .query_row(
+            "SELECT state || ': ' || reason FROM api_coverage WHERE kind = 'gitlab.push_rule' \
+             AND subject = 'gitlab:acme-demo/platform/api-gateway'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(reason.starts_with("not_visible: GitLab answered HTTP 404"), "{reason}");
+    assert!(reason.contains("needs GitLab Premium"), "{reason}");
+}
+
+#[test]
+fn rate_limits_with_plain_text_bodies_and_server_errors_are_retried() {
+    let path = "/projects/501/protected_branches?per_page=2";
+    let mut value: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(common::demo_fixtures().join("gitlab/cassette.json")).unwrap())
+            .unwrap();
+    let interactions = value["interactions"].as_array_mut().unwrap();
+    let at = interactions.iter().position(|i| i["path"] == path).unwrap();
+    // GitLab's throttle answers in plain text, without RateLimit-* headers; then the server fails once.
+    let failures = [
+        serde_json::json!({"path": path, "status": 429, "times": 1,
+                           "headers": {"retry-after": "0", "content-type": "text/plain"}, "text": "Retry later"}),
+        serde_json::json!({"path": path, "status": 502, "times": 1, "body": {"message": "502 Bad Gateway"}}),
+    ];
+    for (offset, failure) in failures.into_iter().enumerate() {
+        interactions.insert(at + offset, failure);
+    }
+    let run = collect(Cassette::parse(&value.to_string(), "with a 429 and a 502").unwrap());
+    let summary = run.result.unwrap();
+    assert_eq!(summary.incomplete, 0);
+    assert_eq!(summary.branches_visible, 3);
+    let asked = run.server.received().iter().filter(|r| r.path == path).count();
+    assert_eq!(asked, 3, "asked again after the 429 and after the 502");
+}
+
+#[test]
+fn a_server_that_keeps_failing_leaves_that_answer_incomplete_and_the_rest_stored() {
+    let run = collect(cassette(|path, interaction| {
+        if path == "/projects/502/approvals" {
+            *interaction =
+                serde_json::json!({"path": path, "status": 503, "body": {"message": "503 Service Unavailable"}});
+        }
+    }));
+    let summary = run.result.unwrap();
+    assert_eq!(summary.incomplete, 1);
+    let state: String = run
+        .store
+        .conn()
+        .query_row(
+            "SELECT state FROM api_coverage WHERE kind = 'gitlab.approvals' AND subject = 'gitlab:acme-demo/platform/billing'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(state, "incomplete");
+    let visible: bool = run
+        .store
+        .conn()
+        .query_row("SELECT visible FROM branch_rules WHERE repo = 'gitlab:acme-demo/platform/billing'", [], |row| {
+            row.get(0)
+        })
+        .unwrap();
+    assert!(!visible, "a branch whose approvals were not read is not judged as if they were");
+}
+
+#[test]
+fn a_rejected_token_or_a_partial_project_listing_stores_nothing() {
+    let rejected = collect(cassette(|path, interaction| {
+        if path == "/groups/acme-demo?with_projects=false" {
+            *interaction = serde_json::json!({"path": path, "status": 401, "body": {"message": "401 Unauthorized"}});
+        }
+    }));
+    let message = format!("{:#}", rejected.result.unwrap_err());
+    assert!(message.contains("HTTP 401") && message.contains("gitlab.token_env"), "{message}");
+    assert!(!message.contains(TOKEN));
+    assert_eq!(count(&rejected.store, "SELECT count(*) FROM evidence"), 0);
+    assert_eq!(count(&rejected.store, "SELECT count(*) FROM runs WHERE status = 'failed'"), 1);
+
+    let partial = collect(cassette(|path, interaction| {
+        if path.ends_with("&page=2") {
+            *interaction =
+                serde_json::json!({"path": path, "status": 500, "body": {"message": "500 Internal Server Error"}});
+        }
+    }));
+    let message = format!("{:#}", partial.result.unwrap_err());
+    assert!(message.contains("partial inventory") && message.contains("page 2"), "{message}");
+    assert_eq!(count(&partial.store, "SELECT count(*) FROM repositories_history"), 0);
+}

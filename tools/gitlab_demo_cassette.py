@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Writes fixtures/demo/gitlab/cassette.json: the demo GitLab group, built from the real recorded GitLab API bodies in
+../shared/samples/gitlab-api (gitlab4j's test data: project, group, protected branch, approval settings, approval rule,
+push rule), with names, ids and settings changed to tell the demo's story. Run from the repository root:
+
+    python3 tools/gitlab_demo_cassette.py ../shared/samples/gitlab-api > fixtures/demo/gitlab/cassette.json
+"""
+
+import copy
+import json
+import sys
+
+SAMPLES = sys.argv[1] if len(sys.argv) > 1 else "../shared/samples/gitlab-api"
+GROUP_ID = 4242
+PER_PAGE = 2
+
+
+def sample(name):
+    with open(f"{SAMPLES}/{name}") as f:
+        return json.load(f)
+
+
+def group():
+    body = sample("gitlab4j-group.json")
+    body.update(
+        id=GROUP_ID,
+        name="Acme Demo",
+        path="acme-demo",
+        full_name="Acme Demo",
+        full_path="acme-demo",
+        parent_id=None,
+        visibility="private",
+        web_url="https://gitlab.example.com/groups/acme-demo",
+        require_two_factor_authentication=True,
+        two_factor_grace_period=48,
+        project_creation_level="maintainer",
+    )
+    # The recording's runners_token stays: the collector must take it out before anything is kept.
+    return body
+
+
+def project(pid, path, default_branch="main", **settings):
+    body = sample("gitlab4j-project.json")
+    namespace_path, _, name = path.rpartition("/")
+    body.update(
+        id=pid,
+        name=name,
+        path=name,
+        name_with_namespace=path.replace("/", " / "),
+        path_with_namespace=path,
+        default_branch=default_branch,
+        web_url=f"https://gitlab.example.com/{path}",
+        http_url_to_repo=f"https://gitlab.example.com/{path}.git",
+        ssh_url_to_repo=f"git@gitlab.example.com:{path}.git",
+        readme_url=f"https://gitlab.example.com/{path}/-/blob/main/README.md",
+        namespace={
+            "id": GROUP_ID,
+            "name": namespace_path,
+            "path": namespace_path.rsplit("/", 1)[-1],
+            "kind": "group",
+            "full_path": namespace_path,
+            "parent_id": None,
+        },
+        permissions={"project_access": None, "group_access": {"access_level": 50, "notification_level": 3}},
+    )
+    body.update(settings)
+    return body
+
+
+def protected(pid, name, push, merge, force=False, code_owners=False):
+    body = sample("gitlab4j-protected-branch.json")
+    level = {0: "No one", 30: "Developers + Maintainers", 40: "Maintainers"}
+    body.update(
+        id=pid * 10,
+        name=name,
+        push_access_levels=[
+            {"id": pid * 100 + i, **entry, "access_level_description": level.get(entry.get("access_level"), "")}
+            for i, entry in enumerate(push)
+        ],
+        merge_access_levels=[
+            {"id": pid * 100 + 50 + i, "access_level": m, "access_level_description": level[m]}
+            for i, m in enumerate(merge)
+        ],
+        allow_force_push=force,
+        code_owner_approval_required=code_owners,
+    )
+    return body
+
+
+def approvals(**settings):
+    body = sample("gitlab4j-project-approvals-config.json")
+    body.update(settings)
+    return body
+
+
+def approval_rule(rid, name, required, rule_type="any_approver", branches=None):
+    body = sample("gitlab4j-approval-rule.json")
+    body.update(
+        id=rid,
+        name=name,
+        rule_type=rule_type,
+        approvals_required=required,
+        applies_to_all_protected_branches=branches is None,
+        protected_branches=branches or [],
+    )
+    body.pop("report_type", None)
+    if rule_type == "any_approver":
+        body.update(users=[], groups=[], eligible_approvers=[])
+    return body
+
+
+def push_rule(pid, unsigned):
+    body = sample("gitlab4j-push-rule.json")
+    body.update(id=pid, project_id=pid, reject_unsigned_commits=unsigned, commit_message_regex="", commit_message_negative_regex="")
+    return body
+
+
+def ok(path, body, headers=None):
+    return {"path": path, "status": 200, "headers": headers or {}, "body": body}
+
+
+def main():
+    interactions = [
+        ok(f"/groups/acme-demo?with_projects=false", group()),
+        ok("/metadata", {"version": "17.6.1-ee", "revision": "a5a9f7d1f4c", "kas": {"enabled": False}, "enterprise": True}),
+        ok("/namespaces/acme-demo", {"id": GROUP_ID, "name": "Acme Demo", "path": "acme-demo", "kind": "group",
+                                     "full_path": "acme-demo", "parent_id": None, "members_count_with_descendants": 9,
+                                     "billable_members_count": 9, "plan": "premium", "trial": False}),
+    ]
+    projects = [
+        # Everything a reviewer hopes for.
+        project(501, "acme-demo/platform/api-gateway", only_allow_merge_if_pipeline_succeeds=True,
+                allow_merge_on_skipped_pipeline=False, only_allow_merge_if_all_discussions_are_resolved=True,
+                merge_method="ff"),
+        # Maintainers and a deploy key may push; authors approve their own merge requests.
+        project(502, "acme-demo/platform/billing", only_allow_merge_if_pipeline_succeeds=True, merge_method="merge"),
+        # Only release branches are protected.
+        project(503, "acme-demo/web/storefront", only_allow_merge_if_pipeline_succeeds=False, merge_method="merge"),
+        # The token is only a Reporter here: it cannot read the protection.
+        project(504, "acme-demo/web/docs-site", merge_method="merge"),
+        # Archived: read-only, not asked about.
+        project(505, "acme-demo/legacy-tools", archived=True),
+    ]
+    for field in ("only_allow_merge_if_pipeline_succeeds", "merge_method", "runners_token"):
+        projects[3].pop(field, None)
+    projects[3]["permissions"] = {"project_access": {"access_level": 20, "notification_level": 3}, "group_access": None}
+    listing = f"/groups/{GROUP_ID}/projects?include_subgroups=true&with_shared=false&order_by=id&sort=asc"
+    pages = [projects[i:i + PER_PAGE] for i in range(0, len(projects), PER_PAGE)]
+    for number, items in enumerate(pages, start=1):
+        query = f"{listing}&per_page={PER_PAGE}" + (f"&page={number}" if number > 1 else "")
+        links = [f'<{{base}}{listing}&page=1&per_page={PER_PAGE}>; rel="first"',
+                 f'<{{base}}{listing}&page={len(pages)}&per_page={PER_PAGE}>; rel="last"']
+        if number < len(pages):
+            links.insert(0, f'<{{base}}{listing}&per_page={PER_PAGE}&page={number + 1}>; rel="next"')
+        headers = {"link": ", ".join(links), "x-page": str(number), "x-per-page": str(PER_PAGE),
+                   "x-next-page": str(number + 1) if number < len(pages) else "", "x-total": str(len(projects)),
+                   "x-total-pages": str(len(pages)), "ratelimit-limit": "2000", "ratelimit-remaining": str(1990 - number)}
+        interactions.append(ok(query, items, headers))
+
+    per = f"per_page={PER_PAGE}"
+    interactions += [
+        ok(f"/projects/501/protected_branches?{per}", [protected(501, "main", [{"access_level": 0}], [40], code_owners=True)]),
+        ok("/projects/501/approvals", approvals(approvals_before_merge=0, reset_approvals_on_push=True,
+                                                merge_requests_author_approval=False,
+                                                merge_requests_disable_committers_approval=True,
+                                                disable_overriding_approvers_per_merge_request=True)),
+        ok(f"/projects/501/approval_rules?{per}", [approval_rule(5011, "All members", 2)]),
+        ok("/projects/501/push_rule", push_rule(501, True)),
+
+        ok(f"/projects/502/protected_branches?{per}",
+           [protected(502, "main", [{"access_level": 40}, {"deploy_key_id": 77}], [40])]),
+        ok("/projects/502/approvals", approvals(merge_requests_author_approval=True,
+                                                disable_overriding_approvers_per_merge_request=True)),
+        ok(f"/projects/502/approval_rules?{per}",
+           [approval_rule(5021, "Billing owners", 1, rule_type="regular",
+                          branches=[{"id": 5020, "name": "main"}])]),
+        # GitLab answers a bare `null` for a project without a push rule.
+        {"path": "/projects/502/push_rule", "status": 200, "headers": {}, "text": "null"},
+
+        ok(f"/projects/503/protected_branches?{per}", [protected(503, "release/*", [{"access_level": 40}], [40], force=True)]),
+        ok("/projects/503/approvals", approvals(reset_approvals_on_push=False,
+                                                disable_overriding_approvers_per_merge_request=False)),
+        ok(f"/projects/503/approval_rules?{per}", []),
+        ok("/projects/503/push_rule", push_rule(503, False)),
+
+        {"path": f"/projects/504/protected_branches?{per}", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
+        {"path": "/projects/504/approvals", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
+        {"path": f"/projects/504/approval_rules?{per}", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
+        {"path": "/projects/504/push_rule", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
+    ]
+    cassette = {
+        "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "
+                       "instance (bodies from gitlab4j's recorded test data in shared/samples/gitlab-api: group, "
+                       "project, protected branch, approval settings, approval rule, push rule; names, ids and "
+                       "settings changed by tools/gitlab_demo_cassette.py). The listing was recorded with "
+                       "per_page=2, so the five projects span three pages.",
+        "interactions": interactions,
+    }
+    json.dump(cassette, sys.stdout, indent=1)
+    sys.stdout.write("\n")
+
+
+main()
