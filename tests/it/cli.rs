@@ -154,5 +154,5 @@ fn without_a_config_the_report_names_the_organisations_the_evaluation_judged() {
     common::run_demo(dir.path(), None);
     let store = dir.path().join("pipeproof-demo.duckdb");
     let report = common::report_json(&store, None, &dir.path().join("plain"));
-    assert_eq!(report["organisation"], "acme-demo");
+    assert_eq!(report["organisation"], "acme-demo, gitlab:acme-demo", "the GitHub organisation and the GitLab group");
 }

@@ -43,11 +43,11 @@ fn hostile_control_sql_fails_clearly_and_evaluation_goes_on() {
         ),
         control(
             "OK-01",
-            "SELECT repo AS resource, 'pass' AS status, 'listed' AS reason, evidence_id FROM repositories",
+            "SELECT repo AS resource, 'pass' AS status, 'listed' AS reason, evidence_id FROM repositories WHERE forge = 'github'",
         ),
         control(
             "OK-02",
-            "SELECT repo AS resource, 'pass' AS status, NULL AS reason, NULL AS evidence_id FROM repositories",
+            "SELECT repo AS resource, 'pass' AS status, NULL AS reason, NULL AS evidence_id FROM repositories WHERE forge = 'github'",
         ),
     ]);
     let catalogue = Catalogue::from_files(files).unwrap();
