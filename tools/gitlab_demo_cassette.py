@@ -127,6 +127,15 @@ def main():
                                      "full_path": "acme-demo", "parent_id": None, "members_count_with_descendants": 9,
                                      "billable_members_count": 9, "plan": "premium", "trial": False}),
     ]
+    # What `doctor` asks besides: the token (GitLab describes group access tokens here too), its user, its role.
+    token = sample("go-gitlab-list_personal_access_tokens_single.json")
+    token.update(name="pipeproof collector", scopes=["read_api"], user_id=9001)
+    user = sample("go-gitlab-get_user.json")
+    user.update(id=9001, username="group_4242_bot_pipeproof", name="pipeproof collector", bot=True)
+    member = sample("scorecard-valid-repo-members.json")[0]
+    member.update(id=9001, username="group_4242_bot_pipeproof", name="pipeproof collector", access_level=50)
+    interactions += [ok("/personal_access_tokens/self", token), ok("/user", user),
+                     ok(f"/groups/{GROUP_ID}/members/all/9001", member)]
     projects = [
         # Everything a reviewer hopes for.
         project(501, "acme-demo/platform/api-gateway", only_allow_merge_if_pipeline_succeeds=True,

@@ -10,18 +10,51 @@ use crate::error::{EXIT_GATE_FAILED, EXIT_OK};
 
 pub fn doctor(config_path: &Path) -> Result<u8> {
     let config = Config::load(config_path, true)?;
-    let github = config.github.as_ref().ok_or_else(|| {
-        crate::error::input_error(format!("{} has no `github:` section to check", config_path.display()))
-    })?;
-    let organisations = github.per_organisation();
+    if config.github.is_none() && config.gitlab.is_none() {
+        return Err(crate::error::input_error(format!(
+            "{} has no `github:` or `gitlab:` section to check",
+            config_path.display()
+        )));
+    }
+    let organisations = config.github.as_ref().map(GithubConfig::per_organisation).unwrap_or_default();
     let mut code = EXIT_OK;
     for one in &organisations {
-        if organisations.len() > 1 {
+        if organisations.len() > 1 || config.gitlab.is_some() {
             println!("organisation {}:", one.org);
         }
         code = code.max(doctor_one(one)?);
     }
+    if let Some(gitlab) = &config.gitlab {
+        code = code.max(doctor_gitlab(gitlab)?);
+    }
     Ok(code)
+}
+
+/// The preflight for the GitLab group.
+pub fn doctor_gitlab(gitlab: &crate::collect::gitlab::GitlabConfig) -> Result<u8> {
+    let client = crate::collect::http::ApiClient::new(&gitlab.api_url, gitlab.token()?)?
+        .speaking(crate::collect::http::Api::Gitlab);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let diagnosis = runtime.block_on(crate::collect::gitlab::doctor::diagnose(&client, gitlab))?;
+    println!("GitLab group {} ({}):", gitlab.group, diagnosis.tier);
+    println!("token: {}", diagnosis.token);
+    for check in &diagnosis.checks {
+        println!(
+            "  {:<12} {:<40} {}",
+            if check.visible { "visible" } else { "NOT VISIBLE" },
+            check.evidence,
+            check.detail
+        );
+    }
+    println!(
+        "requests: a full run needs about {}{}",
+        diagnosis.requests_needed,
+        diagnosis
+            .rate_limit_remaining
+            .map(|left| format!(" ({left} left in GitLab's current rate-limit window)"))
+            .unwrap_or_else(|| " (GitLab sent no RateLimit-Remaining)".to_string())
+    );
+    Ok(if diagnosis.checks.iter().all(|c| c.visible) { EXIT_OK } else { EXIT_GATE_FAILED })
 }
 
 /// The preflight for one organisation.

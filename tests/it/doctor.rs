@@ -72,3 +72,76 @@ fn a_token_that_is_not_an_owner_is_told_what_would_fix_it() {
     assert!(text.contains("NOT VISIBLE  two-factor requirement (SRC-01)"), "{text}");
     assert!(text.contains("needs an organisation owner's token"), "{text}");
 }
+
+/// `doctor` on the demo GitLab group, with `edit` applied to its recording.
+fn run_gitlab_doctor(edit: impl Fn(&str, &mut serde_json::Value)) -> (Option<i32>, String) {
+    let path = common::demo_fixtures().join("gitlab/cassette.json");
+    let mut value: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    for interaction in value["interactions"].as_array_mut().unwrap() {
+        let path = interaction["path"].as_str().unwrap().to_string();
+        edit(&path, interaction);
+    }
+    let cassette = pipeproof::collect::replay::Cassette::parse(&value.to_string(), "GitLab demo").unwrap();
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let server = runtime.block_on(ReplayServer::start(cassette)).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("pipeproof.yaml");
+    let yaml = format!(
+        "gitlab:\n  group: acme-demo\n  api_url: {}\n  token_env: PIPEPROOF_DOCTOR_TOKEN\n  per_page: 2\n",
+        server.base_url()
+    );
+    std::fs::write(&config, yaml).unwrap();
+    let output = pipeproof()
+        .env("PIPEPROOF_DOCTOR_TOKEN", "glpat-doctorSECRET")
+        .arg("--config")
+        .arg(&config)
+        .arg("doctor")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stdout).to_string() + &String::from_utf8_lossy(&output.stderr);
+    assert!(!text.contains("glpat-doctorSECRET"), "{text}");
+    (output.status.code(), text)
+}
+
+#[test]
+fn a_gitlab_group_owner_token_sees_the_protection_and_the_budget_is_counted() {
+    let (code, text) = run_gitlab_doctor(|_, _| {});
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("GitLab group acme-demo (GitLab premium)"), "{text}");
+    assert!(
+        text.contains(
+            "token: GitLab personal, project or group access token \"pipeproof collector\" (scopes: read_api"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("role in the group                        Owner"), "{text}");
+    for kind in ["gitlab.protected_branches", "gitlab.approvals", "gitlab.approval_rules", "gitlab.push_rule"] {
+        let line = format!("visible      {kind:<40} readable (probed on acme-demo/platform/api-gateway)");
+        assert!(text.contains(&line), "{kind}: {text}");
+    }
+    assert!(
+        text.contains("a full run needs about 22"),
+        "three group requests, three listing pages, four per project: {text}"
+    );
+}
+
+#[test]
+fn a_gitlab_reporter_token_is_told_the_role_it_needs() {
+    let (code, text) = run_gitlab_doctor(|path, interaction| {
+        if path == "/groups/4242/members/all/9001" {
+            interaction["body"]["access_level"] = 20.into();
+        }
+        if path == "/projects/501/protected_branches?per_page=2" {
+            *interaction = serde_json::json!({"path": path, "status": 403, "body": {"message": "403 Forbidden"}});
+        }
+    });
+    assert_eq!(code, Some(1), "{text}");
+    assert!(
+        text.contains(
+            "NOT VISIBLE  role in the group                        Reporter: protection and settings need Maintainer"
+        ),
+        "{text}"
+    );
+    assert!(text.contains("NOT VISIBLE  gitlab.protected_branches"), "{text}");
+    assert!(text.contains("needs the Maintainer role"), "{text}");
+}

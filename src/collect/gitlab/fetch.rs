@@ -80,6 +80,17 @@ pub fn segment(text: &str) -> String {
         .collect()
 }
 
+/// What is asked of a project with a default branch, in this order: (evidence kind, the Premium feature it needs
+/// or `None` on every tier, path). The collector and `doctor` ask alike.
+pub fn project_requests(id: i64, per_page: u32) -> [(&'static str, Option<&'static str>, String); 4] {
+    [
+        ("gitlab.protected_branches", None, format!("/projects/{id}/protected_branches?per_page={per_page}")),
+        ("gitlab.approvals", Some("approval rules"), format!("/projects/{id}/approvals")),
+        ("gitlab.approval_rules", Some("approval rules"), format!("/projects/{id}/approval_rules?per_page={per_page}")),
+        ("gitlab.push_rule", Some("push rules"), format!("/projects/{id}/push_rule")),
+    ]
+}
+
 /// Secrets out of an answer before anything keeps it.
 fn scrubbed(mut response: ApiResponse) -> ApiResponse {
     if let Some((body, removed)) = super::scrub::scrub(&response.body) {
@@ -191,13 +202,12 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GitlabConfig) -> Result
         };
         // Archived projects are read-only, judged not applicable: their protection is not asked.
         if let (Some(id), Some(_), false) = (id, &answers.default_branch, archived) {
-            answers.protected_branches =
-                get_all(client, &format!("/projects/{id}/protected_branches?per_page={per_page}")).await?;
+            let [protected, approvals, rules, push_rule] = project_requests(id, per_page);
+            answers.protected_branches = get_all(client, &protected.2).await?;
             if premium {
-                answers.approvals = Some(vec![get(client, &format!("/projects/{id}/approvals")).await?]);
-                answers.approval_rules =
-                    Some(get_all(client, &format!("/projects/{id}/approval_rules?per_page={per_page}")).await?);
-                answers.push_rule = Some(vec![get(client, &format!("/projects/{id}/push_rule")).await?]);
+                answers.approvals = Some(vec![get(client, &approvals.2).await?]);
+                answers.approval_rules = Some(get_all(client, &rules.2).await?);
+                answers.push_rule = Some(vec![get(client, &push_rule.2).await?]);
             }
         }
         client.progress().done();

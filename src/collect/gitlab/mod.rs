@@ -4,6 +4,7 @@
 //! what a missing Premium feature means.
 
 mod config;
+pub mod doctor;
 mod facts;
 mod fetch;
 mod protection;
