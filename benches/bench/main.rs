@@ -5,6 +5,7 @@
 mod bundle;
 mod collect;
 mod enterprise;
+mod gitlab;
 mod history;
 mod ingest;
 mod measure;
@@ -16,6 +17,7 @@ type Benchmark = fn() -> anyhow::Result<()>;
 /// Each benchmark by name, in the order `./x bench` runs them.
 const BENCHMARKS: &[(&str, Benchmark)] = &[
     ("collect", collect::run),
+    ("gitlab", gitlab::run),
     ("ingest", ingest::run),
     ("bundle", bundle::run),
     ("report", report::run),

@@ -1,0 +1,156 @@
+//! Benchmark: collect a synthetic GitLab group of 1,000 projects (GitLab Premium) from the local replay server,
+//! twice, at concurrency 8. Prints requests per project, the share answered 304 or skipped on the unchanged second
+//! run, and wall time. Run with `./x bench gitlab`.
+
+use std::time::Instant;
+
+use pipeproof::collect::gitlab::GitlabConfig;
+use pipeproof::collect::http::Token;
+use pipeproof::collect::replay::{Cassette, ReplayServer};
+use pipeproof::store::Store;
+
+const PROJECTS: usize = 1_000;
+const PER_PAGE: usize = 100;
+const GROUP_ID: usize = 77;
+
+/// A `200` carrying a weak ETag as GitLab's Rack stack computes one, and the `304` it earns on a conditional
+/// request (GitLab does not document 304s for its REST API; Rack's conditional GET gives them).
+fn ok(
+    path: String,
+    body: serde_json::Value,
+    mut headers: serde_json::Map<String, serde_json::Value>,
+) -> [serde_json::Value; 2] {
+    let etag = format!("W/\"{:x}\"", path.len() * 7919 + path.bytes().map(usize::from).sum::<usize>());
+    headers.insert("etag".into(), etag.clone().into());
+    [
+        serde_json::json!({ "path": path, "status": 304, "if_none_match": etag, "headers": { "etag": etag } }),
+        serde_json::json!({ "path": path, "status": 200, "headers": headers, "body": body }),
+    ]
+}
+
+fn project(i: usize) -> serde_json::Value {
+    let team = i % 20;
+    serde_json::json!({
+        "id": 10_000 + i, "path_with_namespace": format!("bench/team-{team:02}/project-{i:04}"),
+        "default_branch": if i % 20 == 19 { serde_json::Value::Null } else { "main".into() },
+        "empty_repo": i % 20 == 19, "archived": i % 20 == 18, "visibility": "private",
+        "only_allow_merge_if_pipeline_succeeds": i % 2 == 0, "allow_merge_on_skipped_pipeline": false,
+        "only_allow_merge_if_all_discussions_are_resolved": true, "merge_method": if i % 3 == 0 { "ff" } else { "merge" },
+        "runners_token": "GR1348941benchsecret",
+    })
+}
+
+fn synthetic_group() -> Cassette {
+    let none = serde_json::Map::new;
+    let mut interactions = Vec::new();
+    interactions.extend(ok(
+        "/groups/bench?with_projects=false".into(),
+        serde_json::json!({ "id": GROUP_ID, "full_path": "bench", "require_two_factor_authentication": true }),
+        none(),
+    ));
+    interactions.extend(ok(
+        "/metadata".into(),
+        serde_json::json!({ "version": "17.6.1-ee", "enterprise": true }),
+        none(),
+    ));
+    interactions.extend(ok(
+        "/namespaces/bench".into(),
+        serde_json::json!({ "id": GROUP_ID, "plan": "premium" }),
+        none(),
+    ));
+    let pages = PROJECTS / PER_PAGE;
+    let listing = format!("/groups/{GROUP_ID}/projects?include_subgroups=true&with_shared=false&order_by=id&sort=asc");
+    for page in 1..=pages {
+        let projects: Vec<serde_json::Value> = ((page - 1) * PER_PAGE..page * PER_PAGE).map(project).collect();
+        let path = if page == 1 {
+            format!("{listing}&per_page={PER_PAGE}")
+        } else {
+            format!("{listing}&per_page={PER_PAGE}&page={page}")
+        };
+        let mut headers = none();
+        if page < pages {
+            headers.insert(
+                "link".into(),
+                format!("<{{base}}{listing}&per_page={PER_PAGE}&page={}>; rel=\"next\"", page + 1).into(),
+            );
+        }
+        interactions.extend(ok(path, serde_json::Value::Array(projects), headers));
+    }
+    for i in 0..PROJECTS {
+        let id = 10_000 + i;
+        let protected = match i % 10 {
+            0..=5 => serde_json::json!([{ "id": id, "name": "main", "push_access_levels": [{ "access_level": 0 }],
+                                          "merge_access_levels": [{ "access_level": 40 }], "allow_force_push": false }]),
+            6..=8 => {
+                serde_json::json!([{ "id": id, "name": "release/*", "push_access_levels": [{ "access_level": 40 }],
+                                          "merge_access_levels": [{ "access_level": 40 }], "allow_force_push": false }])
+            }
+            _ => serde_json::json!([]),
+        };
+        interactions.extend(ok(format!("/projects/{id}/protected_branches?per_page={PER_PAGE}"), protected, none()));
+        interactions.extend(ok(
+            format!("/projects/{id}/approvals"),
+            serde_json::json!({ "reset_approvals_on_push": true, "merge_requests_author_approval": i % 7 == 0,
+                                "merge_requests_disable_committers_approval": true,
+                                "disable_overriding_approvers_per_merge_request": true }),
+            none(),
+        ));
+        interactions.extend(ok(
+            format!("/projects/{id}/approval_rules?per_page={PER_PAGE}"),
+            serde_json::json!([{ "id": id, "name": "Any", "rule_type": "any_approver", "approvals_required": 1 + i % 2,
+                                 "applies_to_all_protected_branches": true, "protected_branches": [] }]),
+            none(),
+        ));
+        interactions.extend(ok(
+            format!("/projects/{id}/push_rule"),
+            serde_json::json!({ "id": id, "reject_unsigned_commits": i % 4 == 0 }),
+            none(),
+        ));
+    }
+    Cassette::parse(&serde_json::json!({ "interactions": interactions }).to_string(), "synthetic GitLab group")
+        .expect("valid cassette")
+}
+
+pub fn run() -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Runtime::new()?;
+    let server = runtime.block_on(ReplayServer::start(synthetic_group()))?;
+    let dir = tempfile::tempdir()?;
+    let store = Store::open(&dir.path().join("bench.duckdb"))?;
+    let config = GitlabConfig { per_page: PER_PAGE as u32, ..GitlabConfig::for_group("bench", &server.base_url()) };
+    println!(
+        "synthetic GitLab group: {PROJECTS} projects in 20 subgroups, Premium (60 % with main protected, 30 % only \
+         release/*, 10 % none; 5 % archived, 5 % empty); concurrency {}; no operating evidence is collected from \
+         GitLab yet",
+        config.concurrency
+    );
+    let token = || Token::new("glpat-bench".into());
+    let started = Instant::now();
+    let first = pipeproof::collect::gitlab::collect(&store, &config, token())?;
+    let first_time = started.elapsed();
+    let first_requests = server.received().len();
+    let asked = PROJECTS - PROJECTS / 10;
+    println!(
+        "first run:  {first_requests} requests, {:.2} per project for state evidence (group and listing included; \
+         {asked} projects asked 4 each, archived and empty ones none); {:.2} s; {} projects, {} branches judged whole",
+        first_requests as f64 / PROJECTS as f64,
+        first_time.as_secs_f64(),
+        first.repositories,
+        first.branches_visible
+    );
+    let started = Instant::now();
+    let second = pipeproof::collect::gitlab::collect(&store, &config, token())?;
+    let second_time = started.elapsed();
+    let second_requests = server.received().len() - first_requests;
+    let skipped = PROJECTS / 10 * 4;
+    println!(
+        "second run: {second_requests} requests, {} answered 304 ({:.1} %; GitLab documents no 304s and counts them \
+         against the rate limit as any request), {skipped} requests skipped for archived and empty projects ({:.1} % \
+         of four per project); {:.2} s",
+        second.not_modified,
+        second.not_modified as f64 * 100.0 / second_requests as f64,
+        skipped as f64 * 100.0 / (PROJECTS * 4) as f64,
+        second_time.as_secs_f64()
+    );
+    println!("peak requests in flight: {}", server.most_in_flight());
+    Ok(())
+}
