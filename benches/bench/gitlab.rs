@@ -34,8 +34,8 @@ fn project(i: usize) -> serde_json::Value {
         "id": 10_000 + i, "path_with_namespace": format!("bench/team-{team:02}/project-{i:04}"),
         "default_branch": if i % 20 == 19 { serde_json::Value::Null } else { "main".into() },
         "empty_repo": i % 20 == 19, "archived": i % 20 == 18, "visibility": "private",
-        "only_allow_merge_if_pipeline_succeeds": i % 2 == 0, "allow_merge_on_skipped_pipeline": false,
-        "only_allow_merge_if_all_discussions_are_resolved": true, "merge_method": if i % 3 == 0 { "ff" } else { "merge" },
+        "only_allow_merge_if_pipeline_succeeds": i.is_multiple_of(2), "allow_merge_on_skipped_pipeline": false,
+        "only_allow_merge_if_all_discussions_are_resolved": true, "merge_method": if i.is_multiple_of(3) { "ff" } else { "merge" },
         "runners_token": "GR1348941benchsecret",
     })
 }
@@ -90,7 +90,7 @@ fn synthetic_group() -> Cassette {
         interactions.extend(ok(format!("/projects/{id}/protected_branches?per_page={PER_PAGE}"), protected, none()));
         interactions.extend(ok(
             format!("/projects/{id}/approvals"),
-            serde_json::json!({ "reset_approvals_on_push": true, "merge_requests_author_approval": i % 7 == 0,
+            serde_json::json!({ "reset_approvals_on_push": true, "merge_requests_author_approval": i.is_multiple_of(7),
                                 "merge_requests_disable_committers_approval": true,
                                 "disable_overriding_approvers_per_merge_request": true }),
             none(),
@@ -103,7 +103,7 @@ fn synthetic_group() -> Cassette {
         ));
         interactions.extend(ok(
             format!("/projects/{id}/push_rule"),
-            serde_json::json!({ "id": id, "reject_unsigned_commits": i % 4 == 0 }),
+            serde_json::json!({ "id": id, "reject_unsigned_commits": i.is_multiple_of(4) }),
             none(),
         ));
     }
