@@ -115,6 +115,72 @@ def push_rule(pid, unsigned):
     return body
 
 
+def merge_request(pid, iid, author, merger, sha, days_ago, path):
+    body = copy.deepcopy(sample("danger-js-getMergeRequestInfo.nock.json")[0]["response"])
+    person = lambda name: {**body["author"], "id": abs(hash(name)) % 100000, "username": name, "name": name.title(),
+                           "web_url": f"https://gitlab.example.com/{name}"}
+    body.update(id=pid * 1000 + iid, iid=iid, project_id=pid, target_branch="main", source_branch=f"feature-{iid}",
+                author=person(author), merge_user=person(merger), merged_by=person(merger), sha=sha,
+                merge_commit_sha=sha[::-1], merged_at=f"{{days_ago:{days_ago}}}",
+                created_at=f"{{days_ago:{days_ago + 2}}}", updated_at=f"{{days_ago:{days_ago}}}",
+                web_url=f"https://gitlab.example.com/{path}/-/merge_requests/{iid}", title=f"Change {iid}",
+                description="", source_project_id=pid, target_project_id=pid)
+    return body
+
+
+def approvals_of(users):
+    body = copy.deepcopy(sample("danger-js-getMergeRequestApprovals.nock.json")[0]["response"])
+    template = body["approved_by"][0]
+    body.update(description="", approved=bool(users),
+                approved_by=[{"user": {**template["user"], "username": u, "name": u.title()}} for u in users])
+    return body
+
+
+def notes_of(events):
+    template = sample("danger-js-getMergeRequestNotes.nock.json")[0]["response"][0]
+    notes = []
+    for number, (user, body, days_ago) in enumerate(events, start=1):
+        note = copy.deepcopy(template)
+        note.update(id=700000 + number * 17 + len(user), body=body, system=True,
+                    created_at=f"{{days_ago:{days_ago}}}", updated_at=f"{{days_ago:{days_ago}}}")
+        note["author"] = {**note["author"], "username": user, "name": user.title()}
+        notes.append(note)
+    return notes
+
+
+def pipelines_of(pid, sha, status):
+    item = sample("scorecard-valid-checkruns.json")[0]
+    return [{**item, "id": pid * 100 + 1, "project_id": pid, "sha": sha, "status": status, "ref": "refs/merge-requests/1/head",
+             "source": "merge_request_event", "updated_at": "{days_ago:3}"}]
+
+
+def merge_requests():
+    """Merged in the last 90 days: an approved one, one merged by its author unreviewed, one approved by its author."""
+    listing = "merge_requests?state=merged&target_branch=main&updated_after=*"
+    per = f"per_page={PER_PAGE}"
+    api = merge_request(501, 11, "carol", "alice", "a1b2c3d4e5f60718293a4b5c6d7e8f9012345678", 10, "acme-demo/platform/api-gateway")
+    rushed = merge_request(501, 12, "dave", "dave", "b2c3d4e5f60718293a4b5c6d7e8f9012345678a1", 5, "acme-demo/platform/api-gateway")
+    billing = merge_request(502, 7, "erin", "erin", "c3d4e5f60718293a4b5c6d7e8f9012345678a1b2", 3, "acme-demo/platform/billing")
+    return [
+        ok(f"/projects/501/{listing}", [rushed, api]),
+        ok("/projects/501/merge_requests/11/approvals", approvals_of(["bob"])),
+        ok(f"/projects/501/merge_requests/11/notes?sort=asc&order_by=created_at&{per}",
+           notes_of([("carol", "added 1 commit\n\n* a1b2c3d4 - Change 11", 10.6), ("bob", "approved this merge request", 10.3),
+                     ("alice", "merged", 10)])),
+        ok(f"/projects/501/merge_requests/11/pipelines?{per}", pipelines_of(501, api["sha"], "success")),
+        ok("/projects/501/merge_requests/12/approvals", approvals_of([])),
+        ok(f"/projects/501/merge_requests/12/notes?sort=asc&order_by=created_at&{per}", notes_of([("dave", "merged", 5)])),
+        ok(f"/projects/501/merge_requests/12/pipelines?{per}", pipelines_of(501, rushed["sha"], "success")),
+        ok(f"/projects/502/{listing}", [billing]),
+        ok("/projects/502/merge_requests/7/approvals", approvals_of(["erin"])),
+        ok(f"/projects/502/merge_requests/7/notes?sort=asc&order_by=created_at&{per}",
+           notes_of([("erin", "approved this merge request", 3.2), ("erin", "merged", 3)])),
+        ok(f"/projects/502/merge_requests/7/pipelines?{per}", pipelines_of(502, billing["sha"], "failed")),
+        ok(f"/projects/503/{listing}", []),
+        {"path": f"/projects/504/{listing}", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
+    ]
+
+
 def ok(path, body, headers=None):
     return {"path": path, "status": 200, "headers": headers or {}, "body": body}
 
@@ -197,6 +263,7 @@ def main():
         {"path": f"/projects/504/approval_rules?{per}", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
         {"path": "/projects/504/push_rule", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
     ]
+    interactions += merge_requests()
     cassette = {
         "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "
                        "instance (bodies from gitlab4j's recorded test data in shared/samples/gitlab-api: group, "

@@ -1,5 +1,5 @@
 //! Benchmark: collect a synthetic GitLab group of 1,000 projects (GitLab Premium) from the local replay server,
-//! twice, at concurrency 8. Prints requests per project, the share answered 304 or skipped on the unchanged second
+//! twice, at concurrency 8, state evidence and a 90-day window of merge requests. Prints requests per project, the share answered 304 or skipped on the unchanged second
 //! run, and wall time. Run with `./x bench gitlab`.
 
 use std::time::Instant;
@@ -101,6 +101,11 @@ fn synthetic_group() -> Cassette {
                                  "applies_to_all_protected_branches": true, "protected_branches": [] }]),
             none(),
         ));
+        // No merges in the window: one listing per project.
+        interactions.push(serde_json::json!({
+            "path": format!("/projects/{id}/merge_requests?state=merged&target_branch=main&updated_after=*"),
+            "status": 200, "body": []
+        }));
         interactions.extend(ok(
             format!("/projects/{id}/push_rule"),
             serde_json::json!({ "id": id, "reject_unsigned_commits": i.is_multiple_of(4) }),
@@ -119,8 +124,7 @@ pub fn run() -> anyhow::Result<()> {
     let config = GitlabConfig { per_page: PER_PAGE as u32, ..GitlabConfig::for_group("bench", &server.base_url()) };
     println!(
         "synthetic GitLab group: {PROJECTS} projects in 20 subgroups, Premium (60 % with main protected, 30 % only \
-         release/*, 10 % none; 5 % archived, 5 % empty); concurrency {}; no operating evidence is collected from \
-         GitLab yet",
+         release/*, 10 % none; 5 % archived, 5 % empty; no merges in the window); concurrency {}",
         config.concurrency
     );
     let token = || Token::new("glpat-bench".into());
@@ -128,11 +132,14 @@ pub fn run() -> anyhow::Result<()> {
     let first = pipeproof::collect::gitlab::collect(&store, &config, token())?;
     let first_time = started.elapsed();
     let first_requests = server.received().len();
+    let operating = server.received().iter().filter(|r| r.path.contains("/merge_requests?")).count();
     let asked = PROJECTS - PROJECTS / 10;
     println!(
         "first run:  {first_requests} requests, {:.2} per project for state evidence (group and listing included; \
-         {asked} projects asked 4 each, archived and empty ones none); {:.2} s; {} projects, {} branches judged whole",
-        first_requests as f64 / PROJECTS as f64,
+         {asked} projects asked 4 each, archived and empty ones none) and {:.2} for a 90-day operating window without \
+         merges; {:.2} s; {} projects, {} branches judged whole",
+        (first_requests - operating) as f64 / PROJECTS as f64,
+        operating as f64 / PROJECTS as f64,
         first_time.as_secs_f64(),
         first.repositories,
         first.branches_visible

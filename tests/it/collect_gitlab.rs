@@ -76,7 +76,13 @@ fn collects_the_group_its_projects_and_their_protection() {
         "next links followed verbatim: {paths:?}"
     );
     assert!(!paths.iter().any(|p| p.starts_with("/projects/505/")), "archived projects are not asked: {paths:?}");
-    assert_eq!(received.len(), 3 + 3 + 4 * 4, "group, metadata, namespace; three listing pages; four per project");
+    let operating = received.iter().filter(|r| r.path.contains("/merge_requests")).count();
+    assert_eq!(
+        received.len() - operating,
+        3 + 3 + 4 * 4,
+        "group, metadata, namespace; three listing pages; four per project"
+    );
+    assert_eq!(operating, 4 + 3 * 3, "a merge-request listing per project, then three requests per merge request");
     for request in &received {
         assert_eq!(request.headers.get("authorization").map(String::as_str), Some(format!("Bearer {TOKEN}").as_str()));
         assert!(!request.headers.contains_key("x-github-api-version"));
@@ -112,8 +118,9 @@ fn collects_the_group_its_projects_and_their_protection() {
     assert!(protected[3].3.as_deref().unwrap().contains("change the approval rules"));
     assert_eq!(
         count(store, "SELECT count(*) FROM api_coverage WHERE subject = 'gitlab:acme-demo/web/docs-site' AND state = 'not_visible'"),
-        5,
-        "protected branches, approvals, approval rules, push rule and merge checks: each with the role it needs"
+        6,
+        "protected branches, approvals, approval rules, push rule, merge checks and merge requests: each with the role \
+         it needs"
     );
     assert_eq!(
         count(
@@ -147,10 +154,11 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     let summary = run.result.unwrap();
     assert!(summary.tier.contains("Free"), "{}", summary.tier);
     let paths: Vec<String> = run.server.received().into_iter().map(|r| r.path).collect();
-    assert!(!paths
+    let state: Vec<&String> = paths.iter().filter(|p| !p.contains("/merge_requests")).collect();
+    assert!(!state
         .iter()
         .any(|p| p.contains("/approvals") || p.contains("/approval_rules") || p.contains("/push_rule")));
-    assert_eq!(paths.len(), 3 + 3 + 4);
+    assert_eq!(state.len(), 3 + 3 + 4);
     let off = count(
         &run.store,
         "SELECT count(*) FROM api_coverage WHERE kind IN ('gitlab.approvals', 'gitlab.push_rule') \
@@ -262,4 +270,58 @@ fn a_rejected_token_or_a_partial_project_listing_stores_nothing() {
     let message = format!("{:#}", partial.result.unwrap_err());
     assert!(message.contains("partial inventory") && message.contains("page 2"), "{message}");
     assert_eq!(count(&partial.store, "SELECT count(*) FROM repositories_history"), 0);
+}
+
+#[test]
+fn merged_merge_requests_come_with_their_dated_approvals_and_pipelines_and_a_second_run_resumes() {
+    let run = collect(cassette(|_, _| {}));
+    let summary = run.result.unwrap();
+    assert_eq!(summary.merge_requests, 3);
+    let store = &run.store;
+    assert_eq!(count(store, "SELECT count(*) FROM merge_requests WHERE source = 'gitlab' AND repo LIKE 'gitlab:%'"), 3);
+    let (reviewer, on_final): (String, bool) = store
+        .conn()
+        .query_row(
+            "SELECT reviewer, commit_id = m.head_sha FROM pr_reviews v JOIN merge_requests m USING (repo, number) \
+             WHERE v.repo = 'gitlab:acme-demo/platform/api-gateway' AND v.number = 11 AND v.state = 'APPROVED' \
+             AND v.submitted_at < m.merged_at",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!((reviewer.as_str(), on_final), ("bob", true), "approved after the last push, before the merge");
+    assert_eq!(
+        count(store, "SELECT count(*) FROM check_runs WHERE name LIKE 'pipeline must succeed%' AND app = 'gitlab-ci'"),
+        3
+    );
+    assert_eq!(
+        count(
+            store,
+            "SELECT count(*) FROM api_coverage WHERE kind = 'gitlab.merge_requests' AND state = 'not_visible'"
+        ),
+        1,
+        "the Reporter project's listing"
+    );
+    assert_eq!(
+        count(store, "SELECT count(*) FROM collection_watermarks WHERE kind = 'gitlab.merge_requests'"),
+        3,
+        "the three projects read whole; the one not visible is read from the start again next time"
+    );
+
+    let first_requests = run.server.received().len();
+    let config = GitlabConfig { per_page: 2, ..GitlabConfig::for_group("acme-demo", &run.server.base_url()) };
+    pipeproof::collect::gitlab::collect(store, &config, Token::new(TOKEN.into())).unwrap();
+    let listings: Vec<String> = run
+        .server
+        .received()
+        .into_iter()
+        .skip(first_requests)
+        .filter(|r| r.path.contains("/merge_requests?"))
+        .map(|r| r.path)
+        .collect();
+    let day = |hours_ago: i64| (chrono::Utc::now() - chrono::Duration::hours(hours_ago)).format("%Y-%m-%d").to_string();
+    let resumed = |project: &str| listings.iter().find(|p| p.starts_with(&format!("/projects/{project}/"))).unwrap();
+    assert!(resumed("501").contains(&format!("updated_after={}", day(24))), "a day's overlap: {listings:?}");
+    assert!(resumed("504").contains(&format!("updated_after={}", day(90 * 24))), "from the start: {listings:?}");
+    nothing_secret_is_stored(store);
 }

@@ -36,6 +36,15 @@ pub struct GitlabConfig {
     /// Pages read per listing before it is cut and recorded as incomplete.
     #[serde(default = "default_max_pages")]
     pub max_pages: usize,
+    /// How many days back the first collection reads merge requests merged into default branches (with who
+    /// approved them and their pipelines); later ones read from where the last successful one stopped. 0 turns it
+    /// off.
+    #[serde(default = "default_operating_days")]
+    pub operating_days: u32,
+}
+
+fn default_operating_days() -> u32 {
+    90
 }
 
 impl GitlabConfig {
@@ -51,6 +60,7 @@ impl GitlabConfig {
             exclude: Vec::new(),
             archived: true,
             max_pages: default_max_pages(),
+            operating_days: default_operating_days(),
         }
     }
 

@@ -40,6 +40,8 @@ pub struct GitlabSummary {
     pub not_modified: usize,
     /// The group's tier, as far as it is known.
     pub tier: String,
+    /// Merge requests merged into default branches in the windows read.
+    pub merge_requests: usize,
 }
 
 impl GitlabSummary {
@@ -48,7 +50,7 @@ impl GitlabSummary {
         format!(
             "group {group} ({}): {} projects in scope ({} left out), {} evidence items ({} unchanged since the last \
              run); default-branch protection visible on {}, not wholly visible on {}; {} answers not visible to the \
-             token, {} features the tier lacks, {} not read completely",
+             token, {} features the tier lacks, {} not read completely; since the last run: {} merged merge requests",
             self.tier,
             self.repositories,
             self.out_of_scope,
@@ -58,13 +60,19 @@ impl GitlabSummary {
             self.branches_not_visible,
             self.not_visible,
             self.feature_off,
-            self.incomplete
+            self.incomplete,
+            self.merge_requests
         )
     }
 }
 
 /// The evidence of one answer.
-fn evidence<'a>(kind: &'a str, subject: &'a str, response: &'a ApiResponse, complete: Option<bool>) -> NewEvidence<'a> {
+pub fn evidence<'a>(
+    kind: &'a str,
+    subject: &'a str,
+    response: &'a ApiResponse,
+    complete: Option<bool>,
+) -> NewEvidence<'a> {
     NewEvidence {
         source: "gitlab",
         kind,

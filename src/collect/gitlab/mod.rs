@@ -7,6 +7,7 @@ mod config;
 pub mod doctor;
 mod facts;
 mod fetch;
+mod merge_requests;
 mod protection;
 mod scrub;
 mod tier;
@@ -32,13 +33,47 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     let run_id = store.start_run("collect gitlab")?;
     let started_at = crate::time::now_utc();
-    let fetched = runtime.block_on(fetch_snapshot(&client, config));
+    let org_key = format!("{PREFIX}{}", config.group.trim_matches('/'));
+    let starts = crate::collect::watermarks::starting_points(
+        store.conn(),
+        &org_key,
+        merge_requests::KIND,
+        config.operating_days,
+        started_at,
+    )?;
+    let floor = crate::collect::watermarks::floor(config.operating_days, started_at);
+    let fetched = runtime.block_on(async {
+        let snapshot = fetch_snapshot(&client, config).await?;
+        let merges = if config.operating_days > 0 {
+            let projects = snapshot.projects.iter().filter(|p| !p.protected_branches.is_empty()).filter_map(|p| {
+                Some(merge_requests::Project {
+                    path: p.path.clone(),
+                    id: p.item.get("id")?.as_i64()?,
+                    branch: p.default_branch.clone()?,
+                    check: protection::pipeline_check(&p.item),
+                })
+            });
+            let per_page = config.per_page.clamp(1, 100);
+            merge_requests::fetch(&client, projects.collect(), &starts, floor, per_page, config.concurrency).await?
+        } else {
+            Vec::new()
+        };
+        Ok::<_, anyhow::Error>((snapshot, merges))
+    });
     client.progress().finish();
-    let stored = fetched.and_then(|snapshot| {
+    let stored = fetched.and_then(|(snapshot, merges)| {
         store.in_transaction(|conn| {
             let mut summary = facts::store_snapshot(conn, run_id, &snapshot)?;
-            crate::collect::cache::remember(conn, &snapshot.responses())?;
             let org = format!("{PREFIX}{}", snapshot.group_path);
+            let operated = merge_requests::store(conn, run_id, &org, &snapshot.tier, &merges, started_at)?;
+            summary.evidence += operated.evidence;
+            summary.merge_requests = operated.merge_requests;
+            summary.not_visible += operated.not_visible;
+            summary.incomplete += operated.incomplete;
+            let responses: Vec<&crate::collect::http::ApiResponse> =
+                snapshot.responses().into_iter().chain(merges.iter().flat_map(|m| m.responses())).collect();
+            summary.not_modified = responses.iter().filter(|r| r.not_modified).count();
+            crate::collect::cache::remember(conn, &responses)?;
             let manifest = crate::collect::manifest::Manifest {
                 source: "gitlab",
                 org: &org,

@@ -180,13 +180,7 @@ pub fn merge_settings(project: &Value) -> Rule {
              it shows them to the Maintainer role",
         );
     };
-    let checks = if !pipeline {
-        Vec::new()
-    } else if flag("allow_merge_on_skipped_pipeline") == Some(true) {
-        vec!["pipeline must succeed (a skipped pipeline also lets it merge)".to_string()]
-    } else {
-        vec!["pipeline must succeed".to_string()]
-    };
+    let checks = if pipeline { vec![pipeline_check(project)] } else { Vec::new() };
     Rule {
         source,
         visible: true,
@@ -195,6 +189,16 @@ pub fn merge_settings(project: &Value) -> Rule {
         required_linear_history: Some(method == "ff"),
         required_conversation_resolution: flag("only_allow_merge_if_all_discussions_are_resolved"),
         ..Rule::default()
+    }
+}
+
+/// The name of the check a merge waits for when the project requires its pipeline to succeed, as `branch_rules`
+/// requires it and `check_runs` records each merge's pipeline.
+pub fn pipeline_check(project: &Value) -> String {
+    if project.get("allow_merge_on_skipped_pipeline").and_then(Value::as_bool) == Some(true) {
+        "pipeline must succeed (a skipped pipeline also lets it merge)".to_string()
+    } else {
+        "pipeline must succeed".to_string()
     }
 }
 
