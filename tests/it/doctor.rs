@@ -115,13 +115,15 @@ fn a_gitlab_group_owner_token_sees_the_protection_and_the_budget_is_counted() {
         "{text}"
     );
     assert!(text.contains("role in the group                        Owner"), "{text}");
-    for kind in ["gitlab.protected_branches", "gitlab.approvals", "gitlab.approval_rules", "gitlab.push_rule"] {
+    let kinds = ["gitlab.merge_requests", "gitlab.protected_branches", "gitlab.approvals", "gitlab.approval_rules"];
+    for kind in kinds.into_iter().chain(["gitlab.push_rule"]) {
         let line = format!("visible      {kind:<40} readable (probed on acme-demo/platform/api-gateway)");
         assert!(text.contains(&line), "{kind}: {text}");
     }
+    assert!(text.contains("5 in scope, 4 unarchived with a default branch"), "{text}");
     assert!(
-        text.contains("a full run needs about 22"),
-        "three group requests, three listing pages, four per project: {text}"
+        text.contains("a full run needs about 26 (1987 left"),
+        "three group requests, three listing pages, four per project and its merge-request listing: {text}"
     );
 }
 

@@ -166,7 +166,8 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
     let premium = !matches!(tier, Tier::Free(_));
     let per_project = if premium { 4 } else { 1 };
     let ancestors = wanted.matches('/').count() as i64;
-    let requests_needed = 3 + ancestors + listing.len() as i64 + per_project * asked.len() as i64;
+    let operating = i64::from(config.operating_days > 0);
+    let requests_needed = 3 + ancestors + listing.len() as i64 + (per_project + operating) * asked.len() as i64;
     checks.push(check("projects", listed_fully, listed_detail(projects.len(), asked.len())));
     let mut remaining = listing.iter().rev().find_map(|page| page.rate_limit_remaining);
     if let Some(first) = asked.first() {
@@ -181,6 +182,15 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
         let probes = super::fetch::project_requests(id, per_page)
             .into_iter()
             .filter(|(_, feature, _)| premium || feature.is_none());
+        if config.operating_days > 0 {
+            let branch = first.get("default_branch").and_then(Value::as_str).unwrap_or_default();
+            let floor = crate::collect::watermarks::floor(config.operating_days, crate::time::now_utc());
+            let path = super::merge_requests::listing_path(id, branch, floor, per_page);
+            let answer = client.get(&client.url(&path), 1).await?;
+            let kind = super::merge_requests::KIND;
+            let seen = judge(kind, "Reporter", None, &tier, std::slice::from_ref(&answer));
+            checks.push(seen_check(kind, &seen, probed));
+        }
         for (kind, feature, path) in probes {
             let answer = client.get(&client.url(&path), 1).await?;
             let seen = judge(kind, "Maintainer", feature, &tier, std::slice::from_ref(&answer));

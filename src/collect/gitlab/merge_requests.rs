@@ -82,6 +82,17 @@ impl ProjectMerges {
     }
 }
 
+/// The listing of a project's merge requests merged into `branch` and updated since `from`, newest first (the
+/// collector and `doctor` ask alike).
+pub fn listing_path(id: i64, branch: &str, from: NaiveDateTime, per_page: u32) -> String {
+    format!(
+        "/projects/{id}/merge_requests?state=merged&target_branch={}&updated_after={}&order_by=updated_at&sort=desc\
+         &per_page={per_page}",
+        segment(branch),
+        from.format("%Y-%m-%dT%H:%M:%SZ")
+    )
+}
+
 /// Reads every project's merges since its starting point (`starts`, by `gitlab:` repository name; else `floor`).
 pub async fn fetch(
     client: &ApiClient,
@@ -93,15 +104,7 @@ pub async fn fetch(
 ) -> Result<Vec<ProjectMerges>> {
     let reads = projects.into_iter().map(|project| async move {
         let from = starts.get(&format!("{}{}", super::PREFIX, project.path)).copied().unwrap_or(floor);
-        let listing = client
-            .get_all_pages(&format!(
-                "/projects/{}/merge_requests?state=merged&target_branch={}&updated_after={}&order_by=updated_at\
-                 &sort=desc&per_page={per_page}",
-                project.id,
-                segment(&project.branch),
-                from.format("%Y-%m-%dT%H:%M:%SZ")
-            ))
-            .await?;
+        let listing = client.get_all_pages(&listing_path(project.id, &project.branch, from, per_page)).await?;
         let mut merged = Vec::new();
         let items: Vec<Value> = listing
             .iter()

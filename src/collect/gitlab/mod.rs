@@ -7,7 +7,7 @@ mod config;
 pub mod doctor;
 mod facts;
 mod fetch;
-mod merge_requests;
+pub mod merge_requests;
 mod protection;
 mod scrub;
 mod tier;
