@@ -38,14 +38,7 @@ pub fn doctor_gitlab(gitlab: &crate::collect::gitlab::GitlabConfig) -> Result<u8
     let diagnosis = runtime.block_on(crate::collect::gitlab::doctor::diagnose(&client, gitlab))?;
     println!("GitLab group {} ({}):", gitlab.group, diagnosis.tier);
     println!("token: {}", diagnosis.token);
-    for check in &diagnosis.checks {
-        println!(
-            "  {:<12} {:<40} {}",
-            if check.visible { "visible" } else { "NOT VISIBLE" },
-            check.evidence,
-            check.detail
-        );
-    }
+    print_checks(&diagnosis.checks);
     println!(
         "requests: a full run needs about {}{}",
         diagnosis.requests_needed,
@@ -67,14 +60,7 @@ pub fn doctor_one(github: &GithubConfig) -> Result<u8> {
         diagnosis.token_kind,
         diagnosis.scopes.as_ref().map(|s| format!(" (scopes: {s})")).unwrap_or_default()
     );
-    for check in &diagnosis.checks {
-        println!(
-            "  {:<12} {:<40} {}",
-            if check.visible { "visible" } else { "NOT VISIBLE" },
-            check.evidence,
-            check.detail
-        );
-    }
+    print_checks(&diagnosis.checks);
     match diagnosis.rate_limit {
         Some((remaining, limit, reset)) => {
             let reset = chrono::DateTime::from_timestamp(reset, 0)
@@ -93,4 +79,16 @@ pub fn doctor_one(github: &GithubConfig) -> Result<u8> {
         None => println!("rate limit: not reported; a full run needs about {} requests", diagnosis.requests_needed),
     }
     Ok(if diagnosis.checks.iter().all(|c| c.visible) { EXIT_OK } else { EXIT_GATE_FAILED })
+}
+
+/// One line per check: whether it is visible, the evidence, what was seen or what would fix it.
+fn print_checks(checks: &[crate::collect::github::doctor::Check]) {
+    for check in checks {
+        println!(
+            "  {:<12} {:<40} {}",
+            if check.visible { "visible" } else { "NOT VISIBLE" },
+            check.evidence,
+            check.detail
+        );
+    }
 }

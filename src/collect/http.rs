@@ -194,6 +194,25 @@ impl ApiResponse {
         provenance
     }
 
+    /// This answer as evidence from `source` (`github`, `gitlab`) of `kind` about `subject`; `pagination_complete` for
+    /// a page of a listing.
+    pub fn evidence<'a>(
+        &'a self,
+        source: &'a str,
+        kind: &'a str,
+        subject: &'a str,
+        pagination_complete: Option<bool>,
+    ) -> crate::store::NewEvidence<'a> {
+        crate::store::NewEvidence {
+            source,
+            kind,
+            subject,
+            collected_at: self.received_at,
+            provenance: self.provenance(pagination_complete),
+            body: &self.body,
+        }
+    }
+
     /// The `message` of an error body (GitLab also answers `{"error": …}` for an unknown route), if any.
     pub fn error_message(&self) -> Option<String> {
         let value: serde_json::Value = serde_json::from_slice(&self.body).ok()?;

@@ -73,6 +73,21 @@ impl Store {
         Ok(run_id)
     }
 
+    /// Records how a run ended from its outcome (succeeded, its summary the detail; or failed, with the error), and
+    /// hands the outcome back.
+    pub fn conclude_run<T: serde::Serialize>(&self, run_id: i64, outcome: Result<T>) -> Result<T> {
+        match outcome {
+            Ok(summary) => {
+                self.finish_run(run_id, RunStatus::Succeeded, &serde_json::to_value(&summary)?)?;
+                Ok(summary)
+            }
+            Err(error) => {
+                self.finish_run(run_id, RunStatus::Failed, &serde_json::json!({"error": format!("{error:#}")}))?;
+                Err(error)
+            }
+        }
+    }
+
     /// Records how a run ended, with a JSON detail (counts, warnings, the error).
     /// On a DuckLake, another writer starting a run meanwhile makes the update conflict: it is tried again.
     pub fn finish_run(&self, run_id: i64, status: RunStatus, detail: &serde_json::Value) -> Result<()> {

@@ -80,14 +80,7 @@ fn evidence_of<'a>(
     response: &'a ApiResponse,
     complete: Option<bool>,
 ) -> NewEvidence<'a> {
-    NewEvidence {
-        source: "github",
-        kind,
-        subject,
-        collected_at: response.received_at,
-        provenance: response.provenance(complete),
-        body: &response.body,
-    }
+    response.evidence("github", kind, subject, complete)
 }
 
 /// Stores the snapshot's responses as evidence and its facts, referencing that evidence (in bulk, via the Appender).

@@ -37,7 +37,7 @@ use anyhow::Result;
 use crate::collect::auth::Auth;
 use crate::collect::http::ApiClient;
 use crate::ingest::TrustPolicy;
-use crate::store::{RunStatus, Store};
+use crate::store::Store;
 
 /// Collects one organisation into the store as one run: all of it is committed, or the run is marked failed.
 /// Attestations of release assets are checked against `trust`.
@@ -135,14 +135,5 @@ pub fn collect(
             Ok(summary)
         })
     });
-    match stored {
-        Ok(summary) => {
-            store.finish_run(run_id, RunStatus::Succeeded, &serde_json::to_value(&summary)?)?;
-            Ok(summary)
-        }
-        Err(error) => {
-            store.finish_run(run_id, RunStatus::Failed, &serde_json::json!({"error": format!("{error:#}")}))?;
-            Err(error)
-        }
-    }
+    store.conclude_run(run_id, stored)
 }

@@ -66,21 +66,14 @@ impl GitlabSummary {
     }
 }
 
-/// The evidence of one answer.
+/// The evidence of one GitLab answer.
 pub fn evidence<'a>(
     kind: &'a str,
     subject: &'a str,
     response: &'a ApiResponse,
     complete: Option<bool>,
 ) -> NewEvidence<'a> {
-    NewEvidence {
-        source: "gitlab",
-        kind,
-        subject,
-        collected_at: response.received_at,
-        provenance: response.provenance(complete),
-        body: &response.body,
-    }
+    response.evidence("gitlab", kind, subject, complete)
 }
 
 /// One project's answers, each with its evidence kind.

@@ -163,6 +163,7 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GitlabConfig) -> Result
         ));
     }
     let mut listed = Vec::new();
+    let mut paths = std::collections::HashSet::new();
     for (page, response) in project_pages.iter().enumerate() {
         let items = response.json()?;
         let items = items.as_array().ok_or_else(|| anyhow!("{}: expected a JSON array of projects", response.url))?;
@@ -171,6 +172,12 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GitlabConfig) -> Result
                 .get("path_with_namespace")
                 .and_then(Value::as_str)
                 .ok_or_else(|| anyhow!("{}: a project without path_with_namespace", response.url))?;
+            // A listing that shifts while it is paged (or a server that repeats itself) names a project twice:
+            // it is judged once.
+            if !paths.insert(path.to_string()) {
+                tracing::warn!("{}: project {path} is listed again; kept once", response.url);
+                continue;
+            }
             listed.push((path.to_string(), item.clone(), page));
         }
     }

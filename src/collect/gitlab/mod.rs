@@ -19,7 +19,7 @@ pub use fetch::{fetch_snapshot, GitlabSnapshot};
 use anyhow::Result;
 
 use crate::collect::http::{Api, ApiClient, Token};
-use crate::store::{RunStatus, Store};
+use crate::store::Store;
 
 /// Collects one group into the store as one run: all of it is committed, or the run is marked failed.
 pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<GitlabSummary> {
@@ -89,14 +89,5 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             Ok(summary)
         })
     });
-    match stored {
-        Ok(summary) => {
-            store.finish_run(run_id, RunStatus::Succeeded, &serde_json::to_value(&summary)?)?;
-            Ok(summary)
-        }
-        Err(error) => {
-            store.finish_run(run_id, RunStatus::Failed, &serde_json::json!({"error": format!("{error:#}")}))?;
-            Err(error)
-        }
-    }
+    store.conclude_run(run_id, stored)
 }
