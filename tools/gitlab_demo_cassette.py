@@ -154,6 +154,40 @@ def pipelines_of(pid, sha, status):
              "source": "merge_request_event", "updated_at": "{days_ago:3}"}]
 
 
+def deploy_keys(pid, writable):
+    keys = sample("gitlab4j-deploy-keys.json")
+    return [{**key, "id": pid * 10 + n, "title": title, "can_push": push}
+            for n, (key, (title, push)) in enumerate(zip(keys, writable))]
+
+
+def hook(hid, url, verify, project_id=None):
+    body = sample("gitlab4j-project-hook.json")
+    body.update(id=hid, url=url, enable_ssl_verification=verify, alert_status="executable")
+    if project_id is None:
+        body.pop("project_id", None)
+        body["group_id"] = GROUP_ID
+    else:
+        body["project_id"] = project_id
+    return body
+
+
+def integrations():
+    """Deploy keys and webhooks: a read-only key, a key that may push, a webhook over plain HTTP."""
+    per = f"per_page={PER_PAGE}"
+    forbidden = {"status": 403, "headers": {}, "body": {"message": "403 Forbidden"}}
+    return [
+        ok(f"/groups/{GROUP_ID}/hooks?{per}", [hook(901, "https://chat.example.com/hooks/acme", True)]),
+        ok(f"/projects/501/deploy_keys?{per}", deploy_keys(501, [("ci-mirror (read-only)", False)])),
+        ok(f"/projects/501/hooks?{per}", []),
+        ok(f"/projects/502/deploy_keys?{per}", deploy_keys(502, [("billing-ci", False), ("release-bot", True)])),
+        ok(f"/projects/502/hooks?{per}", [hook(911, "http://ci.acme.internal/gitlab", True, 502)]),
+        ok(f"/projects/503/deploy_keys?{per}", []),
+        ok(f"/projects/503/hooks?{per}", [hook(912, "https://status.example.com/hook", True, 503)]),
+        {"path": f"/projects/504/deploy_keys?{per}", **forbidden},
+        {"path": f"/projects/504/hooks?{per}", **forbidden},
+    ]
+
+
 def merge_requests():
     """Merged in the last 90 days: an approved one, one merged by its author unreviewed, one approved by its author."""
     listing = "merge_requests?state=merged&target_branch=main&updated_after=*"
@@ -263,6 +297,7 @@ def main():
         {"path": f"/projects/504/approval_rules?{per}", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
         {"path": "/projects/504/push_rule", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
     ]
+    interactions += integrations()
     interactions += merge_requests()
     cassette = {
         "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "

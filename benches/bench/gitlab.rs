@@ -58,6 +58,7 @@ fn synthetic_group() -> Cassette {
         serde_json::json!({ "id": GROUP_ID, "plan": "premium" }),
         none(),
     ));
+    interactions.extend(ok(format!("/groups/{GROUP_ID}/hooks?per_page={PER_PAGE}"), serde_json::json!([]), none()));
     let pages = PROJECTS / PER_PAGE;
     let listing = format!("/groups/{GROUP_ID}/projects?include_subgroups=true&with_shared=false&order_by=id&sort=asc");
     for page in 1..=pages {
@@ -101,6 +102,12 @@ fn synthetic_group() -> Cassette {
                                  "applies_to_all_protected_branches": true, "protected_branches": [] }]),
             none(),
         ));
+        interactions.extend(ok(
+            format!("/projects/{id}/deploy_keys?per_page={PER_PAGE}"),
+            serde_json::json!([{ "id": id, "title": "ci", "can_push": i % 25 == 0, "created_at": "2026-01-05T10:00:00Z" }]),
+            none(),
+        ));
+        interactions.extend(ok(format!("/projects/{id}/hooks?per_page={PER_PAGE}"), serde_json::json!([]), none()));
         // No merges in the window: one listing per project.
         interactions.push(serde_json::json!({
             "path": format!("/projects/{id}/merge_requests?state=merged&target_branch=main&updated_after=*"),
@@ -136,7 +143,7 @@ pub fn run() -> anyhow::Result<()> {
     let asked = PROJECTS - PROJECTS / 10;
     println!(
         "first run:  {first_requests} requests, {:.2} per project for state evidence (group and listing included; \
-         {asked} projects asked 4 each, archived and empty ones none) and {:.2} for a 90-day operating window without \
+         {asked} projects asked 6 each, archived and empty ones none) and {:.2} for a 90-day operating window without \
          merges; {:.2} s; {} projects, {} branches judged whole",
         (first_requests - operating) as f64 / PROJECTS as f64,
         operating as f64 / PROJECTS as f64,
@@ -148,14 +155,14 @@ pub fn run() -> anyhow::Result<()> {
     let second = pipeproof::collect::gitlab::collect(&store, &config, token())?;
     let second_time = started.elapsed();
     let second_requests = server.received().len() - first_requests;
-    let skipped = PROJECTS / 10 * 4;
+    let skipped = PROJECTS / 10 * 6;
     println!(
         "second run: {second_requests} requests, {} answered 304 ({:.1} %; GitLab documents no 304s and counts them \
          against the rate limit as any request), {skipped} requests skipped for archived and empty projects ({:.1} % \
-         of four per project); {:.2} s",
+         of six per project); {:.2} s",
         second.not_modified,
         second.not_modified as f64 * 100.0 / second_requests as f64,
-        skipped as f64 * 100.0 / (PROJECTS * 4) as f64,
+        skipped as f64 * 100.0 / (PROJECTS * 6) as f64,
         second_time.as_secs_f64()
     );
     println!("peak requests in flight: {}", server.most_in_flight());

@@ -79,8 +79,8 @@ fn collects_the_group_its_projects_and_their_protection() {
     let operating = received.iter().filter(|r| r.path.contains("/merge_requests")).count();
     assert_eq!(
         received.len() - operating,
-        3 + 3 + 4 * 4,
-        "group, metadata, namespace; three listing pages; four per project"
+        3 + 1 + 3 + 6 * 4,
+        "group, metadata, namespace, group webhooks; three listing pages; six per project"
     );
     assert_eq!(operating, 4 + 3 * 3, "a merge-request listing per project, then three requests per merge request");
     for request in &received {
@@ -118,9 +118,9 @@ fn collects_the_group_its_projects_and_their_protection() {
     assert!(protected[3].3.as_deref().unwrap().contains("change the approval rules"));
     assert_eq!(
         count(store, "SELECT count(*) FROM api_coverage WHERE subject = 'gitlab:acme-demo/web/docs-site' AND state = 'not_visible'"),
-        6,
-        "protected branches, approvals, approval rules, push rule, merge checks and merge requests: each with the role \
-         it needs"
+        8,
+        "protected branches, approvals, approval rules, push rule, deploy keys, webhooks, merge checks and merge \
+         requests: each with the role it needs"
     );
     assert_eq!(
         count(
@@ -141,6 +141,8 @@ fn collects_the_group_its_projects_and_their_protection() {
         count(store, "SELECT count(*) FROM collection_runs WHERE org = 'gitlab:acme-demo' AND source = 'gitlab'"),
         1
     );
+    assert_eq!(count(store, "SELECT count(*) FROM deploy_keys WHERE repo LIKE 'gitlab:%' AND NOT read_only"), 1);
+    assert_eq!(count(store, "SELECT count(*) FROM webhooks WHERE org = 'gitlab:acme-demo' AND repo IS NULL"), 1);
     nothing_secret_is_stored(store);
 }
 
@@ -158,7 +160,7 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     assert!(!state
         .iter()
         .any(|p| p.contains("/approvals") || p.contains("/approval_rules") || p.contains("/push_rule")));
-    assert_eq!(state.len(), 3 + 3 + 4);
+    assert_eq!(state.len(), 3 + 3 + 3 * 4, "no group webhooks; protected branches, deploy keys, webhooks per project");
     let off = count(
         &run.store,
         "SELECT count(*) FROM api_coverage WHERE kind IN ('gitlab.approvals', 'gitlab.push_rule') \

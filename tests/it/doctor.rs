@@ -116,14 +116,14 @@ fn a_gitlab_group_owner_token_sees_the_protection_and_the_budget_is_counted() {
     );
     assert!(text.contains("role in the group                        Owner"), "{text}");
     let kinds = ["gitlab.merge_requests", "gitlab.protected_branches", "gitlab.approvals", "gitlab.approval_rules"];
-    for kind in kinds.into_iter().chain(["gitlab.push_rule"]) {
+    for kind in kinds.into_iter().chain(["gitlab.push_rule", "gitlab.deploy_keys", "gitlab.webhooks"]) {
         let line = format!("visible      {kind:<40} readable (probed on acme-demo/platform/api-gateway)");
         assert!(text.contains(&line), "{kind}: {text}");
     }
     assert!(text.contains("5 in scope, 4 unarchived with a default branch"), "{text}");
     assert!(
-        text.contains("a full run needs about 26 (1987 left"),
-        "three group requests, three listing pages, four per project and its merge-request listing: {text}"
+        text.contains("a full run needs about 35 (1987 left"),
+        "four group requests, three listing pages, six per project and its merge-request listing: {text}"
     );
 }
 

@@ -164,10 +164,15 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
         .filter(|p| p.get("default_branch").and_then(Value::as_str).is_some_and(|b| !b.is_empty()))
         .collect();
     let premium = !matches!(tier, Tier::Free(_));
-    let per_project = if premium { 4 } else { 1 };
+    let per_project = super::fetch::project_requests(0, per_page)
+        .iter()
+        .filter(|(_, feature, _)| premium || feature.is_none())
+        .count() as i64;
+    let group_hooks = i64::from(premium);
     let ancestors = wanted.matches('/').count() as i64;
     let operating = i64::from(config.operating_days > 0);
-    let requests_needed = 3 + ancestors + listing.len() as i64 + (per_project + operating) * asked.len() as i64;
+    let requests_needed =
+        3 + ancestors + group_hooks + listing.len() as i64 + (per_project + operating) * asked.len() as i64;
     checks.push(check("projects", listed_fully, listed_detail(projects.len(), asked.len())));
     let mut remaining = listing.iter().rev().find_map(|page| page.rate_limit_remaining);
     if let Some(first) = asked.first() {

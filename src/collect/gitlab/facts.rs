@@ -88,6 +88,8 @@ fn project_answers(project: &ProjectAnswers) -> Vec<(&'static str, &[ApiResponse
             answers.push((kind, pages.as_slice()));
         }
     }
+    answers.push(("gitlab.deploy_keys", project.deploy_keys.as_slice()));
+    answers.push(("gitlab.webhooks", project.webhooks.as_slice()));
     answers.retain(|(_, pages)| !pages.is_empty());
     answers
 }
@@ -107,6 +109,8 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
             .enumerate()
             .map(|(index, page)| evidence("gitlab.projects", &org, page, Some(index + 1 == last_page))),
     );
+    let group_hooks = snapshot.group_hooks.as_deref().unwrap_or_default();
+    items.extend(group_hooks.iter().map(|page| evidence("gitlab.group_webhooks", &org, page, None)));
     for (project, repo) in snapshot.projects.iter().zip(&repos) {
         for (kind, pages) in project_answers(project) {
             let last = pages.len();
@@ -130,11 +134,44 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
     let groups = snapshot.groups.len();
     insert_group(conn, run_id, ids[0], &org, snapshot)?;
     let page_ids = &ids[groups + 2..groups + 2 + last_page];
-    let mut next_id = ids[groups + 2 + last_page..].iter().copied();
+    let hook_ids = &ids[groups + 2 + last_page..groups + 2 + last_page + group_hooks.len()];
+    let mut next_id = ids[groups + 2 + last_page + group_hooks.len()..].iter().copied();
 
     let mut repositories = conn.appender("repositories_history")?;
     let mut rules = conn.appender("branch_rules_history")?;
     let mut coverage = conn.appender("api_coverage_history")?;
+    let mut keys = conn.appender("deploy_keys_history")?;
+    let mut hooks = conn.appender("webhooks_history")?;
+    let head = |evidence_id: i64, observed_at: chrono::NaiveDateTime| {
+        vec![
+            Cell::BigInt(run_id),
+            Cell::BigInt(evidence_id),
+            Cell::Timestamp(TimeUnit::Microsecond, observed_at.and_utc().timestamp_micros()),
+            Cell::Text(org.clone()),
+        ]
+    };
+    if let Some(first) = group_hooks.first() {
+        let seen = judge("gitlab.group_webhooks", "Owner", Some("group webhooks"), &snapshot.tier, group_hooks);
+        let row = Coverage {
+            org: &org,
+            subject: &org,
+            kind: "gitlab.group_webhooks",
+            table: "webhooks",
+            part: "",
+            evidence_id: hook_ids.first().copied(),
+            observed_at: first.received_at,
+            complete: seen == Seen::Visible,
+        };
+        row.append(&mut coverage, run_id, &seen)?;
+        count(&mut summary, &seen);
+        for (page, id) in group_hooks.iter().zip(hook_ids).filter(|_| seen == Seen::Visible) {
+            for item in items_of(std::slice::from_ref(page), &seen)?.unwrap_or_default() {
+                let mut row = head(*id, page.received_at);
+                row.extend(super::integration_rows::webhook(None, &item));
+                hooks.append_row(duckdb::appender_params_from_iter(row))?;
+            }
+        }
+    }
     for (project, repo) in snapshot.projects.iter().zip(&repos) {
         let listing = &snapshot.project_pages[project.page];
         let listing_id = page_ids[project.page];
@@ -144,6 +181,34 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
         for (_, pages) in &answers {
             let first: Vec<i64> = next_id.by_ref().take(pages.len()).collect();
             evidence_ids.push(first[0]);
+        }
+        // Deploy keys and webhooks (every tier).
+        for (kind, table) in [("gitlab.deploy_keys", "deploy_keys"), ("gitlab.webhooks", "webhooks")] {
+            let Some(index) = answers.iter().position(|(k, _)| *k == kind) else { continue };
+            let pages = answers[index].1;
+            let seen = judge(kind, "Maintainer", None, &snapshot.tier, pages);
+            let row = Coverage {
+                org: &org,
+                subject: repo,
+                kind,
+                table,
+                part: "",
+                evidence_id: Some(evidence_ids[index]),
+                observed_at: pages[0].received_at,
+                complete: seen == Seen::Visible,
+            };
+            row.append(&mut coverage, run_id, &seen)?;
+            count(&mut summary, &seen);
+            for item in items_of(pages, &seen)?.unwrap_or_default() {
+                let mut row = head(evidence_ids[index], pages[0].received_at);
+                if table == "deploy_keys" {
+                    row.extend(super::integration_rows::deploy_key(repo, &item));
+                    keys.append_row(duckdb::appender_params_from_iter(row))?;
+                } else {
+                    row.extend(super::integration_rows::webhook(Some(repo), &item));
+                    hooks.append_row(duckdb::appender_params_from_iter(row))?;
+                }
+            }
         }
         let Some(branch) = &project.default_branch else { continue };
         if project.protected_branches.is_empty() {
@@ -285,6 +350,8 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
     repositories.flush()?;
     rules.flush()?;
     coverage.flush()?;
+    keys.flush()?;
+    hooks.flush()?;
     Ok(summary)
 }
 

@@ -25,6 +25,8 @@ pub struct GitlabSnapshot {
     pub tier: Tier,
     /// `GET /groups/:id/projects?include_subgroups=true&with_shared=false`, every page.
     pub project_pages: Vec<ApiResponse>,
+    /// `GET /groups/:id/hooks`, every page; `None` where the tier has no group webhooks (not asked).
+    pub group_hooks: Option<Vec<ApiResponse>>,
     /// The in-scope projects, in listing order, with what was read of each.
     pub projects: Vec<ProjectAnswers>,
     /// How many listed projects the config's scope left out.
@@ -49,6 +51,10 @@ pub struct ProjectAnswers {
     pub approval_rules: Option<Vec<ApiResponse>>,
     /// `GET /projects/:id/push_rule`; `None` likewise.
     pub push_rule: Option<Vec<ApiResponse>>,
+    /// `GET /projects/:id/deploy_keys`, every page.
+    pub deploy_keys: Vec<ApiResponse>,
+    /// `GET /projects/:id/hooks`, every page.
+    pub webhooks: Vec<ApiResponse>,
 }
 
 impl GitlabSnapshot {
@@ -60,11 +66,14 @@ impl GitlabSnapshot {
                 .chain(p.approvals.iter().flatten())
                 .chain(p.approval_rules.iter().flatten())
                 .chain(p.push_rule.iter().flatten())
+                .chain(&p.deploy_keys)
+                .chain(&p.webhooks)
         });
         self.groups
             .iter()
             .chain([&self.metadata, &self.namespace])
             .chain(&self.project_pages)
+            .chain(self.group_hooks.iter().flatten())
             .chain(per_project)
             .collect()
     }
@@ -82,12 +91,14 @@ pub fn segment(text: &str) -> String {
 
 /// What is asked of a project with a default branch, in this order: (evidence kind, the Premium feature it needs
 /// or `None` on every tier, path). The collector and `doctor` ask alike.
-pub fn project_requests(id: i64, per_page: u32) -> [(&'static str, Option<&'static str>, String); 4] {
+pub fn project_requests(id: i64, per_page: u32) -> [(&'static str, Option<&'static str>, String); 6] {
     [
         ("gitlab.protected_branches", None, format!("/projects/{id}/protected_branches?per_page={per_page}")),
         ("gitlab.approvals", Some("approval rules"), format!("/projects/{id}/approvals")),
         ("gitlab.approval_rules", Some("approval rules"), format!("/projects/{id}/approval_rules?per_page={per_page}")),
         ("gitlab.push_rule", Some("push rules"), format!("/projects/{id}/push_rule")),
+        ("gitlab.deploy_keys", None, format!("/projects/{id}/deploy_keys?per_page={per_page}")),
+        ("gitlab.webhooks", None, format!("/projects/{id}/hooks?per_page={per_page}")),
     ]
 }
 
@@ -146,6 +157,11 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GitlabConfig) -> Result
     let metadata = get(client, "/metadata").await?;
     let namespace = get(client, &format!("/namespaces/{}", segment(segments[0]))).await?;
     let tier = Tier::judge(&metadata, &namespace);
+    let group_hooks = if matches!(tier, Tier::Free(_)) {
+        None
+    } else {
+        Some(get_all(client, &format!("/groups/{group_id}/hooks?per_page={per_page}")).await?)
+    };
 
     let project_pages = get_all(
         client,
@@ -206,11 +222,15 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GitlabConfig) -> Result
             approvals: None,
             approval_rules: None,
             push_rule: None,
+            deploy_keys: Vec::new(),
+            webhooks: Vec::new(),
         };
         // Archived projects are read-only, judged not applicable: their protection is not asked.
         if let (Some(id), Some(_), false) = (id, &answers.default_branch, archived) {
-            let [protected, approvals, rules, push_rule] = project_requests(id, per_page);
+            let [protected, approvals, rules, push_rule, keys, hooks] = project_requests(id, per_page);
             answers.protected_branches = get_all(client, &protected.2).await?;
+            answers.deploy_keys = get_all(client, &keys.2).await?;
+            answers.webhooks = get_all(client, &hooks.2).await?;
             if premium {
                 answers.approvals = Some(vec![get(client, &approvals.2).await?]);
                 answers.approval_rules = Some(get_all(client, &rules.2).await?);
@@ -226,7 +246,17 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GitlabConfig) -> Result
         .await
         .into_iter()
         .collect::<Result<Vec<_>>>()?;
-    Ok(GitlabSnapshot { group_path, groups, metadata, namespace, tier, project_pages, projects, out_of_scope })
+    Ok(GitlabSnapshot {
+        group_path,
+        groups,
+        metadata,
+        namespace,
+        tier,
+        project_pages,
+        group_hooks,
+        projects,
+        out_of_scope,
+    })
 }
 
 #[cfg(test)]

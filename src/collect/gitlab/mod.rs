@@ -7,6 +7,7 @@ mod config;
 pub mod doctor;
 mod facts;
 mod fetch;
+mod integration_rows;
 pub mod merge_requests;
 mod protection;
 mod scrub;
