@@ -211,9 +211,20 @@ pub fn approved_by(body: &Value) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// The pipeline that ran on `sha` (the newest, in a newest-first listing), as a check run's status and conclusion.
-pub fn pipeline_of<'a>(pipelines: &'a [Value], sha: &str) -> Option<(&'a Value, &'static str, Option<&'static str>)> {
-    let pipeline = pipelines.iter().find(|p| p.get("sha").and_then(Value::as_str) == Some(sha))?;
+/// The pipeline that gated merge request `iid` at `sha`, as a check run's status and conclusion: the newest (in a
+/// newest-first listing) that ran on `sha`, else the newest merged-results or merge-train pipeline of the merge
+/// request (those run on the merge of `sha` into the target, a commit of their own).
+pub fn pipeline_of<'a>(
+    pipelines: &'a [Value],
+    sha: &str,
+    iid: i64,
+) -> Option<(&'a Value, &'static str, Option<&'static str>)> {
+    let on_sha = pipelines.iter().find(|p| p.get("sha").and_then(Value::as_str) == Some(sha));
+    let merged_results = || {
+        let refs = [format!("refs/merge-requests/{iid}/merge"), format!("refs/merge-requests/{iid}/train")];
+        pipelines.iter().find(|p| p.get("ref").and_then(Value::as_str).is_some_and(|r| refs.iter().any(|m| m == r)))
+    };
+    let pipeline = on_sha.or_else(merged_results)?;
     let (status, conclusion) = match pipeline.get("status").and_then(Value::as_str).unwrap_or_default() {
         "success" => ("completed", Some("success")),
         "failed" => ("completed", Some("failure")),
@@ -371,7 +382,7 @@ pub fn store(
             whole &= pipelines_seen == Seen::Visible;
             if pipelines_seen == Seen::Visible {
                 let listed = merged.pipelines.json()?.as_array().cloned().unwrap_or_default();
-                if let Some((pipeline, status, conclusion)) = pipeline_of(&listed, sha) {
+                if let Some((pipeline, status, conclusion)) = pipeline_of(&listed, sha, merged.iid()) {
                     let finished =
                         pipeline.get("updated_at").and_then(Value::as_str).and_then(crate::time::parse_api_time);
                     checks.append_row(params![
@@ -463,8 +474,13 @@ mod tests {
             serde_json::json!({"id": 2, "sha": "abc", "status": "failed"}),
             serde_json::json!({"id": 1, "sha": "abc", "status": "success"}),
         ];
-        let (pipeline, status, conclusion) = pipeline_of(&pipelines, "abc").unwrap();
+        let (pipeline, status, conclusion) = pipeline_of(&pipelines, "abc", 7).unwrap();
         assert_eq!((pipeline["id"].as_i64(), status, conclusion), (Some(2), "completed", Some("failure")));
-        assert!(pipeline_of(&pipelines, "zzz").is_none());
+        assert!(pipeline_of(&pipelines, "zzz", 7).is_none());
+        let merged_results = [serde_json::json!({"id": 4, "sha": "merge-of-abc", "ref": "refs/merge-requests/7/merge",
+                                                 "status": "success"})];
+        let (pipeline, _, conclusion) = pipeline_of(&merged_results, "abc", 7).unwrap();
+        assert_eq!((pipeline["id"].as_i64(), conclusion), (Some(4), Some("success")));
+        assert!(pipeline_of(&merged_results, "abc", 8).is_none(), "another merge request's pipeline");
     }
 }
