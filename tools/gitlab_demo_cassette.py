@@ -171,6 +171,24 @@ def hook(hid, url, verify, project_id=None):
     return body
 
 
+def members():
+    """The group's members over two pages: its owner, a maintainer without two-factor authentication, the bot of the
+    collector's group access token (GitLab shows two_factor_enabled to group owners)."""
+    recorded = sample("scorecard-valid-repo-members.json")
+    people = [
+        {**recorded[0], "id": 9101, "username": "alice", "name": "Alice", "access_level": 50, "two_factor_enabled": True},
+        {**recorded[1], "id": 9102, "username": "dave", "name": "Dave", "access_level": 40, "two_factor_enabled": False},
+        {**recorded[0], "id": 9001, "username": "group_4242_bot_pipeproof", "name": "pipeproof collector",
+         "access_level": 50, "two_factor_enabled": False},
+    ]
+    path = f"/groups/{GROUP_ID}/members/all"
+    return [
+        ok(f"{path}?per_page={PER_PAGE}", people[:2],
+           {"link": f'<{{base}}{path}?per_page={PER_PAGE}&page=2>; rel="next"', "x-next-page": "2"}),
+        ok(f"{path}?per_page={PER_PAGE}&page=2", people[2:], {"x-next-page": ""}),
+    ]
+
+
 def integrations():
     """Deploy keys and webhooks: a read-only key, a key that may push, a webhook over plain HTTP."""
     per = f"per_page={PER_PAGE}"
@@ -297,6 +315,7 @@ def main():
         {"path": f"/projects/504/approval_rules?{per}", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
         {"path": "/projects/504/push_rule", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
     ]
+    interactions += members()
     interactions += integrations()
     interactions += merge_requests()
     cassette = {

@@ -59,6 +59,10 @@ fn synthetic_group() -> Cassette {
         none(),
     ));
     interactions.extend(ok(format!("/groups/{GROUP_ID}/hooks?per_page={PER_PAGE}"), serde_json::json!([]), none()));
+    let members: Vec<serde_json::Value> = (0..80)
+        .map(|i| serde_json::json!({ "id": i, "username": format!("user-{i}"), "access_level": if i < 3 { 50 } else { 30 } }))
+        .collect();
+    interactions.extend(ok(format!("/groups/{GROUP_ID}/members/all?per_page={PER_PAGE}"), members.into(), none()));
     let pages = PROJECTS / PER_PAGE;
     let listing = format!("/groups/{GROUP_ID}/projects?include_subgroups=true&with_shared=false&order_by=id&sort=asc");
     for page in 1..=pages {

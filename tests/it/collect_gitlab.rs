@@ -79,8 +79,8 @@ fn collects_the_group_its_projects_and_their_protection() {
     let operating = received.iter().filter(|r| r.path.contains("/merge_requests")).count();
     assert_eq!(
         received.len() - operating,
-        3 + 1 + 3 + 6 * 4,
-        "group, metadata, namespace, group webhooks; three listing pages; six per project"
+        3 + 2 + 1 + 3 + 6 * 4,
+        "group, metadata, namespace; two pages of members; group webhooks; three listing pages; six per project"
     );
     assert_eq!(operating, 4 + 3 * 3, "a merge-request listing per project, then three requests per merge request");
     for request in &received {
@@ -142,6 +142,10 @@ fn collects_the_group_its_projects_and_their_protection() {
         1
     );
     assert_eq!(count(store, "SELECT count(*) FROM deploy_keys WHERE repo LIKE 'gitlab:%' AND NOT read_only"), 1);
+    let people = "SELECT string_agg(relation || ' ' || login, ', ' ORDER BY relation, login) FROM org_people \
+                  WHERE org = 'gitlab:acme-demo' AND user_type = 'User'";
+    let people: String = store.conn().query_row(people, [], |row| row.get(0)).unwrap();
+    assert_eq!(people, "member alice, member dave, member_2fa_disabled dave, owner alice");
     assert_eq!(count(store, "SELECT count(*) FROM webhooks WHERE org = 'gitlab:acme-demo' AND repo IS NULL"), 1);
     nothing_secret_is_stored(store);
 }
@@ -160,7 +164,11 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     assert!(!state
         .iter()
         .any(|p| p.contains("/approvals") || p.contains("/approval_rules") || p.contains("/push_rule")));
-    assert_eq!(state.len(), 3 + 3 + 3 * 4, "no group webhooks; protected branches, deploy keys, webhooks per project");
+    assert_eq!(
+        state.len(),
+        3 + 2 + 3 + 3 * 4,
+        "members but no group webhooks; protected branches, deploy keys, webhooks per project"
+    );
     let off = count(
         &run.store,
         "SELECT count(*) FROM api_coverage WHERE kind IN ('gitlab.approvals', 'gitlab.push_rule') \

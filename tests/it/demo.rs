@@ -117,7 +117,18 @@ fn demo_verdicts_follow_the_recorded_evidence() {
         "SAML SSO through Okta, 7 identities for 5 human members"
     );
     assert_eq!(verdict(&report, "MON-03", "acme-demo"), "fail", "the IP allow list is disabled");
-    assert_eq!(control_status(&report, "SRC-01"), "pass");
+    assert_eq!(verdict(&report, "SRC-01", "acme-demo"), "pass");
+    assert_eq!(verdict(&report, "SRC-01", "gitlab:acme-demo"), "fail", "dave, a GitLab maintainer, has no 2FA");
+    assert_eq!(control_status(&report, "SRC-01"), "fail");
+    // The GitLab group beside the GitHub organisation.
+    assert_eq!(verdict(&report, "SRC-06", "gitlab:acme-demo/platform/api-gateway"), "pass");
+    assert_eq!(verdict(&report, "SRC-06", "gitlab:acme-demo/platform/billing"), "fail", "authors approve their own");
+    assert_eq!(verdict(&report, "SRC-05", "gitlab:acme-demo/web/storefront"), "fail", "only release/* protected");
+    assert_eq!(verdict(&report, "SRC-05", "gitlab:acme-demo/web/docs-site"), "unknown", "a Reporter token");
+    assert_eq!(verdict(&report, "SRC-13", "gitlab:acme-demo/platform/api-gateway!11"), "pass");
+    assert_eq!(verdict(&report, "SRC-13", "gitlab:acme-demo/platform/billing!7"), "fail", "approved by its author");
+    assert_eq!(verdict(&report, "SRC-15", "gitlab:acme-demo/platform/billing deploy key release-bot"), "fail");
+    assert_eq!(verdict(&report, "BLD-03", "gitlab:acme-demo/platform/api-gateway"), "unknown", "not judged on GitLab");
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 
     let unobserved = report["unobserved"].as_array().unwrap();

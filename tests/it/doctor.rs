@@ -122,8 +122,9 @@ fn a_gitlab_group_owner_token_sees_the_protection_and_the_budget_is_counted() {
     }
     assert!(text.contains("5 in scope, 4 unarchived with a default branch"), "{text}");
     assert!(
-        text.contains("a full run needs about 35 (1987 left"),
-        "four group requests, three listing pages, six per project and its merge-request listing: {text}"
+        text.contains("a full run needs about 36 (1987 left"),
+        "five group requests (members counted as one page), three listing pages, six per project and its \
+         merge-request listing: {text}"
     );
 }
 

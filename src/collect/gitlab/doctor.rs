@@ -171,8 +171,9 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
     let group_hooks = i64::from(premium);
     let ancestors = wanted.matches('/').count() as i64;
     let operating = i64::from(config.operating_days > 0);
+    // The members listing is counted as one page.
     let requests_needed =
-        3 + ancestors + group_hooks + listing.len() as i64 + (per_project + operating) * asked.len() as i64;
+        3 + ancestors + 1 + group_hooks + listing.len() as i64 + (per_project + operating) * asked.len() as i64;
     checks.push(check("projects", listed_fully, listed_detail(projects.len(), asked.len())));
     let mut remaining = listing.iter().rev().find_map(|page| page.rate_limit_remaining);
     if let Some(first) = asked.first() {

@@ -111,6 +111,10 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
     );
     let group_hooks = snapshot.group_hooks.as_deref().unwrap_or_default();
     items.extend(group_hooks.iter().map(|page| evidence("gitlab.group_webhooks", &org, page, None)));
+    let last_member_page = snapshot.members.len();
+    items.extend(snapshot.members.iter().enumerate().map(|(index, page)| {
+        evidence("gitlab.members", &org, page, Some(index + 1 == last_member_page && page.status == 200))
+    }));
     for (project, repo) in snapshot.projects.iter().zip(&repos) {
         for (kind, pages) in project_answers(project) {
             let last = pages.len();
@@ -135,7 +139,9 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
     insert_group(conn, run_id, ids[0], &org, snapshot)?;
     let page_ids = &ids[groups + 2..groups + 2 + last_page];
     let hook_ids = &ids[groups + 2 + last_page..groups + 2 + last_page + group_hooks.len()];
-    let mut next_id = ids[groups + 2 + last_page + group_hooks.len()..].iter().copied();
+    let members_from = groups + 2 + last_page + group_hooks.len();
+    let member_ids = &ids[members_from..members_from + last_member_page];
+    let mut next_id = ids[members_from + last_member_page..].iter().copied();
 
     let mut repositories = conn.appender("repositories_history")?;
     let mut rules = conn.appender("branch_rules_history")?;
@@ -172,6 +178,7 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
             }
         }
     }
+    store_members(conn, run_id, &org, snapshot, member_ids, &mut coverage, &mut summary)?;
     for (project, repo) in snapshot.projects.iter().zip(&repos) {
         let listing = &snapshot.project_pages[project.page];
         let listing_id = page_ids[project.page];
@@ -353,6 +360,68 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
     keys.flush()?;
     hooks.flush()?;
     Ok(summary)
+}
+
+/// The group's members as `org_people` rows, with a coverage row per part (`member`, `owner`,
+/// `member_2fa_disabled`).
+fn store_members(
+    conn: &Connection,
+    run_id: i64,
+    org: &str,
+    snapshot: &GitlabSnapshot,
+    member_ids: &[i64],
+    coverage: &mut Appender<'_>,
+    summary: &mut GitlabSummary,
+) -> Result<()> {
+    let Some(first) = snapshot.members.first() else { return Ok(()) };
+    let seen = judge("gitlab.members", "Guest", None, &snapshot.tier, &snapshot.members);
+    count(summary, &seen);
+    let items = super::people_rows::highest_per_user(items_of(&snapshot.members, &seen)?.unwrap_or_default());
+    let two_factor = if seen != Seen::Visible {
+        seen.clone()
+    } else if super::people_rows::two_factor_shown(&items) {
+        Seen::Visible
+    } else {
+        Seen::NotVisible(
+            "GitLab did not say which members use two-factor authentication: it shows that to the group's owners \
+             (GitLab 18 and later) and to administrators; the group's own requirement decides"
+                .to_string(),
+        )
+    };
+    for (part, seen) in [("member", &seen), ("owner", &seen), ("member_2fa_disabled", &two_factor)] {
+        let row = Coverage {
+            org,
+            subject: org,
+            kind: "gitlab.members",
+            table: "org_people",
+            part,
+            evidence_id: member_ids.first().copied(),
+            observed_at: first.received_at,
+            complete: *seen == Seen::Visible,
+        };
+        row.append(coverage, run_id, seen)?;
+    }
+    let mut people = conn.appender("org_people_history")?;
+    let evidence_id = member_ids.first().copied().unwrap_or_default();
+    for item in &items {
+        for cells in super::people_rows::rows(item) {
+            if two_factor != Seen::Visible
+                && matches!(&cells[1], Cell::Text(relation) if relation == "member_2fa_disabled")
+            {
+                continue;
+            }
+            let mut row = vec![
+                Cell::BigInt(run_id),
+                Cell::BigInt(evidence_id),
+                Cell::Timestamp(TimeUnit::Microsecond, first.received_at.and_utc().timestamp_micros()),
+                Cell::Text(org.to_string()),
+            ];
+            row.extend(cells);
+            people.append_row(duckdb::appender_params_from_iter(row))?;
+        }
+    }
+    people.flush()?;
+    Ok(())
 }
 
 /// Counts a judged answer in the summary.

@@ -25,6 +25,8 @@ pub struct GitlabSnapshot {
     pub tier: Tier,
     /// `GET /groups/:id/projects?include_subgroups=true&with_shared=false`, every page.
     pub project_pages: Vec<ApiResponse>,
+    /// `GET /groups/:id/members/all`, every page.
+    pub members: Vec<ApiResponse>,
     /// `GET /groups/:id/hooks`, every page; `None` where the tier has no group webhooks (not asked).
     pub group_hooks: Option<Vec<ApiResponse>>,
     /// The in-scope projects, in listing order, with what was read of each.
@@ -73,6 +75,7 @@ impl GitlabSnapshot {
             .iter()
             .chain([&self.metadata, &self.namespace])
             .chain(&self.project_pages)
+            .chain(&self.members)
             .chain(self.group_hooks.iter().flatten())
             .chain(per_project)
             .collect()
@@ -157,6 +160,7 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GitlabConfig) -> Result
     let metadata = get(client, "/metadata").await?;
     let namespace = get(client, &format!("/namespaces/{}", segment(segments[0]))).await?;
     let tier = Tier::judge(&metadata, &namespace);
+    let members = get_all(client, &format!("/groups/{group_id}/members/all?per_page={per_page}")).await?;
     let group_hooks = if matches!(tier, Tier::Free(_)) {
         None
     } else {
@@ -253,6 +257,7 @@ pub async fn fetch_snapshot(client: &ApiClient, config: &GitlabConfig) -> Result
         namespace,
         tier,
         project_pages,
+        members,
         group_hooks,
         projects,
         out_of_scope,

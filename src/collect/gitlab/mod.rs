@@ -9,6 +9,7 @@ mod facts;
 mod fetch;
 mod integration_rows;
 pub mod merge_requests;
+mod people_rows;
 mod protection;
 mod scrub;
 mod tier;
