@@ -172,12 +172,12 @@ def hook(hid, url, verify, project_id=None):
 
 
 def members():
-    """The group's members over two pages: its owner, a maintainer without two-factor authentication, the bot of the
-    collector's group access token (GitLab shows two_factor_enabled to group owners)."""
+    """The group's members over two pages: its owner, a maintainer, the bot of the collector's group access token
+    (GitLab shows two_factor_enabled to group owners; the bot has none, and needs none)."""
     recorded = sample("scorecard-valid-repo-members.json")
     people = [
         {**recorded[0], "id": 9101, "username": "alice", "name": "Alice", "access_level": 50, "two_factor_enabled": True},
-        {**recorded[1], "id": 9102, "username": "dave", "name": "Dave", "access_level": 40, "two_factor_enabled": False},
+        {**recorded[1], "id": 9102, "username": "dave", "name": "Dave", "access_level": 40, "two_factor_enabled": True},
         {**recorded[0], "id": 9001, "username": "group_4242_bot_pipeproof", "name": "pipeproof collector",
          "access_level": 50, "two_factor_enabled": False},
     ]

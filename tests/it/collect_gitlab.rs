@@ -59,7 +59,11 @@ fn nothing_secret_is_stored(store: &Store) {
 
 #[test]
 fn collects_the_group_its_projects_and_their_protection() {
-    let run = collect(cassette(|_, _| {}));
+    let run = collect(cassette(|path, interaction| {
+        if path == "/groups/4242/members/all?per_page=2" {
+            interaction["body"][1]["two_factor_enabled"] = false.into();
+        }
+    }));
     let summary = run.result.unwrap();
     assert_eq!(summary.repositories, 5);
     assert_eq!(summary.branches_visible, 3, "{summary:?}");

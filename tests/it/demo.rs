@@ -118,8 +118,8 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     );
     assert_eq!(verdict(&report, "MON-03", "acme-demo"), "fail", "the IP allow list is disabled");
     assert_eq!(verdict(&report, "SRC-01", "acme-demo"), "pass");
-    assert_eq!(verdict(&report, "SRC-01", "gitlab:acme-demo"), "fail", "dave, a GitLab maintainer, has no 2FA");
-    assert_eq!(control_status(&report, "SRC-01"), "fail");
+    assert_eq!(verdict(&report, "SRC-01", "gitlab:acme-demo"), "pass", "required, and every member has 2FA");
+    assert_eq!(control_status(&report, "SRC-01"), "pass");
     // The GitLab group beside the GitHub organisation.
     assert_eq!(verdict(&report, "SRC-06", "gitlab:acme-demo/platform/api-gateway"), "pass");
     assert_eq!(verdict(&report, "SRC-06", "gitlab:acme-demo/platform/billing"), "fail", "authors approve their own");
