@@ -71,8 +71,7 @@ mod tests {
     use super::*;
 
     fn sample(name: &str) -> Value {
-        let path = format!("{}/../shared/samples/gitlab-api/{name}", env!("CARGO_MANIFEST_DIR"));
-        serde_json::from_str(&std::fs::read_to_string(path).expect("shared samples beside the checkout")).unwrap()
+        super::super::recorded_sample(name)
     }
 
     #[test]

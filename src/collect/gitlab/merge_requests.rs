@@ -429,9 +429,7 @@ mod tests {
     use super::*;
 
     fn recorded(name: &str) -> Value {
-        let path = format!("{}/../shared/samples/gitlab-api/{name}", env!("CARGO_MANIFEST_DIR"));
-        let text = std::fs::read_to_string(path).expect("shared samples beside the checkout");
-        serde_json::from_str::<Value>(&text).unwrap()[0]["response"].clone()
+        super::super::recorded_sample(name)[0]["response"].clone()
     }
 
     #[test]

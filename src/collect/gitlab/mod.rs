@@ -93,3 +93,10 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
     });
     store.conclude_run(run_id, stored)
 }
+
+/// A recorded GitLab answer from `../shared/samples/gitlab-api`, for the unit tests.
+#[cfg(test)]
+fn recorded_sample(name: &str) -> serde_json::Value {
+    let path = format!("{}/../shared/samples/gitlab-api/{name}", env!("CARGO_MANIFEST_DIR"));
+    serde_json::from_str(&std::fs::read_to_string(path).expect("shared samples beside the checkout")).unwrap()
+}
