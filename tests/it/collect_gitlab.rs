@@ -339,3 +339,34 @@ fn merged_merge_requests_come_with_their_dated_approvals_and_pipelines_and_a_sec
     assert!(resumed("504").contains(&format!("updated_after={}", day(90 * 24))), "from the start: {listings:?}");
     nothing_secret_is_stored(store);
 }
+
+#[test]
+fn an_ingested_merge_request_list_cannot_hide_a_collected_merge_request() {
+    let run = collect(cassette(|_, _| {}));
+    run.result.unwrap();
+    let store = &run.store;
+    // A real recorded GitLab merge-request list, edited to name a collected merge request and move its merge out of
+    // any period.
+    let path = common::samples().join("gitlab/argocd-testdata-gitlab_mr_list_response.json");
+    let mut list: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+    list[0]["references"] = serde_json::json!({"full": "gitlab:acme-demo/platform/billing!7"});
+    list[0]["iid"] = 7.into();
+    list[0]["merged_at"] = "2001-01-01T00:00:00Z".into();
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("mrs.json");
+    std::fs::write(&file, list.to_string()).unwrap();
+    let run_id = store.start_run("ingest").unwrap();
+    let outcome = pipeproof::ingest::ingest_file(store, run_id, &file, &Default::default());
+    assert!(outcome.error.is_none(), "{:?}", outcome.error);
+    let merged: String = store
+        .conn()
+        .query_row(
+            "SELECT strftime(merged_at, '%Y') FROM merge_requests \
+             WHERE repo = 'gitlab:acme-demo/platform/billing' AND number = 7 AND org IS NOT NULL",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_ne!(merged, "2001", "the collected row stands beside the ingested one");
+    assert_eq!(count(store, "SELECT count(*) FROM merge_requests WHERE repo = 'gitlab:acme-demo/platform/billing'"), 2);
+}
