@@ -198,10 +198,14 @@ impl Config {
     /// without credentials is refused here, before any request.
     pub fn parse(text: &str, origin: &str) -> Result<Config> {
         let config: Config = serde_saphyr::from_str(text).map_err(|error| input_error(format!("{origin}: {error}")))?;
-        let api_urls =
-            config.github.iter().map(|github| &github.api_url).chain(config.gitlab.iter().map(|g| &g.api_url));
-        for api_url in api_urls {
-            crate::collect::origin::api_base(api_url).map_err(|error| input_error(format!("{origin}: {error}")))?;
+        let api_urls = config
+            .github
+            .iter()
+            .map(|github| ("github", &github.api_url))
+            .chain(config.gitlab.iter().map(|gitlab| ("gitlab", &gitlab.api_url)));
+        for (section, api_url) in api_urls {
+            crate::collect::origin::api_base(api_url)
+                .map_err(|error| input_error(format!("{origin}: {section}.{error}")))?;
         }
         Ok(config)
     }
@@ -228,5 +232,14 @@ mod tests {
     fn unknown_keys_are_rejected_with_the_origin() {
         let error = Config::parse("githb:\n  org: acme\n", "pipeproof.yaml").unwrap_err();
         assert!(format!("{error}").contains("pipeproof.yaml"), "{error}");
+    }
+
+    #[test]
+    fn a_gitlab_api_url_with_credentials_is_refused_naming_its_section() {
+        let error = Config::parse("gitlab:\n  group: acme\n  api_url: https://u:p@gitlab.example/api/v4\n", "c.yaml")
+            .unwrap_err()
+            .to_string();
+        assert!(error.starts_with("c.yaml: gitlab.api_url") && error.contains("credentials"), "{error}");
+        assert!(!error.contains("u:p"), "the credentials are not repeated: {error}");
     }
 }

@@ -10,11 +10,13 @@ const MAX_REDIRECTS: usize = 5;
 /// Checks an API base URL from a config: `http` or `https`, a host, no credentials, query or fragment. Returns it
 /// without a trailing slash.
 pub fn api_base(url: &str) -> Result<String> {
-    let refuse = |why: &str| crate::error::input_error(format!("github.api_url {url:?}: {why}"));
+    let shown = printable(url);
+    let refuse = |why: &str| crate::error::input_error(format!("api_url {shown:?}: {why}"));
     let parsed = Url::parse(url).map_err(|error| refuse(&format!("not a URL ({error})")))?;
     if !matches!(parsed.scheme(), "http" | "https") {
         return Err(refuse(&format!(
-            "the scheme {:?} is not http or https (e.g. https://api.github.com or https://HOST/api/v3)",
+            "the scheme {:?} is not http or https (e.g. https://api.github.com, https://HOST/api/v3, \
+             https://gitlab.com/api/v4)",
             parsed.scheme()
         )));
     }
@@ -22,7 +24,7 @@ pub fn api_base(url: &str) -> Result<String> {
         return Err(refuse("it names no host"));
     }
     if !parsed.username().is_empty() || parsed.password().is_some() {
-        return Err(refuse("it carries credentials; the token belongs in the environment variable github.token_env"));
+        return Err(refuse("it carries credentials; the token belongs in the environment variable token_env names"));
     }
     if parsed.query().is_some() || parsed.fragment().is_some() {
         return Err(refuse("it has a query or fragment; give the API's base URL only"));
