@@ -131,7 +131,6 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
         evidence: ids.len(),
         repositories: snapshot.projects.len(),
         out_of_scope: snapshot.out_of_scope,
-        not_modified: snapshot.responses().iter().filter(|r| r.not_modified).count(),
         tier: snapshot.tier.describe(),
         ..GitlabSummary::default()
     };
