@@ -66,7 +66,7 @@ pub enum Command {
     /// For scheduled jobs: collect, evaluate, report (and bundle, per the config), compare with the previous
     /// evaluation and notify; exit 1 on regression.
     Run(RunArgs),
-    /// Collect evidence from the APIs named in the config (GitHub) into the store.
+    /// Collect evidence from the APIs named in the config (GitHub, GitLab) into the store.
     ///
     /// Per organisation (github.org and github.orgs): settings, people, teams, apps, rulesets, Actions settings,
     /// secrets (names only), runners, alerts and the audit log; per repository: effective branch protection, rulesets,
@@ -75,12 +75,16 @@ pub enum Command {
     /// requests with reviews and checks, workflow runs and deployments. What the token cannot see is recorded with
     /// the permission that would show it; what got no usable answer (rate limits, server errors, a listing cut short)
     /// is recorded as incomplete and the command exits 3 after storing the rest. Unchanged answers cost nothing
-    /// against the rate limit (ETags). Files listed under `files:` are ingested too.
+    /// against the rate limit (ETags). For the GitLab group (gitlab.group): its projects with each default branch's
+    /// protection, approval rules and push rules (by tier), deploy keys, webhooks and members, and merge requests
+    /// merged since the last collection (or gitlab.operating_days back) with their dated approvals and pipelines.
+    /// Files listed under `files:` are ingested too.
     Collect(CollectArgs),
     /// Check, before a long run, what the configured token can see and whether the rate limit covers a full run.
     ///
-    /// Asks each kind of evidence once (repository kinds on the first repository) and says which are visible, which
-    /// are not and the permission that would fix it. Exit 1 when some evidence is not visible.
+    /// Asks each kind of evidence once (repository kinds on the first repository or project) and says which are
+    /// visible, which are not and the permission or GitLab role that would fix it; for GitLab also the token's
+    /// scopes and expiry and the group's tier. Exit 1 when some evidence is not visible.
     Doctor,
     /// Read evidence files (scanner reports, SBOMs, attestations, VEX, audit logs, deploy events) into the store;
     /// the format is recognised from the content (docs/ingest.md lists them).
