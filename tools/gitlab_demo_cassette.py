@@ -9,6 +9,7 @@ push rule), with names, ids and settings changed to tell the demo's story. Run f
 import copy
 import json
 import sys
+import zlib
 
 SAMPLES = sys.argv[1] if len(sys.argv) > 1 else "../shared/samples/gitlab-api"
 GROUP_ID = 4242
@@ -117,7 +118,7 @@ def push_rule(pid, unsigned):
 
 def merge_request(pid, iid, author, merger, sha, days_ago, path):
     body = copy.deepcopy(sample("danger-js-getMergeRequestInfo.nock.json")[0]["response"])
-    person = lambda name: {**body["author"], "id": abs(hash(name)) % 100000, "username": name, "name": name.title(),
+    person = lambda name: {**body["author"], "id": zlib.crc32(name.encode()) % 100000, "username": name, "name": name.title(),
                            "web_url": f"https://gitlab.example.com/{name}"}
     body.update(id=pid * 1000 + iid, iid=iid, project_id=pid, target_branch="main", source_branch=f"feature-{iid}",
                 author=person(author), merge_user=person(merger), merged_by=person(merger), sha=sha,
@@ -233,6 +234,99 @@ def merge_requests():
     ]
 
 
+def environment(eid, name, tier):
+    body = sample("gitlab4j-environment.json")
+    body.update(id=eid, name=name, slug=name.replace("/", "-"), tier=tier, external_url=None, auto_stop_at=None)
+    body.pop("last_deployment", None)
+    return body
+
+
+def protected_environment(name, deployers, approvers=(), required=0):
+    described = {30: "Developers + Maintainers", 40: "Maintainers"}
+    return {
+        "name": name,
+        "deploy_access_levels": [{"id": 60 + n, "access_level": level, "access_level_description": described[level],
+                                  "user_id": None, "group_id": None, "group_inheritance_type": 0}
+                                 for n, level in enumerate(deployers)],
+        "required_approval_count": required,
+        "approval_rules": [{"id": 80 + n, "user_id": None, "group_id": 4300 + n, "access_level": None,
+                            "access_level_description": who, "required_approvals": 1, "group_inheritance_type": 0}
+                           for n, who in enumerate(approvers)],
+    }
+
+
+def deployment(pid, did, env, user, days_ago, pipeline=None, status="success"):
+    body = copy.deepcopy(sample("gitlab4j-deployment.json"))
+    person = {**body["user"], "id": zlib.crc32(user.encode()) % 100000, "username": user, "name": user.title()}
+    body.update(id=did, iid=did % 100, ref="main", status=status, user=person,
+                created_at=f"{{days_ago:{days_ago}}}", updated_at=f"{{days_ago:{days_ago}}}",
+                environment={"id": env[0], "name": env[1], "external_url": None})
+    if pipeline is None:
+        body["deployable"] = None
+    else:
+        body["deployable"].update(id=did * 10, user=person, created_at=f"{{days_ago:{days_ago}}}",
+                                  finished_at=f"{{days_ago:{days_ago}}}",
+                                  pipeline={"id": pipeline, "project_id": pid, "ref": "main", "sha": body["sha"],
+                                            "status": "success"})
+    return body
+
+
+def approved(body, approvers):
+    body = copy.deepcopy(body)
+    body["pending_approval_count"] = 0
+    body["approvals"] = [{"user": {**body["user"], "username": who, "name": who.title()}, "status": "approved",
+                          "created_at": body["created_at"], "comment": "ship it"} for who in approvers]
+    return body
+
+
+def pipeline(pid, number, user, days_ago):
+    body = copy.deepcopy(sample("gitlab4j-pipeline.json"))
+    body.update(id=number, iid=number % 100, project_id=pid, source="push", ref="main", yaml_errors=None,
+                created_at=f"{{days_ago:{days_ago + 0.1}}}", updated_at=f"{{days_ago:{days_ago}}}",
+                started_at=f"{{days_ago:{days_ago + 0.1}}}", finished_at=f"{{days_ago:{days_ago}}}")
+    body["user"] = {**body["user"], "username": user, "name": user.title()}
+    return body
+
+
+def deployments():
+    """Environments and deployments: api-gateway's production needs one approval from release managers and got it
+    from someone else; billing's prod is unprotected and was deployed through the API; storefront lets developers
+    deploy and the pipeline's author approve, and dave did; docs-site hides its protection from a Reporter."""
+    per = f"per_page={PER_PAGE}"
+    listing = "deployments?updated_after=*"
+    forbidden = {"status": 403, "headers": {}, "body": {"message": "403 Forbidden"}}
+    gateway = deployment(501, 5101, (51, "production"), "carol", 4, pipeline=50101)
+    review = deployment(501, 5102, (52, "review/feature-12"), "carol", 6, pipeline=50102)
+    billing = deployment(502, 5201, (53, "prod"), "erin", 2)
+    storefront = deployment(503, 5301, (54, "production"), "dave", 1, pipeline=50301)
+    docs = deployment(504, 5401, (55, "live"), "frank", 8, pipeline=50401)
+    return [
+        ok(f"/groups/{GROUP_ID}/protected_environments?{per}", []),
+        ok(f"/projects/501/environments?{per}",
+           [environment(51, "production", "production"), environment(52, "review/feature-12", "development")]),
+        ok(f"/projects/501/protected_environments?{per}",
+           [protected_environment("production", [40], approvers=["release-managers"])]),
+        ok(f"/projects/501/{listing}", [gateway, review]),
+        ok("/projects/501/deployments/5101", approved(gateway, ["bob"])),
+        ok("/projects/501/pipelines/50101", pipeline(501, 50101, "carol", 4)),
+        ok(f"/projects/502/environments?{per}", [environment(53, "prod", "production")]),
+        ok(f"/projects/502/protected_environments?{per}", []),
+        ok(f"/projects/502/{listing}", [billing]),
+        ok("/projects/502/deployments/5201", approved(billing, [])),
+        ok(f"/projects/503/environments?{per}", [environment(54, "production", "production")]),
+        ok(f"/projects/503/protected_environments?{per}",
+           [protected_environment("production", [30], approvers=["Maintainers"])]),
+        ok(f"/projects/503/{listing}", [storefront]),
+        ok("/projects/503/deployments/5301", approved(storefront, ["dave"])),
+        ok("/projects/503/pipelines/50301", pipeline(503, 50301, "dave", 1)),
+        ok(f"/projects/504/environments?{per}", [environment(55, "live", "production")]),
+        {"path": f"/projects/504/protected_environments?{per}", **forbidden},
+        ok(f"/projects/504/{listing}", [docs]),
+        ok("/projects/504/deployments/5401", approved(docs, ["grace"])),
+        ok("/projects/504/pipelines/50401", pipeline(504, 50401, "frank", 8)),
+    ]
+
+
 def ok(path, body, headers=None):
     return {"path": path, "status": 200, "headers": headers or {}, "body": body}
 
@@ -262,7 +356,8 @@ def main():
         # Maintainers and a deploy key may push; authors approve their own merge requests.
         project(502, "acme-demo/platform/billing", only_allow_merge_if_pipeline_succeeds=True, merge_method="merge"),
         # Only release branches are protected.
-        project(503, "acme-demo/web/storefront", only_allow_merge_if_pipeline_succeeds=False, merge_method="merge"),
+        project(503, "acme-demo/web/storefront", only_allow_merge_if_pipeline_succeeds=False, merge_method="merge",
+                allow_pipeline_trigger_approve_deployment=True),
         # The token is only a Reporter here: it cannot read the protection.
         project(504, "acme-demo/web/docs-site", merge_method="merge"),
         # Archived: read-only, not asked about.
@@ -318,11 +413,12 @@ def main():
     interactions += members()
     interactions += integrations()
     interactions += merge_requests()
+    interactions += deployments()
     cassette = {
         "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "
                        "instance (bodies from gitlab4j's recorded test data in shared/samples/gitlab-api: group, "
                        "project, protected branch, approval settings, approval rule, push rule; names, ids and "
-                       "settings changed by tools/gitlab_demo_cassette.py). The listing was recorded with "
+                       "settings changed by tools/gitlab_demo_cassette.py; environments, deployments and pipelines likewise). The listing was recorded with "
                        "per_page=2, so the five projects span three pages.",
         "interactions": interactions,
     }

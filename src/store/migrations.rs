@@ -43,6 +43,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/032_scan_completion.sql"),
     include_str!("schema/033_finding_history_unkeyed.sql"),
     include_str!("schema/034_gitlab_branch_rules.sql"),
+    include_str!("schema/035_gitlab_environments.sql"),
 ];
 
 /// The schema version this binary writes.

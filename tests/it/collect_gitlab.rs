@@ -23,6 +23,9 @@ fn cassette(edit: impl Fn(&str, &mut serde_json::Value)) -> Cassette {
     Cassette::parse(&value.to_string(), "edited GitLab demo cassette").unwrap()
 }
 
+/// Repository, environment, tier, approvals required, who may deploy, whether self-approval is prevented.
+type GuardRow = (String, String, Option<String>, i32, String, Option<bool>);
+
 /// Repository, protected, merge request required, what weakens review.
 type BranchRow = (String, Option<bool>, Option<bool>, Option<String>);
 
@@ -47,6 +50,11 @@ fn collect(cassette: Cassette) -> Collected {
         GitlabConfig { per_page: 2, concurrency: 3, ..GitlabConfig::for_group("acme-demo", &server.base_url()) };
     let result = pipeproof::collect::gitlab::collect(&store, &config, Token::new(TOKEN.into()));
     Collected { _dir: dir, store, server, _runtime: runtime, result }
+}
+
+/// Whether a request is about environments or deployments.
+fn is_delivery(path: &str) -> bool {
+    ["/environments", "/protected_environments", "/deployments", "/pipelines/"].iter().any(|part| path.contains(part))
 }
 
 fn nothing_secret_is_stored(store: &Store) {
@@ -81,8 +89,15 @@ fn collects_the_group_its_projects_and_their_protection() {
     );
     assert!(!paths.iter().any(|p| p.starts_with("/projects/505/")), "archived projects are not asked: {paths:?}");
     let operating = received.iter().filter(|r| r.path.contains("/merge_requests")).count();
+    let delivery = received.iter().filter(|r| is_delivery(&r.path)).count();
     assert_eq!(
-        received.len() - operating,
+        delivery,
+        1 + 4 * 3 + 7,
+        "the group's protected environments; per project its environments, protected environments and deployments; \
+         each production deployment and its pipeline (API-made billing has none, the review deployment is skipped)"
+    );
+    assert_eq!(
+        received.len() - operating - delivery,
         3 + 2 + 1 + 3 + 6 * 4,
         "group, metadata, namespace; two pages of members; group webhooks; three listing pages; six per project"
     );
@@ -122,9 +137,9 @@ fn collects_the_group_its_projects_and_their_protection() {
     assert!(protected[3].3.as_deref().unwrap().contains("change the approval rules"));
     assert_eq!(
         count(store, "SELECT count(*) FROM api_coverage WHERE subject = 'gitlab:acme-demo/web/docs-site' AND state = 'not_visible'"),
-        8,
-        "protected branches, approvals, approval rules, push rule, deploy keys, webhooks, merge checks and merge \
-         requests: each with the role it needs"
+        9,
+        "protected branches, approvals, approval rules, push rule, deploy keys, webhooks, merge checks, merge \
+         requests and protected environments: each with the role it needs"
     );
     assert_eq!(
         count(
@@ -164,10 +179,13 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     let summary = run.result.unwrap();
     assert!(summary.tier.contains("Free"), "{}", summary.tier);
     let paths: Vec<String> = run.server.received().into_iter().map(|r| r.path).collect();
-    let state: Vec<&String> = paths.iter().filter(|p| !p.contains("/merge_requests")).collect();
+    let state: Vec<&String> = paths.iter().filter(|p| !p.contains("/merge_requests") && !is_delivery(p)).collect();
     assert!(!state
         .iter()
         .any(|p| p.contains("/approvals") || p.contains("/approval_rules") || p.contains("/push_rule")));
+    let delivery: Vec<&String> = paths.iter().filter(|p| is_delivery(p)).collect();
+    assert_eq!(delivery.len(), 4 * 2, "environments and deployments per project, nothing Premium: {delivery:?}");
+    assert!(delivery.iter().all(|p| !p.contains("protected_environments") && !p.contains("/pipelines/")));
     assert_eq!(
         state.len(),
         3 + 2 + 3 + 3 * 4,
@@ -179,6 +197,14 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
          AND state = 'feature_off' AND reason LIKE 'GitLab Free%'",
     );
     assert_eq!(off, 8, "two features for each of the four unarchived projects");
+    let environments_off = count(
+        &run.store,
+        "SELECT count(*) FROM api_coverage WHERE kind IN ('gitlab.protected_environments', \
+         'gitlab.group_protected_environments', 'gitlab.deployment_approvals') \
+         AND state = 'feature_off' AND reason LIKE 'GitLab Free%'",
+    );
+    assert_eq!(environments_off, 4 + 1 + 5, "per project, for the group, per deployment");
+    assert_eq!(count(&run.store, "SELECT count(*) FROM environments WHERE repo LIKE 'gitlab:%'"), 5);
 }
 
 #[test]
@@ -369,4 +395,114 @@ fn an_ingested_merge_request_list_cannot_hide_a_collected_merge_request() {
         .unwrap();
     assert_ne!(merged, "2001", "the collected row stands beside the ingested one");
     assert_eq!(count(store, "SELECT count(*) FROM merge_requests WHERE repo = 'gitlab:acme-demo/platform/billing'"), 2);
+}
+
+#[test]
+fn environments_and_deployments_come_with_their_guards_approvals_and_pipelines_and_each_deployment_is_kept_once() {
+    let run = collect(cassette(|_, _| {}));
+    let summary = run.result.unwrap();
+    assert_eq!(summary.deployments, 5);
+    let store = &run.store;
+    let guards: Vec<GuardRow> = store
+        .conn()
+        .prepare(
+            "SELECT repo, environment, tier, required_reviewers, branch_policy, prevent_self_review FROM environments \
+             WHERE repo LIKE 'gitlab:%' ORDER BY repo, environment",
+        )
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?, row.get(5)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let gateway = "gitlab:acme-demo/platform/api-gateway";
+    assert_eq!(guards.len(), 4, "docs-site's protection is hidden from a Reporter: no rows, {guards:?}");
+    assert_eq!(
+        guards[0],
+        (gateway.into(), "production".into(), Some("production".into()), 1, "deployers".into(), Some(true))
+    );
+    assert_eq!((guards[2].1.as_str(), guards[2].3, guards[2].4.as_str()), ("prod", 0, "any"), "billing: unprotected");
+    assert_eq!(
+        (guards[3].4.as_str(), guards[3].5),
+        ("any", Some(false)),
+        "storefront: developers deploy, self-approval"
+    );
+    assert_eq!(
+        count(store, "SELECT count(*) FROM api_coverage WHERE kind = 'gitlab.protected_environments' AND state = 'not_visible' AND reason LIKE '%Maintainer%'"),
+        1
+    );
+    assert_eq!(count(store, "SELECT count(*) FROM deploy_events WHERE source = 'gitlab'"), 5);
+    let approvals: Vec<(String, i64, String)> = store
+        .conn()
+        .prepare(
+            "SELECT a.reviewer, a.deployment_id, w.actor FROM deployment_approvals a \
+             JOIN workflow_runs w ON w.repo = a.repo AND w.workflow_run_id = a.workflow_run_id \
+             WHERE a.repo LIKE 'gitlab:%' ORDER BY a.deployment_id",
+        )
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(
+        approvals,
+        [
+            ("bob".into(), 5101, "carol".into()),
+            ("dave".into(), 5301, "dave".into()),
+            ("grace".into(), 5401, "frank".into())
+        ],
+        "each approval beside who started the pipeline"
+    );
+    let review: String = store
+        .conn()
+        .query_row(
+            "SELECT state || ': ' || reason FROM api_coverage WHERE subject = ? || '/deployments/5102'",
+            [gateway],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(review.contains("tier is development"), "a review app's deployment is not read one by one: {review}");
+    assert_eq!(count(store, "SELECT count(*) FROM collection_watermarks WHERE kind = 'gitlab.deployments'"), 4);
+    nothing_secret_is_stored(store);
+
+    // The next run: billing's deployment has failed since, and a deployment whose job never started was cancelled.
+    let started = run.server.received().len();
+    let next = cassette(|path, interaction| {
+        if path.starts_with("/projects/502/deployments?") {
+            let mut failed = interaction["body"][0].clone();
+            failed["status"] = "failed".into();
+            let mut cancelled = failed.clone();
+            cancelled["id"] = 5202.into();
+            cancelled["status"] = "canceled".into();
+            cancelled["deployable"] = serde_json::json!({"id": 52020, "status": "canceled", "started_at": null,
+                                                          "pipeline": {"id": 50202}});
+            interaction["body"] = serde_json::json!([failed, cancelled]);
+        }
+    });
+    let server = run._runtime.block_on(ReplayServer::start(next)).unwrap();
+    let config = GitlabConfig { per_page: 2, ..GitlabConfig::for_group("acme-demo", &server.base_url()) };
+    let second = pipeproof::collect::gitlab::collect(store, &config, Token::new(TOKEN.into()));
+    assert!(second.is_ok(), "{second:?}");
+    let outcomes: Vec<(String, String)> = store
+        .conn()
+        .prepare(
+            "SELECT event_key, outcome FROM deploy_events_history WHERE service = 'gitlab:acme-demo/platform/billing' \
+             ORDER BY event_key",
+        )
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let billing = "gitlab:acme-demo/platform/billing/deployments/";
+    assert_eq!(
+        outcomes,
+        [(format!("{billing}5201"), "failed".into()), (format!("{billing}5202"), "never ran (canceled)".into())],
+        "each deployment kept once, as last read"
+    );
+    let listing = server.received().into_iter().find(|r| r.path.starts_with("/projects/502/deployments?")).unwrap();
+    let from = listing.path.split("updated_after=").nth(1).and_then(|rest| rest.get(..10)).unwrap();
+    let from = chrono::NaiveDate::parse_from_str(from, "%Y-%m-%d").unwrap();
+    let days = (chrono::Utc::now().date_naive() - from).num_days();
+    assert!(days <= 2, "resumed from the watermark (with its overlap), not from 90 days back: {}", listing.path);
+    assert!(started > 0);
 }

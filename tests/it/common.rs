@@ -81,6 +81,19 @@ pub fn verdict(report: &serde_json::Value, control: &str, resource: &str) -> Str
     finding(report, control, resource)["status"].as_str().unwrap().to_string()
 }
 
+/// The status a control gave the one resource whose name starts with `prefix` (names that carry a time of day).
+pub fn verdict_starting(report: &serde_json::Value, control: &str, prefix: &str) -> String {
+    let control = report["controls"].as_array().unwrap().iter().find(|c| c["id"] == control).unwrap();
+    let found: Vec<&serde_json::Value> = control["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["resource"].as_str().is_some_and(|r| r.starts_with(prefix)))
+        .collect();
+    assert_eq!(found.len(), 1, "one finding of {} starts with {prefix}: {found:?}", control["id"]);
+    found[0]["status"].as_str().unwrap().to_string()
+}
+
 /// The rolled-up status of a control in a report model.
 pub fn control_status(report: &serde_json::Value, control: &str) -> String {
     report["controls"].as_array().unwrap().iter().find(|c| c["id"] == control).unwrap()["status"]

@@ -4,7 +4,7 @@ use crate::common;
 
 use std::process::Command as StdCommand;
 
-use common::{control_status, copy_tree, demo_fixtures, pipeproof, run_demo, verdict};
+use common::{control_status, copy_tree, demo_fixtures, pipeproof, run_demo, verdict, verdict_starting};
 
 #[test]
 fn demo_verdicts_follow_the_recorded_evidence() {
@@ -66,7 +66,15 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "BLD-12", "acme-demo/payments-api v2.3.0"), "fail");
     assert_eq!(verdict(&report, "TST-06", "acme-demo/web-app"), "fail", "Trivy may fail without failing the run");
     assert_eq!(verdict(&report, "TST-06", "acme-demo/payments-api"), "pass");
-    assert_eq!(control_status(&report, "DEP-01"), "pass", "both production deployments were made by runs");
+    let dep01 = report["controls"].as_array().unwrap().iter().find(|c| c["id"] == "DEP-01").unwrap();
+    let github: Vec<&serde_json::Value> = dep01["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["resource"].as_str().is_some_and(|r| r.starts_with("acme-demo/")))
+        .collect();
+    assert!(github.len() == 2 && github.iter().all(|f| f["status"] == "pass"), "both made by runs: {github:?}");
+    assert_eq!(control_status(&report, "DEP-01"), "fail", "GitLab billing's deployment was made through the API");
     assert_eq!(verdict(&report, "ART-06", "acme-demo"), "fail", "NPM_TOKEN is an organisation secret");
     assert_eq!(verdict(&report, "BLD-04", "acme-demo/web-app"), "fail", "no pipeline scanner");
     assert_eq!(verdict(&report, "GOV-03", "acme-demo/payments-api"), "pass", "an organisation ruleset");
@@ -129,6 +137,17 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "SRC-13", "gitlab:acme-demo/platform/billing!7"), "fail", "approved by its author");
     assert_eq!(verdict(&report, "SRC-15", "gitlab:acme-demo/platform/billing deploy key release-bot"), "fail");
     assert_eq!(verdict(&report, "BLD-03", "gitlab:acme-demo/platform/api-gateway"), "unknown", "not judged on GitLab");
+    let gateway = "gitlab:acme-demo/platform/api-gateway";
+    assert_eq!(verdict(&report, "DEP-02", &format!("{gateway} environment production")), "pass");
+    assert_eq!(verdict(&report, "DEP-02", "gitlab:acme-demo/platform/billing environment prod"), "fail", "unprotected");
+    assert_eq!(verdict(&report, "DEP-02", "gitlab:acme-demo/web/docs-site"), "unknown", "hidden from a Reporter");
+    assert_eq!(verdict_starting(&report, "DEP-01", "gitlab:acme-demo/platform/billing deployment 5201"), "fail");
+    assert_eq!(verdict_starting(&report, "DEP-03", &format!("{gateway} deployment 5101")), "pass", "bob approved");
+    assert_eq!(
+        verdict_starting(&report, "DEP-03", "gitlab:acme-demo/web/storefront deployment 5301"),
+        "fail",
+        "dave approved his own pipeline's deployment"
+    );
     assert_eq!(control_status(&report, "SRC-05"), "fail");
 
     let unobserved = report["unobserved"].as_array().unwrap();

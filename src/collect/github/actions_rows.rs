@@ -130,6 +130,8 @@ pub fn environment(scope: &Scope, item: &Value, _: Option<&Value>) -> Result<Vec
             wait_timer.map(|minutes| Cell::Int(minutes as i32)).unwrap_or(Cell::Null),
             Cell::Text(branch_policy.to_string()),
             flag(item, "/can_admins_bypass"),
+            Cell::Null, // tier: GitLab's
+            Cell::Null, // deployers: GitLab's
         ],
     }])
 }

@@ -42,6 +42,8 @@ pub struct GitlabSummary {
     pub tier: String,
     /// Merge requests merged into default branches in the windows read.
     pub merge_requests: usize,
+    /// Deployments updated in the windows read.
+    pub deployments: usize,
 }
 
 impl GitlabSummary {
@@ -50,7 +52,7 @@ impl GitlabSummary {
         format!(
             "group {group} ({}): {} projects in scope ({} left out), {} evidence items ({} unchanged since the last \
              run); default-branch protection visible on {}, not wholly visible on {}; {} answers not visible to the \
-             token, {} features the tier lacks, {} not read completely; since the last run: {} merged merge requests",
+             token, {} features the tier lacks, {} not read completely; since the last run: {} merged merge requests, {} deployments",
             self.tier,
             self.repositories,
             self.out_of_scope,
@@ -61,7 +63,8 @@ impl GitlabSummary {
             self.not_visible,
             self.feature_off,
             self.incomplete,
-            self.merge_requests
+            self.merge_requests,
+            self.deployments
         )
     }
 }

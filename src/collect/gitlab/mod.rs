@@ -4,7 +4,9 @@
 //! what a missing Premium feature means.
 
 mod config;
+pub mod deployments;
 pub mod doctor;
+mod environments;
 mod facts;
 mod fetch;
 mod integration_rows;
@@ -43,6 +45,13 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
         config.operating_days,
         started_at,
     )?;
+    let deploy_starts = crate::collect::watermarks::starting_points(
+        store.conn(),
+        &org_key,
+        deployments::KIND,
+        config.operating_days,
+        started_at,
+    )?;
     let floor = crate::collect::watermarks::floor(config.operating_days, started_at);
     let fetched = runtime.block_on(async {
         let snapshot = fetch_snapshot(&client, config).await?;
@@ -60,10 +69,38 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
         } else {
             Vec::new()
         };
-        Ok::<_, anyhow::Error>((snapshot, merges))
+        let groups = snapshot
+            .groups
+            .iter()
+            .zip(group_paths(&snapshot.group_path))
+            .map(|(answer, path)| {
+                let id = (answer.status == 200).then(|| answer.json().ok()?.get("id")?.as_i64()).flatten();
+                (path, id)
+            })
+            .collect();
+        let projects = snapshot.projects.iter().filter(|p| !p.protected_branches.is_empty()).filter_map(|p| {
+            Some(deployments::Project {
+                path: p.path.clone(),
+                id: p.item.get("id")?.as_i64()?,
+                trigger_may_approve: p.item.get("allow_pipeline_trigger_approve_deployment").and_then(|v| v.as_bool()),
+            })
+        });
+        let per_page = config.per_page.clamp(1, 100);
+        let deployed = deployments::fetch(
+            &client,
+            &snapshot.tier,
+            groups,
+            projects.collect(),
+            &deploy_starts,
+            floor,
+            per_page,
+            config.concurrency,
+        )
+        .await?;
+        Ok::<_, anyhow::Error>((snapshot, merges, deployed))
     });
     client.progress().finish();
-    let stored = fetched.and_then(|(snapshot, merges)| {
+    let stored = fetched.and_then(|(snapshot, merges, deployed)| {
         store.in_transaction(|conn| {
             let mut summary = facts::store_snapshot(conn, run_id, &snapshot)?;
             let org = format!("{PREFIX}{}", snapshot.group_path);
@@ -72,8 +109,18 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             summary.merge_requests = operated.merge_requests;
             summary.not_visible += operated.not_visible;
             summary.incomplete += operated.incomplete;
-            let responses: Vec<&crate::collect::http::ApiResponse> =
-                snapshot.responses().into_iter().chain(merges.iter().flat_map(|m| m.responses())).collect();
+            let delivered = deployments::store(conn, run_id, &org, &snapshot.tier, &deployed, started_at)?;
+            summary.evidence += delivered.evidence;
+            summary.deployments = delivered.deployments;
+            summary.not_visible += delivered.not_visible;
+            summary.incomplete += delivered.incomplete;
+            summary.feature_off += delivered.feature_off;
+            let responses: Vec<&crate::collect::http::ApiResponse> = snapshot
+                .responses()
+                .into_iter()
+                .chain(merges.iter().flat_map(|m| m.responses()))
+                .chain(deployed.responses())
+                .collect();
             summary.not_modified = responses.iter().filter(|r| r.not_modified).count();
             crate::collect::cache::remember(conn, &responses)?;
             let manifest = crate::collect::manifest::Manifest {
@@ -92,6 +139,12 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
         })
     });
     store.conclude_run(run_id, stored)
+}
+
+/// The group's path, then each ancestor's, nearest first (as the snapshot reads them).
+fn group_paths(path: &str) -> Vec<String> {
+    let segments: Vec<&str> = path.split('/').collect();
+    (1..=segments.len()).rev().map(|depth| segments[..depth].join("/")).collect()
 }
 
 /// A recorded GitLab answer from `../shared/samples/gitlab-api`, for the unit tests.
