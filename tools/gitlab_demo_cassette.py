@@ -327,6 +327,31 @@ def deployments():
     ]
 
 
+def variable(key, protected, masked, scope="*", hidden=False):
+    """A CI/CD variable as GitLab's REST listing sends it: with its value, which pipeproof must never keep (every
+    demo value carries the canary `pp-canary-`)."""
+    body = dict(sample("gitlab4j-project-variables.json")[0])
+    body.update(key=key, value=None if hidden else f"pp-canary-{key.lower()}", protected=protected, masked=masked,
+                hidden=hidden, environment_scope=scope, variable_type="env_var", raw=False, description=None)
+    return body
+
+
+def variables():
+    """The group shares a masked, protected npm token and a hidden registry password; api-gateway keeps its Sonar
+    token masked and protected beside a plain setting; billing's Stripe key is neither masked nor protected; the
+    docs-site token (a Reporter) cannot see variables."""
+    per = f"per_page={PER_PAGE}"
+    bare = {"key": "LEGACY_DEPLOY_TOKEN", "value": "pp-canary-bare"}  # an older GitLab sends only key and value
+    return [
+        ok(f"/groups/{GROUP_ID}/variables?{per}", [variable("NPM_TOKEN", True, True),
+                                                   variable("REGISTRY_PASSWORD", True, True, hidden=True)]),
+        ok(f"/projects/501/variables?{per}", [variable("SONAR_TOKEN", True, True), variable("LOG_LEVEL", False, False)]),
+        ok(f"/projects/502/variables?{per}", [variable("STRIPE_API_KEY", False, False, scope="production"), bare]),
+        ok(f"/projects/503/variables?{per}", []),
+        {"path": f"/projects/504/variables?{per}", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
+    ]
+
+
 def ok(path, body, headers=None):
     return {"path": path, "status": 200, "headers": headers or {}, "body": body}
 
@@ -414,6 +439,7 @@ def main():
     interactions += integrations()
     interactions += merge_requests()
     interactions += deployments()
+    interactions += variables()
     cassette = {
         "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "
                        "instance (bodies from gitlab4j's recorded test data in shared/samples/gitlab-api: group, "

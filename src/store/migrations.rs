@@ -44,6 +44,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/033_finding_history_unkeyed.sql"),
     include_str!("schema/034_gitlab_branch_rules.sql"),
     include_str!("schema/035_gitlab_environments.sql"),
+    include_str!("schema/036_gitlab_variables.sql"),
 ];
 
 /// The schema version this binary writes.

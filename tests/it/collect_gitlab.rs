@@ -9,9 +9,9 @@ use pipeproof::collect::replay::{Cassette, ReplayServer};
 use pipeproof::store::Store;
 
 const TOKEN: &str = "glpat-0123456789SECRETabcd";
-/// Secrets the recorded bodies carry (the group's and each project's runner registration token), which must never
-/// be kept.
-const RECORDED_SECRETS: [&str; 2] = ["GRnEE2mDc13489411jmS2d5R1XTfM", "b8bc4a7a29eb76ea83cf79e4908c2b"];
+/// Secrets the recorded bodies carry (the group's and each project's runner registration token, and the canary
+/// every CI/CD variable value of the demo recording carries), which must never be kept.
+const RECORDED_SECRETS: [&str; 3] = ["GRnEE2mDc13489411jmS2d5R1XTfM", "b8bc4a7a29eb76ea83cf79e4908c2b", "pp-canary-"];
 
 fn cassette(edit: impl Fn(&str, &mut serde_json::Value)) -> Cassette {
     let path = common::demo_fixtures().join("gitlab/cassette.json");
@@ -25,6 +25,9 @@ fn cassette(edit: impl Fn(&str, &mut serde_json::Value)) -> Cassette {
 
 /// Repository, environment, tier, approvals required, who may deploy, whether self-approval is prevented.
 type GuardRow = (String, String, Option<String>, i32, String, Option<bool>);
+
+/// Organisation, repository (none for a group's), name, protected, masked.
+type VariableRow = (String, Option<String>, String, Option<bool>, Option<bool>);
 
 /// Repository, protected, merge request required, what weakens review.
 type BranchRow = (String, Option<bool>, Option<bool>, Option<String>);
@@ -98,8 +101,9 @@ fn collects_the_group_its_projects_and_their_protection() {
     );
     assert_eq!(
         received.len() - operating - delivery,
-        3 + 2 + 1 + 3 + 6 * 4,
-        "group, metadata, namespace; two pages of members; group webhooks; three listing pages; six per project"
+        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4,
+        "group, metadata, namespace; two pages of members; group webhooks; three listing pages; six per project; \
+         the group's CI/CD variables and each project's"
     );
     assert_eq!(operating, 4 + 3 * 3, "a merge-request listing per project, then three requests per merge request");
     for request in &received {
@@ -137,9 +141,9 @@ fn collects_the_group_its_projects_and_their_protection() {
     assert!(protected[3].3.as_deref().unwrap().contains("change the approval rules"));
     assert_eq!(
         count(store, "SELECT count(*) FROM api_coverage WHERE subject = 'gitlab:acme-demo/web/docs-site' AND state = 'not_visible'"),
-        9,
+        10,
         "protected branches, approvals, approval rules, push rule, deploy keys, webhooks, merge checks, merge \
-         requests and protected environments: each with the role it needs"
+         requests, protected environments and CI/CD variables: each with the role it needs"
     );
     assert_eq!(
         count(
@@ -188,8 +192,9 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     assert!(delivery.iter().all(|p| !p.contains("protected_environments") && !p.contains("/pipelines/")));
     assert_eq!(
         state.len(),
-        3 + 2 + 3 + 3 * 4,
-        "members but no group webhooks; protected branches, deploy keys, webhooks per project"
+        3 + 2 + 3 + 3 * 4 + 1 + 4,
+        "members but no group webhooks; protected branches, deploy keys, webhooks per project; CI/CD variables \
+         (every tier)"
     );
     let off = count(
         &run.store,
@@ -505,4 +510,47 @@ fn environments_and_deployments_come_with_their_guards_approvals_and_pipelines_a
     let days = (chrono::Utc::now().date_naive() - from).num_days();
     assert!(days <= 2, "resumed from the watermark (with its overlap), not from 90 days back: {}", listing.path);
     assert!(started > 0);
+}
+
+#[test]
+fn ci_variables_holding_secrets_are_kept_by_name_and_settings_never_by_value() {
+    let run = collect(cassette(|_, _| {}));
+    run.result.unwrap();
+    let store = &run.store;
+    let variables: Vec<VariableRow> = store
+        .conn()
+        .prepare(
+            "SELECT org, repo, name, protected, masked FROM actions_secrets WHERE org LIKE 'gitlab:%' \
+             ORDER BY repo NULLS FIRST, name",
+        )
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?, row.get(3)?, row.get(4)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let names: Vec<&str> = variables.iter().map(|v| v.2.as_str()).collect();
+    assert_eq!(
+        names,
+        ["NPM_TOKEN", "REGISTRY_PASSWORD", "SONAR_TOKEN", "LEGACY_DEPLOY_TOKEN", "STRIPE_API_KEY"],
+        "the group's first; LOG_LEVEL is a plain setting, not a secret"
+    );
+    assert_eq!(variables[1].4, Some(true), "a hidden variable is masked");
+    assert_eq!((variables[3].3, variables[3].4), (None, None), "GitLab sent nothing but its key and value");
+    assert_eq!((variables[4].3, variables[4].4), (Some(false), Some(false)));
+    let hidden: String = store
+        .conn()
+        .query_row(
+            "SELECT reason FROM api_coverage WHERE kind = 'gitlab.variables' AND subject = 'gitlab:acme-demo/web/docs-site'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(hidden.contains("Maintainer"), "{hidden}");
+    let removed = count(
+        store,
+        "SELECT count(*) FROM evidence WHERE kind IN ('gitlab.variables', 'gitlab.group_variables') \
+         AND provenance::VARCHAR LIKE '%secrets_removed%'",
+    );
+    assert_eq!(removed, 3, "the group's and two projects' listings said what was taken out");
+    nothing_secret_is_stored(store);
 }

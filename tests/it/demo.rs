@@ -138,6 +138,15 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "SRC-15", "gitlab:acme-demo/platform/billing deploy key release-bot"), "fail");
     assert_eq!(verdict(&report, "BLD-03", "gitlab:acme-demo/platform/api-gateway"), "unknown", "not judged on GitLab");
     let gateway = "gitlab:acme-demo/platform/api-gateway";
+    assert_eq!(
+        verdict(
+            &report,
+            "BLD-07",
+            "gitlab:acme-demo/platform/billing variable STRIPE_API_KEY (environment production)"
+        ),
+        "fail",
+        "neither masked nor protected"
+    );
     assert_eq!(verdict(&report, "DEP-02", &format!("{gateway} environment production")), "pass");
     assert_eq!(verdict(&report, "DEP-02", "gitlab:acme-demo/platform/billing environment prod"), "fail", "unprotected");
     assert_eq!(verdict(&report, "DEP-02", "gitlab:acme-demo/web/docs-site"), "unknown", "hidden from a Reporter");
@@ -397,6 +406,9 @@ fn credentials_inside_evidence_reach_no_store_report_or_bundle() {
     let bodies: Vec<Vec<u8>> = statement.query_map([], |row| row.get(0)).unwrap().map(Result::unwrap).collect();
     let leaks = |bytes: &[u8]| bytes.windows(7).any(|w| w == b"CANARY-");
     assert!(!bodies.iter().any(|b| leaks(b)), "a stored body keeps a credential");
+    // The GitLab recording's CI/CD variables carry their values (as GitLab's REST listing does), each `pp-canary-…`.
+    let variable_value = |bytes: &[u8]| bytes.windows(10).any(|w| w == b"pp-canary-");
+    assert!(!bodies.iter().any(|b| variable_value(b)), "a stored body keeps a CI/CD variable's value");
     let decoded_leak = bodies.iter().filter_map(|b| serde_json::from_slice::<serde_json::Value>(b).ok()).any(|v| {
         v["content"].as_str().is_some_and(|c| {
             let c: String = c.chars().filter(|c| !c.is_whitespace()).collect();
@@ -425,6 +437,9 @@ fn credentials_inside_evidence_reach_no_store_report_or_bundle() {
         }
         let bytes = std::fs::read(&entry).unwrap();
         assert!(!leaks(&bytes), "{name} keeps a credential");
+        if !name.contains("fixtures") {
+            assert!(!variable_value(&bytes), "{name} keeps a CI/CD variable's value");
+        }
         if name.ends_with(".zip") {
             let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
             for i in 0..archive.len() {
@@ -432,6 +447,7 @@ fn credentials_inside_evidence_reach_no_store_report_or_bundle() {
                 let mut inner = Vec::new();
                 std::io::Read::read_to_end(&mut file, &mut inner).unwrap();
                 assert!(!leaks(&inner), "{name}: {} keeps a credential", file.name());
+                assert!(!variable_value(&inner), "{name}: {} keeps a CI/CD variable's value", file.name());
             }
         }
     }

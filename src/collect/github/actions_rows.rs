@@ -62,6 +62,9 @@ pub fn secret(scope: &Scope, item: &Value, _: Option<&Value>) -> Result<Vec<Fact
             text(item, "/visibility"),
             time(item, "/created_at"),
             time(item, "/updated_at"),
+            Cell::Null, // protected, masked, environment_scope: GitLab's
+            Cell::Null,
+            Cell::Null,
         ],
     }])
 }

@@ -15,6 +15,7 @@ use duckdb::params;
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::fetch::{get, get_all};
 use super::tier::{judge, Tier};
 use crate::collect::coverage::{Coverage, Seen};
 use crate::collect::http::{ApiClient, ApiResponse};
@@ -116,9 +117,9 @@ pub async fn fetch(
         let mut read = Vec::new();
         for (path, id) in groups {
             let pages = match id {
-                Some(id) => Ok(client
-                    .get_all_pages(&format!("/groups/{id}/protected_environments?per_page={per_page}"))
-                    .await?),
+                Some(id) => {
+                    Ok(get_all(client, &format!("/groups/{id}/protected_environments?per_page={per_page}")).await?)
+                }
                 None => Err(format!("group {path} could not be read, so neither could its protected environments")),
             };
             read.push((path, pages));
@@ -130,13 +131,13 @@ pub async fn fetch(
     let reads = projects.into_iter().map(|project| async move {
         let id = project.id;
         let from = starts.get(&format!("{}{}", super::PREFIX, project.path)).copied().unwrap_or(floor);
-        let environments = client.get_all_pages(&format!("/projects/{id}/environments?per_page={per_page}")).await?;
+        let environments = get_all(client, &format!("/projects/{id}/environments?per_page={per_page}")).await?;
         let protected = if premium {
-            Some(client.get_all_pages(&format!("/projects/{id}/protected_environments?per_page={per_page}")).await?)
+            Some(get_all(client, &format!("/projects/{id}/protected_environments?per_page={per_page}")).await?)
         } else {
             None
         };
-        let listing = client.get_all_pages(&listing_path(id, from, per_page)).await?;
+        let listing = get_all(client, &listing_path(id, from, per_page)).await?;
         let tiers = tiers_of(&environments);
         let mut read = Vec::new();
         for item in if premium { items(&listing) } else { Vec::new() } {
@@ -145,14 +146,12 @@ pub async fn fetch(
                 continue;
             }
             let Some(deployment) = item.get("id").and_then(Value::as_i64) else { continue };
-            let detail = client.get(&client.url(&format!("/projects/{id}/deployments/{deployment}")), 1).await?;
+            let detail = get(client, &format!("/projects/{id}/deployments/{deployment}")).await?;
             let pipeline_id = (detail.status == 200)
                 .then(|| detail.json().ok()?.pointer("/deployable/pipeline/id")?.as_i64())
                 .flatten();
             let pipeline = match pipeline_id {
-                Some(pipeline) => {
-                    Some(client.get(&client.url(&format!("/projects/{id}/pipelines/{pipeline}")), 1).await?)
-                }
+                Some(pipeline) => Some(get(client, &format!("/projects/{id}/pipelines/{pipeline}")).await?),
                 None => None,
             };
             read.push(Deployment { id: deployment, detail, pipeline });

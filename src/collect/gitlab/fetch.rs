@@ -114,11 +114,13 @@ fn scrubbed(mut response: ApiResponse) -> ApiResponse {
     response
 }
 
-async fn get(client: &ApiClient, path: &str) -> Result<ApiResponse> {
+/// One answer, scrubbed.
+pub(super) async fn get(client: &ApiClient, path: &str) -> Result<ApiResponse> {
     Ok(scrubbed(client.get(&client.url(path), 1).await?))
 }
 
-async fn get_all(client: &ApiClient, path: &str) -> Result<Vec<ApiResponse>> {
+/// Every page of a listing, each scrubbed.
+pub(super) async fn get_all(client: &ApiClient, path: &str) -> Result<Vec<ApiResponse>> {
     Ok(client.get_all_pages(path).await?.into_iter().map(scrubbed).collect())
 }
 

@@ -14,7 +14,7 @@ use chrono::NaiveDateTime;
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use super::fetch::segment;
+use super::fetch::{get, get_all, segment};
 use crate::collect::http::{ApiClient, ApiResponse};
 
 /// The watermark kind of GitLab operating evidence.
@@ -104,7 +104,7 @@ pub async fn fetch(
 ) -> Result<Vec<ProjectMerges>> {
     let reads = projects.into_iter().map(|project| async move {
         let from = starts.get(&format!("{}{}", super::PREFIX, project.path)).copied().unwrap_or(floor);
-        let listing = client.get_all_pages(&listing_path(project.id, &project.branch, from, per_page)).await?;
+        let listing = get_all(client, &listing_path(project.id, &project.branch, from, per_page)).await?;
         let mut merged = Vec::new();
         let items: Vec<Value> = listing
             .iter()
@@ -119,10 +119,10 @@ pub async fn fetch(
         for item in items {
             let iid = item.get("iid").and_then(Value::as_i64).unwrap_or_default();
             let base = format!("/projects/{}/merge_requests/{iid}", project.id);
-            let approvals = client.get(&client.url(&format!("{base}/approvals")), 1).await?;
+            let approvals = get(client, &format!("{base}/approvals")).await?;
             let notes =
-                client.get_all_pages(&format!("{base}/notes?sort=asc&order_by=created_at&per_page={per_page}")).await?;
-            let pipelines = client.get(&client.url(&format!("{base}/pipelines?per_page={per_page}")), 1).await?;
+                get_all(client, &format!("{base}/notes?sort=asc&order_by=created_at&per_page={per_page}")).await?;
+            let pipelines = get(client, &format!("{base}/pipelines?per_page={per_page}")).await?;
             merged.push(Merged { item, approvals, notes, pipelines });
         }
         Ok::<_, anyhow::Error>(ProjectMerges { project, from, listing, merged })

@@ -15,6 +15,7 @@ mod people_rows;
 mod protection;
 mod scrub;
 mod tier;
+mod variables;
 
 pub use config::GitlabConfig;
 pub use facts::{GitlabSummary, PREFIX};
@@ -69,7 +70,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
         } else {
             Vec::new()
         };
-        let groups = snapshot
+        let groups: Vec<(String, Option<i64>)> = snapshot
             .groups
             .iter()
             .zip(group_paths(&snapshot.group_path))
@@ -86,6 +87,13 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             })
         });
         let per_page = config.per_page.clamp(1, 100);
+        let asked: Vec<(String, i64)> = snapshot
+            .projects
+            .iter()
+            .filter(|p| !p.protected_branches.is_empty())
+            .filter_map(|p| Some((p.path.clone(), p.item.get("id")?.as_i64()?)))
+            .collect();
+        let secrets = variables::fetch(&client, groups.clone(), asked, per_page, config.concurrency).await?;
         let deployed = deployments::fetch(
             &client,
             &snapshot.tier,
@@ -97,10 +105,10 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             config.concurrency,
         )
         .await?;
-        Ok::<_, anyhow::Error>((snapshot, merges, deployed))
+        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets))
     });
     client.progress().finish();
-    let stored = fetched.and_then(|(snapshot, merges, deployed)| {
+    let stored = fetched.and_then(|(snapshot, merges, deployed, secrets)| {
         store.in_transaction(|conn| {
             let mut summary = facts::store_snapshot(conn, run_id, &snapshot)?;
             let org = format!("{PREFIX}{}", snapshot.group_path);
@@ -115,11 +123,16 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             summary.not_visible += delivered.not_visible;
             summary.incomplete += delivered.incomplete;
             summary.feature_off += delivered.feature_off;
+            let kept = variables::store(conn, run_id, &snapshot.tier, &secrets, started_at)?;
+            summary.evidence += kept.evidence;
+            summary.not_visible += kept.not_visible;
+            summary.incomplete += kept.incomplete;
             let responses: Vec<&crate::collect::http::ApiResponse> = snapshot
                 .responses()
                 .into_iter()
                 .chain(merges.iter().flat_map(|m| m.responses()))
                 .chain(deployed.responses())
+                .chain(secrets.responses())
                 .collect();
             summary.not_modified = responses.iter().filter(|r| r.not_modified).count();
             crate::collect::cache::remember(conn, &responses)?;

@@ -7,10 +7,11 @@ use serde_json::Value;
 /// Fields whose value is a secret wherever they appear in an answer.
 const SECRET_FIELDS: &[&str] = &["runners_token", "token"];
 
-/// Whether an object is a CI/CD variable, whose `value` is a secret (elsewhere `value` is a setting's value, as in
-/// the approval settings' `{value, locked}`).
+/// Whether an object is a CI/CD variable (a project's, a group's, a pipeline's or a trigger's), whose `value` is a
+/// secret: any object with a `key` beside its `value`, however few of the other fields GitLab sends (elsewhere
+/// `value` is a setting's value, as in the approval settings' `{value, locked}`).
 fn is_variable(fields: &serde_json::Map<String, Value>) -> bool {
-    fields.contains_key("key") && ["masked", "protected", "variable_type"].iter().any(|k| fields.contains_key(*k))
+    fields.contains_key("key") && fields.contains_key("value")
 }
 
 /// The answer without its secrets, and the JSON pointers of what was taken out; `None` when there was nothing to
@@ -72,13 +73,28 @@ mod tests {
     fn secrets_are_taken_out_wherever_they_are() {
         let body =
             br#"[{"id":1,"runners_token":"GR1348941canary","import_url":"https://bot:canary-pass@git.example/x.git",
-            "namespace":{"runners_token":"canary2"}},{"key":"DEPLOY","value":"canary3","protected":true}]"#;
+            "namespace":{"runners_token":"canary2"}},{"key":"DEPLOY","value":"canary3","protected":true},
+            {"key":"BARE","value":"canary4"}]"#;
         let (clean, removed) = scrub(body).unwrap();
         let text = String::from_utf8(clean).unwrap();
         assert!(!text.contains("canary"), "{text}");
         assert!(text.contains("https://git.example/x.git"));
         assert!(text.contains(r#""protected":true"#));
-        assert_eq!(removed, ["/0/import_url", "/0/namespace/runners_token", "/0/runners_token", "/1/value"]);
+        assert_eq!(
+            removed,
+            ["/0/import_url", "/0/namespace/runners_token", "/0/runners_token", "/1/value", "/2/value"]
+        );
+    }
+
+    #[test]
+    fn every_variable_of_the_recorded_gitlab4j_listing_loses_its_value() {
+        let path =
+            format!("{}/../shared/samples/gitlab-api/gitlab4j-project-variables.json", env!("CARGO_MANIFEST_DIR"));
+        let body = std::fs::read(path).expect("shared samples beside the checkout");
+        let (clean, removed) = scrub(&body).unwrap();
+        let text = String::from_utf8(clean).unwrap();
+        assert_eq!(removed.len(), 4, "the last one carries nothing but its key and value: {removed:?}");
+        assert!(!text.contains("TEST_1") && !text.contains("TEST_4"), "{text}");
     }
 
     #[test]
