@@ -6,6 +6,7 @@ push rule), with names, ids and settings changed to tell the demo's story. Run f
     python3 tools/gitlab_demo_cassette.py ../shared/samples/gitlab-api > fixtures/demo/gitlab/cassette.json
 """
 
+import base64
 import copy
 import json
 import sys
@@ -352,6 +353,57 @@ def variables():
     ]
 
 
+def ci_file(path, text):
+    body = sample("gitlab4j-repository-file.json")
+    encoded = base64.b64encode(text.encode()).decode()
+    body.update(file_name=path.rsplit("/", 1)[-1], file_path=path, size=len(text), encoding="base64",
+                content=encoded, ref="main")
+    return body
+
+
+def lint(valid, merged, includes=(), errors=()):
+    return {"valid": valid, "errors": list(errors), "warnings": [], "merged_yaml": merged, "includes": list(includes)}
+
+
+def ci_configs():
+    """Pipeline definitions: api-gateway pins its shared templates by commit SHA and its image by digest; billing
+    uses a CI/CD component at ~latest and node by tag; storefront has no .gitlab-ci.yml; docs-site's token (a
+    Reporter) reads the file but may not lint it, so what its local include holds is not known."""
+    sha = "6f1e2d3c4b5a69788796a5b4c3d2e1f001122334"
+    forbidden = {"status": 403, "headers": {}, "body": {"message": "403 Forbidden"}}
+    files = "repository/files/.gitlab-ci.yml?ref=main"
+    lint_path = "ci/lint?content_ref=main&dry_run=false"
+    gateway = (f"include:\n  - project: acme-demo/ci-templates\n    ref: {sha}\n    file: /go.yml\n"
+               "  - template: Jobs/SAST.gitlab-ci.yml\n")
+    gateway_merged = ("---\n:build:\n  :image: golang@sha256:4c1d3e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f\n"
+                      "  :script:\n  - go build ./...\n:semgrep-sast:\n  :image: $CI_TEMPLATE_REGISTRY_HOST/"
+                      "security-products/semgrep@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\n"
+                      "  :script:\n  - /analyzer run\n")
+    billing = ("include:\n  - component: gitlab.example.com/acme-demo/components/deploy@~latest\n"
+               "test:\n  image: node:20\n  script: npm test\n")
+    billing_merged = ("---\n:test:\n  :image: node:20\n  :script: npm test\n:deploy:\n  :image: "
+                      "alpine@sha256:9b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a\n"
+                      "  :script: ./deploy.sh\n")
+    docs = "include:\n  - local: ci/pages.yml\n"
+    return [
+        ok(f"/projects/501/{files}", ci_file(".gitlab-ci.yml", gateway)),
+        ok(f"/projects/501/{lint_path}", lint(True, gateway_merged, [
+            {"type": "file", "location": "/go.yml", "blob": None, "raw": None,
+             "extra": {"project": "acme-demo/ci-templates", "ref": sha}, "context_project": "acme-demo/platform/api-gateway",
+             "context_sha": sha},
+            {"type": "template", "location": "Jobs/SAST.gitlab-ci.yml", "blob": None, "raw": None, "extra": {},
+             "context_project": "acme-demo/platform/api-gateway", "context_sha": sha}])),
+        ok(f"/projects/502/{files}", ci_file(".gitlab-ci.yml", billing)),
+        ok(f"/projects/502/{lint_path}", lint(True, billing_merged, [
+            {"type": "component", "location": "gitlab.example.com/acme-demo/components/deploy@~latest", "blob": None,
+             "raw": None, "extra": {}, "context_project": "acme-demo/platform/billing", "context_sha": sha}])),
+        {"path": f"/projects/503/{files}", "status": 404, "headers": {}, "body": {"message": "404 File Not Found"}},
+        ok(f"/projects/503/{lint_path}", lint(False, "", errors=["Please provide content of .gitlab-ci.yml"])),
+        ok(f"/projects/504/{files}", ci_file(".gitlab-ci.yml", docs)),
+        {"path": f"/projects/504/{lint_path}", **forbidden},
+    ]
+
+
 def ok(path, body, headers=None):
     return {"path": path, "status": 200, "headers": headers or {}, "body": body}
 
@@ -440,6 +492,7 @@ def main():
     interactions += merge_requests()
     interactions += deployments()
     interactions += variables()
+    interactions += ci_configs()
     cassette = {
         "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "
                        "instance (bodies from gitlab4j's recorded test data in shared/samples/gitlab-api: group, "

@@ -101,9 +101,9 @@ fn collects_the_group_its_projects_and_their_protection() {
     );
     assert_eq!(
         received.len() - operating - delivery,
-        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4,
+        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4 + 2 * 4,
         "group, metadata, namespace; two pages of members; group webhooks; three listing pages; six per project; \
-         the group's CI/CD variables and each project's"
+         the group's CI/CD variables and each project's; each project's CI configuration and its expansion"
     );
     assert_eq!(operating, 4 + 3 * 3, "a merge-request listing per project, then three requests per merge request");
     for request in &received {
@@ -141,9 +141,10 @@ fn collects_the_group_its_projects_and_their_protection() {
     assert!(protected[3].3.as_deref().unwrap().contains("change the approval rules"));
     assert_eq!(
         count(store, "SELECT count(*) FROM api_coverage WHERE subject = 'gitlab:acme-demo/web/docs-site' AND state = 'not_visible'"),
-        10,
+        12,
         "protected branches, approvals, approval rules, push rule, deploy keys, webhooks, merge checks, merge \
-         requests, protected environments and CI/CD variables: each with the role it needs"
+         requests, protected environments, CI/CD variables, the CI configuration's expansion and what its includes \
+         hold: each with the role it needs"
     );
     assert_eq!(
         count(
@@ -192,9 +193,9 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     assert!(delivery.iter().all(|p| !p.contains("protected_environments") && !p.contains("/pipelines/")));
     assert_eq!(
         state.len(),
-        3 + 2 + 3 + 3 * 4 + 1 + 4,
+        3 + 2 + 3 + 3 * 4 + 1 + 4 + 2 * 4,
         "members but no group webhooks; protected branches, deploy keys, webhooks per project; CI/CD variables \
-         (every tier)"
+         and CI configurations (every tier)"
     );
     let off = count(
         &run.store,
@@ -460,7 +461,8 @@ fn environments_and_deployments_come_with_their_guards_approvals_and_pipelines_a
     let review: String = store
         .conn()
         .query_row(
-            "SELECT state || ': ' || reason FROM api_coverage WHERE subject = ? || '/deployments/5102'",
+            "SELECT state || ': ' || reason FROM api_coverage WHERE subject = ? || '/deployments/5102' \
+             AND kind = 'gitlab.deployment_approvals'",
             [gateway],
             |row| row.get(0),
         )
@@ -553,4 +555,61 @@ fn ci_variables_holding_secrets_are_kept_by_name_and_settings_never_by_value() {
     );
     assert_eq!(removed, 3, "the group's and two projects' listings said what was taken out");
     nothing_secret_is_stored(store);
+}
+
+#[test]
+fn ci_configurations_are_read_with_gitlabs_expansion_and_a_file_whose_includes_are_not_expanded_is_not_known_whole() {
+    let run = collect(cassette(|_, _| {}));
+    run.result.unwrap();
+    let store = &run.store;
+    let files: Vec<(String, Option<bool>, Option<i32>)> = store
+        .conn()
+        .prepare("SELECT repo, parsed, jobs FROM workflows WHERE repo LIKE 'gitlab:%' ORDER BY repo")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let names: Vec<&str> = files.iter().map(|f| f.0.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "gitlab:acme-demo/platform/api-gateway",
+            "gitlab:acme-demo/platform/billing",
+            "gitlab:acme-demo/web/docs-site"
+        ],
+        "storefront has no .gitlab-ci.yml"
+    );
+    assert_eq!(files[0].2, Some(2), "jobs counted in GitLab's merged configuration, includes and templates expanded");
+    let used: Vec<(String, String, bool)> = store
+        .conn()
+        .prepare(
+            "SELECT uses, kind, pinned FROM workflow_actions WHERE repo = 'gitlab:acme-demo/platform/billing' ORDER BY uses",
+        )
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    assert_eq!(used.len(), 3, "the component, and the images of the merged configuration: {used:?}");
+    assert!(used.contains(&("node:20".into(), "docker".into(), false)));
+    assert!(used.iter().any(|u| u.1 == "component" && !u.2));
+    let gap: String = store
+        .conn()
+        .query_row(
+            "SELECT reason FROM api_coverage WHERE kind = 'gitlab.ci_includes' AND subject = 'gitlab:acme-demo/web/docs-site'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(gap.contains("were not read") && gap.contains("HTTP 403"), "{gap}");
+    let absent: String = store
+        .conn()
+        .query_row(
+            "SELECT state FROM api_coverage WHERE kind = 'gitlab.ci_config' AND subject = 'gitlab:acme-demo/web/storefront'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(absent, "visible", "a 404 File Not Found says there is none: that is seen");
 }

@@ -136,7 +136,11 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "SRC-13", "gitlab:acme-demo/platform/api-gateway!11"), "pass");
     assert_eq!(verdict(&report, "SRC-13", "gitlab:acme-demo/platform/billing!7"), "fail", "approved by its author");
     assert_eq!(verdict(&report, "SRC-15", "gitlab:acme-demo/platform/billing deploy key release-bot"), "fail");
-    assert_eq!(verdict(&report, "BLD-03", "gitlab:acme-demo/platform/api-gateway"), "unknown", "not judged on GitLab");
+    assert_eq!(verdict(&report, "BLD-09", "gitlab:acme-demo/platform/api-gateway"), "unknown", "not judged on GitLab");
+    assert_eq!(verdict(&report, "BLD-03", "gitlab:acme-demo/platform/api-gateway"), "pass", "SHA and digests");
+    assert_eq!(verdict(&report, "BLD-03", "gitlab:acme-demo/platform/billing"), "fail", "a component at ~latest");
+    assert_eq!(verdict(&report, "BLD-03", "gitlab:acme-demo/web/docs-site"), "unknown", "its include not expanded");
+    assert_eq!(verdict(&report, "BLD-01", "gitlab:acme-demo/web/storefront"), "fail", "no .gitlab-ci.yml");
     let gateway = "gitlab:acme-demo/platform/api-gateway";
     assert_eq!(
         verdict(

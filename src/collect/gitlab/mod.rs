@@ -3,6 +3,7 @@
 //! approval rules and settings, push rules), judged by the same controls as GitHub's, with the group's tier deciding
 //! what a missing Premium feature means.
 
+mod ci_config;
 mod config;
 pub mod deployments;
 pub mod doctor;
@@ -94,6 +95,16 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             .filter_map(|p| Some((p.path.clone(), p.item.get("id")?.as_i64()?)))
             .collect();
         let secrets = variables::fetch(&client, groups.clone(), asked, per_page, config.concurrency).await?;
+        let pipelines = snapshot.projects.iter().filter(|p| !p.protected_branches.is_empty()).filter_map(|p| {
+            let config_path = p.item.get("ci_config_path").and_then(|v| v.as_str()).filter(|v| !v.is_empty());
+            Some(ci_config::Project {
+                path: p.path.clone(),
+                id: p.item.get("id")?.as_i64()?,
+                branch: p.default_branch.clone()?,
+                config_path: config_path.unwrap_or(".gitlab-ci.yml").to_string(),
+            })
+        });
+        let definitions = ci_config::fetch(&client, pipelines.collect(), config.concurrency).await?;
         let deployed = deployments::fetch(
             &client,
             &snapshot.tier,
@@ -105,10 +116,10 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             config.concurrency,
         )
         .await?;
-        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets))
+        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions))
     });
     client.progress().finish();
-    let stored = fetched.and_then(|(snapshot, merges, deployed, secrets)| {
+    let stored = fetched.and_then(|(snapshot, merges, deployed, secrets, definitions)| {
         store.in_transaction(|conn| {
             let mut summary = facts::store_snapshot(conn, run_id, &snapshot)?;
             let org = format!("{PREFIX}{}", snapshot.group_path);
@@ -127,12 +138,17 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             summary.evidence += kept.evidence;
             summary.not_visible += kept.not_visible;
             summary.incomplete += kept.incomplete;
+            let defined = ci_config::store(conn, run_id, &org, &snapshot.tier, &definitions)?;
+            summary.evidence += defined.evidence;
+            summary.not_visible += defined.not_visible;
+            summary.incomplete += defined.incomplete;
             let responses: Vec<&crate::collect::http::ApiResponse> = snapshot
                 .responses()
                 .into_iter()
                 .chain(merges.iter().flat_map(|m| m.responses()))
                 .chain(deployed.responses())
                 .chain(secrets.responses())
+                .chain(definitions.iter().flat_map(|d| d.responses()))
                 .collect();
             summary.not_modified = responses.iter().filter(|r| r.not_modified).count();
             crate::collect::cache::remember(conn, &responses)?;
