@@ -1,8 +1,10 @@
 //! Benchmark: collect a synthetic GitLab group of 1,000 projects (GitLab Premium) from the local replay server,
-//! twice, at concurrency 8, state evidence and a 90-day window of merge requests. Prints requests per project, the share answered 304 or skipped on the unchanged second
+//! twice, at concurrency 8, state evidence and a 90-day window of merge requests and deployments. Prints requests per project, the share answered 304 or skipped on the unchanged second
 //! run, and wall time. Run with `./x bench gitlab`.
 
 use std::time::Instant;
+
+use base64::Engine;
 
 use pipeproof::collect::gitlab::GitlabConfig;
 use pipeproof::collect::http::Token;
@@ -12,6 +14,10 @@ use pipeproof::store::Store;
 const PROJECTS: usize = 1_000;
 const PER_PAGE: usize = 100;
 const GROUP_ID: usize = 77;
+/// What a project with a default branch is asked for its state on Premium: protected branches, approvals, approval
+/// rules, push rule, deploy keys, webhooks, CI/CD variables, the CI configuration and its expansion, environments,
+/// protected environments.
+const STATE_PER_PROJECT: usize = 11;
 
 /// A `200` carrying a weak ETag as GitLab's Rack stack computes one, and the `304` it earns on a conditional
 /// request (GitLab does not document 304s for its REST API; Rack's conditional GET gives them).
@@ -59,6 +65,18 @@ fn synthetic_group() -> Cassette {
         none(),
     ));
     interactions.extend(ok(format!("/groups/{GROUP_ID}/hooks?per_page={PER_PAGE}"), serde_json::json!([]), none()));
+    interactions.extend(ok(
+        format!("/groups/{GROUP_ID}/variables?per_page={PER_PAGE}"),
+        serde_json::json!([{ "key": "NPM_TOKEN", "value": "bench-secret", "protected": true, "masked": true,
+                             "environment_scope": "*" }]),
+        none(),
+    ));
+    interactions.extend(ok(
+        format!("/groups/{GROUP_ID}/protected_environments?per_page={PER_PAGE}"),
+        serde_json::json!([{ "name": "production", "deploy_access_levels": [{ "access_level": 40 }],
+                             "required_approval_count": 1 }]),
+        none(),
+    ));
     let members: Vec<serde_json::Value> = (0..80)
         .map(|i| serde_json::json!({ "id": i, "username": format!("user-{i}"), "access_level": if i < 3 { 50 } else { 30 } }))
         .collect();
@@ -112,11 +130,44 @@ fn synthetic_group() -> Cassette {
             none(),
         ));
         interactions.extend(ok(format!("/projects/{id}/hooks?per_page={PER_PAGE}"), serde_json::json!([]), none()));
-        // No merges in the window: one listing per project.
+        // No merges and no deployments in the window: one listing of each per project.
         interactions.push(serde_json::json!({
             "path": format!("/projects/{id}/merge_requests?state=merged&target_branch=main&updated_after=*"),
             "status": 200, "body": []
         }));
+        interactions.push(serde_json::json!({
+            "path": format!("/projects/{id}/deployments?updated_after=*"), "status": 200, "body": []
+        }));
+        interactions.extend(ok(
+            format!("/projects/{id}/environments?per_page={PER_PAGE}"),
+            serde_json::json!([{ "id": id, "name": "production", "tier": "production", "state": "available" }]),
+            none(),
+        ));
+        interactions.extend(ok(
+            format!("/projects/{id}/protected_environments?per_page={PER_PAGE}"),
+            serde_json::json!([]),
+            none(),
+        ));
+        interactions.extend(ok(
+            format!("/projects/{id}/variables?per_page={PER_PAGE}"),
+            serde_json::json!([{ "key": "DEPLOY_TOKEN", "value": "bench-secret", "protected": i % 3 != 0,
+                                 "masked": true, "environment_scope": "production" }]),
+            none(),
+        ));
+        let ci = "include:\n  - template: Jobs/SAST.gitlab-ci.yml\nbuild:\n  image: golang:1.23\n  script: make\n";
+        interactions.extend(ok(
+            format!("/projects/{id}/repository/files/.gitlab-ci.yml?ref=main"),
+            serde_json::json!({ "file_path": ".gitlab-ci.yml", "encoding": "base64",
+                                "content": base64::engine::general_purpose::STANDARD.encode(ci) }),
+            none(),
+        ));
+        interactions.extend(ok(
+            format!("/projects/{id}/ci/lint?content_ref=main&dry_run=false"),
+            serde_json::json!({ "valid": true, "errors": [], "warnings": [],
+                                "merged_yaml": "---\n:build:\n  :image: golang:1.23\n  :script: make\n",
+                                "includes": [{ "type": "template", "location": "Jobs/SAST.gitlab-ci.yml", "extra": {} }] }),
+            none(),
+        ));
         interactions.extend(ok(
             format!("/projects/{id}/push_rule"),
             serde_json::json!({ "id": id, "reject_unsigned_commits": i.is_multiple_of(4) }),
@@ -135,7 +186,7 @@ pub fn run() -> anyhow::Result<()> {
     let config = GitlabConfig { per_page: PER_PAGE as u32, ..GitlabConfig::for_group("bench", &server.base_url()) };
     println!(
         "synthetic GitLab group: {PROJECTS} projects in 20 subgroups, Premium (60 % with main protected, 30 % only \
-         release/*, 10 % none; 5 % archived, 5 % empty; no merges in the window); concurrency {}",
+         release/*, 10 % none; 5 % archived, 5 % empty; no merges or deployments in the window); concurrency {}",
         config.concurrency
     );
     let token = || Token::new("glpat-bench".into());
@@ -143,12 +194,16 @@ pub fn run() -> anyhow::Result<()> {
     let first = pipeproof::collect::gitlab::collect(&store, &config, token())?;
     let first_time = started.elapsed();
     let first_requests = server.received().len();
-    let operating = server.received().iter().filter(|r| r.path.contains("/merge_requests?")).count();
+    let operating = server
+        .received()
+        .iter()
+        .filter(|r| r.path.contains("/merge_requests?") || r.path.contains("/deployments?"))
+        .count();
     let asked = PROJECTS - PROJECTS / 10;
     println!(
         "first run:  {first_requests} requests, {:.2} per project for state evidence (group and listing included; \
-         {asked} projects asked 6 each, archived and empty ones none) and {:.2} for a 90-day operating window without \
-         merges; {:.2} s; {} projects, {} branches judged whole",
+         {asked} projects asked {STATE_PER_PROJECT} each, archived and empty ones none) and {:.2} for a 90-day \
+         operating window without merges or deployments; {:.2} s; {} projects, {} branches judged whole",
         (first_requests - operating) as f64 / PROJECTS as f64,
         operating as f64 / PROJECTS as f64,
         first_time.as_secs_f64(),
@@ -159,14 +214,15 @@ pub fn run() -> anyhow::Result<()> {
     let second = pipeproof::collect::gitlab::collect(&store, &config, token())?;
     let second_time = started.elapsed();
     let second_requests = server.received().len() - first_requests;
-    let skipped = PROJECTS / 10 * 6;
+    let skipped = PROJECTS / 10 * (STATE_PER_PROJECT + 2);
     println!(
         "second run: {second_requests} requests, {} answered 304 ({:.1} %; GitLab documents no 304s and counts them \
          against the rate limit as any request), {skipped} requests skipped for archived and empty projects ({:.1} % \
-         of six per project); {:.2} s",
+         of {} per project); {:.2} s",
         second.not_modified,
         second.not_modified as f64 * 100.0 / second_requests as f64,
-        skipped as f64 * 100.0 / (PROJECTS * 6) as f64,
+        skipped as f64 * 100.0 / (PROJECTS * (STATE_PER_PROJECT + 2)) as f64,
+        STATE_PER_PROJECT + 2,
         second_time.as_secs_f64()
     );
     println!("peak requests in flight: {}", server.most_in_flight());

@@ -116,15 +116,26 @@ fn a_gitlab_group_owner_token_sees_the_protection_and_the_budget_is_counted() {
     );
     assert!(text.contains("role in the group                        Owner"), "{text}");
     let kinds = ["gitlab.merge_requests", "gitlab.protected_branches", "gitlab.approvals", "gitlab.approval_rules"];
-    for kind in kinds.into_iter().chain(["gitlab.push_rule", "gitlab.deploy_keys", "gitlab.webhooks"]) {
+    let delivery = ["gitlab.variables", "gitlab.ci_config", "gitlab.ci_lint", "gitlab.environments"];
+    let more = ["gitlab.protected_environments", "gitlab.deployments"];
+    for kind in kinds
+        .into_iter()
+        .chain(["gitlab.push_rule", "gitlab.deploy_keys", "gitlab.webhooks"])
+        .chain(delivery)
+        .chain(more)
+    {
         let line = format!("visible      {kind:<40} readable (probed on acme-demo/platform/api-gateway)");
+        assert!(text.contains(&line), "{kind}: {text}");
+    }
+    for kind in ["gitlab.group_variables", "gitlab.group_protected_environments"] {
+        let line = format!("visible      {kind:<40} readable (probed on acme-demo)");
         assert!(text.contains(&line), "{kind}: {text}");
     }
     assert!(text.contains("5 in scope, 4 unarchived with a default branch"), "{text}");
     assert!(
-        text.contains("a full run needs about 36 (1987 left"),
-        "five group requests (members counted as one page), three listing pages, six per project and its \
-         merge-request listing: {text}"
+        text.contains("a full run needs about 62 ("),
+        "five group requests (members counted as one page), the group's CI/CD variables and protected \
+         environments, three listing pages, eleven per project and its merge-request and deployment listings: {text}"
     );
 }
 

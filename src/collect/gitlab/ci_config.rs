@@ -55,18 +55,25 @@ fn in_project(config_path: &str) -> bool {
     !config_path.contains('@') && !config_path.contains("://")
 }
 
+/// The files API path of a project's configuration file at `branch` (the collector and `doctor` ask alike).
+pub fn file_path(id: i64, config_path: &str, branch: &str) -> String {
+    format!("/projects/{id}/repository/files/{}?ref={}", segment(config_path), segment(branch))
+}
+
+/// The path of GitLab's expansion of a project's configuration at `branch` (static: no pipeline is simulated).
+pub fn lint_path(id: i64, branch: &str) -> String {
+    format!("/projects/{id}/ci/lint?content_ref={}&dry_run=false", segment(branch))
+}
+
 /// Reads each project's configuration file and its expansion.
 pub async fn fetch(client: &ApiClient, projects: Vec<Project>, concurrency: usize) -> Result<Vec<ProjectConfig>> {
     let reads = projects.into_iter().map(|project| async move {
-        let id = project.id;
-        let branch = segment(&project.branch);
         let file = if in_project(&project.config_path) {
-            let path = format!("/projects/{id}/repository/files/{}?ref={branch}", segment(&project.config_path));
-            Some(get(client, &path).await?)
+            Some(get(client, &file_path(project.id, &project.config_path, &project.branch)).await?)
         } else {
             None
         };
-        let lint = get(client, &format!("/projects/{id}/ci/lint?content_ref={branch}&dry_run=false")).await?;
+        let lint = get(client, &lint_path(project.id, &project.branch)).await?;
         Ok::<_, anyhow::Error>(ProjectConfig { project, file, lint })
     });
     futures_util::stream::iter(reads).buffered(concurrency.max(1)).collect::<Vec<_>>().await.into_iter().collect()

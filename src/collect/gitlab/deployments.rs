@@ -99,6 +99,14 @@ pub fn listing_path(id: i64, from: NaiveDateTime, per_page: u32) -> String {
     )
 }
 
+/// A project's environments, then its protected environments (the collector and `doctor` ask alike).
+pub fn environment_paths(id: i64, per_page: u32) -> [String; 2] {
+    [
+        format!("/projects/{id}/environments?per_page={per_page}"),
+        format!("/projects/{id}/protected_environments?per_page={per_page}"),
+    ]
+}
+
 /// Reads the groups' and every project's environments and deployments (`groups`: path and id of the group and its
 /// ancestors, `None` where the group could not be read).
 #[allow(clippy::too_many_arguments)]
@@ -131,12 +139,9 @@ pub async fn fetch(
     let reads = projects.into_iter().map(|project| async move {
         let id = project.id;
         let from = starts.get(&format!("{}{}", super::PREFIX, project.path)).copied().unwrap_or(floor);
-        let environments = get_all(client, &format!("/projects/{id}/environments?per_page={per_page}")).await?;
-        let protected = if premium {
-            Some(get_all(client, &format!("/projects/{id}/protected_environments?per_page={per_page}")).await?)
-        } else {
-            None
-        };
+        let [environments_path, protected_path] = environment_paths(id, per_page);
+        let environments = get_all(client, &environments_path).await?;
+        let protected = if premium { Some(get_all(client, &protected_path).await?) } else { None };
         let listing = get_all(client, &listing_path(id, from, per_page)).await?;
         let tiers = tiers_of(&environments);
         let mut read = Vec::new();

@@ -168,12 +168,23 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
         .iter()
         .filter(|(_, feature, _)| premium || feature.is_none())
         .count() as i64;
+    // Besides: CI/CD variables, the CI configuration file and its expansion, environments; protected environments
+    // on Premium.
+    let per_project = per_project + 4 + i64::from(premium);
     let group_hooks = i64::from(premium);
     let ancestors = wanted.matches('/').count() as i64;
-    let operating = i64::from(config.operating_days > 0);
+    // Each group up the tree: its CI/CD variables, and its protected environments on Premium.
+    let per_group = (1 + ancestors) * (1 + i64::from(premium));
+    // A merge-request and a deployment listing per project.
+    let operating = 2 * i64::from(config.operating_days > 0);
     // The members listing is counted as one page.
-    let requests_needed =
-        3 + ancestors + 1 + group_hooks + listing.len() as i64 + (per_project + operating) * asked.len() as i64;
+    let requests_needed = 3
+        + ancestors
+        + 1
+        + group_hooks
+        + per_group
+        + listing.len() as i64
+        + (per_project + operating) * asked.len() as i64;
     checks.push(check("projects", listed_fully, listed_detail(projects.len(), asked.len())));
     let mut remaining = listing.iter().rev().find_map(|page| page.rate_limit_remaining);
     if let Some(first) = asked.first() {
@@ -203,6 +214,52 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
             checks.push(seen_check(kind, &seen, probed));
             remaining = answer.rate_limit_remaining.or(remaining);
         }
+        let branch = first.get("default_branch").and_then(Value::as_str).unwrap_or_default();
+        let config_path = first
+            .get("ci_config_path")
+            .and_then(Value::as_str)
+            .filter(|p| !p.is_empty() && !p.contains('@') && !p.contains("://"))
+            .unwrap_or(".gitlab-ci.yml");
+        let [environments, protected] = super::deployments::environment_paths(id, per_page);
+        let mut more: Vec<(&str, &str, Option<&str>, String)> = vec![
+            ("gitlab.variables", "Maintainer", None, super::variables::project_path(id, per_page)),
+            ("gitlab.ci_config", "Reporter", None, super::ci_config::file_path(id, config_path, branch)),
+            ("gitlab.ci_lint", "Developer", None, super::ci_config::lint_path(id, branch)),
+            ("gitlab.environments", "Reporter", None, environments),
+        ];
+        if premium {
+            more.push(("gitlab.protected_environments", "Maintainer", Some("protected environments"), protected));
+        }
+        if config.operating_days > 0 {
+            let floor = crate::collect::watermarks::floor(config.operating_days, crate::time::now_utc());
+            let path = super::deployments::listing_path(id, floor, per_page);
+            more.push((super::deployments::KIND, "Reporter", None, path));
+        }
+        for (kind, role, feature, path) in more {
+            let answer = client.get(&client.url(&path), 1).await?;
+            // A project without a CI configuration file answers 404 "File Not Found": readable, and absent.
+            let absent = kind == "gitlab.ci_config"
+                && answer.status == 404
+                && answer.error_message().is_some_and(|m| m.contains("File Not Found"));
+            let seen =
+                if absent { Seen::Absent } else { judge(kind, role, feature, &tier, std::slice::from_ref(&answer)) };
+            checks.push(seen_check(kind, &seen, probed));
+            remaining = answer.rate_limit_remaining.or(remaining);
+        }
+    }
+    let groups = super::group_paths(wanted);
+    for (kind, role, premium_only, suffix) in [
+        ("gitlab.group_variables", "Owner", false, "variables"),
+        ("gitlab.group_protected_environments", "Maintainer", true, "protected_environments"),
+    ] {
+        if premium_only && !premium {
+            continue;
+        }
+        let answer = client.get(&client.url(&format!("/groups/{group_id}/{suffix}?per_page={per_page}")), 1).await?;
+        let feature = premium_only.then_some("protected environments");
+        let seen = judge(kind, role, feature, &tier, std::slice::from_ref(&answer));
+        checks.push(seen_check(kind, &seen, &groups[0]));
+        remaining = answer.rate_limit_remaining.or(remaining);
     }
     Ok(Diagnosis { token: described, tier: tier.describe(), rate_limit_remaining: remaining, requests_needed, checks })
 }

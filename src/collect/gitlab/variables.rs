@@ -52,6 +52,11 @@ pub fn holds_secret(item: &Value) -> bool {
         || name.split(|c: char| !c.is_ascii_alphanumeric()).any(|word| CREDENTIAL_WORDS.contains(&word))
 }
 
+/// The listing of a project's CI/CD variables (the collector and `doctor` ask alike).
+pub fn project_path(id: i64, per_page: u32) -> String {
+    format!("/projects/{id}/variables?per_page={per_page}")
+}
+
 /// Reads the variables of the groups (path and id; `None` where the group could not be read) and projects (path
 /// and id).
 pub async fn fetch(
@@ -70,7 +75,7 @@ pub async fn fetch(
         read.push((path, pages));
     }
     let reads = projects.into_iter().map(|(path, id)| async move {
-        let pages = get_all(client, &format!("/projects/{id}/variables?per_page={per_page}")).await?;
+        let pages = get_all(client, &project_path(id, per_page)).await?;
         Ok::<_, anyhow::Error>((path, pages))
     });
     let projects = futures_util::stream::iter(reads).buffered(concurrency.max(1)).collect::<Vec<_>>().await;
