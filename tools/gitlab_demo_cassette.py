@@ -404,6 +404,33 @@ def ci_configs():
     ]
 
 
+def audit_events():
+    """Audit events: billing's authors were let approve their own merge requests a week ago (GitLab's recorded
+    project event, names and times changed); the group's own log records nothing security-relevant; the others
+    are quiet, but docs-site's token (a Reporter) cannot read its project's events. Each 30-day window is answered alike; the collector keeps each event once."""
+    recorded = sample("gitlab4j-project-audit-events.json")[1]
+    change = copy.deepcopy(recorded)
+    change["id"] = 90211
+    change["entity_id"] = 502
+    change["details"].update(change="prevent merge request approval from authors", **{"from": "true", "to": "false"},
+                             author_name="Erin", target_id=502, target_details="acme-demo/platform/billing",
+                             entity_path="acme-demo/platform/billing")
+    change["created_at"] = "{days_ago:7}"
+    archived = copy.deepcopy(sample("gitlab4j-audit-events.json")[0])
+    archived.update(id=90101, entity_id=4242, entity_type="Group", created_at="{days_ago:20}")
+    archived["details"] = {"custom_message": "Group CI/CD settings viewed", "author_name": "Alice",
+                           "target_id": 4242, "target_type": "Group", "target_details": "acme-demo",
+                           "entity_path": "acme-demo"}
+    window = "audit_events?created_after=*"
+    return [
+        ok(f"/groups/{GROUP_ID}/{window}", [archived]),
+        ok(f"/projects/501/{window}", []),
+        ok(f"/projects/502/{window}", [change]),
+        ok(f"/projects/503/{window}", []),
+        {"path": f"/projects/504/{window}", "status": 403, "headers": {}, "body": {"message": "403 Forbidden"}},
+    ]
+
+
 def ok(path, body, headers=None):
     return {"path": path, "status": 200, "headers": headers or {}, "body": body}
 
@@ -493,6 +520,7 @@ def main():
     interactions += deployments()
     interactions += variables()
     interactions += ci_configs()
+    interactions += audit_events()
     cassette = {
         "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "
                        "instance (bodies from gitlab4j's recorded test data in shared/samples/gitlab-api: group, "

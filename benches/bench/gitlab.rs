@@ -65,6 +65,16 @@ fn synthetic_group() -> Cassette {
         none(),
     ));
     interactions.extend(ok(format!("/groups/{GROUP_ID}/hooks?per_page={PER_PAGE}"), serde_json::json!([]), none()));
+    // Who the token's user is (an Owner of the group: it may read the group's audit events whole).
+    interactions.extend(ok("/user".into(), serde_json::json!({ "id": 1, "username": "bench-bot" }), none()));
+    interactions.extend(ok(
+        format!("/groups/{GROUP_ID}/members/all/1"),
+        serde_json::json!({ "id": 1, "username": "bench-bot", "access_level": 50 }),
+        none(),
+    ));
+    interactions.push(serde_json::json!({
+        "path": format!("/groups/{GROUP_ID}/audit_events?created_after=*"), "status": 200, "body": []
+    }));
     interactions.extend(ok(
         format!("/groups/{GROUP_ID}/variables?per_page={PER_PAGE}"),
         serde_json::json!([{ "key": "NPM_TOKEN", "value": "bench-secret", "protected": true, "masked": true,
@@ -138,6 +148,9 @@ fn synthetic_group() -> Cassette {
         interactions.push(serde_json::json!({
             "path": format!("/projects/{id}/deployments?updated_after=*"), "status": 200, "body": []
         }));
+        interactions.push(serde_json::json!({
+            "path": format!("/projects/{id}/audit_events?created_after=*"), "status": 200, "body": []
+        }));
         interactions.extend(ok(
             format!("/projects/{id}/environments?per_page={PER_PAGE}"),
             serde_json::json!([{ "id": id, "name": "production", "tier": "production", "state": "available" }]),
@@ -197,13 +210,16 @@ pub fn run() -> anyhow::Result<()> {
     let operating = server
         .received()
         .iter()
-        .filter(|r| r.path.contains("/merge_requests?") || r.path.contains("/deployments?"))
+        .filter(|r| {
+            ["/merge_requests?", "/deployments?", "/audit_events?"].iter().any(|listing| r.path.contains(listing))
+        })
         .count();
     let asked = PROJECTS - PROJECTS / 10;
     println!(
         "first run:  {first_requests} requests, {:.2} per project for state evidence (group and listing included; \
          {asked} projects asked {STATE_PER_PROJECT} each, archived and empty ones none) and {:.2} for a 90-day \
-         operating window without merges or deployments; {:.2} s; {} projects, {} branches judged whole",
+         operating window without merges or deployments (a listing of each per project, and three 30-day windows of \
+         audit events for the group and each project); {:.2} s; {} projects, {} branches judged whole",
         (first_requests - operating) as f64 / PROJECTS as f64,
         operating as f64 / PROJECTS as f64,
         first_time.as_secs_f64(),

@@ -176,7 +176,11 @@ pub fn event(source: AuditSource, record: &Value, line: usize, raw: &[u8], origi
                             })
                         })
                         .unwrap_or_else(|| "audit_event".into()),
-                    target: first_text(details, &["/target_details", "/entity_path"]),
+                    // Where it happened and to what: a project's protected branch is `group/app main`.
+                    target: match (text(details, "/entity_path"), text(details, "/target_details")) {
+                        (Some(entity), Some(target)) if entity != target => Some(format!("{entity} {target}")),
+                        (entity, target) => target.or(entity),
+                    },
                     source_ip: text(details, "/ip_address"),
                     outcome: None,
                     event_key: text(record, "/id").map(|id| format!("gitlab:{id}")).unwrap_or_else(fallback_key),
@@ -269,6 +273,13 @@ mod tests {
         assert_eq!(event.actor.as_deref(), Some("Root"));
         assert_eq!(event.event_key, "gitlab:7");
         assert_eq!(event.source_ip.as_deref(), Some("10.0.0.1"));
+        let branch = json!({"id": 8, "details": {"custom_message": "Unprotected branch", "target_details": "main",
+                                                 "entity_path": "group/app"}, "created_at": "2026-08-01T10:00:00Z"});
+        let unprotected = super::event(AuditSource::Gitlab, &branch, 2, b"x", "g.json").unwrap();
+        assert_eq!(
+            (unprotected.action.as_str(), unprotected.target.as_deref()),
+            ("Unprotected branch", Some("group/app main"))
+        );
     }
 
     #[test]

@@ -55,6 +55,11 @@ fn collect(cassette: Cassette) -> Collected {
     Collected { _dir: dir, store, server, _runtime: runtime, result }
 }
 
+/// Whether a request is about audit events (or asks who may read them all).
+fn is_audit(path: &str) -> bool {
+    path.contains("/audit_events") || path == "/user" || path.starts_with("/groups/4242/members/all/")
+}
+
 /// Whether a request is about environments or deployments.
 fn is_delivery(path: &str) -> bool {
     ["/environments", "/protected_environments", "/deployments", "/pipelines/"].iter().any(|part| path.contains(part))
@@ -99,8 +104,15 @@ fn collects_the_group_its_projects_and_their_protection() {
         "the group's protected environments; per project its environments, protected environments and deployments; \
          each production deployment and its pipeline (API-made billing has none, the review deployment is skipped)"
     );
+    let audit = received.iter().filter(|r| is_audit(&r.path)).count();
     assert_eq!(
-        received.len() - operating - delivery,
+        audit,
+        2 + 3 + 3 * 3 + 1,
+        "who the token's user is and its role; three 30-day windows for the group and each project the token may \
+         read, one refused window for the Reporter's project"
+    );
+    assert_eq!(
+        received.len() - operating - delivery - audit,
         3 + 2 + 1 + 3 + 6 * 4 + 1 + 4 + 2 * 4,
         "group, metadata, namespace; two pages of members; group webhooks; three listing pages; six per project; \
          the group's CI/CD variables and each project's; each project's CI configuration and its expansion"
@@ -141,10 +153,10 @@ fn collects_the_group_its_projects_and_their_protection() {
     assert!(protected[3].3.as_deref().unwrap().contains("change the approval rules"));
     assert_eq!(
         count(store, "SELECT count(*) FROM api_coverage WHERE subject = 'gitlab:acme-demo/web/docs-site' AND state = 'not_visible'"),
-        12,
+        13,
         "protected branches, approvals, approval rules, push rule, deploy keys, webhooks, merge checks, merge \
-         requests, protected environments, CI/CD variables, the CI configuration's expansion and what its includes \
-         hold: each with the role it needs"
+         requests, protected environments, CI/CD variables, the CI configuration's expansion, what its includes \
+         hold and audit events: each with the role it needs"
     );
     assert_eq!(
         count(
@@ -184,7 +196,9 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     let summary = run.result.unwrap();
     assert!(summary.tier.contains("Free"), "{}", summary.tier);
     let paths: Vec<String> = run.server.received().into_iter().map(|r| r.path).collect();
-    let state: Vec<&String> = paths.iter().filter(|p| !p.contains("/merge_requests") && !is_delivery(p)).collect();
+    let state: Vec<&String> =
+        paths.iter().filter(|p| !p.contains("/merge_requests") && !is_delivery(p) && !is_audit(p)).collect();
+    assert!(!paths.iter().any(|p| is_audit(p)), "GitLab Free has no audit events: not asked");
     assert!(!state
         .iter()
         .any(|p| p.contains("/approvals") || p.contains("/approval_rules") || p.contains("/push_rule")));
@@ -210,6 +224,11 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
          AND state = 'feature_off' AND reason LIKE 'GitLab Free%'",
     );
     assert_eq!(environments_off, 4 + 1 + 5, "per project, for the group, per deployment");
+    let audit_off = count(
+        &run.store,
+        "SELECT count(*) FROM api_coverage WHERE kind = 'gitlab.audit_events' AND state = 'feature_off'",
+    );
+    assert_eq!(audit_off, 1);
     assert_eq!(count(&run.store, "SELECT count(*) FROM environments WHERE repo LIKE 'gitlab:%'"), 5);
 }
 
@@ -612,4 +631,66 @@ fn ci_configurations_are_read_with_gitlabs_expansion_and_a_file_whose_includes_a
         )
         .unwrap();
     assert_eq!(absent, "visible", "a 404 File Not Found says there is none: that is seen");
+}
+
+#[test]
+fn audit_events_are_read_in_windows_once_each_and_a_group_read_by_a_non_owner_is_not_visible() {
+    let run = collect(cassette(|_, _| {}));
+    let summary = run.result.unwrap();
+    assert_eq!(summary.audit_events, 2, "each kept once though every window answers it");
+    let store = &run.store;
+    let change: (String, String, String) = store
+        .conn()
+        .query_row(
+            "SELECT action, target, actor FROM audit_events WHERE source = 'gitlab' AND event_key = 'gitlab:90211'",
+            [],
+            |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!(
+        change,
+        (
+            "change prevent merge request approval from authors".into(),
+            "acme-demo/platform/billing".into(),
+            "Erin".into()
+        )
+    );
+    let windows: Vec<String> = run
+        .server
+        .received()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/groups/4242/audit_events"))
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(windows.len(), 3, "{windows:?}");
+    assert!(windows.iter().all(|w| w.contains("pagination=keyset")));
+    assert_eq!(count(store, "SELECT count(*) FROM collection_watermarks WHERE kind = 'gitlab.audit_events'"), 4);
+    let hidden: String = store
+        .conn()
+        .query_row(
+            "SELECT reason FROM api_coverage WHERE kind = 'gitlab.audit_events' AND subject = 'gitlab:acme-demo/web/docs-site'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(hidden.contains("Maintainer"), "{hidden}");
+
+    let maintainer = collect(cassette(|path, interaction| {
+        if path == "/groups/4242/members/all/9001" {
+            interaction["body"]["access_level"] = 40.into();
+        }
+    }));
+    maintainer.result.unwrap();
+    let asked = maintainer.server.received().iter().filter(|r| r.path.starts_with("/groups/4242/audit_events")).count();
+    assert_eq!(asked, 0, "a listing that would hold only the token's own actions is not asked");
+    let reason: String = maintainer
+        .store
+        .conn()
+        .query_row(
+            "SELECT state || ': ' || reason FROM api_coverage WHERE kind = 'gitlab.audit_events' AND subject = 'gitlab:acme-demo'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(reason.starts_with("not_visible") && reason.contains("Owners"), "{reason}");
 }

@@ -143,6 +143,12 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "BLD-01", "gitlab:acme-demo/web/storefront"), "fail", "no .gitlab-ci.yml");
     let gateway = "gitlab:acme-demo/platform/api-gateway";
     assert_eq!(
+        verdict_starting(&report, "MON-02", "acme-demo/platform/billing change prevent merge request approval"),
+        "fail",
+        "authors were let approve their own merge requests: no review recorded"
+    );
+    assert_eq!(verdict(&report, "MON-02", "gitlab:acme-demo"), "unknown", "docs-site's events hidden from a Reporter");
+    assert_eq!(
         verdict(
             &report,
             "BLD-07",

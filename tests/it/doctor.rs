@@ -133,9 +133,10 @@ fn a_gitlab_group_owner_token_sees_the_protection_and_the_budget_is_counted() {
     }
     assert!(text.contains("5 in scope, 4 unarchived with a default branch"), "{text}");
     assert!(
-        text.contains("a full run needs about 62 ("),
+        text.contains("a full run needs about 79 ("),
         "five group requests (members counted as one page), the group's CI/CD variables and protected \
-         environments, three listing pages, eleven per project and its merge-request and deployment listings: {text}"
+         environments, three listing pages, eleven per project and its merge-request and deployment listings; \
+         the token's user and role, then three 30-day windows of audit events for the group and each project: {text}"
     );
 }
 

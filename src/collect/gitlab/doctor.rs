@@ -177,8 +177,13 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
     let per_group = (1 + ancestors) * (1 + i64::from(premium));
     // A merge-request and a deployment listing per project.
     let operating = 2 * i64::from(config.operating_days > 0);
+    // Audit events (Premium): who the token's user is and its role, then a request per 30-day window for the group
+    // and each project (a first run reads the whole operating window).
+    let windows = i64::from(config.operating_days.div_ceil(30));
+    let audit = if premium && config.operating_days > 0 { 2 + windows * (1 + asked.len() as i64) } else { 0 };
     // The members listing is counted as one page.
-    let requests_needed = 3
+    let requests_needed = audit
+        + 3
         + ancestors
         + 1
         + group_hooks

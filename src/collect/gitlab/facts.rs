@@ -44,6 +44,8 @@ pub struct GitlabSummary {
     pub merge_requests: usize,
     /// Deployments updated in the windows read.
     pub deployments: usize,
+    /// Audit events new to the store.
+    pub audit_events: usize,
 }
 
 impl GitlabSummary {
@@ -52,7 +54,7 @@ impl GitlabSummary {
         format!(
             "group {group} ({}): {} projects in scope ({} left out), {} evidence items ({} unchanged since the last \
              run); default-branch protection visible on {}, not wholly visible on {}; {} answers not visible to the \
-             token, {} features the tier lacks, {} not read completely; since the last run: {} merged merge requests, {} deployments",
+             token, {} features the tier lacks, {} not read completely; since the last run: {} merged merge requests, {} deployments, {} audit events",
             self.tier,
             self.repositories,
             self.out_of_scope,
@@ -64,7 +66,8 @@ impl GitlabSummary {
             self.feature_off,
             self.incomplete,
             self.merge_requests,
-            self.deployments
+            self.deployments,
+            self.audit_events
         )
     }
 }

@@ -3,6 +3,7 @@
 //! approval rules and settings, push rules), judged by the same controls as GitHub's, with the group's tier deciding
 //! what a missing Premium feature means.
 
+mod audit;
 mod ci_config;
 mod config;
 pub mod deployments;
@@ -54,6 +55,13 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
         config.operating_days,
         started_at,
     )?;
+    let audit_starts = crate::collect::watermarks::starting_points(
+        store.conn(),
+        &org_key,
+        audit::KIND,
+        config.operating_days,
+        started_at,
+    )?;
     let floor = crate::collect::watermarks::floor(config.operating_days, started_at);
     let fetched = runtime.block_on(async {
         let snapshot = fetch_snapshot(&client, config).await?;
@@ -94,7 +102,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             .filter(|p| !p.protected_branches.is_empty())
             .filter_map(|p| Some((p.path.clone(), p.item.get("id")?.as_i64()?)))
             .collect();
-        let secrets = variables::fetch(&client, groups.clone(), asked, per_page, config.concurrency).await?;
+        let secrets = variables::fetch(&client, groups.clone(), asked.clone(), per_page, config.concurrency).await?;
         let pipelines = snapshot.projects.iter().filter(|p| !p.protected_branches.is_empty()).filter_map(|p| {
             let config_path = p.item.get("ci_config_path").and_then(|v| v.as_str()).filter(|v| !v.is_empty());
             Some(ci_config::Project {
@@ -105,6 +113,26 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             })
         });
         let definitions = ci_config::fetch(&client, pipelines.collect(), config.concurrency).await?;
+        let audited = if config.operating_days > 0 {
+            let group = (snapshot.group_path.as_str(), groups.first().and_then(|(_, id)| *id));
+            let projects = asked.clone();
+            Some(
+                audit::fetch(
+                    &client,
+                    &snapshot.tier,
+                    group,
+                    projects,
+                    &audit_starts,
+                    floor,
+                    started_at,
+                    per_page,
+                    config.concurrency,
+                )
+                .await?,
+            )
+        } else {
+            None
+        };
         let deployed = deployments::fetch(
             &client,
             &snapshot.tier,
@@ -116,10 +144,10 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             config.concurrency,
         )
         .await?;
-        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions))
+        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions, audited))
     });
     client.progress().finish();
-    let stored = fetched.and_then(|(snapshot, merges, deployed, secrets, definitions)| {
+    let stored = fetched.and_then(|(snapshot, merges, deployed, secrets, definitions, audited)| {
         store.in_transaction(|conn| {
             let mut summary = facts::store_snapshot(conn, run_id, &snapshot)?;
             let org = format!("{PREFIX}{}", snapshot.group_path);
@@ -142,6 +170,13 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             summary.evidence += defined.evidence;
             summary.not_visible += defined.not_visible;
             summary.incomplete += defined.incomplete;
+            if let Some(audited) = &audited {
+                let logged = audit::store(conn, run_id, &org, &snapshot.tier, audited, started_at)?;
+                summary.evidence += logged.evidence;
+                summary.audit_events = logged.events;
+                summary.not_visible += logged.not_visible;
+                summary.incomplete += logged.incomplete;
+            }
             let responses: Vec<&crate::collect::http::ApiResponse> = snapshot
                 .responses()
                 .into_iter()
@@ -149,6 +184,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
                 .chain(deployed.responses())
                 .chain(secrets.responses())
                 .chain(definitions.iter().flat_map(|d| d.responses()))
+                .chain(audited.iter().flat_map(|a| a.responses()))
                 .collect();
             summary.not_modified = responses.iter().filter(|r| r.not_modified).count();
             crate::collect::cache::remember(conn, &responses)?;
