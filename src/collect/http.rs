@@ -228,6 +228,18 @@ impl ApiResponse {
     }
 }
 
+/// Whether a listing was read to its end, said alike on every one of its pages: `true` when every page was read,
+/// `false` when it was cut short (a later page failed, went unanswered, or the page cap stopped it), and `None` for
+/// a lone refusal (401, 403, 404: nothing was listed, and coverage says why).
+pub fn listing_complete(pages: &[ApiResponse]) -> Option<bool> {
+    let read = |page: &ApiResponse| page.status == 200 || page.status == 204;
+    match pages {
+        [] => None,
+        [only] if !read(only) && only.status != UNANSWERED => None,
+        pages => Some(pages.iter().all(read)),
+    }
+}
+
 /// A REST client bound to one API base URL and token.
 pub struct ApiClient {
     http: reqwest::Client,
@@ -573,6 +585,21 @@ mod tests {
             Some("https://api.github.com/organizations/9/repos?page=2&per_page=3")
         );
         assert_eq!(next_link(r#"<https://x/1>; rel="prev", <https://x/0>; rel="first""#), None);
+    }
+
+    #[test]
+    fn every_page_of_a_listing_says_whether_the_listing_was_read_to_its_end() {
+        let page = |status: u16| {
+            let mut page = ApiResponse::unanswered("https://x/1", 1, "test token", "");
+            page.status = status;
+            page
+        };
+        assert_eq!(listing_complete(&[page(200), page(200), page(204)]), Some(true), "a whole listing, every page");
+        assert_eq!(listing_complete(&[page(200), page(502)]), Some(false), "a later page failed");
+        assert_eq!(listing_complete(&[page(200), page(UNANSWERED)]), Some(false), "cut at the page cap");
+        assert_eq!(listing_complete(&[page(UNANSWERED)]), Some(false), "nothing usable came");
+        assert_eq!(listing_complete(&[page(403)]), None, "a refusal lists nothing: coverage says why");
+        assert_eq!(listing_complete(&[]), None);
     }
 
     #[test]

@@ -353,7 +353,7 @@ pub struct FindingRow {
     /// Over a period: how it fared across the snapshots, in words.
     pub throughout: Option<String>,
     /// Whether the evidence it cites is incomplete or partial: a scan that did not complete or covered only part
-    /// of its subject, or an API listing GitHub cut short.
+    /// of its subject, or an API listing cut short.
     pub incomplete_evidence: bool,
 }
 

@@ -163,7 +163,8 @@ fn collects_the_group_its_projects_and_their_protection() {
             store,
             "SELECT count(*) FROM evidence WHERE kind = 'gitlab.projects' AND (provenance->>'pagination_complete') = 'true'"
         ),
-        1
+        3,
+        "each of the listing's three pages says the listing was read whole"
     );
     assert_eq!(
         count(
@@ -286,13 +287,18 @@ fn rate_limits_with_plain_text_bodies_and_server_errors_are_retried() {
 #[test]
 fn a_server_that_keeps_failing_leaves_that_answer_incomplete_and_the_rest_stored() {
     let run = collect(cassette(|path, interaction| {
-        if path == "/projects/502/approvals" {
+        if path == "/projects/502/approvals" || path == "/groups/4242/members/all?per_page=2&page=2" {
             *interaction =
                 serde_json::json!({"path": path, "status": 503, "body": {"message": "503 Service Unavailable"}});
         }
     }));
     let summary = run.result.unwrap();
-    assert_eq!(summary.incomplete, 1);
+    assert_eq!(summary.incomplete, 2, "the approvals, and the members listing cut short at its second page");
+    let cut = count(
+        &run.store,
+        "SELECT count(*) FROM evidence WHERE kind = 'gitlab.members' AND (provenance->>'pagination_complete') = 'false'",
+    );
+    assert_eq!(cut, 2, "the page read says it belongs to a listing cut short, as the failed one does");
     let state: String = run
         .store
         .conn()

@@ -60,6 +60,7 @@ pub fn store(
     answers: &AuditLogAnswers,
     now: NaiveDateTime,
 ) -> Result<StoredAuditLog> {
+    let complete = crate::collect::http::listing_complete(&answers.pages);
     let items: Vec<NewEvidence> = answers
         .pages
         .iter()
@@ -68,7 +69,7 @@ pub fn store(
             kind: KIND,
             subject: org,
             collected_at: page.received_at,
-            provenance: page.provenance(Some(page.status == 200)),
+            provenance: page.provenance(complete),
             body: &page.body,
         })
         .collect();

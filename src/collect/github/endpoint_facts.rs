@@ -33,9 +33,9 @@ pub fn store(conn: &Connection, run_id: i64, org: &str, fetched: &[Fetched]) -> 
     let mut items = Vec::new();
     for answer in fetched {
         let subject = answer.repo.as_deref().unwrap_or(org);
-        let last = answer.pages.len();
-        for (index, page) in answer.pages.iter().enumerate() {
-            let complete = answer.endpoint.paginated().then_some(index + 1 == last && page.status == 200);
+        let complete =
+            answer.endpoint.paginated().then(|| crate::collect::http::listing_complete(&answer.pages)).flatten();
+        for page in &answer.pages {
             items.push(NewEvidence {
                 source: "github",
                 kind: answer.endpoint.kind,

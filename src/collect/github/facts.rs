@@ -89,13 +89,8 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GithubSnapshot)
     let subjects: Vec<String> = snapshot.protections.iter().map(|p| format!("{}@{}", p.repo, p.branch)).collect();
     let last_page = snapshot.repo_pages.len();
     let mut items = vec![evidence_of("github.org", org, &snapshot.org_response, None)];
-    items.extend(
-        snapshot
-            .repo_pages
-            .iter()
-            .enumerate()
-            .map(|(index, page)| evidence_of("github.repos", org, page, Some(index + 1 == last_page))),
-    );
+    let listed = crate::collect::http::listing_complete(&snapshot.repo_pages);
+    items.extend(snapshot.repo_pages.iter().map(|page| evidence_of("github.repos", org, page, listed)));
     items.extend(
         snapshot
             .protections

@@ -463,13 +463,14 @@ pub fn store(
         answers.iter().enumerate().flat_map(|(i, a)| groups(a).into_iter().map(move |g| (i, g))).collect();
     let mut items = Vec::new();
     for (_, group) in &all {
+        let complete = crate::collect::http::listing_complete(group.pages);
         for page in group.pages {
             items.push(NewEvidence {
                 source: "github",
                 kind: group.kind,
                 subject: &group.subject,
                 collected_at: page.received_at,
-                provenance: page.provenance(Some(page.status == 200)),
+                provenance: page.provenance(complete),
                 body: &page.body,
             });
         }

@@ -214,10 +214,10 @@ pub fn store(
     };
     let mut kept = Vec::new();
     for subject in subjects {
-        let last = subject.pages.len();
-        kept.extend(subject.pages.iter().enumerate().map(|(index, page)| {
-            super::facts::evidence(KIND, &subject.subject.name, page, Some(index + 1 == last && page.status == 200))
-        }));
+        let complete = crate::collect::http::listing_complete(&subject.pages);
+        kept.extend(
+            subject.pages.iter().map(|page| super::facts::evidence(KIND, &subject.subject.name, page, complete)),
+        );
     }
     let ids = crate::store::add_evidence_batch(conn, run_id, &kept)?;
     stored.evidence = ids.len();

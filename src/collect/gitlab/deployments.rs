@@ -199,12 +199,8 @@ fn outcome(item: &Value) -> Option<String> {
 
 /// The evidence of every page of a listing.
 fn evidence<'a>(kind: &'a str, subject: &'a str, pages: &'a [ApiResponse]) -> Vec<crate::store::NewEvidence<'a>> {
-    let last = pages.len();
-    pages
-        .iter()
-        .enumerate()
-        .map(|(index, page)| super::facts::evidence(kind, subject, page, Some(index + 1 == last && page.status == 200)))
-        .collect()
+    let complete = crate::collect::http::listing_complete(pages);
+    pages.iter().map(|page| super::facts::evidence(kind, subject, page, complete)).collect()
 }
 
 /// What storing the environments and deployments added.

@@ -11,7 +11,7 @@ use super::fetch::{GitlabSnapshot, ProjectAnswers};
 use super::protection::{self, Rule};
 use super::tier::{judge, Tier};
 use crate::collect::coverage::{Coverage, Seen};
-use crate::collect::http::ApiResponse;
+use crate::collect::http::{listing_complete, ApiResponse};
 use crate::store::{add_evidence_batch, NewEvidence};
 
 /// The prefix of every GitLab organisation and repository name in the store.
@@ -108,28 +108,18 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
     let mut items: Vec<NewEvidence> = snapshot.groups.iter().map(|g| evidence("gitlab.group", &org, g, None)).collect();
     items.push(evidence("gitlab.metadata", &org, &snapshot.metadata, None));
     items.push(evidence("gitlab.namespace", &org, &snapshot.namespace, None));
-    items.extend(
-        snapshot
-            .project_pages
-            .iter()
-            .enumerate()
-            .map(|(index, page)| evidence("gitlab.projects", &org, page, Some(index + 1 == last_page))),
-    );
+    let listed = listing_complete(&snapshot.project_pages);
+    items.extend(snapshot.project_pages.iter().map(|page| evidence("gitlab.projects", &org, page, listed)));
     let group_hooks = snapshot.group_hooks.as_deref().unwrap_or_default();
-    items.extend(group_hooks.iter().map(|page| evidence("gitlab.group_webhooks", &org, page, None)));
+    let hooks_complete = listing_complete(group_hooks);
+    items.extend(group_hooks.iter().map(|page| evidence("gitlab.group_webhooks", &org, page, hooks_complete)));
     let last_member_page = snapshot.members.len();
-    items.extend(snapshot.members.iter().enumerate().map(|(index, page)| {
-        evidence("gitlab.members", &org, page, Some(index + 1 == last_member_page && page.status == 200))
-    }));
+    let members_complete = listing_complete(&snapshot.members);
+    items.extend(snapshot.members.iter().map(|page| evidence("gitlab.members", &org, page, members_complete)));
     for (project, repo) in snapshot.projects.iter().zip(&repos) {
         for (kind, pages) in project_answers(project) {
-            let last = pages.len();
-            items.extend(
-                pages
-                    .iter()
-                    .enumerate()
-                    .map(|(index, page)| evidence(kind, repo, page, Some(index + 1 == last && page.status == 200))),
-            );
+            let complete = listing_complete(pages);
+            items.extend(pages.iter().map(|page| evidence(kind, repo, page, complete)));
         }
     }
     let ids = add_evidence_batch(conn, run_id, &items)?;

@@ -268,15 +268,14 @@ pub fn store(
     }
     let mut items = Vec::new();
     for ((merge, repo), numbered) in merges.iter().zip(&repos).zip(&subjects) {
-        let last = merge.listing.len();
-        for (index, page) in merge.listing.iter().enumerate() {
-            items.push(super::facts::evidence(KIND, repo, page, Some(index + 1 == last && page.status == 200)));
+        let complete = crate::collect::http::listing_complete(&merge.listing);
+        for page in &merge.listing {
+            items.push(super::facts::evidence(KIND, repo, page, complete));
         }
         for (merged, subject) in merge.merged.iter().zip(numbered) {
             items.push(super::facts::evidence("gitlab.merge_request_approvals", subject, &merged.approvals, None));
-            let last = merged.notes.len();
-            for (index, page) in merged.notes.iter().enumerate() {
-                let complete = Some(index + 1 == last && page.status == 200);
+            let complete = crate::collect::http::listing_complete(&merged.notes);
+            for page in &merged.notes {
                 items.push(super::facts::evidence("gitlab.merge_request_notes", subject, page, complete));
             }
             items.push(super::facts::evidence("gitlab.merge_request_pipelines", subject, &merged.pipelines, None));

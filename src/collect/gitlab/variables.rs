@@ -117,10 +117,8 @@ pub fn store(
     let mut kept = Vec::new();
     for (_, subject, group, pages) in &subjects {
         let kind = if *group { "gitlab.group_variables" } else { "gitlab.variables" };
-        let last = pages.len();
-        kept.extend(pages.iter().enumerate().map(|(index, page)| {
-            super::facts::evidence(kind, subject, page, Some(index + 1 == last && page.status == 200))
-        }));
+        let complete = crate::collect::http::listing_complete(pages);
+        kept.extend(pages.iter().map(|page| super::facts::evidence(kind, subject, page, complete)));
     }
     let ids = crate::store::add_evidence_batch(conn, run_id, &kept)?;
     let mut stored = Stored { evidence: ids.len(), ..Stored::default() };

@@ -360,7 +360,7 @@ fn controls(layout: &mut Layout<'_>, model: &ReportModel) {
             layout.paragraph(
                 &format!(
                     "{} verdict(s) rest on incomplete or partial evidence (a scan that did not complete or covered only \
-                     part of its subject, or a listing GitHub cut short).",
+                     part of its subject, or an API listing cut short).",
                     control.incomplete_evidence
                 ),
                 Weight::Bold,
