@@ -171,20 +171,8 @@ pub async fn fetch(
     Ok(AuditEvents { read: Some(read.into_iter().collect::<Result<_>>()?), identity })
 }
 
-/// What storing the audit events added.
-#[derive(Debug, Default)]
-pub struct Stored {
-    /// Evidence items.
-    pub evidence: usize,
-    /// Events new to the store.
-    pub events: usize,
-    /// Answers the token could not see (or the tier lacks).
-    pub not_visible: usize,
-    /// Answers not read completely.
-    pub incomplete: usize,
-}
-
-/// Stores the pages as evidence, their events once per id, coverage per subject, and watermarks.
+/// Stores the pages as evidence, their events once per id, coverage per subject, and watermarks; counts them in
+/// `summary`.
 pub fn store(
     conn: &duckdb::Connection,
     run_id: i64,
@@ -192,9 +180,9 @@ pub fn store(
     tier: &Tier,
     read: &AuditEvents,
     now: NaiveDateTime,
-) -> Result<Stored> {
+    summary: &mut super::GitlabSummary,
+) -> Result<()> {
     let mut coverage = conn.appender("api_coverage_history")?;
-    let mut stored = Stored::default();
     let Some(subjects) = &read.read else {
         let off = Seen::FeatureOff(format!("{} has no audit events: not asked", tier.describe()));
         Coverage {
@@ -209,8 +197,8 @@ pub fn store(
         }
         .append(&mut coverage, run_id, &off)?;
         coverage.flush()?;
-        stored.not_visible += 1;
-        return Ok(stored);
+        summary.count(&off);
+        return Ok(());
     };
     let mut kept = Vec::new();
     for subject in subjects {
@@ -220,7 +208,7 @@ pub fn store(
         );
     }
     let ids = crate::store::add_evidence_batch(conn, run_id, &kept)?;
-    stored.evidence = ids.len();
+    summary.evidence += ids.len();
     let mut next_id = ids.into_iter();
     let mut windows_read = Vec::new();
     for subject in subjects {
@@ -241,11 +229,7 @@ pub fn store(
             complete: seen == Seen::Visible,
         }
         .append(&mut coverage, run_id, &seen)?;
-        match &seen {
-            Seen::NotVisible(_) | Seen::FeatureOff(_) => stored.not_visible += 1,
-            Seen::Incomplete(_) => stored.incomplete += 1,
-            Seen::Visible | Seen::Absent => {}
-        }
+        summary.count(&seen);
         // The events of every page read are kept (once per id), even when a later window failed; only the
         // watermark waits for the whole period.
         for (page, evidence_id) in subject.pages.iter().zip(&page_ids).filter(|(page, _)| page.status == 200) {
@@ -266,7 +250,7 @@ pub fn store(
                 subject: &subject.subject.name,
                 repo: None,
             };
-            stored.events += crate::facts::store_facts(conn, &origin, &facts)?.rows;
+            summary.audit_events += crate::facts::store_facts(conn, &origin, &facts)?.rows;
         }
         if seen == Seen::Visible {
             windows_read.push((subject.subject.name.as_str(), subject.from, now));
@@ -275,7 +259,7 @@ pub fn store(
     coverage.flush()?;
     drop(coverage);
     crate::collect::watermarks::record(conn, run_id, org, KIND, &windows_read)?;
-    Ok(stored)
+    Ok(())
 }
 
 #[cfg(test)]

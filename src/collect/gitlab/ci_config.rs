@@ -352,19 +352,16 @@ fn decode(body: &Value) -> std::result::Result<String, String> {
     String::from_utf8(bytes).map_err(|_| "the file is not UTF-8 text".to_string())
 }
 
-/// What storing the configurations added.
-#[derive(Debug, Default)]
-pub struct Stored {
-    /// Evidence items.
-    pub evidence: usize,
-    /// Answers the token could not see.
-    pub not_visible: usize,
-    /// Answers not read completely.
-    pub incomplete: usize,
-}
-
-/// Stores each configuration: evidence, coverage, a `workflows` row and a `workflow_actions` row per reference.
-pub fn store(conn: &duckdb::Connection, run_id: i64, org: &str, tier: &Tier, read: &[ProjectConfig]) -> Result<Stored> {
+/// Stores each configuration: evidence, coverage, a `workflows` row and a `workflow_actions` row per reference;
+/// counts them in `summary`.
+pub fn store(
+    conn: &duckdb::Connection,
+    run_id: i64,
+    org: &str,
+    tier: &Tier,
+    read: &[ProjectConfig],
+    summary: &mut super::GitlabSummary,
+) -> Result<()> {
     let repos: Vec<String> = read.iter().map(|c| format!("{}{}", super::PREFIX, c.project.path)).collect();
     let mut kept = Vec::new();
     for (config, repo) in read.iter().zip(&repos) {
@@ -374,7 +371,7 @@ pub fn store(conn: &duckdb::Connection, run_id: i64, org: &str, tier: &Tier, rea
         kept.push(super::facts::evidence("gitlab.ci_lint", repo, &config.lint, None));
     }
     let ids = crate::store::add_evidence_batch(conn, run_id, &kept)?;
-    let mut stored = Stored { evidence: ids.len(), ..Stored::default() };
+    summary.evidence += ids.len();
     let mut next_id = ids.into_iter();
     let mut coverage = conn.appender("api_coverage_history")?;
     let mut workflows = conn.appender("workflows_history")?;
@@ -386,11 +383,6 @@ pub fn store(conn: &duckdb::Connection, run_id: i64, org: &str, tier: &Tier, rea
             let complete = *seen == Seen::Visible;
             Coverage { org, subject: repo, kind, table: "workflows", part: "", evidence_id, observed_at: at, complete }
                 .append(&mut coverage, run_id, seen)
-        };
-        let mut count = |seen: &Seen| match seen {
-            Seen::NotVisible(_) | Seen::FeatureOff(_) => stored.not_visible += 1,
-            Seen::Incomplete(_) => stored.incomplete += 1,
-            Seen::Visible | Seen::Absent => {}
         };
         // The file: a 404 "File Not Found" says there is none.
         let file_seen = config.file.as_ref().map(|file| {
@@ -417,9 +409,9 @@ pub fn store(conn: &duckdb::Connection, run_id: i64, org: &str, tier: &Tier, rea
             },
         };
         record("gitlab.ci_config", file_id.or(Some(lint_id)), at, &location_seen)?;
-        count(&location_seen);
+        summary.count(&location_seen);
         record("gitlab.ci_lint", Some(lint_id), at, &lint_seen)?;
-        count(&lint_seen);
+        summary.count(&lint_seen);
         let lint = if lint_seen == Seen::Visible { config.lint.json().ok() } else { None };
         let written: Option<std::result::Result<Value, String>> = match (&file_seen, &config.file) {
             (Some(Seen::Visible), Some(file)) => {
@@ -523,7 +515,7 @@ pub fn store(conn: &duckdb::Connection, run_id: i64, org: &str, tier: &Tier, rea
     coverage.flush()?;
     workflows.flush()?;
     actions.flush()?;
-    Ok(stored)
+    Ok(())
 }
 
 #[cfg(test)]

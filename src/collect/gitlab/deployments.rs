@@ -203,33 +203,8 @@ fn evidence<'a>(kind: &'a str, subject: &'a str, pages: &'a [ApiResponse]) -> Ve
     pages.iter().map(|page| super::facts::evidence(kind, subject, page, complete)).collect()
 }
 
-/// What storing the environments and deployments added.
-#[derive(Debug, Default)]
-pub struct Stored {
-    /// Evidence items.
-    pub evidence: usize,
-    /// Deployments in the windows read.
-    pub deployments: usize,
-    /// Answers the token could not see.
-    pub not_visible: usize,
-    /// Answers not read completely.
-    pub incomplete: usize,
-    /// Features the tier lacks.
-    pub feature_off: usize,
-}
-
-impl Stored {
-    fn count(&mut self, seen: &Seen) {
-        match seen {
-            Seen::NotVisible(_) => self.not_visible += 1,
-            Seen::FeatureOff(_) => self.feature_off += 1,
-            Seen::Incomplete(_) => self.incomplete += 1,
-            Seen::Visible | Seen::Absent => {}
-        }
-    }
-}
-
-/// Stores what was read: evidence, coverage, facts, and the windows read whole as watermarks.
+/// Stores what was read: evidence, coverage, facts, and the windows read whole as watermarks; counts them in
+/// `summary`.
 pub fn store(
     conn: &duckdb::Connection,
     run_id: i64,
@@ -237,7 +212,8 @@ pub fn store(
     tier: &Tier,
     read: &Deployments,
     now: NaiveDateTime,
-) -> Result<Stored> {
+    summary: &mut super::GitlabSummary,
+) -> Result<()> {
     let repos: Vec<String> = read.projects.iter().map(|p| format!("{}{}", super::PREFIX, p.project.path)).collect();
     let subjects: Vec<Vec<String>> = read
         .projects
@@ -261,7 +237,7 @@ pub fn store(
         }
     }
     let ids = crate::store::add_evidence_batch(conn, run_id, &kept)?;
-    let mut stored = Stored { evidence: ids.len(), ..Stored::default() };
+    summary.evidence += ids.len();
     let mut next_id = ids.into_iter();
     let mut coverage = conn.appender("api_coverage_history")?;
     let mut record = |kind, table, subject: &str, evidence_id: Option<i64>, at, seen: &Seen| {
@@ -280,7 +256,7 @@ pub fn store(
         None => {
             let off = Seen::FeatureOff(format!("{} has no protected environments: not asked", tier.describe()));
             record("gitlab.group_protected_environments", "environments", org, None, now, &off)?;
-            stored.count(&off);
+            summary.count(&off);
         }
         Some(groups) => {
             for (path, pages) in groups {
@@ -303,7 +279,7 @@ pub fn store(
                 };
                 let subject = format!("{}{path}", super::PREFIX);
                 record("gitlab.group_protected_environments", "environments", &subject, first, at, &seen)?;
-                stored.count(&seen);
+                summary.count(&seen);
                 if !matches!(seen, Seen::Visible | Seen::FeatureOff(_)) && group_gap.is_none() {
                     let why = seen.state().1.unwrap_or_default().to_string();
                     group_gap = Some(Seen::NotVisible(format!(
@@ -331,7 +307,7 @@ pub fn store(
         let environments_seen = judge("gitlab.environments", "Reporter", None, tier, &project.environments);
         let at = first_at(&project.environments);
         record("gitlab.environments", "environments", repo, environment_ids.first().copied(), at, &environments_seen)?;
-        stored.count(&environments_seen);
+        summary.count(&environments_seen);
         let protected_seen = match &project.protected {
             None => Seen::FeatureOff(format!("{} has no protected environments: not asked", tier.describe())),
             Some(pages) => {
@@ -351,7 +327,7 @@ pub fn store(
             at,
             &protected_seen,
         )?;
-        stored.count(&protected_seen);
+        summary.count(&protected_seen);
         if environments_seen == Seen::Visible && matches!(protected_seen, Seen::Visible | Seen::FeatureOff(_)) {
             let listed = items(&project.environments);
             let protected = items(protected_pages);
@@ -384,7 +360,7 @@ pub fn store(
         let listing_seen = judge(KIND, "Reporter", None, tier, &project.listing);
         let at = first_at(&project.listing);
         record(KIND, "deploy_events", repo, listing_ids.first().copied(), at, &listing_seen)?;
-        stored.count(&listing_seen);
+        summary.count(&listing_seen);
         let mut whole = listing_seen == Seen::Visible;
         let listed = if listing_seen == Seen::Visible { items(&project.listing) } else { Vec::new() };
         let tiers = tiers_of(&project.environments);
@@ -407,7 +383,7 @@ pub fn store(
                 text("/user/username"),
                 subject,
             ])?;
-            stored.deployments += 1;
+            summary.deployments += 1;
             if item.get("deployable").is_some_and(Value::is_object) {
                 record(
                     "gitlab.deployment_job",
@@ -449,7 +425,7 @@ pub fn store(
             let seen = if detail_seen == Seen::Visible { pipeline_seen.clone() } else { detail_seen.clone() };
             let at = deployment.detail.received_at;
             record("gitlab.deployment_approvals", "deployment_approvals", subject, Some(detail_id), at, &seen)?;
-            stored.count(&seen);
+            summary.count(&seen);
             whole &= seen == Seen::Visible;
             if seen != Seen::Visible {
                 continue;
@@ -522,5 +498,5 @@ pub fn store(
         [run_id, run_id],
     )?;
     crate::collect::watermarks::record(conn, run_id, org, KIND, &windows)?;
-    Ok(stored)
+    Ok(())
 }

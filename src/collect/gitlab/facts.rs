@@ -49,6 +49,16 @@ pub struct GitlabSummary {
 }
 
 impl GitlabSummary {
+    /// Counts a judged answer.
+    pub fn count(&mut self, seen: &Seen) {
+        match seen {
+            Seen::NotVisible(_) => self.not_visible += 1,
+            Seen::FeatureOff(_) => self.feature_off += 1,
+            Seen::Incomplete(_) => self.incomplete += 1,
+            Seen::Visible | Seen::Absent => {}
+        }
+    }
+
     /// One paragraph saying what a collection of `group` stored and what it could not see.
     pub fn describe(&self, group: &str) -> String {
         format!(
@@ -164,7 +174,7 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
             complete: seen == Seen::Visible,
         };
         row.append(&mut coverage, run_id, &seen)?;
-        count(&mut summary, &seen);
+        summary.count(&seen);
         for (page, id) in group_hooks.iter().zip(hook_ids).filter(|_| seen == Seen::Visible) {
             for item in items_of(std::slice::from_ref(page), &seen)?.unwrap_or_default() {
                 let mut row = head(*id, page.received_at);
@@ -200,7 +210,7 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
                 complete: seen == Seen::Visible,
             };
             row.append(&mut coverage, run_id, &seen)?;
-            count(&mut summary, &seen);
+            summary.count(&seen);
             for item in items_of(pages, &seen)?.unwrap_or_default() {
                 let mut row = head(evidence_ids[index], pages[0].received_at);
                 if table == "deploy_keys" {
@@ -293,8 +303,8 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
                     (Seen::FeatureOff(_), _) | (_, Seen::FeatureOff(_)) => None,
                     (Seen::Visible, unseen) | (unseen, _) => Some(Rule::unseen("gitlab.approvals", reason_of(unseen))),
                 };
-                count(&mut summary, &settings_seen);
-                count(&mut summary, &rules_seen);
+                summary.count(&settings_seen);
+                summary.count(&rules_seen);
                 if let Some(rule) = rule {
                     rows.push((evidence_ids[settings_at], observed_at, rule));
                 }
@@ -321,7 +331,7 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
                         Rule::unseen("gitlab.push_rule", reason_of(other)),
                     )),
                 }
-                count(&mut summary, &seen);
+                summary.count(&seen);
             }
             None => {
                 let off = lacking(&snapshot.tier, "push rules");
@@ -342,7 +352,7 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
             row.extend(rule.cells());
             rules.append_row(duckdb::appender_params_from_iter(row))?;
         }
-        count(&mut summary, &seen);
+        summary.count(&seen);
         if seen_all {
             summary.branches_visible += 1;
         } else {
@@ -370,7 +380,7 @@ fn store_members(
 ) -> Result<()> {
     let Some(first) = snapshot.members.first() else { return Ok(()) };
     let seen = judge("gitlab.members", "Guest", None, &snapshot.tier, &snapshot.members);
-    count(summary, &seen);
+    summary.count(&seen);
     let items = super::people_rows::highest_per_user(items_of(&snapshot.members, &seen)?.unwrap_or_default());
     let two_factor = if seen != Seen::Visible {
         seen.clone()
@@ -383,11 +393,18 @@ fn store_members(
                 .to_string(),
         )
     };
-    for (part, seen) in [("member", &seen), ("owner", &seen), ("member_2fa_disabled", &two_factor)] {
+    // One kind per part: the `api_coverage` view keeps one row per kind and subject, and a hidden 2FA column must
+    // not hide the owners the listing showed.
+    let parts = [
+        ("gitlab.members", "member", &seen),
+        ("gitlab.owners", "owner", &seen),
+        ("gitlab.members_2fa", "member_2fa_disabled", &two_factor),
+    ];
+    for (kind, part, seen) in parts {
         let row = Coverage {
             org,
             subject: org,
-            kind: "gitlab.members",
+            kind,
             table: "org_people",
             part,
             evidence_id: member_ids.first().copied(),
@@ -417,16 +434,6 @@ fn store_members(
     }
     people.flush()?;
     Ok(())
-}
-
-/// Counts a judged answer in the summary.
-fn count(summary: &mut GitlabSummary, seen: &Seen) {
-    match seen {
-        Seen::NotVisible(_) => summary.not_visible += 1,
-        Seen::FeatureOff(_) => summary.feature_off += 1,
-        Seen::Incomplete(_) => summary.incomplete += 1,
-        Seen::Visible | Seen::Absent => {}
-    }
 }
 
 /// A feature the tier lacks, not asked for.
@@ -476,10 +483,23 @@ fn insert_group(conn: &Connection, run_id: i64, evidence_id: i64, org: &str, sna
     } else {
         (None, Some(format!("Whether two-factor authentication is required is not known: {}", unread.join("; "))))
     };
-    conn.prepare_cached(
-        "INSERT INTO org_settings_history VALUES (?, ?, ?, ?, true, ?, ?, NULL, NULL, NULL, NULL, NULL)",
-    )?
-    .execute(params![run_id, evidence_id, snapshot.groups[0].received_at, org, reason, two_factor])?;
+    // Who may create projects in the group: Developers means every member who can push (GitLab has no base
+    // permission; each member's role decides the rest).
+    let creation = (snapshot.groups[0].status == 200)
+        .then(|| snapshot.groups[0].json().ok())
+        .flatten()
+        .and_then(|group| group.get("project_creation_level").and_then(Value::as_str).map(str::to_string));
+    let members_create = creation.map(|level| level == "developer");
+    conn.prepare_cached("INSERT INTO org_settings_history VALUES (?, ?, ?, ?, true, ?, ?, NULL, ?, NULL, NULL, NULL)")?
+        .execute(params![
+            run_id,
+            evidence_id,
+            snapshot.groups[0].received_at,
+            org,
+            reason,
+            two_factor,
+            members_create
+        ])?;
     Ok(())
 }
 

@@ -236,20 +236,8 @@ pub fn pipeline_of<'a>(
     Some((pipeline, status, conclusion))
 }
 
-/// What storing the merges added.
-#[derive(Debug, Default)]
-pub struct Stored {
-    /// Evidence items.
-    pub evidence: usize,
-    /// Merge requests merged in the windows read.
-    pub merge_requests: usize,
-    /// Answers the token could not see.
-    pub not_visible: usize,
-    /// Answers not read completely.
-    pub incomplete: usize,
-}
-
-/// Stores the merges: evidence, coverage, facts, and the windows read whole as watermarks.
+/// Stores the merges: evidence, coverage, facts, and the windows read whole as watermarks; counts them in
+/// `summary`.
 pub fn store(
     conn: &duckdb::Connection,
     run_id: i64,
@@ -257,7 +245,8 @@ pub fn store(
     tier: &super::tier::Tier,
     merges: &[ProjectMerges],
     now: NaiveDateTime,
-) -> Result<Stored> {
+    summary: &mut super::GitlabSummary,
+) -> Result<()> {
     use crate::collect::coverage::{Coverage, Seen};
     use duckdb::params;
 
@@ -282,7 +271,7 @@ pub fn store(
         }
     }
     let ids = crate::store::add_evidence_batch(conn, run_id, &items)?;
-    let mut stored = Stored { evidence: ids.len(), ..Stored::default() };
+    summary.evidence += ids.len();
     let mut next_id = ids.into_iter();
     let mut coverage = conn.appender("api_coverage_history")?;
     let mut requests = conn.appender("merge_requests_history")?;
@@ -303,7 +292,7 @@ pub fn store(
         };
         let mut whole = seen == Seen::Visible;
         record(KIND, "merge_requests", repo, listing_ids.first().copied(), observed_at, &seen)?;
-        count(&mut stored, &seen);
+        summary.count(&seen);
         for (merged, subject) in merge.merged.iter().zip(numbered) {
             let approvals_id = next_id.next().unwrap_or_default();
             let note_ids: Vec<i64> = next_id.by_ref().take(merged.notes.len()).collect();
@@ -333,7 +322,7 @@ pub fn store(
                 merged.sha(),
                 text("/merge_commit_sha").or_else(|| text("/squash_commit_sha")),
             ])?;
-            stored.merge_requests += 1;
+            summary.merge_requests += 1;
             // Who approved, and when: both the approvals and every page of the notes must be read.
             let approvals_seen = super::tier::judge(
                 "gitlab.merge_request_approvals",
@@ -346,7 +335,7 @@ pub fn store(
             let reviews_seen = if approvals_seen == Seen::Visible { notes_seen } else { approvals_seen };
             let at = merged.approvals.received_at;
             record("gitlab.merge_request_approvals", "pr_reviews", subject, Some(approvals_id), at, &reviews_seen)?;
-            count(&mut stored, &reviews_seen);
+            summary.count(&reviews_seen);
             whole &= reviews_seen == Seen::Visible;
             if let (Seen::Visible, Some(merged_at)) = (&reviews_seen, merged.merged_at()) {
                 let standing = approved_by(&merged.approvals.json()?);
@@ -377,7 +366,7 @@ pub fn store(
             let pipelines_seen = super::tier::judge("gitlab.pipelines", "Reporter", None, tier, pipelines);
             let at = merged.pipelines.received_at;
             record("gitlab.pipelines", "check_runs", &check_subject, Some(pipelines_id), at, &pipelines_seen)?;
-            count(&mut stored, &pipelines_seen);
+            summary.count(&pipelines_seen);
             whole &= pipelines_seen == Seen::Visible;
             if pipelines_seen == Seen::Visible {
                 let listed = merged.pipelines.json()?.as_array().cloned().unwrap_or_default();
@@ -411,16 +400,7 @@ pub fn store(
     checks.flush()?;
     drop((coverage, requests, reviews, checks));
     crate::collect::watermarks::record(conn, run_id, org, KIND, &windows)?;
-    Ok(stored)
-}
-
-fn count(stored: &mut Stored, seen: &crate::collect::coverage::Seen) {
-    use crate::collect::coverage::Seen;
-    match seen {
-        Seen::NotVisible(_) | Seen::FeatureOff(_) => stored.not_visible += 1,
-        Seen::Incomplete(_) => stored.incomplete += 1,
-        Seen::Visible | Seen::Absent => {}
-    }
+    Ok(())
 }
 
 #[cfg(test)]

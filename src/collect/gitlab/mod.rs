@@ -151,31 +151,12 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
         store.in_transaction(|conn| {
             let mut summary = facts::store_snapshot(conn, run_id, &snapshot)?;
             let org = format!("{PREFIX}{}", snapshot.group_path);
-            let operated = merge_requests::store(conn, run_id, &org, &snapshot.tier, &merges, started_at)?;
-            summary.evidence += operated.evidence;
-            summary.merge_requests = operated.merge_requests;
-            summary.not_visible += operated.not_visible;
-            summary.incomplete += operated.incomplete;
-            let delivered = deployments::store(conn, run_id, &org, &snapshot.tier, &deployed, started_at)?;
-            summary.evidence += delivered.evidence;
-            summary.deployments = delivered.deployments;
-            summary.not_visible += delivered.not_visible;
-            summary.incomplete += delivered.incomplete;
-            summary.feature_off += delivered.feature_off;
-            let kept = variables::store(conn, run_id, &snapshot.tier, &secrets, started_at)?;
-            summary.evidence += kept.evidence;
-            summary.not_visible += kept.not_visible;
-            summary.incomplete += kept.incomplete;
-            let defined = ci_config::store(conn, run_id, &org, &snapshot.tier, &definitions)?;
-            summary.evidence += defined.evidence;
-            summary.not_visible += defined.not_visible;
-            summary.incomplete += defined.incomplete;
+            merge_requests::store(conn, run_id, &org, &snapshot.tier, &merges, started_at, &mut summary)?;
+            deployments::store(conn, run_id, &org, &snapshot.tier, &deployed, started_at, &mut summary)?;
+            variables::store(conn, run_id, &snapshot.tier, &secrets, started_at, &mut summary)?;
+            ci_config::store(conn, run_id, &org, &snapshot.tier, &definitions, &mut summary)?;
             if let Some(audited) = &audited {
-                let logged = audit::store(conn, run_id, &org, &snapshot.tier, audited, started_at)?;
-                summary.evidence += logged.evidence;
-                summary.audit_events = logged.events;
-                summary.not_visible += logged.not_visible;
-                summary.incomplete += logged.incomplete;
+                audit::store(conn, run_id, &org, &snapshot.tier, audited, started_at, &mut summary)?;
             }
             let responses: Vec<&crate::collect::http::ApiResponse> = snapshot
                 .responses()

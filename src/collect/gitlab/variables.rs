@@ -82,25 +82,16 @@ pub async fn fetch(
     Ok(Variables { groups: read, projects: projects.into_iter().collect::<Result<_>>()? })
 }
 
-/// What storing the variables added.
-#[derive(Debug, Default)]
-pub struct Stored {
-    /// Evidence items.
-    pub evidence: usize,
-    /// Answers the token could not see.
-    pub not_visible: usize,
-    /// Answers not read completely.
-    pub incomplete: usize,
-}
-
-/// Stores the variables: evidence (values already removed), coverage, and a row per variable holding a secret.
+/// Stores the variables: evidence (values already removed), coverage, and a row per variable holding a secret;
+/// counts them in `summary`.
 pub fn store(
     conn: &duckdb::Connection,
     run_id: i64,
     tier: &Tier,
     read: &Variables,
     now: NaiveDateTime,
-) -> Result<Stored> {
+    summary: &mut super::GitlabSummary,
+) -> Result<()> {
     let prefix = super::PREFIX;
     let subjects: Vec<(String, String, bool, &[ApiResponse])> = read
         .groups
@@ -121,15 +112,10 @@ pub fn store(
         kept.extend(pages.iter().map(|page| super::facts::evidence(kind, subject, page, complete)));
     }
     let ids = crate::store::add_evidence_batch(conn, run_id, &kept)?;
-    let mut stored = Stored { evidence: ids.len(), ..Stored::default() };
+    summary.evidence += ids.len();
     let mut next_id = ids.into_iter();
     let mut coverage = conn.appender("api_coverage_history")?;
     let mut secrets = conn.appender("actions_secrets_history")?;
-    let mut count = |seen: &Seen| match seen {
-        Seen::NotVisible(_) | Seen::FeatureOff(_) => stored.not_visible += 1,
-        Seen::Incomplete(_) => stored.incomplete += 1,
-        Seen::Visible | Seen::Absent => {}
-    };
     // A group whose variables could not even be asked for.
     for (path, pages) in &read.groups {
         if let Err(why) = pages {
@@ -146,7 +132,7 @@ pub fn store(
                 complete: false,
             };
             row.append(&mut coverage, run_id, &seen)?;
-            count(&seen);
+            summary.count(&seen);
         }
     }
     for (org, subject, group, pages) in &subjects {
@@ -166,7 +152,7 @@ pub fn store(
             complete: seen == Seen::Visible,
         };
         row.append(&mut coverage, run_id, &seen)?;
-        count(&seen);
+        summary.count(&seen);
         if seen != Seen::Visible {
             continue;
         }
@@ -199,7 +185,7 @@ pub fn store(
     }
     coverage.flush()?;
     secrets.flush()?;
-    Ok(stored)
+    Ok(())
 }
 
 #[cfg(test)]
