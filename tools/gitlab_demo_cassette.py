@@ -431,6 +431,21 @@ def audit_events():
     ]
 
 
+def codeowners():
+    """CODEOWNERS: api-gateway's at the root names owners for the pipeline definition; billing's in docs/ has an
+    entry without owners; storefront and docs-site have none (GitLab is asked at each of the three places)."""
+    missing = {"status": 404, "headers": {}, "body": {"message": "404 File Not Found"}}
+    where = lambda pid, path: f"/projects/{pid}/repository/files/{path.replace('/', '%2F')}?ref=main"
+    gateway = "* @acme-demo/platform\n[Pipeline][2] @acme-demo/release-managers\n.gitlab-ci.yml\n/.gitlab/\n"
+    billing = "* @acme-demo/billing-team\n[Infra]\n/terraform/\n"
+    interactions = [ok(where(501, "CODEOWNERS"), ci_file("CODEOWNERS", gateway)),
+                    {"path": where(502, "CODEOWNERS"), **missing},
+                    ok(where(502, "docs/CODEOWNERS"), ci_file("docs/CODEOWNERS", billing))]
+    for pid in (503, 504):
+        interactions += [{"path": where(pid, path), **missing} for path in ("CODEOWNERS", "docs/CODEOWNERS", ".gitlab/CODEOWNERS")]
+    return interactions
+
+
 def ok(path, body, headers=None):
     return {"path": path, "status": 200, "headers": headers or {}, "body": body}
 
@@ -521,6 +536,7 @@ def main():
     interactions += variables()
     interactions += ci_configs()
     interactions += audit_events()
+    interactions += codeowners()
     cassette = {
         "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "
                        "instance (bodies from gitlab4j's recorded test data in shared/samples/gitlab-api: group, "

@@ -15,9 +15,9 @@ const PROJECTS: usize = 1_000;
 const PER_PAGE: usize = 100;
 const GROUP_ID: usize = 77;
 /// What a project with a default branch is asked for its state on Premium: protected branches, approvals, approval
-/// rules, push rule, deploy keys, webhooks, CI/CD variables, the CI configuration and its expansion, environments,
-/// protected environments.
-const STATE_PER_PROJECT: usize = 11;
+/// rules, push rule, deploy keys, webhooks, CI/CD variables, the CI configuration and its expansion, CODEOWNERS (found
+/// at the root), environments, protected environments.
+const STATE_PER_PROJECT: usize = 12;
 
 /// A `200` carrying a weak ETag as GitLab's Rack stack computes one, and the `304` it earns on a conditional
 /// request (GitLab does not document 304s for its REST API; Rack's conditional GET gives them).
@@ -172,6 +172,13 @@ fn synthetic_group() -> Cassette {
             format!("/projects/{id}/repository/files/.gitlab-ci.yml?ref=main"),
             serde_json::json!({ "file_path": ".gitlab-ci.yml", "encoding": "base64",
                                 "content": base64::engine::general_purpose::STANDARD.encode(ci) }),
+            none(),
+        ));
+        let owners = "* @bench/maintainers\n[Pipeline] @bench/release\n.gitlab-ci.yml\n";
+        interactions.extend(ok(
+            format!("/projects/{id}/repository/files/CODEOWNERS?ref=main"),
+            serde_json::json!({ "file_path": "CODEOWNERS", "encoding": "base64",
+                                "content": base64::engine::general_purpose::STANDARD.encode(owners) }),
             none(),
         ));
         interactions.extend(ok(

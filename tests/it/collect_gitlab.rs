@@ -113,9 +113,10 @@ fn collects_the_group_its_projects_and_their_protection() {
     );
     assert_eq!(
         received.len() - operating - delivery - audit,
-        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4 + 2 * 4,
+        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3),
         "group, metadata, namespace; two pages of members; group webhooks; three listing pages; six per project; \
-         the group's CI/CD variables and each project's; each project's CI configuration and its expansion"
+         the group's CI/CD variables and each project's; each project's CI configuration and its expansion; \
+         CODEOWNERS asked where GitLab looks until found (root, docs/, .gitlab/)"
     );
     assert_eq!(operating, 4 + 3 * 3, "a merge-request listing per project, then three requests per merge request");
     for request in &received {
@@ -208,9 +209,9 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     assert!(delivery.iter().all(|p| !p.contains("protected_environments") && !p.contains("/pipelines/")));
     assert_eq!(
         state.len(),
-        3 + 2 + 3 + 3 * 4 + 1 + 4 + 2 * 4,
-        "members but no group webhooks; protected branches, deploy keys, webhooks per project; CI/CD variables \
-         and CI configurations (every tier)"
+        3 + 2 + 3 + 3 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3),
+        "members but no group webhooks; protected branches, deploy keys, webhooks per project; CI/CD variables, \
+         CI configurations and CODEOWNERS (every tier)"
     );
     let off = count(
         &run.store,
@@ -699,4 +700,38 @@ fn audit_events_are_read_in_windows_once_each_and_a_group_read_by_a_non_owner_is
         )
         .unwrap();
     assert!(reason.starts_with("not_visible") && reason.contains("Owners"), "{reason}");
+}
+
+#[test]
+fn codeowners_is_found_where_gitlab_looks_and_checked_as_gitlab_parses_it() {
+    let run = collect(cassette(|_, _| {}));
+    run.result.unwrap();
+    let rows: Vec<(String, bool, i32)> = run
+        .store
+        .conn()
+        .prepare("SELECT repo, present, errors FROM codeowners WHERE repo LIKE 'gitlab:%' ORDER BY repo")
+        .unwrap()
+        .query_map([], |row| Ok((row.get(0)?, row.get(1)?, row.get(2)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let seen: Vec<(&str, bool, i32)> = rows.iter().map(|(r, p, e)| (r.as_str(), *p, *e)).collect();
+    assert_eq!(
+        seen,
+        [
+            ("gitlab:acme-demo/platform/api-gateway", true, 0),
+            ("gitlab:acme-demo/platform/billing", true, 1),
+            ("gitlab:acme-demo/web/docs-site", false, 0),
+            ("gitlab:acme-demo/web/storefront", false, 0),
+        ],
+        "billing's docs/CODEOWNERS has an entry without owners; the others have none anywhere"
+    );
+    let asked: Vec<String> = run
+        .server
+        .received()
+        .into_iter()
+        .filter(|r| r.path.starts_with("/projects/501/repository/files/") && r.path.contains("CODEOWNERS"))
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(asked.len(), 1, "found at the root: not asked further: {asked:?}");
 }

@@ -168,9 +168,9 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
         .iter()
         .filter(|(_, feature, _)| premium || feature.is_none())
         .count() as i64;
-    // Besides: CI/CD variables, the CI configuration file and its expansion, environments; protected environments
-    // on Premium.
-    let per_project = per_project + 4 + i64::from(premium);
+    // Besides: CI/CD variables, the CI configuration file and its expansion, environments, CODEOWNERS (up to three
+    // places); protected environments on Premium.
+    let per_project = per_project + 4 + super::codeowners::LOCATIONS.len() as i64 + i64::from(premium);
     let group_hooks = i64::from(premium);
     let ancestors = wanted.matches('/').count() as i64;
     // Each group up the tree: its CI/CD variables, and its protected environments on Premium.
@@ -231,6 +231,12 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
             ("gitlab.ci_config", "Reporter", None, super::ci_config::file_path(id, config_path, branch)),
             ("gitlab.ci_lint", "Developer", None, super::ci_config::lint_path(id, branch)),
             ("gitlab.environments", "Reporter", None, environments),
+            (
+                "gitlab.codeowners",
+                "Reporter",
+                None,
+                super::ci_config::file_path(id, super::codeowners::LOCATIONS[0], branch),
+            ),
         ];
         if premium {
             more.push(("gitlab.protected_environments", "Maintainer", Some("protected environments"), protected));
@@ -243,7 +249,7 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
         for (kind, role, feature, path) in more {
             let answer = client.get(&client.url(&path), 1).await?;
             // A project without a CI configuration file answers 404 "File Not Found": readable, and absent.
-            let absent = kind == "gitlab.ci_config"
+            let absent = matches!(kind, "gitlab.ci_config" | "gitlab.codeowners")
                 && answer.status == 404
                 && answer.error_message().is_some_and(|m| m.contains("File Not Found"));
             let seen =

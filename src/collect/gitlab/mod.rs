@@ -5,6 +5,7 @@
 
 mod audit;
 mod ci_config;
+mod codeowners;
 mod config;
 pub mod deployments;
 pub mod doctor;
@@ -113,6 +114,9 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             })
         });
         let definitions = ci_config::fetch(&client, pipelines.collect(), config.concurrency).await?;
+        let owned: Vec<(String, i64, String)> =
+            definitions.iter().map(|d| (d.project.path.clone(), d.project.id, d.project.branch.clone())).collect();
+        let owners = codeowners::fetch(&client, owned, config.concurrency).await?;
         let audited = if config.operating_days > 0 {
             let group = (snapshot.group_path.as_str(), groups.first().and_then(|(_, id)| *id));
             let projects = asked.clone();
@@ -144,10 +148,10 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             config.concurrency,
         )
         .await?;
-        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions, audited))
+        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions, owners, audited))
     });
     client.progress().finish();
-    let stored = fetched.and_then(|(snapshot, merges, deployed, secrets, definitions, audited)| {
+    let stored = fetched.and_then(|(snapshot, merges, deployed, secrets, definitions, owners, audited)| {
         store.in_transaction(|conn| {
             let mut summary = facts::store_snapshot(conn, run_id, &snapshot)?;
             let org = format!("{PREFIX}{}", snapshot.group_path);
@@ -155,6 +159,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             deployments::store(conn, run_id, &org, &snapshot.tier, &deployed, started_at, &mut summary)?;
             variables::store(conn, run_id, &snapshot.tier, &secrets, started_at, &mut summary)?;
             ci_config::store(conn, run_id, &org, &snapshot.tier, &definitions, &mut summary)?;
+            codeowners::store(conn, run_id, &org, &snapshot.tier, &owners, &mut summary)?;
             if let Some(audited) = &audited {
                 audit::store(conn, run_id, &org, &snapshot.tier, audited, started_at, &mut summary)?;
             }
@@ -165,6 +170,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
                 .chain(deployed.responses())
                 .chain(secrets.responses())
                 .chain(definitions.iter().flat_map(|d| d.responses()))
+                .chain(owners.iter().flat_map(|o| &o.answers))
                 .chain(audited.iter().flat_map(|a| a.responses()))
                 .collect();
             summary.not_modified = responses.iter().filter(|r| r.not_modified).count();
