@@ -446,6 +446,18 @@ def codeowners():
     return interactions
 
 
+def pushes():
+    """The newest push event of each project: api-gateway, billing and storefront are pushed to every week;
+    docs-site last saw a push ten months ago (GitLab's recorded event shape, names and times changed)."""
+    def pushed(pid, who, days_ago):
+        return [{"id": pid * 1000 + 1, "project_id": pid, "action_name": "pushed to", "target_id": None,
+                 "target_type": None, "author_id": zlib.crc32(who.encode()) % 100000, "target_title": None,
+                 "created_at": f"{{days_ago:{days_ago}}}", "author_username": who,
+                 "push_data": {"commit_count": 1, "action": "pushed", "ref_type": "branch", "ref": "main"}}]
+    return [ok(f"/projects/{pid}/events?action=pushed&sort=desc&per_page=1", pushed(pid, who, days))
+            for pid, who, days in ((501, "carol", 2), (502, "erin", 3), (503, "dave", 1), (504, "frank", 300))]
+
+
 def ok(path, body, headers=None):
     return {"path": path, "status": 200, "headers": headers or {}, "body": body}
 
@@ -537,6 +549,7 @@ def main():
     interactions += ci_configs()
     interactions += audit_events()
     interactions += codeowners()
+    interactions += pushes()
     cassette = {
         "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "
                        "instance (bodies from gitlab4j's recorded test data in shared/samples/gitlab-api: group, "

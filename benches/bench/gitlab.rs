@@ -16,8 +16,8 @@ const PER_PAGE: usize = 100;
 const GROUP_ID: usize = 77;
 /// What a project with a default branch is asked for its state on Premium: protected branches, approvals, approval
 /// rules, push rule, deploy keys, webhooks, CI/CD variables, the CI configuration and its expansion, CODEOWNERS (found
-/// at the root), environments, protected environments.
-const STATE_PER_PROJECT: usize = 12;
+/// at the root), the newest push, environments, protected environments.
+const STATE_PER_PROJECT: usize = 13;
 
 /// A `200` carrying a weak ETag as GitLab's Rack stack computes one, and the `304` it earns on a conditional
 /// request (GitLab does not document 304s for its REST API; Rack's conditional GET gives them).
@@ -172,6 +172,11 @@ fn synthetic_group() -> Cassette {
             format!("/projects/{id}/repository/files/.gitlab-ci.yml?ref=main"),
             serde_json::json!({ "file_path": ".gitlab-ci.yml", "encoding": "base64",
                                 "content": base64::engine::general_purpose::STANDARD.encode(ci) }),
+            none(),
+        ));
+        interactions.extend(ok(
+            format!("/projects/{id}/events?action=pushed&sort=desc&per_page=1"),
+            serde_json::json!([{ "id": id, "action_name": "pushed to", "created_at": "2026-11-30T10:00:00Z" }]),
             none(),
         ));
         let owners = "* @bench/maintainers\n[Pipeline] @bench/release\n.gitlab-ci.yml\n";

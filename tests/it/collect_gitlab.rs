@@ -113,10 +113,10 @@ fn collects_the_group_its_projects_and_their_protection() {
     );
     assert_eq!(
         received.len() - operating - delivery - audit,
-        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3),
+        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3) + 4,
         "group, metadata, namespace; two pages of members; group webhooks; three listing pages; six per project; \
          the group's CI/CD variables and each project's; each project's CI configuration and its expansion; \
-         CODEOWNERS asked where GitLab looks until found (root, docs/, .gitlab/)"
+         CODEOWNERS asked where GitLab looks until found (root, docs/, .gitlab/); each project's newest push"
     );
     assert_eq!(operating, 4 + 3 * 3, "a merge-request listing per project, then three requests per merge request");
     for request in &received {
@@ -209,9 +209,9 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     assert!(delivery.iter().all(|p| !p.contains("protected_environments") && !p.contains("/pipelines/")));
     assert_eq!(
         state.len(),
-        3 + 2 + 3 + 3 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3),
+        3 + 2 + 3 + 3 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3) + 4,
         "members but no group webhooks; protected branches, deploy keys, webhooks per project; CI/CD variables, \
-         CI configurations and CODEOWNERS (every tier)"
+         CI configurations, CODEOWNERS and the newest push (every tier)"
     );
     let off = count(
         &run.store,

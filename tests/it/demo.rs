@@ -143,6 +143,8 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "BLD-01", "gitlab:acme-demo/web/storefront"), "fail", "no .gitlab-ci.yml");
     let gateway = "gitlab:acme-demo/platform/api-gateway";
     assert_eq!(verdict(&report, "SRC-08", gateway), "pass", "CODEOWNERS, and code owner approval on main");
+    assert_eq!(verdict(&report, "SRC-16", gateway), "pass", "pushed to two days ago");
+    assert_eq!(verdict(&report, "SRC-16", "gitlab:acme-demo/web/docs-site"), "fail", "last push ten months ago");
     assert_eq!(verdict(&report, "SRC-08", "gitlab:acme-demo/platform/billing"), "fail", "an entry without owners");
     assert_eq!(verdict(&report, "SRC-03", "gitlab:acme-demo"), "pass", "Maintainers create projects; two owners");
     assert_eq!(

@@ -168,9 +168,9 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
         .iter()
         .filter(|(_, feature, _)| premium || feature.is_none())
         .count() as i64;
-    // Besides: CI/CD variables, the CI configuration file and its expansion, environments, CODEOWNERS (up to three
-    // places); protected environments on Premium.
-    let per_project = per_project + 4 + super::codeowners::LOCATIONS.len() as i64 + i64::from(premium);
+    // Besides: CI/CD variables, the CI configuration file and its expansion, environments, the newest push,
+    // CODEOWNERS (up to three places); protected environments on Premium.
+    let per_project = per_project + 5 + super::codeowners::LOCATIONS.len() as i64 + i64::from(premium);
     let group_hooks = i64::from(premium);
     let ancestors = wanted.matches('/').count() as i64;
     // Each group up the tree: its CI/CD variables, and its protected environments on Premium.
@@ -237,6 +237,7 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
                 None,
                 super::ci_config::file_path(id, super::codeowners::LOCATIONS[0], branch),
             ),
+            ("gitlab.push_events", "Reporter", None, super::activity::path(id)),
         ];
         if premium {
             more.push(("gitlab.protected_environments", "Maintainer", Some("protected environments"), protected));

@@ -523,7 +523,8 @@ fn append_repository(
         item.get("archived").and_then(Value::as_bool),
         Some(item.get("forked_from_project").is_some_and(Value::is_object)),
         text("default_branch"),
-        // GitLab's last_activity_at counts comments and issues too: it is no push time.
+        // GitLab's last_activity_at counts comments and issues too: it is no push time (`activity.rs` writes the
+        // newest push event's time here later in the run).
         None::<chrono::NaiveDateTime>,
         Some(false),
         None::<String>,

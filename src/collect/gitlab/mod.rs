@@ -3,6 +3,7 @@
 //! approval rules and settings, push rules), judged by the same controls as GitHub's, with the group's tier deciding
 //! what a missing Premium feature means.
 
+mod activity;
 mod audit;
 mod ci_config;
 mod codeowners;
@@ -117,6 +118,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
         let owned: Vec<(String, i64, String)> =
             definitions.iter().map(|d| (d.project.path.clone(), d.project.id, d.project.branch.clone())).collect();
         let owners = codeowners::fetch(&client, owned, config.concurrency).await?;
+        let pushes = activity::fetch(&client, asked.clone(), config.concurrency).await?;
         let audited = if config.operating_days > 0 {
             let group = (snapshot.group_path.as_str(), groups.first().and_then(|(_, id)| *id));
             let projects = asked.clone();
@@ -148,10 +150,10 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             config.concurrency,
         )
         .await?;
-        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions, owners, audited))
+        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions, owners, pushes, audited))
     });
     client.progress().finish();
-    let stored = fetched.and_then(|(snapshot, merges, deployed, secrets, definitions, owners, audited)| {
+    let stored = fetched.and_then(|(snapshot, merges, deployed, secrets, definitions, owners, pushes, audited)| {
         store.in_transaction(|conn| {
             let mut summary = facts::store_snapshot(conn, run_id, &snapshot)?;
             let org = format!("{PREFIX}{}", snapshot.group_path);
@@ -160,6 +162,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             variables::store(conn, run_id, &snapshot.tier, &secrets, started_at, &mut summary)?;
             ci_config::store(conn, run_id, &org, &snapshot.tier, &definitions, &mut summary)?;
             codeowners::store(conn, run_id, &org, &snapshot.tier, &owners, &mut summary)?;
+            activity::store(conn, run_id, &org, &snapshot.tier, &pushes, &mut summary)?;
             if let Some(audited) = &audited {
                 audit::store(conn, run_id, &org, &snapshot.tier, audited, started_at, &mut summary)?;
             }
@@ -171,6 +174,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
                 .chain(secrets.responses())
                 .chain(definitions.iter().flat_map(|d| d.responses()))
                 .chain(owners.iter().flat_map(|o| &o.answers))
+                .chain(pushes.iter().map(|(_, answer)| answer))
                 .chain(audited.iter().flat_map(|a| a.responses()))
                 .collect();
             summary.not_modified = responses.iter().filter(|r| r.not_modified).count();
