@@ -374,7 +374,7 @@ def ci_configs():
     files = "repository/files/.gitlab-ci.yml?ref=main"
     lint_path = "ci/lint?content_ref=main&dry_run=false"
     gateway = (f"include:\n  - project: acme-demo/ci-templates\n    ref: {sha}\n    file: /go.yml\n"
-               "  - template: Jobs/SAST.gitlab-ci.yml\n")
+               "  - template: Jobs/SAST.gitlab-ci.yml\n  - template: Jobs/Dependency-Scanning.gitlab-ci.yml\n")
     gateway_merged = ("---\n:build:\n  :image: golang@sha256:4c1d3e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f\n"
                       "  :script:\n  - go build ./...\n:semgrep-sast:\n  :image: $CI_TEMPLATE_REGISTRY_HOST/"
                       "security-products/semgrep@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\n"
@@ -392,7 +392,9 @@ def ci_configs():
              "extra": {"project": "acme-demo/ci-templates", "ref": sha}, "context_project": "acme-demo/platform/api-gateway",
              "context_sha": sha},
             {"type": "template", "location": "Jobs/SAST.gitlab-ci.yml", "blob": None, "raw": None, "extra": {},
-             "context_project": "acme-demo/platform/api-gateway", "context_sha": sha}])),
+             "context_project": "acme-demo/platform/api-gateway", "context_sha": sha},
+            {"type": "template", "location": "Jobs/Dependency-Scanning.gitlab-ci.yml", "blob": None, "raw": None,
+             "extra": {}, "context_project": "acme-demo/platform/api-gateway", "context_sha": sha}])),
         ok(f"/projects/502/{files}", ci_file(".gitlab-ci.yml", billing)),
         ok(f"/projects/502/{lint_path}", lint(True, billing_merged, [
             {"type": "component", "location": "gitlab.example.com/acme-demo/components/deploy@~latest", "blob": None,
