@@ -378,7 +378,10 @@ def ci_configs():
     gateway_merged = ("---\n:build:\n  :image: golang@sha256:4c1d3e5f6a7b8c9d0e1f2a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f\n"
                       "  :script:\n  - go build ./...\n:semgrep-sast:\n  :image: $CI_TEMPLATE_REGISTRY_HOST/"
                       "security-products/semgrep@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\n"
-                      "  :script:\n  - /analyzer run\n")
+                      "  :script:\n  - /analyzer run\n  :allow_failure: false\n"
+                      ":gemnasium-dependency_scanning:\n  :image: $CI_TEMPLATE_REGISTRY_HOST/security-products/"
+                      "gemnasium@sha256:1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a\n"
+                      "  :script:\n  - /analyzer run\n  :allow_failure: true\n")
     billing = ("include:\n  - component: gitlab.example.com/acme-demo/components/deploy@~latest\n"
                "test:\n  image: node:20\n  script: npm test\n")
     billing_merged = ("---\n:test:\n  :image: node:20\n  :script: npm test\n:deploy:\n  :image: "

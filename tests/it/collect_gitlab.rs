@@ -606,7 +606,7 @@ fn ci_configurations_are_read_with_gitlabs_expansion_and_a_file_whose_includes_a
         ],
         "storefront has no .gitlab-ci.yml"
     );
-    assert_eq!(files[0].2, Some(2), "jobs counted in GitLab's merged configuration, includes and templates expanded");
+    assert_eq!(files[0].2, Some(3), "jobs counted in GitLab's merged configuration, includes and templates expanded");
     let used: Vec<(String, String, bool)> = store
         .conn()
         .prepare(
@@ -617,8 +617,19 @@ fn ci_configurations_are_read_with_gitlabs_expansion_and_a_file_whose_includes_a
         .unwrap()
         .collect::<Result<_, _>>()
         .unwrap();
-    assert_eq!(used.len(), 3, "the component, and the images of the merged configuration: {used:?}");
+    assert_eq!(used.len(), 5, "the component, the images and the jobs of the merged configuration: {used:?}");
     assert!(used.contains(&("node:20".into(), "docker".into(), false)));
+    assert!(used.contains(&("job:deploy".into(), "job".into(), true)));
+    let may_fail: String = store
+        .conn()
+        .query_row(
+            "SELECT continue_on_error FROM workflow_actions WHERE repo = 'gitlab:acme-demo/platform/api-gateway' \
+             AND uses = 'job:gemnasium-dependency_scanning'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert_eq!(may_fail, "true", "the template's allow_failure, read from the merged configuration");
     assert!(used.iter().any(|u| u.1 == "component" && !u.2));
     let gap: String = store
         .conn()

@@ -146,6 +146,7 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "SRC-16", gateway), "pass", "pushed to two days ago");
     assert_eq!(verdict(&report, "ART-06", "gitlab:acme-demo"), "fail", "NPM_TOKEN is a group CI/CD variable");
     assert_eq!(verdict(&report, "BLD-10", gateway), "pass", "GitLab's Dependency Scanning template");
+    assert_eq!(verdict(&report, "TST-06", gateway), "fail", "the template's dependency scanning job may fail");
     assert_eq!(verdict(&report, "BLD-10", "gitlab:acme-demo/platform/billing"), "fail", "no dependency scanning");
     assert_eq!(verdict(&report, "SRC-16", "gitlab:acme-demo/web/docs-site"), "fail", "last push ten months ago");
     assert_eq!(verdict(&report, "SRC-08", "gitlab:acme-demo/platform/billing"), "fail", "an entry without owners");

@@ -94,6 +94,9 @@ pub struct Reference {
     pub kind: &'static str,
     /// Whether it cannot move: a full commit SHA, an integrity hash, a digest, or the project's own.
     pub pinned: bool,
+    /// For a job: whether it may fail without failing its pipeline (`true`, `false`, or `when …` for exit codes
+    /// or rules); `None` for includes and images.
+    pub may_fail: Option<String>,
 }
 
 fn full_sha(text: &str) -> bool {
@@ -133,6 +136,7 @@ fn include(entry: &Value, job: Option<&str>) -> Vec<Reference> {
         action: path,
         reference: None,
         kind: "local",
+        may_fail: None,
         pinned: true,
     };
     if let Some(path) = entry.as_str() {
@@ -155,6 +159,7 @@ fn include(entry: &Value, job: Option<&str>) -> Vec<Reference> {
             action: template,
             reference: None,
             kind: "template",
+            may_fail: None,
             pinned: true,
         }];
     }
@@ -178,6 +183,7 @@ fn include(entry: &Value, job: Option<&str>) -> Vec<Reference> {
                     action,
                     reference: reference.clone(),
                     kind: "include",
+                    may_fail: None,
                     pinned: reference.as_deref().is_some_and(full_sha),
                 }
             })
@@ -193,6 +199,7 @@ fn include(entry: &Value, job: Option<&str>) -> Vec<Reference> {
         action: entry.to_string(),
         reference: None,
         kind: "include",
+        may_fail: None,
         pinned: false,
     }]
 }
@@ -205,6 +212,7 @@ fn remote(url: &str, integrity: Option<String>, job: Option<String>) -> Referenc
         pinned: integrity.as_deref().is_some_and(|i| i.starts_with("sha256-")),
         reference: integrity,
         kind: "include",
+        may_fail: None,
     }
 }
 
@@ -220,6 +228,7 @@ fn component_reference(component: &str, job: Option<String>) -> Reference {
         pinned: version.as_deref().is_some_and(full_sha),
         reference: version,
         kind: "component",
+        may_fail: None,
     }
 }
 
@@ -304,7 +313,43 @@ fn image_reference(image: &str, job: Option<String>) -> Reference {
         pinned: own || reference.as_deref().is_some_and(|r| r.starts_with("sha256:")),
         reference,
         kind: if own { "local" } else { "docker" },
+        may_fail: None,
     }
+}
+
+/// Every job of a configuration (not hidden templates, not triggers of other pipelines) with whether it may fail
+/// without failing its pipeline: `allow_failure: true`, or `when …` where exit codes or a rule allow it.
+pub fn jobs_run(config: &Value) -> Vec<Reference> {
+    let mut found = Vec::new();
+    for (name, job) in config.as_object().into_iter().flatten() {
+        let name = name.trim_start_matches(':');
+        if name.starts_with('.') || is_reserved(name) || !job.is_object() || key(job, "trigger").is_some() {
+            continue;
+        }
+        let by_rule = key(job, "rules").and_then(Value::as_array).is_some_and(|rules| {
+            rules.iter().any(|rule| key(rule, "allow_failure").and_then(Value::as_bool) == Some(true))
+        });
+        let may_fail = match key(job, "allow_failure") {
+            Some(Value::Bool(true)) => "true".to_string(),
+            Some(Value::Object(_)) => {
+                let codes =
+                    key(job, "allow_failure").and_then(|a| key(a, "exit_codes")).cloned().unwrap_or(Value::Null);
+                format!("when its exit code is {codes}")
+            }
+            _ if by_rule => "when a rule allows it".to_string(),
+            _ => "false".to_string(),
+        };
+        found.push(Reference {
+            job: Some(name.to_string()),
+            uses: format!("job:{name}"),
+            action: name.to_string(),
+            reference: None,
+            kind: "job",
+            pinned: true,
+            may_fail: Some(may_fail),
+        });
+    }
+    found
 }
 
 /// Top-level keys of a configuration that are not jobs.
@@ -472,12 +517,14 @@ pub fn store(
             (Some(includes), Some(merged)) => {
                 let mut all = includes.clone();
                 all.extend(images(merged));
+                all.extend(jobs_run(merged));
                 all
             }
             _ => {
                 let mut all = written_config.map(written_includes).unwrap_or_default();
                 let includes_others = !all.is_empty();
                 all.extend(written_config.map(images).unwrap_or_default());
+                all.extend(written_config.map(jobs_run).unwrap_or_default());
                 if includes_others {
                     let why = match &lint_seen {
                         Seen::Visible => "GitLab's expansion did not list the includes (an older GitLab)".to_string(),
@@ -508,7 +555,7 @@ pub fn store(
                 reference.reference,
                 reference.kind,
                 reference.pinned,
-                None::<String>,
+                reference.may_fail,
             ])?;
         }
     }
@@ -571,6 +618,23 @@ mod tests {
             ]
         );
         assert_eq!(jobs(&config), 2, "build and release; not the hidden template, defaults or stages");
+    }
+
+    #[test]
+    fn a_job_may_fail_by_itself_for_exit_codes_or_by_a_rule() {
+        let config = parse(
+            ":sast:\n  :allow_failure: true\n:secret_detection:\n  :rules:\n  - :if: $CI\n    :allow_failure: true\n\
+             :dast:\n  :allow_failure:\n    :exit_codes: [137]\n:build:\n  :script: make\n:child:\n  :trigger:\n    \
+             :include: c.yml\n:.template:\n  :allow_failure: true\n",
+        );
+        let jobs = jobs_run(&config);
+        let found: Vec<(&str, &str)> =
+            jobs.iter().map(|r| (r.action.as_str(), r.may_fail.as_deref().unwrap_or_default())).collect();
+        assert_eq!(found.len(), 4, "no trigger job, no hidden template: {found:?}");
+        assert!(found.contains(&("sast", "true")));
+        assert!(found.contains(&("secret_detection", "when a rule allows it")));
+        assert!(found.contains(&("dast", "when its exit code is [137]")));
+        assert!(found.contains(&("build", "false")));
     }
 
     #[test]
