@@ -649,6 +649,30 @@ fn ci_configurations_are_read_with_gitlabs_expansion_and_a_file_whose_includes_a
         )
         .unwrap();
     assert_eq!(absent, "visible", "a 404 File Not Found says there is none: that is seen");
+
+    // A child pipeline's configuration is not part of GitLab's expansion: the configuration is not known whole.
+    let child = collect(cassette(|path, interaction| {
+        if path == "/projects/502/ci/lint?content_ref=main&dry_run=false" {
+            let merged = interaction["body"]["merged_yaml"].as_str().unwrap().to_string();
+            interaction["body"]["merged_yaml"] =
+                format!("{merged}:release:\n  :trigger:\n    :include: ci/release.yml\n").into();
+        }
+    }));
+    child.result.unwrap();
+    let gap: String = child
+        .store
+        .conn()
+        .query_row(
+            "SELECT state || ': ' || reason FROM api_coverage WHERE kind = 'gitlab.ci_includes' \
+             AND subject = 'gitlab:acme-demo/platform/billing'",
+            [],
+            |row| row.get(0),
+        )
+        .unwrap();
+    assert!(
+        gap.starts_with("not_visible") && gap.contains("child pipelines") && gap.contains("ci/release.yml"),
+        "{gap}"
+    );
 }
 
 #[test]

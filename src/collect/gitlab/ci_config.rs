@@ -518,6 +518,19 @@ pub fn store(
                 let mut all = includes.clone();
                 all.extend(images(merged));
                 all.extend(jobs_run(merged));
+                // A child pipeline (`trigger: include:`) is a configuration of its own: GitLab's expansion of this
+                // one does not resolve it, so what it runs is not known.
+                let children = written_includes(merged);
+                if let Some(child) = children.first() {
+                    let gap = Seen::NotVisible(format!(
+                        "{} starts child pipelines whose configuration was not read (job {}: {})",
+                        config.project.config_path,
+                        child.job.as_deref().unwrap_or("?"),
+                        child.uses
+                    ));
+                    record("gitlab.ci_includes", Some(lint_id), at, &gap)?;
+                }
+                all.extend(children);
                 all
             }
             _ => {
