@@ -202,10 +202,7 @@ pub fn store(
     };
     let mut kept = Vec::new();
     for subject in subjects {
-        let complete = crate::collect::http::listing_complete(&subject.pages);
-        kept.extend(
-            subject.pages.iter().map(|page| super::facts::evidence(KIND, &subject.subject.name, page, complete)),
-        );
+        kept.extend(super::facts::listing_evidence(KIND, &subject.subject.name, &subject.pages));
     }
     let ids = crate::store::add_evidence_batch(conn, run_id, &kept)?;
     summary.evidence += ids.len();

@@ -431,7 +431,7 @@ pub fn store(
         };
         // The file: a 404 "File Not Found" says there is none.
         let file_seen = config.file.as_ref().map(|file| {
-            let missing = file.status == 404 && file.error_message().is_some_and(|m| m.contains("File Not Found"));
+            let missing = super::fetch::file_not_found(file);
             if missing {
                 Seen::Absent
             } else {

@@ -11,7 +11,7 @@ use base64::Engine;
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use super::fetch::get;
+use super::fetch::{file_not_found, get};
 use super::tier::{judge, Tier};
 use crate::collect::coverage::{Coverage, Seen};
 use crate::collect::http::{ApiClient, ApiResponse};
@@ -29,10 +29,6 @@ pub struct ProjectOwners {
     pub answers: Vec<ApiResponse>,
 }
 
-fn missing(answer: &ApiResponse) -> bool {
-    answer.status == 404 && answer.error_message().is_some_and(|m| m.contains("File Not Found"))
-}
-
 /// Reads each project's CODEOWNERS file (projects: path, id, default branch).
 pub async fn fetch(
     client: &ApiClient,
@@ -43,7 +39,7 @@ pub async fn fetch(
         let mut answers = Vec::new();
         for location in LOCATIONS {
             let answer = get(client, &super::ci_config::file_path(id, location, &branch)).await?;
-            let go_on = missing(&answer);
+            let go_on = file_not_found(&answer);
             answers.push(answer);
             if !go_on {
                 break;
@@ -165,7 +161,7 @@ pub fn store(
         let answer_ids: Vec<i64> = next_id.by_ref().take(project.answers.len()).collect();
         let Some(last) = project.answers.last() else { continue };
         let evidence_id = answer_ids.last().copied().unwrap_or_default();
-        let seen = if missing(last) || last.status == 200 {
+        let seen = if file_not_found(last) || last.status == 200 {
             Seen::Visible
         } else {
             judge("gitlab.codeowners", "Reporter", None, tier, std::slice::from_ref(last))

@@ -15,6 +15,7 @@ use duckdb::params;
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::facts::listing_evidence;
 use super::fetch::{get, get_all};
 use super::tier::{judge, Tier};
 use crate::collect::coverage::{Coverage, Seen};
@@ -197,12 +198,6 @@ fn outcome(item: &Value) -> Option<String> {
     })
 }
 
-/// The evidence of every page of a listing.
-fn evidence<'a>(kind: &'a str, subject: &'a str, pages: &'a [ApiResponse]) -> Vec<crate::store::NewEvidence<'a>> {
-    let complete = crate::collect::http::listing_complete(pages);
-    pages.iter().map(|page| super::facts::evidence(kind, subject, page, complete)).collect()
-}
-
 /// Stores what was read: evidence, coverage, facts, and the windows read whole as watermarks; counts them in
 /// `summary`.
 pub fn store(
@@ -223,12 +218,16 @@ pub fn store(
         .collect();
     let mut kept = Vec::new();
     for (_, pages) in read.group_protected.iter().flatten() {
-        kept.extend(evidence("gitlab.group_protected_environments", org, pages.as_deref().unwrap_or_default()));
+        kept.extend(listing_evidence("gitlab.group_protected_environments", org, pages.as_deref().unwrap_or_default()));
     }
     for ((project, repo), subjects) in read.projects.iter().zip(&repos).zip(&subjects) {
-        kept.extend(evidence("gitlab.environments", repo, &project.environments));
-        kept.extend(evidence("gitlab.protected_environments", repo, project.protected.as_deref().unwrap_or_default()));
-        kept.extend(evidence(KIND, repo, &project.listing));
+        kept.extend(listing_evidence("gitlab.environments", repo, &project.environments));
+        kept.extend(listing_evidence(
+            "gitlab.protected_environments",
+            repo,
+            project.protected.as_deref().unwrap_or_default(),
+        ));
+        kept.extend(listing_evidence(KIND, repo, &project.listing));
         for (deployment, subject) in project.read.iter().zip(subjects) {
             kept.push(super::facts::evidence("gitlab.deployment", subject, &deployment.detail, None));
             if let Some(pipeline) = &deployment.pipeline {

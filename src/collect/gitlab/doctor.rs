@@ -250,9 +250,8 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
         for (kind, role, feature, path) in more {
             let answer = client.get(&client.url(&path), 1).await?;
             // A project without a CI configuration file answers 404 "File Not Found": readable, and absent.
-            let absent = matches!(kind, "gitlab.ci_config" | "gitlab.codeowners")
-                && answer.status == 404
-                && answer.error_message().is_some_and(|m| m.contains("File Not Found"));
+            let absent =
+                matches!(kind, "gitlab.ci_config" | "gitlab.codeowners") && super::fetch::file_not_found(&answer);
             let seen =
                 if absent { Seen::Absent } else { judge(kind, role, feature, &tier, std::slice::from_ref(&answer)) };
             checks.push(seen_check(kind, &seen, probed));

@@ -92,6 +92,12 @@ pub fn evidence<'a>(
     response.evidence("gitlab", kind, subject, complete)
 }
 
+/// The evidence of every page of a listing, each saying whether the listing was read to its end.
+pub fn listing_evidence<'a>(kind: &'a str, subject: &'a str, pages: &'a [ApiResponse]) -> Vec<NewEvidence<'a>> {
+    let complete = listing_complete(pages);
+    pages.iter().map(|page| evidence(kind, subject, page, complete)).collect()
+}
+
 /// One project's answers, each with its evidence kind.
 fn project_answers(project: &ProjectAnswers) -> Vec<(&'static str, &[ApiResponse])> {
     let mut answers = vec![("gitlab.protected_branches", project.protected_branches.as_slice())];
@@ -118,18 +124,14 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
     let mut items: Vec<NewEvidence> = snapshot.groups.iter().map(|g| evidence("gitlab.group", &org, g, None)).collect();
     items.push(evidence("gitlab.metadata", &org, &snapshot.metadata, None));
     items.push(evidence("gitlab.namespace", &org, &snapshot.namespace, None));
-    let listed = listing_complete(&snapshot.project_pages);
-    items.extend(snapshot.project_pages.iter().map(|page| evidence("gitlab.projects", &org, page, listed)));
+    items.extend(listing_evidence("gitlab.projects", &org, &snapshot.project_pages));
     let group_hooks = snapshot.group_hooks.as_deref().unwrap_or_default();
-    let hooks_complete = listing_complete(group_hooks);
-    items.extend(group_hooks.iter().map(|page| evidence("gitlab.group_webhooks", &org, page, hooks_complete)));
+    items.extend(listing_evidence("gitlab.group_webhooks", &org, group_hooks));
     let last_member_page = snapshot.members.len();
-    let members_complete = listing_complete(&snapshot.members);
-    items.extend(snapshot.members.iter().map(|page| evidence("gitlab.members", &org, page, members_complete)));
+    items.extend(listing_evidence("gitlab.members", &org, &snapshot.members));
     for (project, repo) in snapshot.projects.iter().zip(&repos) {
         for (kind, pages) in project_answers(project) {
-            let complete = listing_complete(pages);
-            items.extend(pages.iter().map(|page| evidence(kind, repo, page, complete)));
+            items.extend(listing_evidence(kind, repo, pages));
         }
     }
     let ids = add_evidence_batch(conn, run_id, &items)?;

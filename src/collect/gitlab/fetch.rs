@@ -124,6 +124,11 @@ pub(super) async fn get_all(client: &ApiClient, path: &str) -> Result<Vec<ApiRes
     Ok(client.get_all_pages(path).await?.into_iter().map(scrubbed).collect())
 }
 
+/// Whether the files API said there is no such file (`404 File Not Found`): an answer, not a refusal.
+pub fn file_not_found(answer: &ApiResponse) -> bool {
+    answer.status == 404 && answer.error_message().is_some_and(|m| m.contains("File Not Found"))
+}
+
 /// Why an answer that must be read was not.
 fn failure(response: &ApiResponse) -> String {
     let message = response.error_message().unwrap_or_default();

@@ -257,16 +257,10 @@ pub fn store(
     }
     let mut items = Vec::new();
     for ((merge, repo), numbered) in merges.iter().zip(&repos).zip(&subjects) {
-        let complete = crate::collect::http::listing_complete(&merge.listing);
-        for page in &merge.listing {
-            items.push(super::facts::evidence(KIND, repo, page, complete));
-        }
+        items.extend(super::facts::listing_evidence(KIND, repo, &merge.listing));
         for (merged, subject) in merge.merged.iter().zip(numbered) {
             items.push(super::facts::evidence("gitlab.merge_request_approvals", subject, &merged.approvals, None));
-            let complete = crate::collect::http::listing_complete(&merged.notes);
-            for page in &merged.notes {
-                items.push(super::facts::evidence("gitlab.merge_request_notes", subject, page, complete));
-            }
+            items.extend(super::facts::listing_evidence("gitlab.merge_request_notes", subject, &merged.notes));
             items.push(super::facts::evidence("gitlab.merge_request_pipelines", subject, &merged.pipelines, None));
         }
     }

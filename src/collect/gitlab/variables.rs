@@ -108,8 +108,7 @@ pub fn store(
     let mut kept = Vec::new();
     for (_, subject, group, pages) in &subjects {
         let kind = if *group { "gitlab.group_variables" } else { "gitlab.variables" };
-        let complete = crate::collect::http::listing_complete(pages);
-        kept.extend(pages.iter().map(|page| super::facts::evidence(kind, subject, page, complete)));
+        kept.extend(super::facts::listing_evidence(kind, subject, pages));
     }
     let ids = crate::store::add_evidence_batch(conn, run_id, &kept)?;
     summary.evidence += ids.len();
