@@ -32,7 +32,7 @@ use crate::config::Config;
 use crate::controls::{Catalogue, Control, Framework, Stricter};
 use crate::error::input_error;
 use crate::period::Period;
-use crate::store::{RunStatus, Store};
+use crate::store::Store;
 
 /// How long one control query may run.
 pub const QUERY_TIME_LIMIT: Duration = Duration::from_secs(30);
@@ -509,75 +509,70 @@ pub fn evaluate_with_limit(
     let storing = std::time::Instant::now();
     let store = Store::open(store_path)?;
     let run_id = store.start_run("evaluate")?;
-    let stored = store.in_transaction(|conn| {
-        let evaluation_id = crate::store::next_ids(conn, "evaluation_ids", 1)?[0];
-        let evaluated = EvaluatedCatalogue {
-            controls: catalogue.controls.clone(),
-            frameworks: catalogue.frameworks.clone(),
-            sources: catalogue.sources.clone(),
-        };
-        let period = scope.period.as_ref();
-        conn.execute(
-            "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            params![
-                evaluation_id,
-                run_id,
-                as_of,
-                crate::VERSION,
-                catalogue.digest(),
-                serde_json::to_string(&evaluated)?,
-                period.map(|p| p.label.clone()),
-                period.map(|p| p.start),
-                period.map(|p| p.end),
-                serde_json::to_string(&judged_waivers)?,
-                serde_json::to_string(&judged_attestations)?,
-                organisations
-            ],
-        )?;
-        let texts: Vec<&[u8]> = catalogue.texts.values().map(|text| text.as_bytes()).collect();
-        crate::store::add_blobs(conn, &texts)?;
-        let mut outcome_rows = conn.appender("control_outcomes")?;
-        for outcome in &outcomes {
-            outcome_rows.append_row(params![
-                evaluation_id,
-                outcome.control_id,
-                outcome.status.as_str(),
-                outcome.error,
-                serde_json::to_string(&outcome.params)?
-            ])?;
-        }
-        outcome_rows.flush()?;
-        verdict_rows::append(conn, evaluation_id, &outcomes)?;
-        let appended = storing.elapsed();
-        history::record(conn, evaluation_id)?;
-        tracing::debug!(
-            appended_ms = appended.as_millis() as u64,
-            history_ms = (storing.elapsed() - appended).as_millis() as u64,
-            "stored the verdicts and folded them into the history"
-        );
-        record_framework_results(conn, evaluation_id, &evaluated, &outcomes, &judged_attestations)?;
-        retention::record(conn, evaluation_id, &risks)?;
-        Ok(evaluation_id)
-    });
+    let stored = store.commit_run(
+        run_id,
+        |conn| {
+            let evaluation_id = crate::store::next_ids(conn, "evaluation_ids", 1)?[0];
+            let evaluated = EvaluatedCatalogue {
+                controls: catalogue.controls.clone(),
+                frameworks: catalogue.frameworks.clone(),
+                sources: catalogue.sources.clone(),
+            };
+            let period = scope.period.as_ref();
+            conn.execute(
+                "INSERT INTO evaluations VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                params![
+                    evaluation_id,
+                    run_id,
+                    as_of,
+                    crate::VERSION,
+                    catalogue.digest(),
+                    serde_json::to_string(&evaluated)?,
+                    period.map(|p| p.label.clone()),
+                    period.map(|p| p.start),
+                    period.map(|p| p.end),
+                    serde_json::to_string(&judged_waivers)?,
+                    serde_json::to_string(&judged_attestations)?,
+                    organisations
+                ],
+            )?;
+            let texts: Vec<&[u8]> = catalogue.texts.values().map(|text| text.as_bytes()).collect();
+            crate::store::add_blobs(conn, &texts)?;
+            let mut outcome_rows = conn.appender("control_outcomes")?;
+            for outcome in &outcomes {
+                outcome_rows.append_row(params![
+                    evaluation_id,
+                    outcome.control_id,
+                    outcome.status.as_str(),
+                    outcome.error,
+                    serde_json::to_string(&outcome.params)?
+                ])?;
+            }
+            outcome_rows.flush()?;
+            verdict_rows::append(conn, evaluation_id, &outcomes)?;
+            let appended = storing.elapsed();
+            history::record(conn, evaluation_id)?;
+            tracing::debug!(
+                appended_ms = appended.as_millis() as u64,
+                history_ms = (storing.elapsed() - appended).as_millis() as u64,
+                "stored the verdicts and folded them into the history"
+            );
+            record_framework_results(conn, evaluation_id, &evaluated, &outcomes, &judged_attestations)?;
+            retention::record(conn, evaluation_id, &risks)?;
+            Ok(evaluation_id)
+        },
+        |evaluation_id| Ok(serde_json::json!({"evaluation_id": evaluation_id})),
+    )?;
     timings.storing = storing.elapsed();
-    match stored {
-        Ok(evaluation_id) => {
-            store.finish_run(run_id, RunStatus::Succeeded, &serde_json::json!({"evaluation_id": evaluation_id}))?;
-            Ok(Evaluation {
-                evaluation_id,
-                scope: scope.clone(),
-                waivers: judged_waivers,
-                attestations: judged_attestations,
-                outcomes,
-                retention: risks,
-                timings,
-            })
-        }
-        Err(error) => {
-            store.finish_run(run_id, RunStatus::Failed, &serde_json::json!({"error": format!("{error:#}")}))?;
-            Err(error)
-        }
-    }
+    Ok(Evaluation {
+        evaluation_id: stored,
+        scope: scope.clone(),
+        waivers: judged_waivers,
+        attestations: judged_attestations,
+        outcomes,
+        retention: risks,
+        timings,
+    })
 }
 
 #[cfg(test)]

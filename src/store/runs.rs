@@ -53,7 +53,7 @@ pub(super) fn fail_abandoned(conn: &Connection) -> Result<()> {
         conn.execute(
             &format!(
                 "UPDATE runs SET status = 'failed', finished_at = started_at, detail = json_object('error', \
-                 'abandoned: no end recorded within {ABANDONED_AFTER_HOURS} hours; nothing it wrote was committed') \
+                 'abandoned: no end recorded within {ABANDONED_AFTER_HOURS} hours; what it wrote was committed whole or not at all') \
                  WHERE status = 'running' AND started_at < ?"
             ),
             params![before],
@@ -88,20 +88,57 @@ impl Store {
         }
     }
 
+    /// Does the work of a run in one transaction and records how the run ended, its detail made from what the work
+    /// returned. On a file store the success is committed with the work: a process killed at any moment leaves the
+    /// run failed with nothing of it kept, or succeeded with all of it. On a DuckLake the end is recorded just after
+    /// the commit, because an update of `runs` inside a long transaction would conflict with any other writer's run
+    /// ending meanwhile and lose the whole work; a writer killed between the two is taken for abandoned later.
+    pub fn commit_run<T>(
+        &self,
+        run_id: i64,
+        work: impl FnOnce(&Connection) -> Result<T>,
+        detail: impl FnOnce(&T) -> Result<serde_json::Value>,
+    ) -> Result<T> {
+        let lake = self.is_lake();
+        let committed = self.in_transaction(|conn| {
+            let value = work(conn)?;
+            let detail = detail(&value)?;
+            if lake {
+                return Ok((value, Some(detail)));
+            }
+            record_end(conn, run_id, RunStatus::Succeeded, &detail)?;
+            Ok((value, None))
+        });
+        match committed {
+            Ok((value, None)) => Ok(value),
+            Ok((value, Some(detail))) => {
+                self.finish_run(run_id, RunStatus::Succeeded, &detail)?;
+                Ok(value)
+            }
+            Err(error) => {
+                self.finish_run(run_id, RunStatus::Failed, &serde_json::json!({"error": format!("{error:#}")}))?;
+                Err(error)
+            }
+        }
+    }
+
     /// Records how a run ended, with a JSON detail (counts, warnings, the error).
     /// On a DuckLake, another writer starting a run meanwhile makes the update conflict: it is tried again.
     pub fn finish_run(&self, run_id: i64, status: RunStatus, detail: &serde_json::Value) -> Result<()> {
-        let finish = || -> Result<()> {
-            self.conn.execute(
-                "UPDATE runs SET status = ?, finished_at = ?, detail = ? WHERE run_id = ?",
-                params![status.as_str(), crate::time::now_utc(), detail.to_string(), run_id],
-            )?;
-            Ok(())
-        };
+        let finish = || record_end(&self.conn, run_id, status, detail);
         if self.is_lake() {
             super::lake::retry_conflicts(finish)
         } else {
             finish()
         }
     }
+}
+
+/// Writes the end of a run: its status, the time and the detail.
+fn record_end(conn: &Connection, run_id: i64, status: RunStatus, detail: &serde_json::Value) -> Result<()> {
+    conn.execute(
+        "UPDATE runs SET status = ?, finished_at = ?, detail = ? WHERE run_id = ?",
+        params![status.as_str(), crate::time::now_utc(), detail.to_string(), run_id],
+    )?;
+    Ok(())
 }

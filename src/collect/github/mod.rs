@@ -92,8 +92,13 @@ pub fn collect(
         Ok::<_, anyhow::Error>((snapshot, operations, audit_log))
     });
     client.progress().finish();
-    let stored = fetched.and_then(|(snapshot, operations, audit_log)| {
-        store.in_transaction(|conn| {
+    let (snapshot, operations, audit_log) = match fetched {
+        Ok(fetched) => fetched,
+        Err(error) => return store.conclude_run(run_id, Err(error)),
+    };
+    store.commit_run(
+        run_id,
+        |conn| {
             let mut summary = store_snapshot(conn, run_id, &snapshot)?;
             let stored = operating::store(conn, run_id, &config.org, &operations, trust, now)?;
             summary.evidence += stored.evidence;
@@ -133,7 +138,7 @@ pub fn collect(
             manifest.record(conn, run_id)?;
             summary.evidence += 1;
             Ok(summary)
-        })
-    });
-    store.conclude_run(run_id, stored)
+        },
+        |summary| Ok(serde_json::to_value(summary)?),
+    )
 }

@@ -153,8 +153,13 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
         Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions, owners, pushes, audited))
     });
     client.progress().finish();
-    let stored = fetched.and_then(|(snapshot, merges, deployed, secrets, definitions, owners, pushes, audited)| {
-        store.in_transaction(|conn| {
+    let (snapshot, merges, deployed, secrets, definitions, owners, pushes, audited) = match fetched {
+        Ok(fetched) => fetched,
+        Err(error) => return store.conclude_run(run_id, Err(error)),
+    };
+    store.commit_run(
+        run_id,
+        |conn| {
             let mut summary = facts::store_snapshot(conn, run_id, &snapshot)?;
             let org = format!("{PREFIX}{}", snapshot.group_path);
             merge_requests::store(conn, run_id, &org, &snapshot.tier, &merges, started_at, &mut summary)?;
@@ -192,9 +197,9 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             manifest.record(conn, run_id)?;
             summary.evidence += 1;
             Ok(summary)
-        })
-    });
-    store.conclude_run(run_id, stored)
+        },
+        |summary| Ok(serde_json::to_value(summary)?),
+    )
 }
 
 /// The group's path, then each ancestor's, nearest first (as the snapshot reads them).
