@@ -379,9 +379,11 @@ def ci_configs():
                       "  :script:\n  - go build ./...\n:semgrep-sast:\n  :image: $CI_TEMPLATE_REGISTRY_HOST/"
                       "security-products/semgrep@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9\n"
                       "  :script:\n  - /analyzer run\n  :allow_failure: false\n"
+                      "  :artifacts:\n    :reports:\n      :sast: gl-sast-report.json\n"
                       ":gemnasium-dependency_scanning:\n  :image: $CI_TEMPLATE_REGISTRY_HOST/security-products/"
                       "gemnasium@sha256:1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f90a\n"
-                      "  :script:\n  - /analyzer run\n  :allow_failure: true\n")
+                      "  :script:\n  - /analyzer run\n  :allow_failure: true\n"
+                      "  :artifacts:\n    :reports:\n      :dependency_scanning: gl-dependency-scanning-report.json\n")
     billing = ("include:\n  - component: gitlab.example.com/acme-demo/components/deploy@~latest\n"
                "test:\n  image: node:20\n  script: npm test\n")
     billing_merged = ("---\n:test:\n  :image: node:20\n  :script: npm test\n:deploy:\n  :image: "
@@ -461,6 +463,47 @@ def pushes():
                  "push_data": {"commit_count": 1, "action": "pushed", "ref_type": "branch", "ref": "main"}}]
     return [ok(f"/projects/{pid}/events?action=pushed&sort=desc&per_page=1", pushed(pid, who, days))
             for pid, who, days in ((501, "carol", 2), (502, "erin", 3), (503, "dave", 1), (504, "frank", 300))]
+
+
+def sast_runs():
+    """The default branch's newest finished pipelines and their jobs (GitLab's recorded pipeline and job shapes,
+    names and times changed): api-gateway's newest pipeline, yesterday, ran no SAST (its semgrep-sast job was
+    cancelled before it wrote a report), the one before, two days ago, did; billing's configuration has no SAST job,
+    so nothing is asked; storefront has never had a pipeline; docs-site's five newest pipelines only publish pages."""
+    def job(pid, jid, name, stage, status, days_ago, pipeline_id, reports=()):
+        body = copy.deepcopy(sample("gitlab4j-job.json"))
+        artifacts = [{"file_type": "trace", "size": 1500, "filename": "job.log", "file_format": None}]
+        artifacts += [{"file_type": r, "size": 2048, "filename": f"gl-{r}-report.json", "file_format": "raw"}
+                      for r in reports]
+        body.update(id=jid, name=name, stage=stage, status=status, ref="main", tag=False, allow_failure=False,
+                    artifacts=artifacts, artifacts_file=None, erased_at=None, failure_reason=None,
+                    created_at=f"{{days_ago:{days_ago + 0.1}}}", started_at=f"{{days_ago:{days_ago + 0.05}}}",
+                    finished_at=f"{{days_ago:{days_ago}}}", web_url=f"https://gitlab.example.com/-/jobs/{jid}")
+        if status == "canceled":
+            body.update(finished_at=None)
+        body["pipeline"] = {"id": pipeline_id, "project_id": pid, "ref": "main", "sha": "6f1e2d3c", "status": "success"}
+        body["project"] = {**body["project"], "id": pid}
+        body.pop("user", None)
+        return body
+
+    def listing(pid, pipelines):
+        return ok(f"/projects/{pid}/pipelines?ref=main&scope=finished&order_by=id&sort=desc&per_page=5",
+                  [pipeline(pid, number, "carol", days) for number, days in pipelines])
+
+    def jobs(pid, number, items):
+        return ok(f"/projects/{pid}/pipelines/{number}/jobs?per_page={PER_PAGE}", items)
+
+    docs = [(50410 - n, 2 + n) for n in range(5)]
+    return [
+        listing(501, [(50190, 1), (50189, 2)]),
+        jobs(501, 50190, [job(501, 901901, "build", "build", "success", 1, 50190),
+                          job(501, 901902, "semgrep-sast", "test", "canceled", 1, 50190)]),
+        jobs(501, 50189, [job(501, 901891, "build", "build", "success", 2, 50189),
+                          job(501, 901892, "semgrep-sast", "test", "success", 2, 50189, ["sast"])]),
+        listing(503, []),
+        listing(504, docs),
+        *[jobs(504, number, [job(504, number * 10, "pages", "deploy", "success", days, number)]) for number, days in docs],
+    ]
 
 
 def ok(path, body, headers=None):
@@ -555,6 +598,7 @@ def main():
     interactions += audit_events()
     interactions += codeowners()
     interactions += pushes()
+    interactions += sast_runs()
     cassette = {
         "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "
                        "instance (bodies from gitlab4j's recorded test data in shared/samples/gitlab-api: group, "

@@ -16,8 +16,9 @@ const PER_PAGE: usize = 100;
 const GROUP_ID: usize = 77;
 /// What a project with a default branch is asked for its state on Premium: protected branches, approvals, approval
 /// rules, push rule, deploy keys, webhooks, CI/CD variables, the CI configuration and its expansion, CODEOWNERS (found
-/// at the root), the newest push, environments, protected environments.
-const STATE_PER_PROJECT: usize = 13;
+/// at the root), the newest push, environments, protected environments, the default branch's newest pipelines and
+/// the newest one's jobs.
+const STATE_PER_PROJECT: usize = 15;
 
 /// A `200` carrying a weak ETag as GitLab's Rack stack computes one, and the `304` it earns on a conditional
 /// request (GitLab does not document 304s for its REST API; Rack's conditional GET gives them).
@@ -189,8 +190,23 @@ fn synthetic_group() -> Cassette {
         interactions.extend(ok(
             format!("/projects/{id}/ci/lint?content_ref=main&dry_run=false"),
             serde_json::json!({ "valid": true, "errors": [], "warnings": [],
-                                "merged_yaml": "---\n:build:\n  :image: golang:1.23\n  :script: make\n",
+                                "merged_yaml": "---\n:build:\n  :image: golang:1.23\n  :script: make\n\
+                                                :semgrep-sast:\n  :script: /analyzer run\n  :artifacts:\n    \
+                                                :reports:\n      :sast: gl-sast-report.json\n",
                                 "includes": [{ "type": "template", "location": "Jobs/SAST.gitlab-ci.yml", "extra": {} }] }),
+            none(),
+        ));
+        // The default branch's newest finished pipeline ran SAST: its listing and its jobs.
+        interactions.extend(ok(
+            format!("/projects/{id}/pipelines?ref=main&scope=finished&order_by=id&sort=desc&per_page=5"),
+            serde_json::json!([{ "id": id * 10, "ref": "main", "status": "success", "source": "push" }]),
+            none(),
+        ));
+        interactions.extend(ok(
+            format!("/projects/{id}/pipelines/{}/jobs?per_page={PER_PAGE}", id * 10),
+            serde_json::json!([{ "id": id * 100, "name": "semgrep-sast", "status": "success", "ref": "main",
+                                 "finished_at": "2026-11-30T10:05:00Z",
+                                 "artifacts": [{ "file_type": "sast", "size": 2048, "filename": "gl-sast-report.json" }] }]),
             none(),
         ));
         interactions.extend(ok(

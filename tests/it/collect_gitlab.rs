@@ -62,7 +62,11 @@ fn is_audit(path: &str) -> bool {
 
 /// Whether a request is about environments or deployments.
 fn is_delivery(path: &str) -> bool {
-    ["/environments", "/protected_environments", "/deployments", "/pipelines/"].iter().any(|part| path.contains(part))
+    let sast_search = path.contains("/jobs?");
+    !sast_search
+        && ["/environments", "/protected_environments", "/deployments", "/pipelines/"]
+            .iter()
+            .any(|part| path.contains(part))
 }
 
 fn nothing_secret_is_stored(store: &Store) {
@@ -84,7 +88,7 @@ fn collects_the_group_its_projects_and_their_protection() {
     assert_eq!(summary.repositories, 5);
     assert_eq!(summary.branches_visible, 3, "{summary:?}");
     assert_eq!(summary.branches_not_visible, 1, "the Reporter project");
-    assert_eq!(summary.incomplete, 0);
+    assert_eq!(summary.incomplete, 1, "docs-site's search for a SAST job stops at its five newest pipelines");
     assert!(summary.tier.contains("premium"), "{}", summary.tier);
 
     let received = run.server.received();
@@ -113,10 +117,12 @@ fn collects_the_group_its_projects_and_their_protection() {
     );
     assert_eq!(
         received.len() - operating - delivery - audit,
-        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3) + 4,
+        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3) + 4 + (3 + 2 + 5),
         "group, metadata, namespace; two pages of members; group webhooks; three listing pages; six per project; \
          the group's CI/CD variables and each project's; each project's CI configuration and its expansion; \
-         CODEOWNERS asked where GitLab looks until found (root, docs/, .gitlab/); each project's newest push"
+         CODEOWNERS asked where GitLab looks until found (root, docs/, .gitlab/); each project's newest push; the \
+         default branch's newest pipelines, and their jobs until a SAST job succeeded (api-gateway: the second; \
+         docs-site: all five; storefront has none; billing's configuration has no SAST job: not asked)"
     );
     assert_eq!(operating, 4 + 3 * 3, "a merge-request listing per project, then three requests per merge request");
     for request in &received {
@@ -185,6 +191,21 @@ fn collects_the_group_its_projects_and_their_protection() {
     let people: String = store.conn().query_row(people, [], |row| row.get(0)).unwrap();
     assert_eq!(people, "member alice, member dave, member_2fa_disabled dave, owner alice");
     assert_eq!(count(store, "SELECT count(*) FROM webhooks WHERE org = 'gitlab:acme-demo' AND repo IS NULL"), 1);
+    let sast = "SELECT string_agg(format('{} {} {}', repo, tool, ref), ', ') FROM code_scanning_analyses \
+                WHERE repo LIKE 'gitlab:%' AND error IS NULL AND created_at IS NOT NULL";
+    let sast: String = store.conn().query_row(sast, [], |row| row.get(0)).unwrap();
+    assert_eq!(
+        sast, "gitlab:acme-demo/platform/api-gateway semgrep-sast refs/heads/main",
+        "only the job with a report"
+    );
+    let searched = "SELECT string_agg(subject || ' ' || state, ', ' ORDER BY subject) FROM api_coverage \
+                    WHERE kind = 'gitlab.sast_runs'";
+    let searched: String = store.conn().query_row(searched, [], |row| row.get(0)).unwrap();
+    assert_eq!(
+        searched,
+        "gitlab:acme-demo/platform/api-gateway visible, gitlab:acme-demo/platform/billing visible, \
+         gitlab:acme-demo/web/docs-site incomplete, gitlab:acme-demo/web/storefront visible"
+    );
     nothing_secret_is_stored(store);
 }
 
@@ -209,9 +230,10 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     assert!(delivery.iter().all(|p| !p.contains("protected_environments") && !p.contains("/pipelines/")));
     assert_eq!(
         state.len(),
-        3 + 2 + 3 + 3 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3) + 4,
+        3 + 2 + 3 + 3 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3) + 4 + (3 + 2 + 5),
         "members but no group webhooks; protected branches, deploy keys, webhooks per project; CI/CD variables, \
-         CI configurations, CODEOWNERS and the newest push (every tier)"
+         CI configurations, CODEOWNERS, the newest push and the default branch's pipelines searched for a SAST job \
+         (every tier; not billing's, whose configuration has none)"
     );
     let off = count(
         &run.store,
@@ -279,7 +301,7 @@ fn rate_limits_with_plain_text_bodies_and_server_errors_are_retried() {
     }
     let run = collect(Cassette::parse(&value.to_string(), "with a 429 and a 502").unwrap());
     let summary = run.result.unwrap();
-    assert_eq!(summary.incomplete, 0);
+    assert_eq!(summary.incomplete, 1, "only docs-site's search for a SAST job, cut at five pipelines");
     assert_eq!(summary.branches_visible, 3);
     let asked = run.server.received().iter().filter(|r| r.path == path).count();
     assert_eq!(asked, 3, "asked again after the 429 and after the 502");
@@ -294,7 +316,10 @@ fn a_server_that_keeps_failing_leaves_that_answer_incomplete_and_the_rest_stored
         }
     }));
     let summary = run.result.unwrap();
-    assert_eq!(summary.incomplete, 2, "the approvals, and the members listing cut short at its second page");
+    assert_eq!(
+        summary.incomplete, 3,
+        "the approvals, the members listing cut short at its second page, and docs-site's SAST search"
+    );
     let cut = count(
         &run.store,
         "SELECT count(*) FROM evidence WHERE kind = 'gitlab.members' AND (provenance->>'pagination_complete') = 'false'",

@@ -149,6 +149,10 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "TST-06", gateway), "fail", "the template's dependency scanning job may fail");
     assert_eq!(verdict(&report, "BLD-10", "gitlab:acme-demo/platform/billing"), "fail", "no dependency scanning");
     assert_eq!(verdict(&report, "SRC-16", "gitlab:acme-demo/web/docs-site"), "fail", "last push ten months ago");
+    assert_eq!(verdict(&report, "TST-01", gateway), "pass", "semgrep-sast succeeded two days ago");
+    assert_eq!(verdict(&report, "TST-01", "gitlab:acme-demo/platform/billing"), "fail", "no SAST job configured");
+    assert_eq!(verdict(&report, "TST-01", "gitlab:acme-demo/web/storefront"), "fail", "never had a pipeline");
+    assert_eq!(verdict(&report, "TST-01", "gitlab:acme-demo/web/docs-site"), "unknown", "five pipelines, no SAST");
     assert_eq!(verdict(&report, "SRC-08", "gitlab:acme-demo/platform/billing"), "fail", "an entry without owners");
     assert_eq!(verdict(&report, "SRC-03", "gitlab:acme-demo"), "pass", "Maintainers create projects; two owners");
     assert_eq!(

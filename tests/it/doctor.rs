@@ -118,7 +118,7 @@ fn a_gitlab_group_owner_token_sees_the_protection_and_the_budget_is_counted() {
     let kinds = ["gitlab.merge_requests", "gitlab.protected_branches", "gitlab.approvals", "gitlab.approval_rules"];
     let delivery =
         ["gitlab.variables", "gitlab.ci_config", "gitlab.ci_lint", "gitlab.environments", "gitlab.codeowners"];
-    let more = ["gitlab.protected_environments", "gitlab.deployments", "gitlab.push_events"];
+    let more = ["gitlab.protected_environments", "gitlab.deployments", "gitlab.push_events", "gitlab.branch_pipelines"];
     for kind in kinds
         .into_iter()
         .chain(["gitlab.push_rule", "gitlab.deploy_keys", "gitlab.webhooks"])
@@ -134,10 +134,10 @@ fn a_gitlab_group_owner_token_sees_the_protection_and_the_budget_is_counted() {
     }
     assert!(text.contains("5 in scope, 4 unarchived with a default branch"), "{text}");
     assert!(
-        text.contains("a full run needs about 95 ("),
+        text.contains("a full run needs about 103 ("),
         "five group requests (members counted as one page), the group's CI/CD variables and protected \
-         environments, three listing pages, fifteen per project (CODEOWNERS counted at its three places) and its \
-         merge-request and deployment listings; \
+         environments, three listing pages, seventeen per project (CODEOWNERS counted at its three places; the \
+         default branch's pipelines and the newest one's jobs) and its merge-request and deployment listings; \
          the token's user and role, then three 30-day windows of audit events for the group and each project: {text}"
     );
 }

@@ -352,6 +352,37 @@ pub fn jobs_run(config: &Value) -> Vec<Reference> {
     found
 }
 
+/// Whether a project's configuration, as GitLab expands it, has a job producing a SAST report (`artifacts: reports:
+/// sast`, in a job or in a template a job extends); `None` when that is not known: the expansion was not read or is
+/// not valid, or child pipelines run configurations of their own.
+pub fn sast_configured(config: &ProjectConfig) -> Option<bool> {
+    if config.lint.status != 200 {
+        return None;
+    }
+    let lint = config.lint.json().ok()?;
+    if lint.get("valid").and_then(Value::as_bool) != Some(true) {
+        return None;
+    }
+    let merged: Value = serde_saphyr::from_str(lint.get("merged_yaml")?.as_str()?).ok()?;
+    if !merged.is_object() || !written_includes(&merged).is_empty() {
+        return None;
+    }
+    Some(declares_sast_report(&merged))
+}
+
+/// Whether any mapping inside `value` declares a SAST report among its artifacts.
+fn declares_sast_report(value: &Value) -> bool {
+    match value {
+        Value::Object(map) => map.iter().any(|(name, inner)| {
+            (name.trim_start_matches(':') == "artifacts"
+                && key(inner, "reports").and_then(|reports| key(reports, "sast")).is_some())
+                || declares_sast_report(inner)
+        }),
+        Value::Array(items) => items.iter().any(declares_sast_report),
+        _ => false,
+    }
+}
+
 /// Top-level keys of a configuration that are not jobs.
 fn is_reserved(name: &str) -> bool {
     const RESERVED: [&str; 11] = [
@@ -648,6 +679,16 @@ mod tests {
         assert!(found.contains(&("secret_detection", "when a rule allows it")));
         assert!(found.contains(&("dast", "when its exit code is [137]")));
         assert!(found.contains(&("build", "false")));
+    }
+
+    #[test]
+    fn a_sast_report_is_declared_by_a_job_or_a_template_it_extends() {
+        let declared = parse(":.sast-analyzer:\n  :artifacts:\n    :reports:\n      :sast: gl-sast-report.json\n");
+        assert!(declares_sast_report(&declared));
+        let custom = parse("lint:\n  script: x\n  artifacts:\n    reports:\n      sast: out.json\n");
+        assert!(declares_sast_report(&custom));
+        let other = parse(":test:\n  :artifacts:\n    :reports:\n      :junit: report.xml\n    :paths: [sast]\n");
+        assert!(!declares_sast_report(&other));
     }
 
     #[test]

@@ -169,8 +169,9 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
         .filter(|(_, feature, _)| premium || feature.is_none())
         .count() as i64;
     // Besides: CI/CD variables, the CI configuration file and its expansion, environments, the newest push,
-    // CODEOWNERS (up to three places); protected environments on Premium.
-    let per_project = per_project + 5 + super::codeowners::LOCATIONS.len() as i64 + i64::from(premium);
+    // CODEOWNERS (up to three places); protected environments on Premium; the default branch's newest pipelines and
+    // the newest one's jobs (more when it ran no SAST job, none when the configuration has none).
+    let per_project = per_project + 5 + super::codeowners::LOCATIONS.len() as i64 + i64::from(premium) + 2;
     let group_hooks = i64::from(premium);
     let ancestors = wanted.matches('/').count() as i64;
     // Each group up the tree: its CI/CD variables, and its protected environments on Premium.
@@ -238,6 +239,7 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
                 super::ci_config::file_path(id, super::codeowners::LOCATIONS[0], branch),
             ),
             ("gitlab.push_events", "Reporter", None, super::activity::path(id)),
+            ("gitlab.branch_pipelines", "Reporter", None, super::sast_runs::pipelines_path(id, branch)),
         ];
         if premium {
             more.push(("gitlab.protected_environments", "Maintainer", Some("protected environments"), protected));

@@ -17,6 +17,7 @@ mod integration_rows;
 pub mod merge_requests;
 mod people_rows;
 mod protection;
+mod sast_runs;
 mod scrub;
 mod tier;
 mod variables;
@@ -118,6 +119,16 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
         let owned: Vec<(String, i64, String)> =
             definitions.iter().map(|d| (d.project.path.clone(), d.project.id, d.project.branch.clone())).collect();
         let owners = codeowners::fetch(&client, owned, config.concurrency).await?;
+        let searched = definitions
+            .iter()
+            .map(|d| sast_runs::Project {
+                path: d.project.path.clone(),
+                id: d.project.id,
+                branch: d.project.branch.clone(),
+                sast_configured: ci_config::sast_configured(d),
+            })
+            .collect();
+        let analysed = sast_runs::fetch(&client, searched, per_page, config.concurrency).await?;
         let pushes = activity::fetch(&client, asked.clone(), config.concurrency).await?;
         let audited = if config.operating_days > 0 {
             let group = (snapshot.group_path.as_str(), groups.first().and_then(|(_, id)| *id));
@@ -150,10 +161,10 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             config.concurrency,
         )
         .await?;
-        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions, owners, pushes, audited))
+        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions, owners, analysed, pushes, audited))
     });
     client.progress().finish();
-    let (snapshot, merges, deployed, secrets, definitions, owners, pushes, audited) = match fetched {
+    let (snapshot, merges, deployed, secrets, definitions, owners, analysed, pushes, audited) = match fetched {
         Ok(fetched) => fetched,
         Err(error) => return store.conclude_run(run_id, Err(error)),
     };
@@ -167,6 +178,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             variables::store(conn, run_id, &snapshot.tier, &secrets, started_at, &mut summary)?;
             ci_config::store(conn, run_id, &org, &snapshot.tier, &definitions, &mut summary)?;
             codeowners::store(conn, run_id, &org, &snapshot.tier, &owners, &mut summary)?;
+            sast_runs::store(conn, run_id, &org, &snapshot.tier, &analysed, &mut summary)?;
             activity::store(conn, run_id, &org, &snapshot.tier, &pushes, &mut summary)?;
             if let Some(audited) = &audited {
                 audit::store(conn, run_id, &org, &snapshot.tier, audited, started_at, &mut summary)?;
@@ -179,6 +191,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
                 .chain(secrets.responses())
                 .chain(definitions.iter().flat_map(|d| d.responses()))
                 .chain(owners.iter().flat_map(|o| &o.answers))
+                .chain(analysed.iter().flat_map(|a| a.responses()))
                 .chain(pushes.iter().map(|(_, answer)| answer))
                 .chain(audited.iter().flat_map(|a| a.responses()))
                 .collect();
