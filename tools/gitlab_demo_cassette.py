@@ -191,6 +191,20 @@ def members():
     ]
 
 
+def billable_members():
+    """The top-level group's billable members with GitLab's activity dates (the bot of an access token is not billed):
+    alice was active two days ago, dave last signed in and was last active seven months ago."""
+    recorded = sample("scorecard-valid-repo-members.json")
+    def member(base, uid, login, active_days, signed_in_days):
+        return {"id": uid, "username": login, "name": login.title(), "state": "active",
+                "avatar_url": base.get("avatar_url"), "web_url": f"https://gitlab.example.com/{login}",
+                "last_activity_on": f"{{days_ago:{active_days}}}", "last_login_at": f"{{days_ago:{signed_in_days}}}",
+                "membership_type": "group_member", "removable": True, "created_at": "2024-03-01T09:00:00Z",
+                "is_last_owner": login == "alice"}
+    people = [member(recorded[0], 9101, "alice", 2, 2), member(recorded[1], 9102, "dave", 210, 212)]
+    return [ok(f"/groups/{GROUP_ID}/billable_members?per_page={PER_PAGE}", people)]
+
+
 def integrations():
     """Deploy keys and webhooks: a read-only key, a key that may push, a webhook over plain HTTP."""
     per = f"per_page={PER_PAGE}"
@@ -599,6 +613,7 @@ def main():
     interactions += codeowners()
     interactions += pushes()
     interactions += sast_runs()
+    interactions += billable_members()
     cassette = {
         "description": "Recorded GitLab REST API responses for the fictional group acme-demo on a GitLab Premium "
                        "instance (bodies from gitlab4j's recorded test data in shared/samples/gitlab-api: group, "

@@ -92,6 +92,14 @@ fn synthetic_group() -> Cassette {
         .map(|i| serde_json::json!({ "id": i, "username": format!("user-{i}"), "access_level": if i < 3 { 50 } else { 30 } }))
         .collect();
     interactions.extend(ok(format!("/groups/{GROUP_ID}/members/all?per_page={PER_PAGE}"), members.into(), none()));
+    let billable: Vec<serde_json::Value> = (0..80)
+        .map(|i| serde_json::json!({ "id": i, "username": format!("user-{i}"), "last_activity_on": "2026-11-30" }))
+        .collect();
+    interactions.extend(ok(
+        format!("/groups/{GROUP_ID}/billable_members?per_page={PER_PAGE}"),
+        billable.into(),
+        none(),
+    ));
     let pages = PROJECTS / PER_PAGE;
     let listing = format!("/groups/{GROUP_ID}/projects?include_subgroups=true&with_shared=false&order_by=id&sort=asc");
     for page in 1..=pages {

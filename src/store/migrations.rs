@@ -45,6 +45,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("schema/034_gitlab_branch_rules.sql"),
     include_str!("schema/035_gitlab_environments.sql"),
     include_str!("schema/036_gitlab_variables.sql"),
+    include_str!("schema/037_member_activity.sql"),
 ];
 
 /// The schema version this binary writes.

@@ -92,6 +92,7 @@ static VIEWS: &[View] = &[
     View { name: "failed_scans", shape: Shape::Derived(include_str!("views/failed_scans.sql")) },
     View { name: "fork_pr_approval", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Any } },
     View { name: "gitops_applications", shape: Shape::Query(include_str!("views/gitops_applications.sql")) },
+    View { name: "member_activity", shape: Shape::Snapshot { of: Of::Org, part: Part::Whole } },
     View { name: "merge_requests", shape: Shape::Latest(include_str!("views/merge_requests.sql")) },
     View { name: "org_identity", shape: Shape::Snapshot { of: Of::Org, part: Part::Whole } },
     View { name: "org_people", shape: Shape::Snapshot { of: Of::RepoOrOrg, part: Part::Column("relation") } },

@@ -117,12 +117,13 @@ fn collects_the_group_its_projects_and_their_protection() {
     );
     assert_eq!(
         received.len() - operating - delivery - audit,
-        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3) + 4 + (3 + 2 + 5),
+        3 + 2 + 1 + 3 + 6 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3) + 4 + (3 + 2 + 5) + 1,
         "group, metadata, namespace; two pages of members; group webhooks; three listing pages; six per project; \
          the group's CI/CD variables and each project's; each project's CI configuration and its expansion; \
          CODEOWNERS asked where GitLab looks until found (root, docs/, .gitlab/); each project's newest push; the \
          default branch's newest pipelines, and their jobs until a SAST job succeeded (api-gateway: the second; \
-         docs-site: all five; storefront has none; billing's configuration has no SAST job: not asked)"
+         docs-site: all five; storefront has none; billing's configuration has no SAST job: not asked); the billable \
+         members"
     );
     assert_eq!(operating, 4 + 3 * 3, "a merge-request listing per project, then three requests per merge request");
     for request in &received {
@@ -198,6 +199,10 @@ fn collects_the_group_its_projects_and_their_protection() {
         sast, "gitlab:acme-demo/platform/api-gateway semgrep-sast refs/heads/main",
         "only the job with a report"
     );
+    let active = "SELECT string_agg(login, ', ' ORDER BY last_active_on DESC) FROM member_activity \
+                  WHERE org = 'gitlab:acme-demo' AND last_active_on IS NOT NULL AND last_sign_in_at IS NOT NULL";
+    let active: String = store.conn().query_row(active, [], |row| row.get(0)).unwrap();
+    assert_eq!(active, "alice, dave", "the billable members' activity dates, the newest first");
     let searched = "SELECT string_agg(subject || ' ' || state, ', ' ORDER BY subject) FROM api_coverage \
                     WHERE kind = 'gitlab.sast_runs'";
     let searched: String = store.conn().query_row(searched, [], |row| row.get(0)).unwrap();
@@ -230,10 +235,10 @@ fn a_free_group_is_not_asked_for_premium_features_and_they_are_off_with_the_tier
     assert!(delivery.iter().all(|p| !p.contains("protected_environments") && !p.contains("/pipelines/")));
     assert_eq!(
         state.len(),
-        3 + 2 + 3 + 3 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3) + 4 + (3 + 2 + 5),
+        3 + 2 + 3 + 3 * 4 + 1 + 4 + 2 * 4 + (1 + 2 + 3 + 3) + 4 + (3 + 2 + 5) + 1,
         "members but no group webhooks; protected branches, deploy keys, webhooks per project; CI/CD variables, \
          CI configurations, CODEOWNERS, the newest push and the default branch's pipelines searched for a SAST job \
-         (every tier; not billing's, whose configuration has none)"
+         (every tier; not billing's, whose configuration has none); the billable members"
     );
     let off = count(
         &run.store,

@@ -150,6 +150,8 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "BLD-10", "gitlab:acme-demo/platform/billing"), "fail", "no dependency scanning");
     assert_eq!(verdict(&report, "SRC-16", "gitlab:acme-demo/web/docs-site"), "fail", "last push ten months ago");
     assert_eq!(verdict(&report, "TST-01", gateway), "pass", "semgrep-sast succeeded two days ago");
+    assert_eq!(verdict(&report, "SRC-04", "gitlab:acme-demo owner alice"), "pass", "active two days ago");
+    assert_eq!(verdict(&report, "SRC-04", "gitlab:acme-demo member dave"), "fail", "last active seven months ago");
     assert_eq!(verdict(&report, "TST-01", "gitlab:acme-demo/platform/billing"), "fail", "no SAST job configured");
     assert_eq!(verdict(&report, "TST-01", "gitlab:acme-demo/web/storefront"), "fail", "never had a pipeline");
     assert_eq!(verdict(&report, "TST-01", "gitlab:acme-demo/web/docs-site"), "unknown", "five pipelines, no SAST");

@@ -128,14 +128,14 @@ fn a_gitlab_group_owner_token_sees_the_protection_and_the_budget_is_counted() {
         let line = format!("visible      {kind:<40} readable (probed on acme-demo/platform/api-gateway)");
         assert!(text.contains(&line), "{kind}: {text}");
     }
-    for kind in ["gitlab.group_variables", "gitlab.group_protected_environments"] {
+    for kind in ["gitlab.group_variables", "gitlab.group_protected_environments", "gitlab.member_activity"] {
         let line = format!("visible      {kind:<40} readable (probed on acme-demo)");
         assert!(text.contains(&line), "{kind}: {text}");
     }
     assert!(text.contains("5 in scope, 4 unarchived with a default branch"), "{text}");
     assert!(
-        text.contains("a full run needs about 103 ("),
-        "five group requests (members counted as one page), the group's CI/CD variables and protected \
+        text.contains("a full run needs about 104 ("),
+        "six group requests (members and billable members counted as one page each), the group's CI/CD variables and protected \
          environments, three listing pages, seventeen per project (CODEOWNERS counted at its three places; the \
          default branch's pipelines and the newest one's jobs) and its merge-request and deployment listings; \
          the token's user and role, then three 30-day windows of audit events for the group and each project: {text}"

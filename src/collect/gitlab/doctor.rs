@@ -182,9 +182,9 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
     // and each project (a first run reads the whole operating window).
     let windows = i64::from(config.operating_days.div_ceil(30));
     let audit = if premium && config.operating_days > 0 { 2 + windows * (1 + asked.len() as i64) } else { 0 };
-    // The members listing is counted as one page.
+    // The members listing and the top-level group's billable members are counted as one page each.
     let requests_needed = audit
-        + 3
+        + 4
         + ancestors
         + 1
         + group_hooks
@@ -261,6 +261,20 @@ pub async fn diagnose(client: &ApiClient, config: &GitlabConfig) -> Result<Diagn
         }
     }
     let groups = super::group_paths(wanted);
+    // Activity dates: the top-level group's billable members (its Owners only).
+    let root = groups.last().map(String::as_str).unwrap_or(wanted);
+    let root_ref = if root == wanted { group_id.to_string() } else { segment(root) };
+    let answer = client.get(&client.url(&super::member_activity::path(&root_ref, per_page)), 1).await?;
+    let kind = super::member_activity::KIND;
+    let seen = judge(
+        kind,
+        "Owner of the top-level group",
+        Some("list of billable members"),
+        &tier,
+        std::slice::from_ref(&answer),
+    );
+    checks.push(seen_check(kind, &seen, root));
+    remaining = answer.rate_limit_remaining.or(remaining);
     for (kind, role, premium_only, suffix) in [
         ("gitlab.group_variables", "Owner", false, "variables"),
         ("gitlab.group_protected_environments", "Maintainer", true, "protected_environments"),

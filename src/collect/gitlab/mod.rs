@@ -14,6 +14,7 @@ mod environments;
 mod facts;
 mod fetch;
 mod integration_rows;
+mod member_activity;
 pub mod merge_requests;
 mod people_rows;
 mod protection;
@@ -130,6 +131,10 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             .collect();
         let analysed = sast_runs::fetch(&client, searched, per_page, config.concurrency).await?;
         let pushes = activity::fetch(&client, asked.clone(), config.concurrency).await?;
+        let active = match groups.last().and_then(|(_, id)| *id) {
+            Some(root) => Some(member_activity::fetch(&client, root, per_page).await?),
+            None => None,
+        };
         let audited = if config.operating_days > 0 {
             let group = (snapshot.group_path.as_str(), groups.first().and_then(|(_, id)| *id));
             let projects = asked.clone();
@@ -161,10 +166,21 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             config.concurrency,
         )
         .await?;
-        Ok::<_, anyhow::Error>((snapshot, merges, deployed, secrets, definitions, owners, analysed, pushes, audited))
+        Ok::<_, anyhow::Error>((
+            snapshot,
+            merges,
+            deployed,
+            secrets,
+            definitions,
+            owners,
+            analysed,
+            pushes,
+            active,
+            audited,
+        ))
     });
     client.progress().finish();
-    let (snapshot, merges, deployed, secrets, definitions, owners, analysed, pushes, audited) = match fetched {
+    let (snapshot, merges, deployed, secrets, definitions, owners, analysed, pushes, active, audited) = match fetched {
         Ok(fetched) => fetched,
         Err(error) => return store.conclude_run(run_id, Err(error)),
     };
@@ -180,6 +196,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
             codeowners::store(conn, run_id, &org, &snapshot.tier, &owners, &mut summary)?;
             sast_runs::store(conn, run_id, &org, &snapshot.tier, &analysed, &mut summary)?;
             activity::store(conn, run_id, &org, &snapshot.tier, &pushes, &mut summary)?;
+            member_activity::store(conn, run_id, &org, &snapshot.tier, active.as_deref(), &mut summary)?;
             if let Some(audited) = &audited {
                 audit::store(conn, run_id, &org, &snapshot.tier, audited, started_at, &mut summary)?;
             }
@@ -193,6 +210,7 @@ pub fn collect(store: &Store, config: &GitlabConfig, token: Token) -> Result<Git
                 .chain(owners.iter().flat_map(|o| &o.answers))
                 .chain(analysed.iter().flat_map(|a| a.responses()))
                 .chain(pushes.iter().map(|(_, answer)| answer))
+                .chain(active.iter().flatten())
                 .chain(audited.iter().flat_map(|a| a.responses()))
                 .collect();
             summary.not_modified = responses.iter().filter(|r| r.not_modified).count();
