@@ -36,6 +36,8 @@ def group():
         require_two_factor_authentication=True,
         two_factor_grace_period=48,
         project_creation_level="maintainer",
+        # Access only from the office and the VPN (GitLab Premium, shown to the group's Owners).
+        ip_restriction_ranges="203.0.113.0/24,198.51.100.0/24",
     )
     # The recording's runners_token stays: the collector must take it out before anything is kept.
     return body

@@ -151,6 +151,7 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "SRC-16", "gitlab:acme-demo/web/docs-site"), "fail", "last push ten months ago");
     assert_eq!(verdict(&report, "TST-01", gateway), "pass", "semgrep-sast succeeded two days ago");
     assert_eq!(verdict(&report, "SRC-04", "gitlab:acme-demo owner alice"), "pass", "active two days ago");
+    assert_eq!(verdict(&report, "MON-03", "gitlab:acme-demo"), "pass", "office and VPN ranges; events with addresses");
     assert_eq!(verdict(&report, "SRC-04", "gitlab:acme-demo member dave"), "fail", "last active seven months ago");
     assert_eq!(verdict(&report, "TST-01", "gitlab:acme-demo/platform/billing"), "fail", "no SAST job configured");
     assert_eq!(verdict(&report, "TST-01", "gitlab:acme-demo/web/storefront"), "fail", "never had a pipeline");

@@ -186,6 +186,9 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
         }
     }
     store_members(conn, run_id, &org, snapshot, member_ids, &mut coverage, &mut summary)?;
+    if let Some(root) = snapshot.groups.last() {
+        super::identity::store(conn, run_id, &org, &snapshot.tier, root, ids[groups - 1], &mut coverage)?;
+    }
     for (project, repo) in snapshot.projects.iter().zip(&repos) {
         let listing = &snapshot.project_pages[project.page];
         let listing_id = page_ids[project.page];

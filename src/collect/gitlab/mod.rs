@@ -13,6 +13,7 @@ pub mod doctor;
 mod environments;
 mod facts;
 mod fetch;
+mod identity;
 mod integration_rows;
 mod member_activity;
 pub mod merge_requests;
