@@ -152,6 +152,9 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "TST-01", gateway), "pass", "semgrep-sast succeeded two days ago");
     assert_eq!(verdict(&report, "SRC-04", "gitlab:acme-demo owner alice"), "pass", "active two days ago");
     assert_eq!(verdict(&report, "MON-03", "gitlab:acme-demo"), "pass", "office and VPN ranges; events with addresses");
+    let registry = "gitlab:acme-demo/platform/billing package registry";
+    assert_eq!(verdict(&report, "ART-04", registry), "fail", "anyone may pull a private project's packages");
+    assert_eq!(verdict(&report, "ART-04", "gitlab:acme-demo/platform/api-gateway package registry"), "pass");
     assert_eq!(verdict(&report, "SRC-04", "gitlab:acme-demo member dave"), "fail", "last active seven months ago");
     assert_eq!(verdict(&report, "TST-01", "gitlab:acme-demo/platform/billing"), "fail", "no SAST job configured");
     assert_eq!(verdict(&report, "TST-01", "gitlab:acme-demo/web/storefront"), "fail", "never had a pipeline");

@@ -186,6 +186,15 @@ pub fn store_snapshot(conn: &Connection, run_id: i64, snapshot: &GitlabSnapshot)
         }
     }
     store_members(conn, run_id, &org, snapshot, member_ids, &mut coverage, &mut summary)?;
+    let registries: Vec<_> = snapshot
+        .projects
+        .iter()
+        .zip(&repos)
+        .map(|(project, repo)| {
+            (repo.clone(), &project.item, &snapshot.project_pages[project.page], page_ids[project.page])
+        })
+        .collect();
+    super::registry::store(conn, run_id, &org, &registries, &mut coverage)?;
     if let Some(root) = snapshot.groups.last() {
         super::identity::store(conn, run_id, &org, &snapshot.tier, root, ids[groups - 1], &mut coverage)?;
     }

@@ -19,6 +19,7 @@ mod member_activity;
 pub mod merge_requests;
 mod people_rows;
 mod protection;
+mod registry;
 mod sast_runs;
 mod scrub;
 mod tier;
