@@ -547,11 +547,11 @@ def main():
         # Everything a reviewer hopes for.
         project(501, "acme-demo/platform/api-gateway", only_allow_merge_if_pipeline_succeeds=True,
                 allow_merge_on_skipped_pipeline=False, only_allow_merge_if_all_discussions_are_resolved=True,
-                merge_method="ff", package_registry_access_level="enabled"),
+                merge_method="ff", package_registry_access_level="enabled", secret_push_protection_enabled=True),
         # Maintainers and a deploy key may push; authors approve their own merge requests; anyone may pull its
         # packages although the project is private.
         project(502, "acme-demo/platform/billing", only_allow_merge_if_pipeline_succeeds=True, merge_method="merge",
-                package_registry_access_level="public"),
+                package_registry_access_level="public", secret_push_protection_enabled=False),
         # Only release branches are protected.
         project(503, "acme-demo/web/storefront", only_allow_merge_if_pipeline_succeeds=False, merge_method="merge",
                 allow_pipeline_trigger_approve_deployment=True, package_registry_access_level="private"),

@@ -152,6 +152,8 @@ fn demo_verdicts_follow_the_recorded_evidence() {
     assert_eq!(verdict(&report, "TST-01", gateway), "pass", "semgrep-sast succeeded two days ago");
     assert_eq!(verdict(&report, "SRC-04", "gitlab:acme-demo owner alice"), "pass", "active two days ago");
     assert_eq!(verdict(&report, "MON-03", "gitlab:acme-demo"), "pass", "office and VPN ranges; events with addresses");
+    assert_eq!(verdict(&report, "SRC-14", "gitlab:acme-demo/platform/billing"), "fail", "no secret detection at all");
+    assert_eq!(verdict(&report, "SRC-14", gateway), "unknown", "push protection on; findings not given by the API");
     let registry = "gitlab:acme-demo/platform/billing package registry";
     assert_eq!(verdict(&report, "ART-04", registry), "fail", "anyone may pull a private project's packages");
     assert_eq!(verdict(&report, "ART-04", "gitlab:acme-demo/platform/api-gateway package registry"), "pass");

@@ -543,9 +543,19 @@ fn append_repository(
         Some(false),
         None::<String>,
         None::<String>,
-        None::<String>,
+        push_protection(item),
         None::<String>,
         None::<bool>,
     ])?;
     Ok(())
+}
+
+/// Whether GitLab's secret push protection (Ultimate) is on for a project, as `enabled`/`disabled`, from its listing
+/// item (`secret_push_protection_enabled`, before GitLab 17.7 `pre_receive_secret_detection_enabled`); `None` when the
+/// item does not say.
+fn push_protection(item: &Value) -> Option<&'static str> {
+    ["secret_push_protection_enabled", "pre_receive_secret_detection_enabled"]
+        .iter()
+        .find_map(|key| item.get(*key).and_then(Value::as_bool))
+        .map(|on| if on { "enabled" } else { "disabled" })
 }
