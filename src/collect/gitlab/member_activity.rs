@@ -42,31 +42,17 @@ pub fn store(
     pages: Option<&[ApiResponse]>,
     summary: &mut super::GitlabSummary,
 ) -> Result<()> {
-    let Some(pages) = pages.filter(|pages| !pages.is_empty()) else {
-        let seen = Seen::Incomplete("the top-level group was not read, so its billable members were not asked".into());
-        let at = crate::time::now_utc();
-        let mut coverage = conn.appender("api_coverage_history")?;
-        Coverage {
-            org,
-            subject: org,
-            kind: KIND,
-            table: "member_activity",
-            part: "",
-            evidence_id: None,
-            observed_at: at,
-            complete: false,
-        }
-        .append(&mut coverage, run_id, &seen)?;
-        summary.count(&seen);
-        return Ok(coverage.flush()?);
-    };
+    let pages = pages.unwrap_or_default();
     let kept = super::facts::listing_evidence(KIND, org, pages);
     let ids = crate::store::add_evidence_batch(conn, run_id, &kept)?;
     summary.evidence += ids.len();
-    let mut seen = judge(KIND, "Owner of the top-level group", Some("list of billable members"), tier, pages);
-    if seen == Seen::Visible && listing_complete(pages) == Some(false) {
-        seen = Seen::Incomplete("the billable members listing was not read to its end".into());
-    }
+    let seen = if pages.is_empty() {
+        Seen::Incomplete("the top-level group was not read, so its billable members were not asked".into())
+    } else if listing_complete(pages) == Some(false) {
+        Seen::Incomplete("the billable members listing was not read to its end".into())
+    } else {
+        judge(KIND, "Owner of the top-level group", Some("list of billable members"), tier, pages)
+    };
     let mut coverage = conn.appender("api_coverage_history")?;
     Coverage {
         org,
@@ -75,7 +61,7 @@ pub fn store(
         table: "member_activity",
         part: "",
         evidence_id: ids.first().copied(),
-        observed_at: pages[0].received_at,
+        observed_at: pages.first().map(|page| page.received_at).unwrap_or_else(crate::time::now_utc),
         complete: seen == Seen::Visible,
     }
     .append(&mut coverage, run_id, &seen)?;
