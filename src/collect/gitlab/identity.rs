@@ -93,10 +93,7 @@ mod tests {
     use super::*;
 
     fn group(body: &str) -> ApiResponse {
-        let mut response = ApiResponse::unanswered("http://127.0.0.1/groups/1", 1, "test token", "");
-        response.status = 200;
-        response.body = body.as_bytes().to_vec();
-        response
+        crate::collect::gitlab::test_answer(200, body)
     }
 
     #[test]

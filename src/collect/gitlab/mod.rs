@@ -241,6 +241,15 @@ fn group_paths(path: &str) -> Vec<String> {
     (1..=segments.len()).rev().map(|depth| segments[..depth].join("/")).collect()
 }
 
+/// An answer with this status and body, as the unit tests build them.
+#[cfg(test)]
+fn test_answer(status: u16, body: &str) -> crate::collect::http::ApiResponse {
+    let mut response = crate::collect::http::ApiResponse::unanswered("http://127.0.0.1/x", 1, "test token", "");
+    response.status = status;
+    response.body = body.as_bytes().to_vec();
+    response
+}
+
 /// A recorded GitLab answer from `../shared/samples/gitlab-api`, for the unit tests.
 #[cfg(test)]
 fn recorded_sample(name: &str) -> serde_json::Value {

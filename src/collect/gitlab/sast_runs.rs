@@ -127,8 +127,9 @@ pub async fn fetch(
     futures_util::stream::iter(reads).buffered(concurrency.max(1)).collect::<Vec<_>>().await.into_iter().collect()
 }
 
-/// What the answers of one project show: everything searched, or why the search says nothing.
-fn seen(read: &ProjectRuns, tier: &Tier) -> Seen {
+/// What the answers of one project show (`found`: the SAST jobs of each jobs listing read): everything searched,
+/// or why the search says nothing.
+fn seen(read: &ProjectRuns, found: &[Vec<(usize, Value)>], tier: &Tier) -> Seen {
     let Some(pipelines) = &read.pipelines else { return Seen::Visible };
     let listed = judge(PIPELINES_KIND, "Reporter", None, tier, std::slice::from_ref(pipelines));
     if listed != Seen::Visible {
@@ -147,7 +148,7 @@ fn seen(read: &ProjectRuns, tier: &Tier) -> Seen {
             return Seen::Incomplete(format!("the jobs of a pipeline were not read to the end ({url})"));
         }
     }
-    let ran = read.jobs.iter().any(|pages| sast_jobs(pages).iter().any(|(_, job)| succeeded(job)));
+    let ran = found.iter().flatten().any(|(_, job)| succeeded(job));
     if !ran && ids.len() >= PIPELINES_READ {
         let configured = match read.project.sast_configured {
             Some(_) => "its CI configuration has a job producing a SAST report",
@@ -187,7 +188,8 @@ pub fn store(
     let mut rows = conn.appender("code_scanning_analyses_history")?;
     for (runs, repo) in read.iter().zip(&repos) {
         let listing_id = runs.pipelines.as_ref().map(|_| next_id.next().unwrap_or_default());
-        let seen = seen(runs, tier);
+        let found: Vec<Vec<(usize, Value)>> = runs.jobs.iter().map(|pages| sast_jobs(pages)).collect();
+        let seen = seen(runs, &found, tier);
         let observed_at = runs.pipelines.as_ref().map(|p| p.received_at).unwrap_or_else(crate::time::now_utc);
         Coverage {
             org,
@@ -201,9 +203,9 @@ pub fn store(
         }
         .append(&mut coverage, run_id, &seen)?;
         summary.count(&seen);
-        for pages in &runs.jobs {
+        for (pages, jobs) in runs.jobs.iter().zip(found) {
             let page_ids: Vec<i64> = next_id.by_ref().take(pages.len()).collect();
-            for (index, job) in sast_jobs(pages) {
+            for (index, job) in jobs {
                 let text = |name: &str| job.get(name).and_then(Value::as_str);
                 let status = text("status").unwrap_or("unknown");
                 let error = (!succeeded(&job)).then(|| match text("failure_reason") {
@@ -239,10 +241,12 @@ mod tests {
     use super::*;
 
     fn answer(body: &str) -> ApiResponse {
-        let mut response = ApiResponse::unanswered("http://127.0.0.1/x", 1, "test token", "");
-        response.status = 200;
-        response.body = body.as_bytes().to_vec();
-        response
+        crate::collect::gitlab::test_answer(200, body)
+    }
+
+    fn judged(read: &ProjectRuns, tier: &Tier) -> Seen {
+        let found: Vec<_> = read.jobs.iter().map(|pages| sast_jobs(pages)).collect();
+        seen(read, &found, tier)
     }
 
     fn runs(sast_configured: Option<bool>, pipelines: &str, jobs: &[&str]) -> ProjectRuns {
@@ -270,10 +274,13 @@ mod tests {
         let failed = r#"[{"id":9,"status":"failed","artifacts":[{"file_type":"sast"}]}]"#;
         let passed = r#"[{"id":9,"status":"success","artifacts":[{"file_type":"sast"}]}]"#;
         let none = r#"[{"id":8,"status":"success","artifacts":[]}]"#;
-        assert!(matches!(seen(&runs(Some(true), five, &[none, failed, none, none, none]), &tier), Seen::Incomplete(_)));
-        assert!(matches!(seen(&runs(None, five, &[none; 5]), &tier), Seen::Incomplete(_)));
-        assert_eq!(seen(&runs(Some(true), five, &[none, passed]), &tier), Seen::Visible);
-        assert_eq!(seen(&runs(None, "[{\"id\":1}]", &[none]), &tier), Seen::Visible, "every pipeline was read");
-        assert!(matches!(seen(&runs(None, "{\"message\":\"x\"}", &[]), &tier), Seen::Incomplete(_)));
+        assert!(matches!(
+            judged(&runs(Some(true), five, &[none, failed, none, none, none]), &tier),
+            Seen::Incomplete(_)
+        ));
+        assert!(matches!(judged(&runs(None, five, &[none; 5]), &tier), Seen::Incomplete(_)));
+        assert_eq!(judged(&runs(Some(true), five, &[none, passed]), &tier), Seen::Visible);
+        assert_eq!(judged(&runs(None, "[{\"id\":1}]", &[none]), &tier), Seen::Visible, "every pipeline was read");
+        assert!(matches!(judged(&runs(None, "{\"message\":\"x\"}", &[]), &tier), Seen::Incomplete(_)));
     }
 }

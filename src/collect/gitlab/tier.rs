@@ -81,12 +81,7 @@ pub fn judge(kind: &str, role: &str, premium: Option<&str>, tier: &Tier, pages: 
 mod tests {
     use super::*;
 
-    fn answer(status: u16, body: &str) -> ApiResponse {
-        let mut response = ApiResponse::unanswered("http://127.0.0.1/x", 1, "test token", "");
-        response.status = status;
-        response.body = body.as_bytes().to_vec();
-        response
-    }
+    use crate::collect::gitlab::test_answer as answer;
 
     #[test]
     fn the_tier_comes_from_the_edition_then_the_plan() {
