@@ -155,7 +155,7 @@ fn seen(read: &ProjectRuns, found: &[Vec<(usize, Value)>], tier: &Tier) -> Seen 
             None => "whether its CI configuration has a SAST job is not known, as it was not read whole",
         };
         return Seen::Incomplete(format!(
-            "no SAST job succeeded in the newest {PIPELINES_READ} finished pipelines of {}, and older ones were not \
+            "No SAST job succeeded in the newest {PIPELINES_READ} finished pipelines of {}, and older ones were not \
              read ({configured})",
             read.project.branch
         ));
